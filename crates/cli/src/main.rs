@@ -1,0 +1,62 @@
+//! `xinyong`: the command line of the Xinyong public credit platform.
+//!
+//! Exit codes: 0 ok, 1 a check failed (an invalid code, an invalid catalog),
+//! 2 a usage error (bad arguments, a file that cannot be read, an unknown item).
+
+mod catalog_cmd;
+mod codes_cmd;
+mod output;
+mod uscc_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Xinyong (信用): a public credit information platform for a city.
+#[derive(Parser)]
+#[command(name = "xinyong", version, propagate_version = true)]
+struct Cli {
+    /// Use this information catalog (TOML) instead of the one shipped with Xinyong.
+    #[arg(long, global = true, env = "XINYONG_CATALOG", value_name = "FILE")]
+    catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check, decode and generate unified social credit codes (GB 32100-2015).
+    #[command(subcommand)]
+    Uscc(uscc_cmd::UsccCommand),
+    /// Print the code tables: industries (GB/T 4754-2017), divisions (GB/T 2260), risk classes.
+    #[command(subcommand)]
+    Codes(codes_cmd::CodesCommand),
+    /// Browse and check the information catalog.
+    #[command(subcommand)]
+    Catalog(catalog_cmd::CatalogCommand),
+}
+
+/// What a command concluded, when it ran to the end.
+pub enum Outcome {
+    Ok,
+    CheckFailed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Uscc(command) => uscc_cmd::run(command),
+        Command::Codes(command) => codes_cmd::run(command),
+        Command::Catalog(command) => catalog_cmd::run(command, cli.catalog.as_deref()),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::CheckFailed) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
