@@ -46,7 +46,8 @@ fn load(file: Option<&Path>) -> anyhow::Result<Catalog> {
     let Some(file) = file else {
         return Ok(Catalog::default_catalog());
     };
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read catalog {}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read catalog {}", file.display()))?;
     Catalog::from_toml(&text).map_err(|errors| {
         anyhow::anyhow!(
             "catalog {} is invalid ({} problems; run `xinyong catalog check {}`):\n{errors}",
@@ -85,7 +86,14 @@ fn list(catalog: &Catalog, json: bool) -> anyhow::Result<Outcome> {
         print_json(&rows)?;
         return Ok(Outcome::Ok);
     }
-    let mut out = table(&["item", "名称", "department", "category", "publicity", "fields"]);
+    let mut out = table(&[
+        "item",
+        "名称",
+        "department",
+        "category",
+        "publicity",
+        "fields",
+    ]);
     for item in &catalog.items {
         out.add_row(vec![
             item.id.clone(),
@@ -188,7 +196,8 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> anyhow::Result<Outcome> {
 }
 
 fn check(file: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read catalog {}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read catalog {}", file.display()))?;
     let result = Catalog::from_toml(&text);
     if json {
         #[derive(Serialize)]
@@ -241,5 +250,9 @@ fn check(file: &Path, json: bool) -> anyhow::Result<Outcome> {
             }
         }
     }
-    Ok(if result.is_ok() { Outcome::Ok } else { Outcome::CheckFailed })
+    Ok(if result.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::CheckFailed
+    })
 }

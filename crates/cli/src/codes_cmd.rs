@@ -59,7 +59,11 @@ fn industries(divisions: bool, section: Option<char>, json: bool) -> anyhow::Res
         }
         let mut out = table(&["section", "名称", "name"]);
         for s in industry::sections() {
-            out.add_row(vec![s.code.to_string(), s.name_zh.to_string(), s.name_en.to_string()]);
+            out.add_row(vec![
+                s.code.to_string(),
+                s.name_zh.to_string(),
+                s.name_en.to_string(),
+            ]);
         }
         print_table(&out);
         return Ok(Outcome::Ok);
@@ -97,7 +101,13 @@ fn divisions(json: bool) -> anyhow::Result<Outcome> {
             division::Level::District => "district",
             division::Level::Town => "town",
         };
-        out.add_row(vec![d.code, level, d.name_zh, d.name_en, d.parent.unwrap_or("")]);
+        out.add_row(vec![
+            d.code,
+            level,
+            d.name_zh,
+            d.name_en,
+            d.parent.unwrap_or(""),
+        ]);
     }
     print_table(&out);
     Ok(Outcome::Ok)

@@ -118,8 +118,16 @@ fn check(mut codes: Vec<String>, json: bool) -> anyhow::Result<Outcome> {
             match (&result.code, &result.error) {
                 (Some(code), _) if result.normalisations.is_empty() => println!("{code}  valid"),
                 (Some(code), _) => {
-                    let repairs: Vec<String> = result.normalisations.iter().map(ToString::to_string).collect();
-                    println!("{code}  valid (input {:?}: {})", result.input, repairs.join(", "));
+                    let repairs: Vec<String> = result
+                        .normalisations
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    println!(
+                        "{code}  valid (input {:?}: {})",
+                        result.input,
+                        repairs.join(", ")
+                    );
                 }
                 (None, error) => println!(
                     "{}  invalid: {}",
@@ -130,7 +138,11 @@ fn check(mut codes: Vec<String>, json: bool) -> anyhow::Result<Outcome> {
         }
     }
     let all_valid = results.iter().all(|r| r.valid);
-    Ok(if all_valid { Outcome::Ok } else { Outcome::CheckFailed })
+    Ok(if all_valid {
+        Outcome::Ok
+    } else {
+        Outcome::CheckFailed
+    })
 }
 
 fn parse(input: &str, json: bool) -> anyhow::Result<Outcome> {
@@ -151,7 +163,10 @@ fn parse(input: &str, json: bool) -> anyhow::Result<Outcome> {
         "authority          {}  {} ({})",
         parts.authority, parts.authority_zh, parts.authority_en
     );
-    println!("kind               {}  {} ({})", parts.kind, parts.kind_zh, parts.kind_en);
+    println!(
+        "kind               {}  {} ({})",
+        parts.kind, parts.kind_zh, parts.kind_en
+    );
     println!(
         "division           {}  {}",
         parts.division,

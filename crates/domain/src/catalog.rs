@@ -247,14 +247,20 @@ pub struct Field {
     pub max: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_regex")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_regex"
+    )]
     pub pattern: Option<Regex>,
     /// Set on the subject field of items that accept legacy identifiers.
     #[serde(skip)]
     accepts_legacy_ids: bool,
 }
 
-fn serialize_regex<S: serde::Serializer>(regex: &Option<Regex>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_regex<S: serde::Serializer>(
+    regex: &Option<Regex>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match regex {
         Some(regex) => serializer.serialize_str(regex.as_str()),
         None => serializer.serialize_none(),
@@ -291,7 +297,9 @@ pub enum FieldError {
     Pattern { found: String, pattern: String },
     #[error("{0}")]
     Subject(String),
-    #[error("a legacy identifier is not accepted for this item; a unified social credit code is required")]
+    #[error(
+        "a legacy identifier is not accepted for this item; a unified social credit code is required"
+    )]
     LegacyNotAccepted,
 }
 
@@ -301,7 +309,11 @@ impl Field {
     /// other cleansing happen before, in ingest.
     pub fn check(&self, raw: &str) -> Result<(), FieldError> {
         if raw.is_empty() {
-            return if self.required { Err(FieldError::Missing) } else { Ok(()) };
+            return if self.required {
+                Err(FieldError::Missing)
+            } else {
+                Ok(())
+            };
         }
         let length = raw.chars().count();
         if let Some(min) = self.min_len.filter(|&min| length < min) {
@@ -313,11 +325,14 @@ impl Field {
         match self.field_type {
             FieldType::String | FieldType::Text => {}
             FieldType::Integer => {
-                let value: i64 = raw.parse().map_err(|_| FieldError::NotInteger(raw.to_string()))?;
+                let value: i64 = raw
+                    .parse()
+                    .map_err(|_| FieldError::NotInteger(raw.to_string()))?;
                 self.check_range(value as f64)?;
             }
             FieldType::Decimal => {
-                let value = parse_decimal(raw).ok_or_else(|| FieldError::NotDecimal(raw.to_string()))?;
+                let value =
+                    parse_decimal(raw).ok_or_else(|| FieldError::NotDecimal(raw.to_string()))?;
                 self.check_range(value)?;
             }
             FieldType::Date => {
@@ -344,14 +359,17 @@ impl Field {
                 }
             }
             FieldType::Subject => {
-                let id: SubjectId = raw.parse().map_err(|e: crate::legacy::SubjectIdError| FieldError::Subject(e.to_string()))?;
+                let id: SubjectId = raw.parse().map_err(|e: crate::legacy::SubjectIdError| {
+                    FieldError::Subject(e.to_string())
+                })?;
                 if id.is_legacy() && !self.accepts_legacy_ids {
                     return Err(FieldError::LegacyNotAccepted);
                 }
             }
             FieldType::Uscc => {
-                raw.parse::<Uscc>()
-                    .map_err(|e| FieldError::Subject(format!("invalid unified social credit code: {e}")))?;
+                raw.parse::<Uscc>().map_err(|e| {
+                    FieldError::Subject(format!("invalid unified social credit code: {e}"))
+                })?;
             }
         }
         if let Some(pattern) = &self.pattern
@@ -383,7 +401,11 @@ fn parse_decimal(raw: &str) -> Option<f64> {
     let unsigned = raw.strip_prefix('-').unwrap_or(raw);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) || (unsigned.contains('.') && fraction.is_empty()) {
+    if whole.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || (unsigned.contains('.') && fraction.is_empty())
+    {
         return None;
     }
     raw.parse().ok()
@@ -515,7 +537,11 @@ impl Catalog {
         let mut document: toml::Table = match text.parse() {
             Ok(table) => table,
             Err(e) => {
-                problems.add(None, None, format!("not valid TOML: {}", e.to_string().trim_end()));
+                problems.add(
+                    None,
+                    None,
+                    format!("not valid TOML: {}", e.to_string().trim_end()),
+                );
                 return Err(CatalogErrors(problems.0));
             }
         };
@@ -550,7 +576,11 @@ impl Catalog {
         let mut department_ids = HashSet::new();
         for department in &departments {
             if !department_ids.insert(department.id.as_str()) {
-                problems.add(None, None, format!("department '{}' is defined twice", department.id));
+                problems.add(
+                    None,
+                    None,
+                    format!("department '{}' is defined twice", department.id),
+                );
             }
         }
 
@@ -565,7 +595,11 @@ impl Catalog {
             }
             for department in std::iter::once(&item.department).chain(&item.also_from) {
                 if !department_ids.contains(department.as_str()) {
-                    problems.add(Some(&item.id), None, format!("department '{department}' is not defined"));
+                    problems.add(
+                        Some(&item.id),
+                        None,
+                        format!("department '{department}' is not defined"),
+                    );
                 }
             }
             items.push(item);
@@ -591,9 +625,9 @@ impl Catalog {
 
     /// Items a department may send records of.
     pub fn items_of(&self, department: &str) -> impl Iterator<Item = &Item> {
-        self.items
-            .iter()
-            .filter(move |item| item.department == department || item.also_from.iter().any(|d| d == department))
+        self.items.iter().filter(move |item| {
+            item.department == department || item.also_from.iter().any(|d| d == department)
+        })
     }
 }
 
@@ -617,7 +651,11 @@ fn load_item(index: usize, raw: toml::Value, problems: &mut Problems) -> Option<
     };
     let item_id = Some(id.as_str());
     if !is_identifier(&id) {
-        problems.add(item_id, None, "id must be lower case letters, digits and '_', starting with a letter");
+        problems.add(
+            item_id,
+            None,
+            "id must be lower case letters, digits and '_', starting with a letter",
+        );
     }
     let raw_fields = match table.remove("fields") {
         Some(toml::Value::Array(fields)) if !fields.is_empty() => fields,
@@ -683,7 +721,10 @@ fn load_field(item: &str, raw: RawField, legacy: bool, problems: &mut Problems) 
         problem("name must be lower case letters, digits and '_', starting with a letter".into());
     }
     if (raw.min_len.is_some() || raw.max_len.is_some()) && !t.is_textual() {
-        problem(format!("min_len and max_len apply to string and text fields, not {}", t.as_str()));
+        problem(format!(
+            "min_len and max_len apply to string and text fields, not {}",
+            t.as_str()
+        ));
     }
     if let (Some(min), Some(max)) = (raw.min_len, raw.max_len)
         && min > max
@@ -691,7 +732,10 @@ fn load_field(item: &str, raw: RawField, legacy: bool, problems: &mut Problems) 
         problem(format!("min_len {min} is greater than max_len {max}"));
     }
     if (raw.min.is_some() || raw.max.is_some()) && !t.is_numeric() {
-        problem(format!("min and max apply to integer and decimal fields, not {}", t.as_str()));
+        problem(format!(
+            "min and max apply to integer and decimal fields, not {}",
+            t.as_str()
+        ));
     }
     if let (Some(min), Some(max)) = (raw.min, raw.max)
         && min > max
@@ -700,7 +744,10 @@ fn load_field(item: &str, raw: RawField, legacy: bool, problems: &mut Problems) 
     }
     match (t == FieldType::Enum, raw.values.is_empty()) {
         (true, true) => problem("an enum field needs a non-empty 'values' list".into()),
-        (false, false) => problem(format!("'values' applies to enum fields, not {}", t.as_str())),
+        (false, false) => problem(format!(
+            "'values' applies to enum fields, not {}",
+            t.as_str()
+        )),
         _ => {}
     }
     let mut seen = HashSet::new();
@@ -713,7 +760,10 @@ fn load_field(item: &str, raw: RawField, legacy: bool, problems: &mut Problems) 
         None => None,
         Some(Ok(regex)) if t.is_textual() => Some(regex),
         Some(Ok(_)) => {
-            problem(format!("'pattern' applies to string and text fields, not {}", t.as_str()));
+            problem(format!(
+                "'pattern' applies to string and text fields, not {}",
+                t.as_str()
+            ));
             None
         }
         Some(Err(e)) => {
@@ -743,23 +793,45 @@ fn load_field(item: &str, raw: RawField, legacy: bool, problems: &mut Problems) 
 /// fields that exist and have a fitting type.
 fn check_references(item: &Item, names: &HashSet<String>, problems: &mut Problems) {
     let id = Some(item.id.as_str());
-    let require = |problems: &mut Problems, name: &str, role: &str, fits: fn(FieldType) -> bool, expected: &str| {
+    let require = |problems: &mut Problems,
+                   name: &str,
+                   role: &str,
+                   fits: fn(FieldType) -> bool,
+                   expected: &str| {
         if !names.contains(name) {
-            problems.add(id, Some(name), format!("{role} names a field that is not defined"));
+            problems.add(
+                id,
+                Some(name),
+                format!("{role} names a field that is not defined"),
+            );
             return;
         }
         // A field that failed its own checks was reported already.
         if let Some(t) = item.field(name).map(|f| f.field_type)
             && !fits(t)
         {
-            problems.add(id, Some(name), format!("{role} must be a {expected} field, not {}", t.as_str()));
+            problems.add(
+                id,
+                Some(name),
+                format!("{role} must be a {expected} field, not {}", t.as_str()),
+            );
         }
     };
-    require(problems, &item.subject_field, "subject", |t| t == FieldType::Subject, "subject");
+    require(
+        problems,
+        &item.subject_field,
+        "subject",
+        |t| t == FieldType::Subject,
+        "subject",
+    );
     if let Some(field) = item.field(&item.subject_field)
         && !field.required
     {
-        problems.add(id, Some(&item.subject_field), "the subject field must be required");
+        problems.add(
+            id,
+            Some(&item.subject_field),
+            "the subject field must be required",
+        );
     }
     for key in &item.natural_key {
         require(problems, key, "natural_key", |_| true, "any");
@@ -772,15 +844,29 @@ fn check_references(item: &Item, names: &HashSet<String>, problems: &mut Problem
             date_field,
             severity_field,
         } => {
-            require(problems, date_field, "publicity date_field", |t| t == FieldType::Date, "date");
-            require(problems, severity_field, "publicity severity_field", |t| t == FieldType::Enum, "enum");
+            require(
+                problems,
+                date_field,
+                "publicity date_field",
+                |t| t == FieldType::Date,
+                "date",
+            );
+            require(
+                problems,
+                severity_field,
+                "publicity severity_field",
+                |t| t == FieldType::Enum,
+                "enum",
+            );
             if let Some(severity) = item.field(severity_field) {
                 for value in &severity.values {
                     if value.parse::<crate::publicity::Severity>().is_err() {
                         problems.add(
                             id,
                             Some(severity_field),
-                            format!("severity value '{value}' is not one of minor, general, serious"),
+                            format!(
+                                "severity value '{value}' is not one of minor, general, serious"
+                            ),
                         );
                     }
                 }
@@ -790,8 +876,20 @@ fn check_references(item: &Item, names: &HashSet<String>, problems: &mut Problem
             from_field,
             until_field,
         } => {
-            require(problems, from_field, "publicity from_field", |t| t == FieldType::Date, "date");
-            require(problems, until_field, "publicity until_field", |t| t == FieldType::Date, "date");
+            require(
+                problems,
+                from_field,
+                "publicity from_field",
+                |t| t == FieldType::Date,
+                "date",
+            );
+            require(
+                problems,
+                until_field,
+                "publicity until_field",
+                |t| t == FieldType::Date,
+                "date",
+            );
         }
         Publicity::Public | Publicity::Consent | Publicity::Internal => {}
     }
@@ -801,7 +899,13 @@ fn check_references(item: &Item, names: &HashSet<String>, problems: &mut Problem
         }
         (PartitionBy::None, None) => {}
         (_, None) => problems.add(id, None, "partition by year or month needs a field"),
-        (_, Some(field)) => require(problems, field, "partition", FieldType::is_temporal, "date or month"),
+        (_, Some(field)) => require(
+            problems,
+            field,
+            "partition",
+            FieldType::is_temporal,
+            "date or month",
+        ),
     }
 }
 

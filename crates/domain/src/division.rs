@@ -46,7 +46,11 @@ impl DivisionCode {
         }
         let province = PROVINCES.iter().find(|p| code.starts_with(p.0))?.1;
         if let Some(local) = foshan().iter().find(|d| d.code == code) {
-            let city = if local.level == Level::City { "" } else { "佛山市" };
+            let city = if local.level == Level::City {
+                ""
+            } else {
+                "佛山市"
+            };
             return Some(format!("{province}{city}{}", local.name_zh));
         }
         Some(province.to_string())
@@ -234,7 +238,11 @@ mod tests {
         assert_eq!(towns, 32);
         for town in FOSHAN.iter().filter(|d| d.level == Level::Town) {
             let parent = town.parent.unwrap();
-            assert!(town.code.starts_with(parent), "{} not under {parent}", town.code);
+            assert!(
+                town.code.starts_with(parent),
+                "{} not under {parent}",
+                town.code
+            );
         }
     }
 

@@ -14,7 +14,9 @@ const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 /// Why a string is not a valid organisation code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrganisationCodeError {
-    #[error("length is {found} characters, expected 9 (or 10 with a hyphen before the check character)")]
+    #[error(
+        "length is {found} characters, expected 9 (or 10 with a hyphen before the check character)"
+    )]
     Length { found: usize },
     #[error("character '{character}' at position {position} is not allowed (only 0-9 and A-Z)")]
     Character { position: usize, character: char },
@@ -77,7 +79,12 @@ impl FromStr for OrganisationCode {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let chars: Vec<char> = s.chars().collect();
         let compact: Vec<char> = match chars.len() {
-            10 if chars[8] == '-' => chars.iter().enumerate().filter(|&(i, _)| i != 8).map(|(_, &c)| c).collect(),
+            10 if chars[8] == '-' => chars
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != 8)
+                .map(|(_, &c)| c)
+                .collect(),
             9 => chars,
             found => return Err(OrganisationCodeError::Length { found }),
         };
@@ -151,7 +158,9 @@ impl RegistrationNumber {
         char::from_digit(check, 10).unwrap_or('0')
     }
 
-    pub fn parse_input(input: &str) -> Result<Normalised<RegistrationNumber>, RegistrationNumberError> {
+    pub fn parse_input(
+        input: &str,
+    ) -> Result<Normalised<RegistrationNumber>, RegistrationNumberError> {
         let (text, normalisations) = normalise_code_input(input);
         Ok(Normalised {
             value: text.parse()?,
@@ -161,7 +170,10 @@ impl RegistrationNumber {
 
     /// Builds a number from the authority's 6-digit division and an
     /// 8-digit sequence; used by the synthetic city.
-    pub fn from_parts(division: crate::division::DivisionCode, sequence: u32) -> RegistrationNumber {
+    pub fn from_parts(
+        division: crate::division::DivisionCode,
+        sequence: u32,
+    ) -> RegistrationNumber {
         let first14 = format!("{}{:08}", division.as_str(), sequence % 100_000_000);
         let mut bytes = [0u8; 15];
         bytes[..14].copy_from_slice(first14.as_bytes());
@@ -304,7 +316,10 @@ mod tests {
         assert_eq!(code.as_str(), "M000100Y4");
         assert_eq!(
             "M000100Y5".parse::<OrganisationCode>(),
-            Err(OrganisationCodeError::Check { found: '5', expected: '4' })
+            Err(OrganisationCodeError::Check {
+                found: '5',
+                expected: '4'
+            })
         );
     }
 

@@ -172,7 +172,8 @@ impl PublicityPolicy {
 
 /// Month arithmetic that keeps month ends (31 Jan + 1 month = 28/29 Feb).
 fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
-    date.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 impl PublicityPeriod {
@@ -237,8 +238,14 @@ mod tests {
             }
         );
         let serious = policy.penalty_period(&penalty(Severity::Serious));
-        assert_eq!(serious.status_on(date("2029-05-30"), None), PublicityStatus::Published);
-        assert_eq!(serious.status_on(date("2029-05-31"), None), PublicityStatus::Expired);
+        assert_eq!(
+            serious.status_on(date("2029-05-30"), None),
+            PublicityStatus::Published
+        );
+        assert_eq!(
+            serious.status_on(date("2029-05-31"), None),
+            PublicityStatus::Expired
+        );
         assert!(!serious.repair_allowed_on(date("2027-05-30")));
         assert!(serious.repair_allowed_on(date("2027-05-31")));
         assert_eq!(

@@ -7,7 +7,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RiskClass {
     A,
     B,
@@ -100,7 +102,9 @@ impl Default for SamplingRatios {
 pub enum SamplingRatiosError {
     #[error("sampling ratio for class {class} is {ratio}, expected a value from 0 to 1")]
     OutOfRange { class: RiskClass, ratio: f64 },
-    #[error("sampling ratio for class {higher} ({higher_ratio}) is below class {lower} ({lower_ratio}): riskier classes must not be sampled less")]
+    #[error(
+        "sampling ratio for class {higher} ({higher_ratio}) is below class {lower} ({lower_ratio}): riskier classes must not be sampled less"
+    )]
     NotIncreasing {
         lower: RiskClass,
         lower_ratio: f64,
@@ -162,13 +166,19 @@ mod tests {
         };
         assert!(matches!(
             ratios.validate(),
-            Err(SamplingRatiosError::NotIncreasing { lower: RiskClass::C, .. })
+            Err(SamplingRatiosError::NotIncreasing {
+                lower: RiskClass::C,
+                ..
+            })
         ));
         let ratios = SamplingRatios {
             d: 1.5,
             ..SamplingRatios::default()
         };
-        assert!(matches!(ratios.validate(), Err(SamplingRatiosError::OutOfRange { .. })));
+        assert!(matches!(
+            ratios.validate(),
+            Err(SamplingRatiosError::OutOfRange { .. })
+        ));
     }
 
     #[test]

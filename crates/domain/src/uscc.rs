@@ -60,7 +60,9 @@ pub enum UsccError {
     Character { position: usize, character: char },
     #[error("registering authority '{0}' at position 1 is not defined in GB 32100")]
     Authority(char),
-    #[error("entity kind '{kind}' at position 2 is not defined for registering authority '{authority}'")]
+    #[error(
+        "entity kind '{kind}' at position 2 is not defined for registering authority '{authority}'"
+    )]
     Kind { authority: char, kind: char },
     #[error("division code '{0}' at positions 3-8 is not 6 digits")]
     Division(String),
@@ -193,7 +195,11 @@ impl FromStr for Uscc {
         if found != 18 {
             return Err(UsccError::Length { found });
         }
-        if let Some((i, c)) = s.chars().enumerate().find(|&(_, c)| char_value(c).is_none()) {
+        if let Some((i, c)) = s
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| char_value(c).is_none())
+        {
             return Err(UsccError::Character {
                 position: i + 1,
                 character: c,
@@ -202,7 +208,8 @@ impl FromStr for Uscc {
         // All characters are ASCII from here on.
         let b = s.as_bytes();
         let authority_code = b[0] as char;
-        let authority = Authority::from_code(authority_code).ok_or(UsccError::Authority(authority_code))?;
+        let authority =
+            Authority::from_code(authority_code).ok_or(UsccError::Authority(authority_code))?;
         let kind_code = b[1] as char;
         if authority.kind_name(kind_code).is_none() {
             return Err(UsccError::Kind {
@@ -295,7 +302,11 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         &[
             ('1', "机关", "government organ"),
             ('2', "事业单位", "public institution"),
-            ('3', "中央编办直接管理机构编制的群众团体", "mass organisation under the central establishment office"),
+            (
+                '3',
+                "中央编办直接管理机构编制的群众团体",
+                "mass organisation under the central establishment office",
+            ),
             ('9', "其他", "other"),
         ],
     ),
@@ -304,7 +315,10 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         '2',
         "外交",
         "foreign affairs",
-        &[('1', "外国常驻新闻机构", "resident foreign news agency"), ('9', "其他", "other")],
+        &[
+            ('1', "外国常驻新闻机构", "resident foreign news agency"),
+            ('9', "其他", "other"),
+        ],
     ),
     (
         Authority::Justice,
@@ -325,7 +339,10 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         '4',
         "文化",
         "culture",
-        &[('1', "外国在华文化中心", "foreign cultural centre in China"), ('9', "其他", "other")],
+        &[
+            ('1', "外国在华文化中心", "foreign cultural centre in China"),
+            ('9', "其他", "other"),
+        ],
     ),
     (
         Authority::CivilAffairs,
@@ -345,8 +362,16 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         "旅游",
         "tourism",
         &[
-            ('1', "外国旅游部门常驻代表机构", "resident office of a foreign tourism authority"),
-            ('2', "港澳台地区旅游部门常驻内地（大陆）代表机构", "resident office of a Hong Kong, Macao or Taiwan tourism authority"),
+            (
+                '1',
+                "外国旅游部门常驻代表机构",
+                "resident office of a foreign tourism authority",
+            ),
+            (
+                '2',
+                "港澳台地区旅游部门常驻内地（大陆）代表机构",
+                "resident office of a Hong Kong, Macao or Taiwan tourism authority",
+            ),
             ('9', "其他", "other"),
         ],
     ),
@@ -355,14 +380,21 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         '7',
         "宗教",
         "religious affairs",
-        &[('1', "宗教活动场所", "place of religious activity"), ('2', "宗教院校", "religious college"), ('9', "其他", "other")],
+        &[
+            ('1', "宗教活动场所", "place of religious activity"),
+            ('2', "宗教院校", "religious college"),
+            ('9', "其他", "other"),
+        ],
     ),
     (
         Authority::TradeUnion,
         '8',
         "工会",
         "trade union",
-        &[('1', "基层工会", "grassroots trade union"), ('9', "其他", "other")],
+        &[
+            ('1', "基层工会", "grassroots trade union"),
+            ('9', "其他", "other"),
+        ],
     ),
     (
         Authority::MarketRegulation,
@@ -380,7 +412,10 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         'A',
         "中央军委改革和编制办公室",
         "military establishment office",
-        &[('1', "军队事业单位", "military public institution"), ('9', "其他", "other")],
+        &[
+            ('1', "军队事业单位", "military public institution"),
+            ('9', "其他", "other"),
+        ],
     ),
     (
         Authority::Agriculture,
@@ -388,13 +423,31 @@ const AUTHORITIES: [AuthorityRow; 12] = [
         "农业",
         "agriculture",
         &[
-            ('1', "组级集体经济组织", "group-level collective economic organisation"),
-            ('2', "村级集体经济组织", "village-level collective economic organisation"),
-            ('3', "乡镇级集体经济组织", "township-level collective economic organisation"),
+            (
+                '1',
+                "组级集体经济组织",
+                "group-level collective economic organisation",
+            ),
+            (
+                '2',
+                "村级集体经济组织",
+                "village-level collective economic organisation",
+            ),
+            (
+                '3',
+                "乡镇级集体经济组织",
+                "township-level collective economic organisation",
+            ),
             ('9', "其他", "other"),
         ],
     ),
-    (Authority::Other, 'Y', "其他", "other", &[('1', "其他", "other")]),
+    (
+        Authority::Other,
+        'Y',
+        "其他",
+        "other",
+        &[('1', "其他", "other")],
+    ),
 ];
 
 impl Authority {
@@ -407,7 +460,10 @@ impl Authority {
     }
 
     pub fn from_code(code: char) -> Option<Authority> {
-        AUTHORITIES.iter().find(|row| row.1 == code).map(|row| row.0)
+        AUTHORITIES
+            .iter()
+            .find(|row| row.1 == code)
+            .map(|row| row.0)
     }
 
     pub fn all() -> impl Iterator<Item = Authority> {
@@ -535,7 +591,13 @@ mod tests {
     #[test]
     fn check_character_error_names_found_and_expected() {
         let err = "91350100M000100Y44".parse::<Uscc>().unwrap_err();
-        assert_eq!(err, UsccError::Check { found: '4', expected: '3' });
+        assert_eq!(
+            err,
+            UsccError::Check {
+                found: '4',
+                expected: '3'
+            }
+        );
         assert_eq!(err.to_string(), "check character is '4', expected '3'");
     }
 
@@ -563,12 +625,21 @@ mod tests {
         assert_eq!("9135".parse::<Uscc>(), Err(UsccError::Length { found: 4 }));
         assert_eq!(
             "91350100M000100YI3".parse::<Uscc>(),
-            Err(UsccError::Character { position: 17, character: 'I' })
+            Err(UsccError::Character {
+                position: 17,
+                character: 'I'
+            })
         );
-        assert_eq!("B1350100M000100Y43".parse::<Uscc>(), Err(UsccError::Authority('B')));
+        assert_eq!(
+            "B1350100M000100Y43".parse::<Uscc>(),
+            Err(UsccError::Authority('B'))
+        );
         assert_eq!(
             "94350100M000100Y43".parse::<Uscc>(),
-            Err(UsccError::Kind { authority: '9', kind: '4' })
+            Err(UsccError::Kind {
+                authority: '9',
+                kind: '4'
+            })
         );
         assert_eq!(
             "9135010AM000100Y43".parse::<Uscc>(),
@@ -576,7 +647,10 @@ mod tests {
         );
         assert_eq!(
             "91350100M000100Y53".parse::<Uscc>(),
-            Err(UsccError::OrganisationCheck { found: '5', expected: '4' })
+            Err(UsccError::OrganisationCheck {
+                found: '5',
+                expected: '4'
+            })
         );
     }
 }

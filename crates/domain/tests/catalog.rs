@@ -1,5 +1,7 @@
 //! The shipped catalog, catalog loading errors, and field rules.
 
+#![allow(clippy::unwrap_used)]
+
 use domain::Catalog;
 use domain::catalog::{Category, FieldError, Publicity};
 use proptest::prelude::*;
@@ -33,7 +35,11 @@ fn default_catalog_loads_and_covers_every_named_source() {
     ] {
         assert!(catalog.item(id).is_some(), "missing item {id}");
     }
-    for category in [Category::Registration, Category::Logistics, Category::IntellectualProperty] {
+    for category in [
+        Category::Registration,
+        Category::Logistics,
+        Category::IntellectualProperty,
+    ] {
         assert!(catalog.items.iter().any(|i| i.category == category));
     }
 }
@@ -144,7 +150,10 @@ fn malformed_catalogs_name_the_item_and_field() {
             "item 'tax_payment', field 'amount': partition must be a date or month field, not decimal",
         ),
         (
-            MINIMAL.replace(r#"type = "decimal", min = 0"#, r#"type = "string", pattern = "([""#),
+            MINIMAL.replace(
+                r#"type = "decimal", min = 0"#,
+                r#"type = "string", pattern = "([""#,
+            ),
             "item 'tax_payment', field 'amount': pattern is not a valid regular expression",
         ),
         (
@@ -152,16 +161,25 @@ fn malformed_catalogs_name_the_item_and_field() {
             "item 'tax_payment', field 'amount': an enum field needs a non-empty 'values' list",
         ),
         (
-            MINIMAL.replace(r#"record = "periodic""#, r#"record = "periodic"
-colour = "red""#),
+            MINIMAL.replace(
+                r#"record = "periodic""#,
+                r#"record = "periodic"
+colour = "red""#,
+            ),
             "item 'tax_payment': unknown field `colour`",
         ),
         (
-            MINIMAL.replace(r#"type = "subject", required = true"#, r#"type = "string", required = true"#),
+            MINIMAL.replace(
+                r#"type = "subject", required = true"#,
+                r#"type = "string", required = true"#,
+            ),
             "item 'tax_payment', field 'subject': subject must be a subject field, not string",
         ),
         (
-            format!("{MINIMAL}\n{}", &MINIMAL[MINIMAL.find("[[items]]").unwrap()..]),
+            format!(
+                "{MINIMAL}\n{}",
+                &MINIMAL[MINIMAL.find("[[items]]").unwrap()..]
+            ),
             "item 'tax_payment': item id is defined twice",
         ),
         (MINIMAL.replace("[[items]]", "[[items]"), "not valid TOML"),
@@ -184,26 +202,49 @@ fn every_problem_is_reported_at_once() {
 }
 
 fn field(item: &str, name: &str) -> domain::catalog::Field {
-    Catalog::default_catalog().item(item).unwrap().field(name).unwrap().clone()
+    Catalog::default_catalog()
+        .item(item)
+        .unwrap()
+        .field(name)
+        .unwrap()
+        .clone()
 }
 
 #[test]
 fn field_rules_name_the_rule_broken() {
     let headcount = field("social_insurance", "insured_headcount");
     assert_eq!(headcount.check(""), Err(FieldError::Missing));
-    assert_eq!(headcount.check("12.5"), Err(FieldError::NotInteger("12.5".into())));
-    assert_eq!(headcount.check("-1"), Err(FieldError::BelowMin { found: -1.0, min: 0.0 }));
+    assert_eq!(
+        headcount.check("12.5"),
+        Err(FieldError::NotInteger("12.5".into()))
+    );
+    assert_eq!(
+        headcount.check("-1"),
+        Err(FieldError::BelowMin {
+            found: -1.0,
+            min: 0.0
+        })
+    );
     assert!(headcount.check("37").is_ok());
 
     let severity = field("admin_penalty", "severity");
-    assert!(matches!(severity.check("grave"), Err(FieldError::NotInList { .. })));
+    assert!(matches!(
+        severity.check("grave"),
+        Err(FieldError::NotInList { .. })
+    ));
 
     let period = field("tax_payment", "period");
-    assert_eq!(period.check("2024-13"), Err(FieldError::NotMonth("2024-13".into())));
+    assert_eq!(
+        period.check("2024-13"),
+        Err(FieldError::NotMonth("2024-13".into()))
+    );
 
     let patent = field("patent", "application_number");
     assert!(patent.check("CN202310001234.5").is_ok());
-    assert!(matches!(patent.check("202310001234.5"), Err(FieldError::Pattern { .. })));
+    assert!(matches!(
+        patent.check("202310001234.5"),
+        Err(FieldError::Pattern { .. })
+    ));
 
     let optional = field("tax_payment", "paid_on");
     assert!(optional.check("").is_ok());
@@ -211,9 +252,16 @@ fn field_rules_name_the_rule_broken() {
 
 #[test]
 fn legacy_identifiers_only_where_the_item_allows() {
-    let regno = domain::RegistrationNumber::from_parts(domain::division::DivisionCode::parse("440606").unwrap(), 42);
+    let regno = domain::RegistrationNumber::from_parts(
+        domain::division::DivisionCode::parse("440606").unwrap(),
+        42,
+    );
     // tax_payment accepts legacy identifiers, patent does not.
-    assert!(field("tax_payment", "subject").check(regno.as_str()).is_ok());
+    assert!(
+        field("tax_payment", "subject")
+            .check(regno.as_str())
+            .is_ok()
+    );
     assert_eq!(
         field("patent", "subject").check(regno.as_str()),
         Err(FieldError::LegacyNotAccepted)

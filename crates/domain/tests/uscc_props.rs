@@ -1,6 +1,8 @@
 //! Properties of the identifier parsers: generated codes validate, and no
 //! single-character change of a valid code is accepted.
 
+#![allow(clippy::unwrap_used)]
+
 use domain::division::{self, DivisionCode};
 use domain::uscc::{Authority, CHARSET, EntityKind};
 use domain::{Normalisation, OrganisationCode, RegistrationNumber, SubjectId, Uscc};
@@ -22,7 +24,10 @@ fn single_substitutions(code: &str) -> Vec<String> {
     let chars: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
     for position in 0..chars.len() {
-        for replacement in CHARSET.chars().chain(['I', 'O', 'S', 'V', 'Z', 'a', '-', ' ', '０']) {
+        for replacement in CHARSET
+            .chars()
+            .chain(['I', 'O', 'S', 'V', 'Z', 'a', '-', ' ', '０'])
+        {
             if replacement == chars[position] {
                 continue;
             }
@@ -42,7 +47,10 @@ fn real_codes_are_valid_and_every_mutation_is_rejected() {
         let parsed: Uscc = code.parse().unwrap_or_else(|e| panic!("{code}: {e}"));
         assert_eq!(parsed.as_str(), code);
         for mutation in single_substitutions(&code) {
-            assert!(mutation.parse::<Uscc>().is_err(), "{mutation} (from {code}) was accepted");
+            assert!(
+                mutation.parse::<Uscc>().is_err(),
+                "{mutation} (from {code}) was accepted"
+            );
         }
     }
 }
@@ -58,7 +66,11 @@ fn midea_decodes_to_shunde() {
 
 fn any_kind() -> impl Strategy<Value = EntityKind> {
     let kinds: Vec<EntityKind> = Authority::all()
-        .flat_map(|a| a.kinds().iter().filter_map(move |k| EntityKind::new(a, k.0)))
+        .flat_map(|a| {
+            a.kinds()
+                .iter()
+                .filter_map(move |k| EntityKind::new(a, k.0))
+        })
         .collect();
     proptest::sample::select(kinds)
 }
