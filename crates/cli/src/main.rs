@@ -6,6 +6,7 @@
 mod catalog_cmd;
 mod codes_cmd;
 mod output;
+mod sim_cmd;
 mod uscc_cmd;
 
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ enum Command {
     /// Browse and check the information catalog.
     #[command(subcommand)]
     Catalog(catalog_cmd::CatalogCommand),
+    /// Generate the synthetic city (feeds, rosters, finance data and the truth).
+    #[command(subcommand)]
+    Sim(sim_cmd::SimCommand),
 }
 
 /// What a command concluded, when it ran to the end.
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
         Command::Uscc(command) => uscc_cmd::run(command),
         Command::Codes(command) => codes_cmd::run(command),
         Command::Catalog(command) => catalog_cmd::run(command, cli.catalog.as_deref()),
+        Command::Sim(command) => sim_cmd::run(command),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -52,6 +52,8 @@ pub struct Item {
     /// Whether the subject may be a legacy registration number or
     /// organisation code instead of a USCC.
     pub accepts_legacy_ids: bool,
+    /// Whether a record may leave its subject empty.
+    pub subject_optional: bool,
     pub fields: Vec<Field>,
     /// Fields whose values identify a record: a second record with the same
     /// values is a duplicate.
@@ -481,6 +483,10 @@ struct RawSubject {
     field: String,
     #[serde(default)]
     legacy: bool,
+    /// The subject may be unknown (a complaint about a shop the caller
+    /// cannot identify); such records still name the subject otherwise.
+    #[serde(default)]
+    optional: bool,
 }
 
 #[derive(Deserialize)]
@@ -704,6 +710,7 @@ fn load_item(index: usize, raw: toml::Value, problems: &mut Problems) -> Option<
         record: raw_item.record,
         subject_field: raw_item.subject.field,
         accepts_legacy_ids: raw_item.subject.legacy,
+        subject_optional: raw_item.subject.optional,
         fields,
         natural_key: raw_item.natural_key,
         publicity: raw_item.publicity,
@@ -825,13 +832,14 @@ fn check_references(item: &Item, names: &HashSet<String>, problems: &mut Problem
         "subject",
     );
     if let Some(field) = item.field(&item.subject_field)
-        && !field.required
+        && field.required == item.subject_optional
     {
-        problems.add(
-            id,
-            Some(&item.subject_field),
-            "the subject field must be required",
-        );
+        let message = if item.subject_optional {
+            "the subject is optional (subject.optional), so its field must not be required"
+        } else {
+            "the subject field must be required (or the subject declared optional)"
+        };
+        problems.add(id, Some(&item.subject_field), message);
     }
     for key in &item.natural_key {
         require(problems, key, "natural_key", |_| true, "any");
