@@ -8,9 +8,10 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use chrono::Datelike;
 use domain::Catalog;
 use domain::catalog::Item;
-use rust_xlsxwriter::Workbook;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Format, SimConfig};
@@ -207,6 +208,15 @@ impl<'a> Feeds<'a> {
             Format::Jsonl => Sink::Jsonl(BufWriter::new(File::create(&path).map_err(io(&path))?)),
             Format::Xlsx => {
                 let mut workbook = Box::new(Workbook::new());
+                // A fixed creation time (the end of the history) keeps the
+                // file byte-identical between runs.
+                let created = ExcelDateTime::from_ymd(
+                    self.config.end.year() as u16,
+                    self.config.end.month() as u8,
+                    self.config.end.day() as u8,
+                )
+                .map_err(xlsx_error(&path))?;
+                workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
                 let sheet = workbook
                     .add_worksheet_with_constant_memory()
                     .map_err(xlsx_error(&path))?;

@@ -720,8 +720,10 @@ fn yearly(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) {
             }
         }
     }
-    if matches!(e.industry, "26" | "27" | "30" | "31" | "32" | "47" | "48")
-        && draw.chance(0.06 * libm::exp(e.truth.risk_logit + 2.0).min(10.0))
+    if matches!(
+        e.industry,
+        "26" | "27" | "30" | "31" | "32" | "33" | "47" | "48"
+    ) && draw.chance(0.3 * libm::exp(e.truth.risk_logit + 2.0).min(3.0))
     {
         let listed = day_in(draw, ctx.city.config.start(), end);
         out.push(
@@ -733,7 +735,7 @@ fn yearly(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) {
         );
     }
     if matches!(e.industry, "47" | "48" | "49" | "50")
-        && draw.chance(0.08 * libm::exp(e.truth.risk_logit + 2.0).min(10.0))
+        && draw.chance(0.3 * libm::exp(e.truth.risk_logit + 2.0).min(3.0))
     {
         let listed = day_in(draw, ctx.city.config.start(), end);
         out.push(
@@ -1163,7 +1165,8 @@ fn courts(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) {
                         .set("case_number", enforcement_number.clone())
                         .set("amount", money(amount))
                         .set("filed_on", enforced.to_string())
-                        .set("closed_on", ""),
+                        .set("closed_on", "")
+                        .set("court", court.clone()),
                 );
                 if draw.chance(sigmoid(r + 0.5)) {
                     let published = enforced + Days::new(draw.range(30, 120) as u64);
@@ -1232,7 +1235,7 @@ fn intellectual_property(ctx: &Ctx, draw: &mut Draw, out: &mut Vec<Record>) {
             } else {
                 char::from_digit(check, 10).unwrap_or('0')
             };
-            patents += usize::from(!granted_text.is_empty());
+            patents += 1;
             out.push(
                 Record::new("ip", "patent", Period::year_of(applied))
                     .set("subject", ctx.subject.clone())
@@ -1291,7 +1294,7 @@ fn intellectual_property(ctx: &Ctx, draw: &mut Draw, out: &mut Vec<Record>) {
                 ),
         );
     }
-    if patents >= 3 && e.truth.management > 0.3 {
+    if patents >= 2 && e.truth.management > 0.3 {
         let certified = day_in(draw, from, to);
         out.push(
             Record::new(
