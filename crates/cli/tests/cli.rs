@@ -262,3 +262,76 @@ fn usage_errors_exit_2_and_help_is_everywhere() {
             .stdout(predicate::str::contains("Usage"));
     }
 }
+
+#[test]
+fn sim_generate_writes_a_city_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("city");
+    let summary = stdout_of(&[
+        "sim",
+        "generate",
+        "--entities",
+        "300",
+        "--years",
+        "1",
+        "--seed",
+        "5",
+        "--formats",
+        "csv,jsonl",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["entities"], 300);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["records"], summary["records"]);
+    for batch in manifest["batches"].as_array().unwrap() {
+        assert_ne!(batch["format"], "xlsx", "xlsx was not allowed");
+        assert!(out.join(batch["file"].as_str().unwrap()).exists());
+    }
+    // The generated codes pass the checker.
+    let truth = std::fs::read_to_string(out.join("truth/entities.csv")).unwrap();
+    let codes: Vec<&str> = truth
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    xinyong()
+        .arg("uscc")
+        .arg("check")
+        .args(&codes)
+        .assert()
+        .success();
+
+    // A second run into the same directory is refused and harms nothing.
+    xinyong()
+        .args(["sim", "generate", "--entities", "10", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not empty"));
+    assert!(out.join("manifest.json").exists());
+}
+
+#[test]
+fn sim_generate_rejects_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value, message) in [
+        (
+            "--formats",
+            "csv,pdf",
+            "'pdf' is not one of csv, jsonl, xlsx",
+        ),
+        ("--dirty", "2", "dirty rate must be from 0 to 1"),
+        ("--end", "2025-13-01", "is not a date"),
+    ] {
+        xinyong()
+            .args(["sim", "generate", "--entities", "10", flag, value, "--out"])
+            .arg(dir.path().join(flag.trim_start_matches('-')))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+}

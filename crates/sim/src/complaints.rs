@@ -192,7 +192,14 @@ pub fn text(
     amount: f64,
 ) -> String {
     let product = *draw.pick(products(industry));
-    let problem = *draw.pick(problems(category));
+    // Callers do not describe their problem in the hotline's categories: one
+    // complaint in ten reads like a neighbouring category, as real tickets do.
+    let described = if draw.chance(0.1) {
+        *draw.pick(&CATEGORIES)
+    } else {
+        category
+    };
+    let problem = *draw.pick(problems(described));
     let opening = *draw.pick(&OPENINGS);
     let demand = *draw.pick(&DEMANDS);
     let amount = if amount >= 1.0 {

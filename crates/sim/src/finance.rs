@@ -217,9 +217,20 @@ pub struct Application {
     pub loan_outcome: &'static str,
 }
 
+const PURPOSES: [&str; 6] = [
+    "流动资金周转",
+    "采购原材料",
+    "购置设备",
+    "扩大生产",
+    "技术改造",
+    "支付工资",
+];
+
 /// An enterprise's demands over the history (about 4% a year post one).
 pub fn demands(config: &SimConfig, entity: &Entity, products: &[Product]) -> Vec<Demand> {
-    if entity.kind == Kind::IndividualBusiness && entity.index % 4 != 0 || products.is_empty() {
+    if entity.kind == Kind::IndividualBusiness && !entity.index.is_multiple_of(4)
+        || products.is_empty()
+    {
         return Vec::new();
     }
     let mut draw = Draw::for_entity(config.seed, entity.index, Purpose::Finance);
@@ -279,6 +290,7 @@ pub fn demands(config: &SimConfig, entity: &Entity, products: &[Product]) -> Vec
                 loan_outcome,
             });
         }
+        let purpose = *draw.pick(&PURPOSES);
         out.push(Demand {
             id: format!(
                 "RZ{}{:08}{}",
@@ -290,14 +302,7 @@ pub fn demands(config: &SimConfig, entity: &Entity, products: &[Product]) -> Vec
             posted_on,
             amount,
             term_months: *draw.pick(&[6, 12, 24, 36]),
-            purpose: *draw.pick(&[
-                "流动资金周转",
-                "采购原材料",
-                "购置设备",
-                "扩大生产",
-                "技术改造",
-                "支付工资",
-            ]),
+            purpose,
             applications,
         });
     }

@@ -239,7 +239,8 @@ fn periodic(
         ));
     let coverage = (0.55 + 0.2 * e.truth.management + 0.1 * draw.normal()).clamp(0.1, 1.0);
     let uses_gas = manufacturing || matches!(e.industry, "61" | "62");
-    let logistics = matches!(e.industry, "54" | "58" | "59") || (manufacturing && e.index % 5 == 0);
+    let logistics =
+        matches!(e.industry, "54" | "58" | "59") || (manufacturing && e.index.is_multiple_of(5));
     let account = |prefix: &str| format!("{prefix}{:010}", e.index as u64 * 7 + 1_000_000_000);
     let mut headcount = e.employees as f64;
 
@@ -260,7 +261,7 @@ fn periodic(
 
         // Tax: enterprises monthly, individual businesses quarterly.
         let quarterly = e.kind != Kind::Enterprise;
-        if !quarterly || date.month() % 3 == 0 {
+        if !quarterly || date.month().is_multiple_of(3) {
             let months_covered = if quarterly { 3.0 } else { 1.0 };
             let taxable = revenue * months_covered;
             let due = taxable * vat_rate;
@@ -628,7 +629,7 @@ fn yearly(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) {
         e.industry,
         "13" | "14" | "15" | "26" | "27" | "47" | "48" | "49" | "54" | "61" | "62" | "83"
     );
-    if licensed || (e.industry == "52" && e.index % 3 == 0) {
+    if licensed || (e.industry == "52" && e.index.is_multiple_of(3)) {
         let issued = if e.established_on >= ctx.city.config.start() {
             e.established_on + Days::new(draw.range(5, 40) as u64)
         } else {
@@ -751,7 +752,10 @@ fn yearly(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) {
                 .set("removed_on", ""),
         );
     }
-    if e.kind == Kind::Enterprise && entity::is_manufacturing(e.industry) && e.index % 7 == 0 {
+    if e.kind == Kind::Enterprise
+        && entity::is_manufacturing(e.industry)
+        && e.index.is_multiple_of(7)
+    {
         let rating = match e.truth.management {
             m if m > 1.3 => "advanced_certified",
             _ if e.truth.risk_logit > -1.0 => "dishonest",

@@ -76,7 +76,7 @@ pub struct Manifest {
 }
 
 /// Entities generated together before being written in order.
-const BLOCK: u32 = 4096;
+const BLOCK: u32 = 1024;
 
 /// A side file in CSV.
 struct Table {
@@ -127,7 +127,7 @@ impl Table {
 pub fn write_city(
     config: &SimConfig,
     out: &Path,
-    mut progress: impl FnMut(u32),
+    mut progress: impl FnMut(u32) + Send,
 ) -> Result<Manifest, SimError> {
     config.validate().map_err(SimError::Config)?;
     if out.exists()
@@ -219,10 +219,9 @@ pub fn write_city(
 
     let unknown_division =
         DivisionCode::parse("440606").unwrap_or_else(|_| unreachable!("constant is 6 digits"));
-    let mut start = 0;
-    while start < config.entities {
+    let generate = |start: u32| -> Vec<(Entity, history::History, Vec<Demand>)> {
         let end = (start + BLOCK).min(config.entities);
-        let block: Vec<(Entity, history::History, Vec<Demand>)> = (start..end)
+        (start..end)
             .into_par_iter()
             .map(|index| {
                 let entity = entity::generate(config, index);
@@ -230,31 +229,44 @@ pub fn write_city(
                 let demands = finance::demands(config, &entity, &products);
                 (entity, history, demands)
             })
-            .collect();
-        for (entity, history, entity_demands) in block {
-            let mut dirt = Draw::for_entity(config.seed, entity.index, Purpose::Dirty);
-            // A valid code that no entity of this city has.
-            let unknown = Uscc::from_parts(
-                EntityKind::ENTERPRISE,
-                unknown_division,
-                &organisation_body(config.seed, config.entities + entity.index, true),
-            )
-            .map_err(|e| SimError::Internal(e.to_string()))?;
-            for record in registry_records(&entity).iter().chain(&history.records) {
-                feeds.write(record, &mut dirt, unknown.as_str())?;
-            }
-            write_truth(&mut truth, &entity)?;
-            for inspection in &history.inspections {
-                write_inspection(&mut inspections, &entity, inspection)?;
-            }
-            for demand in &entity_demands {
-                write_demand(&mut demands, &mut applications, demand)?;
-            }
-            progress(entity.index + 1);
-        }
-        start = end;
+            .collect()
+    };
+    // Generation of the next block overlaps the writing of this one; the
+    // writing order, and so the output, stays the same.
+    let mut next = Some(generate(0));
+    let mut start = 0;
+    while let Some(block) = next.take() {
+        start += BLOCK;
+        let (written, generated) = rayon::join(
+            || -> Result<(), SimError> {
+                for (entity, history, entity_demands) in &block {
+                    let mut dirt = Draw::for_entity(config.seed, entity.index, Purpose::Dirty);
+                    // A valid code that no entity of this city has.
+                    let unknown = Uscc::from_parts(
+                        EntityKind::ENTERPRISE,
+                        unknown_division,
+                        &organisation_body(config.seed, config.entities + entity.index, true),
+                    )
+                    .map_err(|e| SimError::Internal(e.to_string()))?;
+                    for record in registry_records(entity).iter().chain(&history.records) {
+                        feeds.write(record, &mut dirt, unknown.as_str())?;
+                    }
+                    write_truth(&mut truth, entity)?;
+                    for inspection in &history.inspections {
+                        write_inspection(&mut inspections, entity, inspection)?;
+                    }
+                    for demand in entity_demands {
+                        write_demand(&mut demands, &mut applications, demand)?;
+                    }
+                    progress(entity.index + 1);
+                }
+                Ok(())
+            },
+            || (start < config.entities).then(|| generate(start)),
+        );
+        written?;
+        next = generated;
     }
-
     let dirty_rows = feeds.dirty_rows;
     let batches = feeds.finish()?;
     // Rows in the batches, duplicates included.
