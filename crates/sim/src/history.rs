@@ -117,6 +117,16 @@ impl Ctx<'_> {
         m >= self.first_month && m <= self.last_month
     }
 
+    /// The days of year `y` of the history on which the entity existed.
+    fn active_in_year(&self, y: usize) -> Option<(NaiveDate, NaiveDate)> {
+        let from = month_start(self.city, (y as u32 * 12).max(self.first_month));
+        let to = month_end(month_start(
+            self.city,
+            (y as u32 * 12 + 11).min(self.last_month),
+        ));
+        (from <= to).then_some((from, to))
+    }
+
     /// The subject as this record names it: mostly the USCC, sometimes a
     /// legacy identifier where the item accepts one.
     fn subject_for(&self, draw: &mut Draw, legacy_allowed: bool) -> String {
@@ -974,14 +984,9 @@ fn penalties(
         }
         for _ in 0..count {
             number += 1;
-            let from = month_start(ctx.city, (y as u32 * 12).max(ctx.first_month));
-            let to = month_end(month_start(
-                ctx.city,
-                (y as u32 * 12 + 11).min(ctx.last_month),
-            ));
-            if from > to {
+            let Some((from, to)) = ctx.active_in_year(y) else {
                 continue;
-            }
+            };
             let decided = day_in(draw, from, to);
             let pick = match e.industry {
                 "62" | "13" | "14" => draw.range(2, 3),
@@ -1103,14 +1108,9 @@ fn courts(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) {
     for (y, &r) in risk.iter().enumerate() {
         let rate = 0.015 * (1.0 + libm::log1p(e.employees as f64)) * libm::exp(0.5 * (r + 2.5));
         for case in 0..draw.poisson(rate) {
-            let from = month_start(ctx.city, (y as u32 * 12).max(ctx.first_month));
-            let to = month_end(month_start(
-                ctx.city,
-                (y as u32 * 12 + 11).min(ctx.last_month),
-            ));
-            if from > to {
+            let Some((from, to)) = ctx.active_in_year(y) else {
                 continue;
-            }
+            };
             let filed = day_in(draw, from, to);
             let judged = filed + Days::new(draw.range(40, 200) as u64);
             if judged > ctx.city.config.end {
@@ -1346,14 +1346,9 @@ fn inspections(
         if !random && !triggered {
             continue;
         }
-        let from = month_start(ctx.city, (y as u32 * 12).max(ctx.first_month));
-        let to = month_end(month_start(
-            ctx.city,
-            (y as u32 * 12 + 11).min(ctx.last_month),
-        ));
-        if from > to {
+        let Some((from, to)) = ctx.active_in_year(y) else {
             continue;
-        }
+        };
         let date = day_in(draw, from, to);
         let (department, item) = match e.industry {
             "62" | "13" | "14" | "52" => INSPECTION_ITEMS[2],

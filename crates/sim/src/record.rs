@@ -60,13 +60,6 @@ impl Record {
             .find(|(name, _)| *name == field)
             .map(|(_, v)| v.as_str())
     }
-
-    pub fn get_mut(&mut self, field: &str) -> Option<&mut String> {
-        self.values
-            .iter_mut()
-            .find(|(name, _)| *name == field)
-            .map(|(_, v)| v)
-    }
 }
 
 /// Money in 元 or 万元 with two decimals.
