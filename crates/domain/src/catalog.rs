@@ -54,6 +54,9 @@ pub struct Item {
     pub accepts_legacy_ids: bool,
     /// Whether a record may leave its subject empty.
     pub subject_optional: bool,
+    /// Whether records of this item register entities (the registration
+    /// item), so that their subject need not be known yet.
+    pub registers_entities: bool,
     pub fields: Vec<Field>,
     /// Fields whose values identify a record: a second record with the same
     /// values is a duplicate.
@@ -468,6 +471,8 @@ struct RawItem {
     publicity: Publicity,
     #[serde(default = "no_partition")]
     partition: Partition,
+    #[serde(default)]
+    registers: bool,
 }
 
 fn no_partition() -> Partition {
@@ -711,6 +716,7 @@ fn load_item(index: usize, raw: toml::Value, problems: &mut Problems) -> Option<
         subject_field: raw_item.subject.field,
         accepts_legacy_ids: raw_item.subject.legacy,
         subject_optional: raw_item.subject.optional,
+        registers_entities: raw_item.registers,
         fields,
         natural_key: raw_item.natural_key,
         publicity: raw_item.publicity,

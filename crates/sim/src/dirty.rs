@@ -159,7 +159,10 @@ pub fn apply(
             (subject, chars.into_iter().collect())
         }
         DirtKind::FullWidth if is_uscc => (subject, full_width(&values[subject])),
-        DirtKind::UnknownEntity if is_uscc => (subject, unknown_subject.to_string()),
+        // A registration record brings its entity in: no code is unknown to it.
+        DirtKind::UnknownEntity if is_uscc && !item.registers_entities => {
+            (subject, unknown_subject.to_string())
+        }
         DirtKind::StraySpaces => {
             let at = choose(
                 draw,

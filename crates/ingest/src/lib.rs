@@ -1,0 +1,40 @@
+//! The batch pipeline: read a department's file, cleanse and validate every
+//! row against the catalog, resolve subjects against the registry, detect
+//! duplicates, and account for every row.
+//!
+//! - [`read`]: CSV (UTF-8, GBK), JSON lines and XLSX, streamed row by row;
+//! - [`cleanse`]: the repairs, each reported by kind;
+//! - [`pipeline`]: a row's way to [`pipeline::Outcome`], accepted or
+//!   quarantined with a [`pipeline::Reason`], and the batch's [`pipeline::Tally`].
+//!
+//! Storage is the caller's: outcomes go to a callback, so this crate stays
+//! free of databases and the lake.
+
+pub mod cleanse;
+pub mod pipeline;
+pub mod read;
+
+use std::path::Path;
+
+use domain::catalog::Item;
+
+pub use pipeline::{Accepted, Outcome, Pipeline, Quarantined, Reason, Registry, Tally};
+pub use read::{Encoding, FileFormat, RawRow, ReadError};
+
+/// Runs every row of one file through the pipeline, handing each outcome to
+/// `on_outcome`; returns the tally. A read error stops the batch: the caller
+/// must then discard what it received (batches are atomic).
+pub fn run_file<E: From<ReadError>>(
+    path: &Path,
+    format: FileFormat,
+    encoding: Option<Encoding>,
+    item: &Item,
+    registry: &dyn Registry,
+    on_outcome: &mut dyn FnMut(Outcome) -> Result<(), E>,
+) -> Result<Tally, E> {
+    let mut pipeline = Pipeline::new(item, registry);
+    read::read_rows(path, format, encoding, item, &mut |row| {
+        on_outcome(pipeline.process(row))
+    })?;
+    Ok(pipeline.tally)
+}
