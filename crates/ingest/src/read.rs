@@ -44,6 +44,15 @@ pub enum Encoding {
     Gbk,
 }
 
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gbk => "GBK",
+        }
+    }
+}
+
 /// One data row: its number in the file (1 = the first data row, in every
 /// format) and its values in the item's field order.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,7 +232,7 @@ fn read_csv<E: From<ReadError>>(
             Ok(true) => {}
             Err(e) => {
                 let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => format!("not valid {encoding:?} text"),
+                    csv::ErrorKind::Utf8 { .. } => format!("not valid {} text", encoding.name()),
                     csv::ErrorKind::Io(io) => io.to_string(),
                     _ => e.to_string(),
                 };
@@ -245,9 +254,12 @@ fn read_csv<E: From<ReadError>>(
         }
         let cells: Vec<String> = record.iter().map(str::to_string).collect();
         if cells.iter().any(|c| c.contains('\u{fffd}')) {
-            return Err(
-                ReadError::new(path, Some(number), format!("not valid {encoding:?} text")).into(),
-            );
+            return Err(ReadError::new(
+                path,
+                Some(number),
+                format!("not valid {} text", encoding.name()),
+            )
+            .into());
         }
         row(RawRow {
             number,
