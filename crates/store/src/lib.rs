@@ -1,0 +1,675 @@
+//! The operational store: the only crate that speaks SQL to the database.
+//!
+//! SQLite is the embedded default (one file in the data directory, WAL, one
+//! connection, writes in `BEGIN IMMEDIATE` transactions); PostgreSQL serves a
+//! server deployment. Both run the same queries through sqlx's `Any` driver
+//! (`$1` placeholders work in both) and the same schema, written once per
+//! dialect under `migrations/`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use domain::{Catalog, Uscc};
+use serde::Serialize;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url '{0}': use sqlite://… or postgres://…")]
+    Url(String),
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection to the operational store.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A batch as stored, with its report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRow {
+    pub id: i64,
+    pub department: String,
+    pub item: String,
+    pub file_name: String,
+    pub content_sha256: String,
+    pub rows_in: i64,
+    pub accepted: i64,
+    pub quarantined: i64,
+    pub report: serde_json::Value,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// An entity of the registry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EntityRow {
+    pub uscc: String,
+    pub name: String,
+    pub entity_type: String,
+    pub legal_representative: String,
+    pub registered_capital: Option<f64>,
+    pub established_on: String,
+    pub industry: String,
+    pub division: String,
+    pub address: String,
+    pub status: String,
+    pub registration_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SummaryRow {
+    pub item: String,
+    pub year: i64,
+    pub records: i64,
+    pub amount: f64,
+    pub flagged: i64,
+    pub latest: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EventRow {
+    pub item: String,
+    pub event_date: String,
+    pub title: String,
+    pub detail: serde_json::Value,
+    pub department: String,
+    pub batch_id: i64,
+    pub source_row: i64,
+    pub publicity_until: Option<String>,
+}
+
+/// What the registry holds, in memory, for resolving subjects during ingest.
+#[derive(Debug, Default, Clone)]
+pub struct RegistrySnapshot {
+    pub codes: HashSet<Uscc>,
+    pub legacy: HashMap<String, Uscc>,
+}
+
+/// A stored record key seen again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySeen {
+    New,
+    SameContent,
+    OtherContent,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// The SQLite database of a data directory.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("xinyong.db").display()
+        )
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Url(url.to_string()));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            // One connection: SQLite has one writer, and WAL lets readers of
+            // other processes go on meanwhile.
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA journal_mode = WAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA busy_timeout = 10000")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA foreign_keys = ON")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Records the catalog in use and its departments and items.
+    pub async fn save_catalog(
+        &self,
+        catalog: &Catalog,
+        source: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for d in &catalog.departments {
+            sqlx::query(
+                "INSERT INTO departments (id, name_zh, name_en) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en",
+            )
+            .bind(&d.id)
+            .bind(&d.name_zh)
+            .bind(&d.name_en)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for item in &catalog.items {
+            sqlx::query(
+                "INSERT INTO catalog_items (id, department, name_zh, name_en, category, record, publicity)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (id) DO UPDATE SET department = excluded.department, name_zh = excluded.name_zh,
+                   name_en = excluded.name_en, category = excluded.category, record = excluded.record,
+                   publicity = excluded.publicity",
+            )
+            .bind(&item.id)
+            .bind(&item.department)
+            .bind(&item.name_zh)
+            .bind(&item.name_en)
+            .bind(item.category.as_str())
+            .bind(format!("{:?}", item.record).to_lowercase())
+            .bind(item.publicity.name())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO catalog (id, version, source, loaded_at) VALUES (1, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, source = excluded.source, loaded_at = excluded.loaded_at",
+        )
+        .bind(&catalog.version)
+        .bind(source)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The catalog text in use, if one was saved.
+    pub async fn catalog_source(&self) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT source FROM catalog WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get::<String, _>(0)))
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite, so a writer never
+    /// fails half-way on a lock.
+    pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// The batch already stored with this content from this source, if any.
+    pub async fn batch_with_content(
+        &self,
+        department: &str,
+        item: &str,
+        sha256: &str,
+    ) -> Result<Option<BatchRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{BATCH_COLUMNS} WHERE department = $1 AND item = $2 AND content_sha256 = $3"
+        ))
+        .bind(department)
+        .bind(item)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| batch_row(&r)).transpose()
+    }
+
+    pub async fn batches(&self) -> Result<Vec<BatchRow>, StoreError> {
+        let rows = sqlx::query(&format!("{BATCH_COLUMNS} ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(batch_row).collect()
+    }
+
+    pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
+        let row = sqlx::query(&format!("{BATCH_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| batch_row(&r)).transpose()
+    }
+
+    /// The registry in memory: every USCC and every legacy identifier.
+    pub async fn registry_snapshot(&self) -> Result<RegistrySnapshot, StoreError> {
+        let mut snapshot = RegistrySnapshot::default();
+        for row in sqlx::query("SELECT uscc FROM entities")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let code: String = row.get(0);
+            let code = code
+                .parse()
+                .map_err(|e| StoreError::Damaged(format!("entity {code}: {e}")))?;
+            snapshot.codes.insert(code);
+        }
+        for row in sqlx::query("SELECT legacy_id, uscc FROM legacy_ids")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let (legacy, code): (String, String) = (row.get(0), row.get(1));
+            let code = code
+                .parse()
+                .map_err(|e| StoreError::Damaged(format!("legacy id {legacy}: {e}")))?;
+            snapshot.legacy.insert(legacy, code);
+        }
+        Ok(snapshot)
+    }
+
+    pub async fn entity(&self, uscc: &str) -> Result<Option<EntityRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT uscc, name, entity_type, legal_representative, registered_capital, established_on, industry,
+                    division, address, status, registration_number
+             FROM entities WHERE uscc = $1",
+        )
+        .bind(uscc)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| EntityRow {
+            uscc: r.get(0),
+            name: r.get(1),
+            entity_type: r.get(2),
+            legal_representative: r.get(3),
+            registered_capital: r.get(4),
+            established_on: r.get(5),
+            industry: r.get(6),
+            division: r.get(7),
+            address: r.get(8),
+            status: r.get(9),
+            registration_number: r.get(10),
+        }))
+    }
+
+    pub async fn summaries(&self, uscc: &str) -> Result<Vec<SummaryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT item, year, records, amount, flagged, latest FROM summaries WHERE uscc = $1 ORDER BY item, year",
+        )
+        .bind(uscc)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| SummaryRow {
+                item: r.get(0),
+                year: r.get(1),
+                records: r.get(2),
+                amount: r.get(3),
+                flagged: r.get(4),
+                latest: r.get(5),
+            })
+            .collect())
+    }
+
+    pub async fn events(&self, uscc: &str) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT item, event_date, title, detail, department, batch_id, source_row, publicity_until
+             FROM events WHERE uscc = $1 ORDER BY event_date, id",
+        )
+        .bind(uscc)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let detail: String = r.get(3);
+                Ok(EventRow {
+                    item: r.get(0),
+                    event_date: r.get(1),
+                    title: r.get(2),
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| StoreError::Damaged(format!("event detail: {e}")))?,
+                    department: r.get(4),
+                    batch_id: r.get(5),
+                    source_row: r.get(6),
+                    publicity_until: r.get(7),
+                })
+            })
+            .collect()
+    }
+
+    /// Counts of rows per table, for checks and status pages.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for table in [
+            "batches",
+            "entities",
+            "legacy_ids",
+            "record_keys",
+            "summaries",
+            "events",
+        ] {
+            let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await?;
+            out.push((table.to_string(), row.get::<i64, _>(0)));
+        }
+        Ok(out)
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+const BATCH_COLUMNS: &str = "SELECT id, department, item, file_name, content_sha256, rows_in, accepted, quarantined, report,
+    started_at, finished_at FROM batches";
+
+fn batch_row(r: &sqlx::any::AnyRow) -> Result<BatchRow, StoreError> {
+    let report: String = r.get(8);
+    Ok(BatchRow {
+        id: r.get(0),
+        department: r.get(1),
+        item: r.get(2),
+        file_name: r.get(3),
+        content_sha256: r.get(4),
+        rows_in: r.get(5),
+        accepted: r.get(6),
+        quarantined: r.get(7),
+        report: serde_json::from_str(&report)
+            .map_err(|e| StoreError::Damaged(format!("batch report: {e}")))?,
+        started_at: r.get(9),
+        finished_at: r.get(10),
+    })
+}
+
+/// Writes of one batch, inside one transaction: all of it lands or none.
+pub struct BatchWriter {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub batch_id: i64,
+}
+
+/// A new or changed registry entry.
+pub struct EntityUpdate<'a> {
+    pub uscc: &'a str,
+    pub name: &'a str,
+    pub entity_type: &'a str,
+    pub legal_representative: &'a str,
+    pub registered_capital: Option<f64>,
+    pub established_on: &'a str,
+    pub industry: &'a str,
+    pub division: &'a str,
+    pub address: &'a str,
+    pub status: &'a str,
+    pub registration_number: Option<&'a str>,
+}
+
+/// One event for a profile's timeline.
+pub struct NewEvent<'a> {
+    pub uscc: &'a str,
+    pub item: &'a str,
+    pub event_date: &'a str,
+    pub title: &'a str,
+    pub detail: &'a serde_json::Value,
+    pub department: &'a str,
+    pub source_row: i64,
+    pub publicity_until: Option<&'a str>,
+}
+
+impl BatchWriter {
+    /// Opens the transaction and reserves the batch's id.
+    pub async fn begin(
+        store: &Store,
+        department: &str,
+        item: &str,
+        file_name: &str,
+        sha256: &str,
+        started_at: &str,
+    ) -> Result<BatchWriter, StoreError> {
+        let mut tx = store.write().await?;
+        let row = sqlx::query(
+            "INSERT INTO batches (department, item, file_name, content_sha256, rows_in, accepted, quarantined, report, started_at, finished_at)
+             VALUES ($1, $2, $3, $4, 0, 0, 0, '{}', $5, $5) RETURNING id",
+        )
+        .bind(department)
+        .bind(item)
+        .bind(file_name)
+        .bind(sha256)
+        .bind(started_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(BatchWriter {
+            tx,
+            batch_id: row.get(0),
+        })
+    }
+
+    pub async fn upsert_entity(
+        &mut self,
+        e: &EntityUpdate<'_>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO entities (uscc, name, entity_type, legal_representative, registered_capital, established_on, industry,
+                                   division, address, status, registration_number, batch_id, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, entity_type = excluded.entity_type,
+               legal_representative = excluded.legal_representative, registered_capital = excluded.registered_capital,
+               established_on = excluded.established_on, industry = excluded.industry, division = excluded.division,
+               address = excluded.address, status = excluded.status, registration_number = excluded.registration_number,
+               batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+        )
+        .bind(e.uscc)
+        .bind(e.name)
+        .bind(e.entity_type)
+        .bind(e.legal_representative)
+        .bind(e.registered_capital)
+        .bind(e.established_on)
+        .bind(e.industry)
+        .bind(e.division)
+        .bind(e.address)
+        .bind(e.status)
+        .bind(e.registration_number)
+        .bind(self.batch_id)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Changes one registry field after a change or status record. Only
+    /// known columns may be named.
+    pub async fn update_entity_field(
+        &mut self,
+        uscc: &str,
+        column: &str,
+        value: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let column = match column {
+            "name" | "address" | "legal_representative" | "status" | "industry" | "entity_type" => {
+                column
+            }
+            "registered_capital" => {
+                let capital: Option<f64> = value.parse().ok();
+                sqlx::query(
+                    "UPDATE entities SET registered_capital = $1, updated_at = $2 WHERE uscc = $3",
+                )
+                .bind(capital)
+                .bind(now)
+                .bind(uscc)
+                .execute(&mut *self.tx)
+                .await?;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        sqlx::query(&format!(
+            "UPDATE entities SET {column} = $1, updated_at = $2 WHERE uscc = $3"
+        ))
+        .bind(value)
+        .bind(now)
+        .bind(uscc)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_legacy_id(
+        &mut self,
+        legacy: &str,
+        uscc: &str,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO legacy_ids (legacy_id, uscc, kind) VALUES ($1, $2, $3)
+             ON CONFLICT (legacy_id) DO UPDATE SET uscc = excluded.uscc, kind = excluded.kind",
+        )
+        .bind(legacy)
+        .bind(uscc)
+        .bind(kind)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a natural key, or says it was stored before and whether with
+    /// the same content.
+    pub async fn record_key(
+        &mut self,
+        item: &str,
+        key_hash: i64,
+        content_hash: i64,
+    ) -> Result<KeySeen, StoreError> {
+        let row =
+            sqlx::query("SELECT content_hash FROM record_keys WHERE item = $1 AND key_hash = $2")
+                .bind(item)
+                .bind(key_hash)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if let Some(row) = row {
+            let stored: i64 = row.get(0);
+            return Ok(if stored == content_hash {
+                KeySeen::SameContent
+            } else {
+                KeySeen::OtherContent
+            });
+        }
+        sqlx::query("INSERT INTO record_keys (item, key_hash, content_hash, batch_id) VALUES ($1, $2, $3, $4)")
+            .bind(item)
+            .bind(key_hash)
+            .bind(content_hash)
+            .bind(self.batch_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(KeySeen::New)
+    }
+
+    /// Adds a record to an entity's yearly summary of an item.
+    pub async fn add_to_summary(
+        &mut self,
+        uscc: &str,
+        item: &str,
+        year: i64,
+        amount: f64,
+        flagged: bool,
+        date: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO summaries (uscc, item, year, records, amount, flagged, latest) VALUES ($1, $2, $3, 1, $4, $5, $6)
+             ON CONFLICT (uscc, item, year) DO UPDATE SET records = summaries.records + 1,
+               amount = summaries.amount + excluded.amount, flagged = summaries.flagged + excluded.flagged,
+               latest = CASE WHEN excluded.latest > summaries.latest THEN excluded.latest ELSE summaries.latest END",
+        )
+        .bind(uscc)
+        .bind(item)
+        .bind(year)
+        .bind(amount)
+        .bind(i64::from(flagged))
+        .bind(date)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_event(&mut self, e: &NewEvent<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO events (uscc, item, event_date, title, detail, department, batch_id, source_row, publicity_until)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.uscc)
+        .bind(e.item)
+        .bind(e.event_date)
+        .bind(e.title)
+        .bind(e.detail.to_string())
+        .bind(e.department)
+        .bind(self.batch_id)
+        .bind(e.source_row)
+        .bind(e.publicity_until)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes the report and commits everything the batch wrote.
+    pub async fn commit(
+        mut self,
+        rows_in: i64,
+        accepted: i64,
+        quarantined: i64,
+        report: &serde_json::Value,
+        finished_at: &str,
+    ) -> Result<i64, StoreError> {
+        sqlx::query("UPDATE batches SET rows_in = $1, accepted = $2, quarantined = $3, report = $4, finished_at = $5 WHERE id = $6")
+            .bind(rows_in)
+            .bind(accepted)
+            .bind(quarantined)
+            .bind(report.to_string())
+            .bind(finished_at)
+            .bind(self.batch_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(self.batch_id)
+    }
+
+    /// Discards everything the batch wrote.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,263 @@
+//! The same behaviour on SQLite and PostgreSQL. PostgreSQL comes from
+//! `XINYONG_TEST_POSTGRES` (default: the local server at 127.0.0.1:5432,
+//! database `test`); each run creates and drops its own database there.
+
+#![allow(clippy::unwrap_used)]
+
+use domain::Catalog;
+use sqlx::Connection;
+use store::{BatchWriter, EntityUpdate, KeySeen, NewEvent, Store};
+
+fn postgres_admin_url() -> String {
+    std::env::var("XINYONG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A fresh PostgreSQL database for one test; dropped by the returned guard.
+async fn fresh_postgres(
+    name: &str,
+) -> (
+    String,
+    impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+) {
+    sqlx::any::install_default_drivers();
+    let admin = postgres_admin_url();
+    let database = format!("xinyong_test_{name}_{}", std::process::id());
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL must run for the store tests (see XINYONG_TEST_POSTGRES)");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base)
+        .to_string();
+    let url = format!("{base}/{database}");
+    let drop = move || -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+        Box::pin(async move {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+        })
+    };
+    (url, drop)
+}
+
+async fn exercise(store: &Store) {
+    let catalog = Catalog::default_catalog();
+    store
+        .save_catalog(
+            &catalog,
+            domain::catalog::DEFAULT_CATALOG_TOML,
+            "2026-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.catalog_source().await.unwrap().as_deref(),
+        Some(domain::catalog::DEFAULT_CATALOG_TOML)
+    );
+
+    // A committed batch lands whole.
+    let mut batch = BatchWriter::begin(
+        store,
+        "samr",
+        "registration",
+        "reg.csv",
+        "abc",
+        "2026-01-01T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    let entity = EntityUpdate {
+        uscc: "91440606722473344C",
+        name: "美的集团股份有限公司",
+        entity_type: "joint_stock_company",
+        legal_representative: "方洪波",
+        registered_capital: Some(698_000.0),
+        established_on: "2000-04-07",
+        industry: "38",
+        division: "440606106",
+        address: "佛山市顺德区北滘镇美的大道6号",
+        status: "operating",
+        registration_number: Some("440681000046218"),
+    };
+    batch
+        .upsert_entity(&entity, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    batch
+        .add_legacy_id("722473344", "91440606722473344C", "organisation_code")
+        .await
+        .unwrap();
+    assert_eq!(
+        batch.record_key("registration", 42, 7).await.unwrap(),
+        KeySeen::New
+    );
+    assert_eq!(
+        batch.record_key("registration", 42, 7).await.unwrap(),
+        KeySeen::SameContent
+    );
+    assert_eq!(
+        batch.record_key("registration", 42, 8).await.unwrap(),
+        KeySeen::OtherContent
+    );
+    batch
+        .add_to_summary(
+            "91440606722473344C",
+            "tax_payment",
+            2025,
+            100.5,
+            false,
+            "2025-03",
+        )
+        .await
+        .unwrap();
+    batch
+        .add_to_summary(
+            "91440606722473344C",
+            "tax_payment",
+            2025,
+            50.0,
+            true,
+            "2025-05",
+        )
+        .await
+        .unwrap();
+    let detail = serde_json::json!({"fine_amount": "3.00"});
+    batch
+        .add_event(&NewEvent {
+            uscc: "91440606722473344C",
+            item: "admin_penalty",
+            event_date: "2025-04-01",
+            title: "虚假宣传",
+            detail: &detail,
+            department: "samr",
+            source_row: 3,
+            publicity_until: Some("2026-04-01"),
+        })
+        .await
+        .unwrap();
+    let report = serde_json::json!({"rows_in": 1});
+    let id = batch
+        .commit(1, 1, 0, &report, "2026-01-01T00:00:01Z")
+        .await
+        .unwrap();
+
+    let stored = store.batch(id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.rows_in, stored.accepted, stored.report.clone()),
+        (1, 1, report)
+    );
+    assert_eq!(
+        store
+            .batch_with_content("samr", "registration", "abc")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert_eq!(
+        store
+            .entity("91440606722473344C")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "美的集团股份有限公司"
+    );
+    let summaries = store.summaries("91440606722473344C").await.unwrap();
+    assert_eq!(
+        (
+            summaries[0].records,
+            summaries[0].amount,
+            summaries[0].flagged,
+            summaries[0].latest.as_str()
+        ),
+        (2, 150.5, 1, "2025-05")
+    );
+    let events = store.events("91440606722473344C").await.unwrap();
+    assert_eq!(events[0].detail["fine_amount"], "3.00");
+    let snapshot = store.registry_snapshot().await.unwrap();
+    assert_eq!(snapshot.codes.len(), 1);
+    assert_eq!(snapshot.legacy["722473344"].as_str(), "91440606722473344C");
+
+    // A rolled-back batch leaves no trace.
+    let before = store.counts().await.unwrap();
+    let mut batch = BatchWriter::begin(
+        store,
+        "samr",
+        "registration",
+        "reg2.csv",
+        "def",
+        "2026-01-02T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    batch
+        .upsert_entity(
+            &EntityUpdate {
+                uscc: "914403001922038216",
+                ..entity
+            },
+            "now",
+        )
+        .await
+        .unwrap();
+    batch.record_key("registration", 43, 1).await.unwrap();
+    batch.rollback().await.unwrap();
+    assert_eq!(store.counts().await.unwrap(), before);
+    assert!(store.entity("914403001922038216").await.unwrap().is_none());
+
+    // The same content from the same source cannot be stored twice.
+    let again = BatchWriter::begin(
+        store,
+        "samr",
+        "registration",
+        "reg.csv",
+        "abc",
+        "2026-01-03T00:00:00Z",
+    )
+    .await;
+    assert!(again.is_err());
+    assert_eq!(store.batches().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise(&store).await;
+    store.close().await;
+    // Reopening runs no migration twice and finds the data.
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    assert_eq!(store.batches().await.unwrap().len(), 1);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres() {
+    let (url, drop) = fresh_postgres("store").await;
+    let store = Store::open(&url).await.unwrap();
+    exercise(&store).await;
+    store.close().await;
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.batches().await.unwrap().len(), 1);
+    store.close().await;
+    drop().await;
+}
+
+#[tokio::test]
+async fn rejects_other_urls() {
+    assert!(matches!(
+        Store::open("mysql://localhost/x").await,
+        Err(store::StoreError::Url(_))
+    ));
+}
