@@ -9,7 +9,7 @@ use domain::catalog::{FieldType, Publicity};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::{print_json, print_table, table};
+use crate::output::{outln, print_json, print_table, table};
 
 #[derive(Subcommand)]
 pub enum CatalogCommand {
@@ -105,7 +105,7 @@ fn list(catalog: &Catalog, json: bool) -> anyhow::Result<Outcome> {
         ]);
     }
     print_table(&out);
-    println!(
+    outln!(
         "\n{} items from {} departments (catalog version {})",
         catalog.items.len(),
         catalog.departments.len(),
@@ -127,14 +127,14 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> anyhow::Result<Outcome> {
             .department(id)
             .map_or(id.to_string(), |d| format!("{} {}", d.id, d.name_zh))
     };
-    println!("{}  {} / {}", item.id, item.name_zh, item.name_en);
-    println!("department   {}", department(&item.department));
+    outln!("{}  {} / {}", item.id, item.name_zh, item.name_en);
+    outln!("department   {}", department(&item.department));
     if !item.also_from.is_empty() {
         let others: Vec<String> = item.also_from.iter().map(|d| department(d)).collect();
-        println!("also from    {}", others.join(", "));
+        outln!("also from    {}", others.join(", "));
     }
-    println!("category     {}", item.category);
-    println!(
+    outln!("category     {}", item.category);
+    outln!(
         "subject      {}{}",
         item.subject_field,
         if item.accepts_legacy_ids {
@@ -143,7 +143,7 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> anyhow::Result<Outcome> {
             " (USCC only)"
         }
     );
-    println!("natural key  {}", item.natural_key.join(", "));
+    outln!("natural key  {}", item.natural_key.join(", "));
     let publicity = match &item.publicity {
         Publicity::PenaltyPeriod {
             date_field,
@@ -155,13 +155,13 @@ fn show(catalog: &Catalog, id: &str, json: bool) -> anyhow::Result<Outcome> {
         } => format!("while_listed (from {from_field} until {until_field})"),
         other => other.name().to_string(),
     };
-    println!("publicity    {publicity}");
+    outln!("publicity    {publicity}");
     let partition = match &item.partition.field {
         Some(field) => format!("{:?} of {field}", item.partition.by).to_lowercase(),
         None => "none".to_string(),
     };
-    println!("partition    {partition}");
-    println!();
+    outln!("partition    {partition}");
+    outln!();
     let mut out = table(&["field", "名称", "type", "required", "rules"]);
     for field in &item.fields {
         let mut rules = Vec::new();
@@ -236,7 +236,7 @@ fn check(file: &Path, json: bool) -> anyhow::Result<Outcome> {
         })?;
     } else {
         match &result {
-            Ok(catalog) => println!(
+            Ok(catalog) => outln!(
                 "{}: valid catalog, {} items from {} departments",
                 file.display(),
                 catalog.items.len(),
@@ -244,9 +244,9 @@ fn check(file: &Path, json: bool) -> anyhow::Result<Outcome> {
             ),
             Err(errors) => {
                 for error in &errors.0 {
-                    println!("{}: {error}", file.display());
+                    outln!("{}: {error}", file.display());
                 }
-                println!("{}: {} problems", file.display(), errors.0.len());
+                outln!("{}: {} problems", file.display(), errors.0.len());
             }
         }
     }

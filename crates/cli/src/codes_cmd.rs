@@ -6,7 +6,7 @@ use domain::{RiskClass, division, industry};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::{print_json, print_table, table};
+use crate::output::{outln, print_json, print_table, table};
 
 #[derive(Subcommand)]
 pub enum CodesCommand {
@@ -148,6 +148,6 @@ fn risk_classes(json: bool) -> anyhow::Result<Outcome> {
         ]);
     }
     print_table(&out);
-    println!("\nrisk classes are for supervision only and are never published.");
+    outln!("\nrisk classes are for supervision only and are never published.");
     Ok(Outcome::Ok)
 }

@@ -5,6 +5,7 @@
 
 mod catalog_cmd;
 mod codes_cmd;
+mod data_cmd;
 mod output;
 mod sim_cmd;
 mod uscc_cmd;
@@ -21,6 +22,9 @@ struct Cli {
     /// Use this information catalog (TOML) instead of the one shipped with Xinyong.
     #[arg(long, global = true, env = "XINYONG_CATALOG", value_name = "FILE")]
     catalog: Option<PathBuf>,
+
+    #[command(flatten)]
+    data: data_cmd::DataOptions,
 
     #[command(subcommand)]
     command: Command,
@@ -40,6 +44,26 @@ enum Command {
     /// Generate the synthetic city (feeds, rosters, finance data and the truth).
     #[command(subcommand)]
     Sim(sim_cmd::SimCommand),
+    /// Create (or upgrade) the data directory's store and record the catalog in use.
+    Init,
+    /// Ingest department files: validate, cleanse, deduplicate, store, report.
+    Ingest(data_cmd::IngestArgs),
+    /// List batches and show their reports.
+    #[command(subcommand)]
+    Batch(data_cmd::BatchCommand),
+    /// Show an entity: registry entry, summaries per item, event records.
+    #[command(subcommand)]
+    Entity(EntityCommand),
+}
+
+#[derive(Subcommand)]
+enum EntityCommand {
+    /// Show one entity by its unified social credit code.
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What a command concluded, when it ran to the end.
@@ -55,6 +79,12 @@ fn main() -> ExitCode {
         Command::Codes(command) => codes_cmd::run(command),
         Command::Catalog(command) => catalog_cmd::run(command, cli.catalog.as_deref()),
         Command::Sim(command) => sim_cmd::run(command),
+        Command::Init => data_cmd::init(&cli.data, cli.catalog.as_deref()),
+        Command::Ingest(args) => data_cmd::ingest(&cli.data, cli.catalog.as_deref(), args),
+        Command::Batch(command) => data_cmd::batch(&cli.data, command),
+        Command::Entity(EntityCommand::Show { code, json }) => {
+            data_cmd::entity(&cli.data, &code, json)
+        }
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sim::{Format, Preset, SimConfig};
 
 use crate::Outcome;
-use crate::output::print_json;
+use crate::output::{outln, print_json};
 
 #[derive(Subcommand)]
 pub enum SimCommand {
@@ -129,7 +129,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
             "seconds": seconds,
         }))?;
     } else {
-        println!(
+        outln!(
             "{} entities, {} records in {} batches ({} dirty rows) written to {} in {:.1} s ({:.0} records/s)",
             manifest.entities,
             manifest.records,

@@ -12,7 +12,7 @@ use rand_core::SeedableRng;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::print_json;
+use crate::output::{outln, print_json};
 
 #[derive(Subcommand)]
 pub enum UsccCommand {
@@ -116,20 +116,20 @@ fn check(mut codes: Vec<String>, json: bool) -> anyhow::Result<Outcome> {
     } else {
         for result in &results {
             match (&result.code, &result.error) {
-                (Some(code), _) if result.normalisations.is_empty() => println!("{code}  valid"),
+                (Some(code), _) if result.normalisations.is_empty() => outln!("{code}  valid"),
                 (Some(code), _) => {
                     let repairs: Vec<String> = result
                         .normalisations
                         .iter()
                         .map(ToString::to_string)
                         .collect();
-                    println!(
+                    outln!(
                         "{code}  valid (input {:?}: {})",
                         result.input,
                         repairs.join(", ")
                     );
                 }
-                (None, error) => println!(
+                (None, error) => outln!(
                     "{}  invalid: {}",
                     result.input,
                     error.as_deref().unwrap_or_default()
@@ -149,7 +149,7 @@ fn parse(input: &str, json: bool) -> anyhow::Result<Outcome> {
     let parsed = match Uscc::parse_input(input) {
         Ok(parsed) => parsed,
         Err(e) => {
-            println!("{input}  invalid: {e}");
+            outln!("{input}  invalid: {e}");
             return Ok(Outcome::CheckFailed);
         }
     };
@@ -158,24 +158,28 @@ fn parse(input: &str, json: bool) -> anyhow::Result<Outcome> {
         print_json(&parts)?;
         return Ok(Outcome::Ok);
     }
-    println!("code               {}", parts.code);
-    println!(
+    outln!("code               {}", parts.code);
+    outln!(
         "authority          {}  {} ({})",
-        parts.authority, parts.authority_zh, parts.authority_en
+        parts.authority,
+        parts.authority_zh,
+        parts.authority_en
     );
-    println!(
+    outln!(
         "kind               {}  {} ({})",
-        parts.kind, parts.kind_zh, parts.kind_en
+        parts.kind,
+        parts.kind_zh,
+        parts.kind_en
     );
-    println!(
+    outln!(
         "division           {}  {}",
         parts.division,
         parts.division_name.as_deref().unwrap_or("(unknown)")
     );
-    println!("organisation code  {}", parts.organisation_code);
-    println!("check character    {}", parts.check);
+    outln!("organisation code  {}", parts.organisation_code);
+    outln!("check character    {}", parts.check);
     for repair in &parsed.normalisations {
-        println!("note               input {repair}");
+        outln!("note               input {repair}");
     }
     Ok(Outcome::Ok)
 }
@@ -189,7 +193,7 @@ fn generate(kind: Kind, division: &str, count: usize, seed: u64) -> anyhow::Resu
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for _ in 0..count {
-        println!("{}", Uscc::generate(kind, division, &mut rng));
+        outln!("{}", Uscc::generate(kind, division, &mut rng));
     }
     Ok(Outcome::Ok)
 }

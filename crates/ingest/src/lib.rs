@@ -7,9 +7,13 @@
 //! - [`pipeline`]: a row's way to [`pipeline::Outcome`], accepted or
 //!   quarantined with a [`pipeline::Reason`], and the batch's [`pipeline::Tally`].
 //!
-//! Storage is the caller's: outcomes go to a callback, so this crate stays
-//! free of databases and the lake.
+//! - [`batch`]: a whole file into the operational store in one transaction,
+//!   idempotent on the file's content.
+//!
+//! The pipeline itself takes no storage: outcomes go to a callback, and
+//! [`batch`] is the one place that writes them.
 
+pub mod batch;
 pub mod cleanse;
 pub mod pipeline;
 pub mod read;

@@ -1,0 +1,306 @@
+//! `xinyong init`, `ingest`, `batch` and `entity` on a real data directory,
+//! on SQLite and on PostgreSQL, including a process killed mid-batch.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use sqlx::Connection;
+
+fn xinyong(data: &Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::cargo_bin("xinyong").unwrap();
+    command
+        .env_remove("XINYONG_CATALOG")
+        .env_remove("XINYONG_DATABASE_URL");
+    command.arg("--data-dir").arg(data);
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    command
+}
+
+fn city(dir: &Path, entities: u32) -> PathBuf {
+    let out = dir.join("city");
+    let config = sim::SimConfig {
+        entities,
+        seed: 3,
+        years: 1,
+        dirty_rate: 0.03,
+        ..sim::SimConfig::default()
+    };
+    sim::write_city(&config, &out, |_| {}).unwrap();
+    out.join("manifest.json")
+}
+
+fn json(command: &mut Command) -> Value {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// What a data directory holds, without ids and times.
+fn state(data: &Path, url: Option<&str>, subjects: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let batches = json(xinyong(data, url).args(["batch", "list", "--json"]));
+    for b in batches.as_array().unwrap() {
+        out.push(serde_json::json!([
+            b["department"],
+            b["item"],
+            b["file_name"],
+            b["rows_in"],
+            b["accepted"],
+            b["quarantined"],
+            b["report"]["by_reason"]
+        ]));
+    }
+    for subject in subjects {
+        let mut shown = json(xinyong(data, url).args(["entity", "show", "--json", subject]));
+        for event in shown["events"].as_array_mut().unwrap() {
+            event.as_object_mut().unwrap().remove("batch_id");
+        }
+        out.push(shown);
+    }
+    out
+}
+
+fn subjects(manifest: &Path, n: usize) -> Vec<String> {
+    let truth =
+        std::fs::read_to_string(manifest.parent().unwrap().join("truth/entities.csv")).unwrap();
+    truth
+        .lines()
+        .skip(1)
+        .take(n)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect()
+}
+
+fn ingest_city_and_check(data: &Path, url: Option<&str>, manifest: &Path) -> Vec<Value> {
+    xinyong(data, url)
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("35 items"));
+    let reports = json(
+        xinyong(data, url)
+            .args(["ingest", "--json", "--manifest"])
+            .arg(manifest),
+    );
+    let manifest_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert_eq!(
+        reports.len(),
+        manifest_json["batches"].as_array().unwrap().len()
+    );
+    for report in reports {
+        assert_eq!(report["status"], "committed", "{report}");
+        let batch = &report["batch"];
+        assert_eq!(
+            batch["rows_in"].as_i64().unwrap(),
+            batch["accepted"].as_i64().unwrap() + batch["quarantined"].as_i64().unwrap(),
+            "{batch}"
+        );
+    }
+    // Registration came first and registered the entities.
+    assert_eq!(reports[0]["batch"]["item"], "registration");
+    let subjects = subjects(manifest, 5);
+    let before = state(data, url, &subjects);
+
+    // Idempotent: the same batches again add nothing.
+    let again = json(
+        xinyong(data, url)
+            .args(["ingest", "--json", "--manifest"])
+            .arg(manifest),
+    );
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "already_ingested")
+    );
+    assert_eq!(state(data, url, &subjects), before);
+    before
+}
+
+#[test]
+fn ingest_a_city_into_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = city(dir.path(), 400);
+    let data = dir.path().join("data");
+    let state = ingest_city_and_check(&data, None, &manifest);
+    assert!(!state.is_empty());
+
+    // A batch report names its reasons; an entity shows its summaries.
+    let report = json(xinyong(&data, None).args(["batch", "show", "1", "--json"]));
+    assert_eq!(report["item"], "registration");
+    assert!(report["report"]["by_reason"].as_object().is_some());
+    let subject = subjects(&manifest, 1).remove(0);
+    xinyong(&data, None)
+        .args(["entity", "show", &subject])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(subject.as_str()))
+        .stdout(
+            predicate::str::contains("tax_payment")
+                .or(predicate::str::contains("electricity_usage")),
+        );
+}
+
+#[test]
+fn a_bad_file_changes_nothing_and_names_file_row_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    xinyong(&data, None).arg("init").assert().success();
+    let good = dir.path().join("tax.csv");
+    std::fs::write(
+        &good,
+        "subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on\n91440606722473344C,2024-03,vat,1000,30,30,2024-04-10\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on\n91440606722473344C,2024-03,vat,1000,30,30,2024-04-10\n91440606722473344C,2024-04\n",
+    )
+    .unwrap();
+    xinyong(&data, None)
+        .args(["ingest", "--item", "tax_payment", "--source", "tax"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "bad.csv, row 2: has 2 columns, the header has 7",
+        ));
+    let batches = json(xinyong(&data, None).args(["batch", "list", "--json"]));
+    assert_eq!(
+        batches.as_array().unwrap().len(),
+        0,
+        "a failed batch leaves no trace"
+    );
+
+    // The good file is a batch; its subject is unknown to the empty registry.
+    let report = json(
+        xinyong(&data, None)
+            .args([
+                "ingest",
+                "--json",
+                "--item",
+                "tax_payment",
+                "--source",
+                "tax",
+            ])
+            .arg(&good),
+    );
+    assert_eq!(
+        report[0]["batch"]["report"]["by_reason"]["unknown_entity"],
+        1
+    );
+
+    // A department may only send its own items.
+    xinyong(&data, None)
+        .args(["ingest", "--item", "tax_payment", "--source", "water"])
+        .arg(&good)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "department 'water' may not send item 'tax_payment'",
+        ));
+}
+
+#[test]
+fn a_killed_ingest_leaves_no_trace_and_a_rerun_ends_in_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = city(dir.path(), 1_500);
+    let subjects = subjects(&manifest, 5);
+
+    let reference = dir.path().join("reference");
+    xinyong(&reference, None)
+        .args(["ingest", "--manifest"])
+        .arg(&manifest)
+        .assert()
+        .success();
+    let expected = state(&reference, None, &subjects);
+
+    let killed = dir.path().join("killed");
+    for delay in [150, 400, 900] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("xinyong"))
+            .arg("--data-dir")
+            .arg(&killed)
+            .args(["ingest", "--manifest"])
+            .arg(&manifest)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Whatever was committed reconciles; nothing half-written shows.
+        if killed.join("xinyong.db").exists() {
+            let batches = json(xinyong(&killed, None).args(["batch", "list", "--json"]));
+            for b in batches.as_array().unwrap() {
+                assert_eq!(
+                    b["rows_in"].as_i64().unwrap(),
+                    b["accepted"].as_i64().unwrap() + b["quarantined"].as_i64().unwrap()
+                );
+                assert!(
+                    b["report"]["item"].is_string(),
+                    "a batch without its report: {b}"
+                );
+            }
+        }
+    }
+    xinyong(&killed, None)
+        .args(["ingest", "--manifest"])
+        .arg(&manifest)
+        .assert()
+        .success();
+    assert_eq!(state(&killed, None, &subjects), expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_a_city_into_postgres_with_the_same_result() {
+    sqlx::any::install_default_drivers();
+    let admin = std::env::var("XINYONG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let database = format!("xinyong_cli_{}", std::process::id());
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL must run for this test (see XINYONG_TEST_POSTGRES)");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = city(dir.path(), 300);
+    let (on_sqlite, on_postgres) = {
+        let dir = dir.path().to_path_buf();
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let sqlite = ingest_city_and_check(&dir.join("sqlite"), None, &manifest);
+            let postgres = ingest_city_and_check(&dir.join("pg"), Some(&url), &manifest);
+            (sqlite, postgres)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(on_sqlite, on_postgres);
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await;
+}

@@ -1,0 +1,521 @@
+//! A whole batch: a file from one department for one item, taken through the
+//! pipeline and into the operational store in one transaction.
+//!
+//! Reading, cleansing and validation run on a blocking thread and hand
+//! outcomes over a bounded channel to the writer, so memory stays bounded and
+//! both cores work. Either everything the batch changes is committed with its
+//! report, or nothing is: a read error, a database error or a killed process
+//! leaves the store as it was. The same content from the same source is
+//! recognised by its SHA-256 and not ingested twice.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use domain::catalog::{FieldType, Item, Publicity, RecordKind};
+use domain::publicity::{PenaltyFacts, PublicityPeriod, PublicityPolicy, Severity};
+use domain::{Catalog, SubjectId, Uscc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use store::{
+    BatchRow, BatchWriter, EntityUpdate, KeySeen, NewEvent, RegistrySnapshot, Store, StoreError,
+};
+
+use crate::pipeline::{Accepted, Outcome, Reason, Registry, Tally};
+use crate::read::{Encoding, FileFormat, ReadError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{file}: {message}")]
+    Refused { file: PathBuf, message: String },
+    #[error("ingest worker failed: {0}")]
+    Worker(String),
+}
+
+/// What to ingest.
+#[derive(Debug, Clone)]
+pub struct BatchRequest {
+    pub path: PathBuf,
+    pub department: String,
+    pub item: String,
+    pub format: FileFormat,
+    pub encoding: Option<Encoding>,
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone)]
+pub enum BatchResult {
+    Committed(BatchRow),
+    /// The same content from the same source was ingested before.
+    AlreadyIngested(BatchRow),
+}
+
+/// The report stored with a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub file: String,
+    pub department: String,
+    pub item: String,
+    pub format: FileFormat,
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// Rows that repeated records stored by earlier batches.
+    pub duplicates_of_stored: u64,
+    pub entities_registered: u64,
+    pub seconds: f64,
+}
+
+impl Registry for RegistrySnapshot {
+    fn resolve(&self, id: &SubjectId) -> Option<Uscc> {
+        match id {
+            SubjectId::Uscc(code) => self.codes.contains(code).then_some(*code),
+            other => self.legacy.get(&other.to_string()).copied(),
+        }
+    }
+}
+
+/// SHA-256 of a file, streamed.
+pub fn file_sha256(path: &Path) -> Result<String, ReadError> {
+    let mut file = std::fs::File::open(path).map_err(|e| ReadError {
+        file: path.to_path_buf(),
+        row: None,
+        message: format!("cannot open: {e}"),
+    })?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| ReadError {
+            file: path.to_path_buf(),
+            row: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// A stable 63-bit hash for persisted keys (std's hasher may change).
+fn stable_hash(parts: &[&str]) -> i64 {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(bytes) >> 1) as i64
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Ingests one file. `registry` is the caller's view of the registry; it is
+/// updated with the entities a committed registration batch brings in.
+pub async fn ingest(
+    store: &Store,
+    catalog: &Catalog,
+    registry: &mut Arc<RegistrySnapshot>,
+    request: BatchRequest,
+) -> Result<BatchResult, IngestError> {
+    let refuse = |message: String| IngestError::Refused {
+        file: request.path.clone(),
+        message,
+    };
+    let item = catalog
+        .item(&request.item)
+        .ok_or_else(|| refuse(format!("no catalog item '{}'", request.item)))?;
+    if catalog.department(&request.department).is_none() {
+        return Err(refuse(format!(
+            "no department '{}' in the catalog",
+            request.department
+        )));
+    }
+    if !catalog
+        .items_of(&request.department)
+        .any(|i| i.id == item.id)
+    {
+        return Err(refuse(format!(
+            "department '{}' may not send item '{}'",
+            request.department, item.id
+        )));
+    }
+    let started = Instant::now();
+    let sha256 = file_sha256(&request.path)?;
+    if let Some(earlier) = store
+        .batch_with_content(&request.department, &item.id, &sha256)
+        .await?
+    {
+        return Ok(BatchResult::AlreadyIngested(earlier));
+    }
+    let file_name = request.path.display().to_string();
+    let mut writer = BatchWriter::begin(
+        store,
+        &request.department,
+        &item.id,
+        &file_name,
+        &sha256,
+        &now(),
+    )
+    .await?;
+
+    // Read and check on a blocking thread; write here.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Outcome>(4096);
+    let reader = {
+        let item = item.clone();
+        let registry = Arc::clone(registry);
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || -> Result<Tally, ReadError> {
+            crate::run_file(
+                &request.path,
+                request.format,
+                request.encoding,
+                &item,
+                registry.as_ref(),
+                &mut |outcome| {
+                    // A closed channel means the writer failed; it reports why.
+                    let _ = sender.blocking_send(outcome);
+                    Ok::<(), ReadError>(())
+                },
+            )
+        })
+    };
+
+    let mut effects = Effects::new(item, &request.department);
+    let mut written: Result<(), StoreError> = Ok(());
+    while let Some(outcome) = receiver.recv().await {
+        if written.is_err() {
+            continue;
+        }
+        if let Outcome::Accepted(row) = outcome {
+            written = effects.apply(&mut writer, row).await;
+        }
+    }
+    let read = reader
+        .await
+        .map_err(|e| IngestError::Worker(e.to_string()))?;
+    let (mut tally, ()) = match (read, written) {
+        (Ok(tally), Ok(())) => (tally, ()),
+        (Err(e), _) => {
+            writer.rollback().await?;
+            return Err(e.into());
+        }
+        (_, Err(e)) => {
+            let _ = writer.rollback().await;
+            return Err(e.into());
+        }
+    };
+    // Rows that repeat stored records are quarantined as duplicates.
+    for (reason, count) in &effects.stored_duplicates {
+        tally.accepted -= count;
+        tally.quarantined += count;
+        *tally
+            .by_reason
+            .entry(reason.as_str().to_string())
+            .or_default() += count;
+    }
+    let report = BatchReport {
+        file: file_name,
+        department: request.department.clone(),
+        item: item.id.clone(),
+        format: request.format,
+        duplicates_of_stored: effects.stored_duplicates.values().sum(),
+        entities_registered: effects.registered.len() as u64,
+        tally,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let value = serde_json::to_value(&report).map_err(|e| IngestError::Worker(e.to_string()))?;
+    let id = writer
+        .commit(
+            report.tally.rows_in as i64,
+            report.tally.accepted as i64,
+            report.tally.quarantined as i64,
+            &value,
+            &now(),
+        )
+        .await?;
+    if !effects.registered.is_empty() || !effects.legacy.is_empty() {
+        let snapshot = Arc::make_mut(registry);
+        snapshot.codes.extend(effects.registered);
+        snapshot.legacy.extend(effects.legacy);
+    }
+    let row = store
+        .batch(id)
+        .await?
+        .ok_or_else(|| IngestError::Worker(format!("batch {id} vanished after commit")))?;
+    Ok(BatchResult::Committed(row))
+}
+
+/// What accepted rows do to the store: registry, keys, summaries, events.
+struct Effects<'a> {
+    item: &'a Item,
+    department: &'a str,
+    position: BTreeMap<&'a str, usize>,
+    key_at: Vec<usize>,
+    date_field: Option<usize>,
+    amount_field: Option<usize>,
+    policy: PublicityPolicy,
+    stored_duplicates: BTreeMap<Reason, u64>,
+    registered: Vec<Uscc>,
+    legacy: Vec<(String, Uscc)>,
+}
+
+/// Amount fields that summaries add up, in order of preference.
+const AMOUNT_FIELDS: [&str; 10] = [
+    "amount_paid",
+    "amount",
+    "fine_amount",
+    "consumption_kwh",
+    "volume_m3",
+    "tonnes",
+    "insured_headcount",
+    "contributors",
+    "revenue",
+    "subscribed_capital",
+];
+
+/// Fields whose title names an event.
+const TITLE_FIELDS: [&str; 12] = [
+    "violation_type",
+    "certificate_name",
+    "cause",
+    "reason",
+    "title",
+    "mark",
+    "inspection_item",
+    "category",
+    "product",
+    "rating",
+    "business_type",
+    "commitment_type",
+];
+
+impl<'a> Effects<'a> {
+    fn new(item: &'a Item, department: &'a str) -> Effects<'a> {
+        let position: BTreeMap<&str, usize> = item
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.as_str(), i))
+            .collect();
+        let date_field = item
+            .partition
+            .field
+            .as_deref()
+            .and_then(|f| position.get(f).copied())
+            .or_else(|| {
+                item.fields
+                    .iter()
+                    .position(|f| matches!(f.field_type, FieldType::Date | FieldType::Month))
+            });
+        let amount_field = AMOUNT_FIELDS.iter().find_map(|f| position.get(f).copied());
+        Effects {
+            item,
+            department,
+            key_at: item
+                .natural_key
+                .iter()
+                .filter_map(|k| position.get(k.as_str()).copied())
+                .collect(),
+            position,
+            date_field,
+            amount_field,
+            policy: PublicityPolicy::default(),
+            stored_duplicates: BTreeMap::new(),
+            registered: Vec::new(),
+            legacy: Vec::new(),
+        }
+    }
+
+    fn value<'r>(&self, row: &'r Accepted, field: &str) -> &'r str {
+        self.position
+            .get(field)
+            .map_or("", |&i| row.values[i].as_str())
+    }
+
+    async fn apply(&mut self, writer: &mut BatchWriter, row: Accepted) -> Result<(), StoreError> {
+        let key: Vec<&str> = self
+            .key_at
+            .iter()
+            .map(|&i| row.values[i].as_str())
+            .collect();
+        let values: Vec<&str> = row.values.iter().map(String::as_str).collect();
+        match writer
+            .record_key(&self.item.id, stable_hash(&key), stable_hash(&values))
+            .await?
+        {
+            KeySeen::New => {}
+            KeySeen::SameContent => {
+                *self.stored_duplicates.entry(Reason::Duplicate).or_default() += 1;
+                return Ok(());
+            }
+            KeySeen::OtherContent => {
+                *self
+                    .stored_duplicates
+                    .entry(Reason::DuplicateConflict)
+                    .or_default() += 1;
+                return Ok(());
+            }
+        }
+        let Some(subject) = row.subject else {
+            return Ok(());
+        };
+        let uscc = subject.to_string();
+        let stamp = now();
+        match self.item.id.as_str() {
+            _ if self.item.registers_entities => {
+                let registration_number =
+                    Some(self.value(&row, "registration_number")).filter(|v| !v.is_empty());
+                writer
+                    .upsert_entity(
+                        &EntityUpdate {
+                            uscc: &uscc,
+                            name: self.value(&row, "name"),
+                            entity_type: self.value(&row, "entity_type"),
+                            legal_representative: self.value(&row, "legal_representative"),
+                            registered_capital: self.value(&row, "registered_capital").parse().ok(),
+                            established_on: self.value(&row, "established_on"),
+                            industry: self.value(&row, "industry"),
+                            division: self.value(&row, "division"),
+                            address: self.value(&row, "address"),
+                            status: self.value(&row, "status"),
+                            registration_number,
+                        },
+                        &stamp,
+                    )
+                    .await?;
+                let organisation = subject.organisation_code().to_string();
+                writer
+                    .add_legacy_id(&organisation, &uscc, "organisation_code")
+                    .await?;
+                self.legacy.push((organisation, subject));
+                if let Some(number) = registration_number {
+                    writer
+                        .add_legacy_id(number, &uscc, "registration_number")
+                        .await?;
+                    self.legacy.push((number.to_string(), subject));
+                }
+                self.registered.push(subject);
+            }
+            "registration_change" => {
+                let column = self.value(&row, "change_item").to_string();
+                let after = self.value(&row, "after").to_string();
+                writer
+                    .update_entity_field(&uscc, &column, &after, &stamp)
+                    .await?;
+            }
+            "status_change" => {
+                let status = self.value(&row, "status");
+                let status = if status == "reinstated" {
+                    "operating"
+                } else {
+                    status
+                };
+                writer
+                    .update_entity_field(&uscc, "status", status, &stamp)
+                    .await?;
+            }
+            _ => {}
+        }
+        let date = self.date_field.map_or("", |i| row.values[i].as_str());
+        let year: i64 = date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+        let amount: f64 = self
+            .amount_field
+            .and_then(|i| row.values[i].parse().ok())
+            .unwrap_or(0.0);
+        writer
+            .add_to_summary(&uscc, &self.item.id, year, amount, self.flagged(&row), date)
+            .await?;
+        if self.item.record == RecordKind::Event {
+            let title = TITLE_FIELDS
+                .iter()
+                .map(|f| self.value(&row, f))
+                .find(|v| !v.is_empty())
+                .unwrap_or(&self.item.name_zh)
+                .to_string();
+            let detail: serde_json::Map<String, serde_json::Value> = self
+                .item
+                .fields
+                .iter()
+                .zip(&row.values)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(f, v)| (f.name.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            let publicity_until = self.publicity_until(&row);
+            writer
+                .add_event(&NewEvent {
+                    uscc: &uscc,
+                    item: &self.item.id,
+                    event_date: date,
+                    title: &title,
+                    detail: &serde_json::Value::Object(detail),
+                    department: self.department,
+                    source_row: row.number as i64,
+                    publicity_until: publicity_until.as_deref(),
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a record shows trouble: unpaid amounts, overdue bills, late
+    /// reports, failed checks, problems found.
+    fn flagged(&self, row: &Accepted) -> bool {
+        let number = |f: &str| self.value(row, f).parse::<f64>().ok();
+        let unpaid = match (
+            number("amount_paid"),
+            number("amount_due").or(number("amount_billed")),
+        ) {
+            (Some(paid), Some(due)) => paid + 0.005 < due,
+            _ => false,
+        };
+        unpaid
+            || number("overdue_days").is_some_and(|d| d > 0.0)
+            || number("months_in_arrears").is_some_and(|m| m > 0.0)
+            || self.value(row, "late") == "true"
+            || self.value(row, "qualified") == "false"
+            || self.value(row, "result").starts_with("problem")
+    }
+
+    /// The last day a record is published, where its item is published for
+    /// a period.
+    fn publicity_until(&self, row: &Accepted) -> Option<String> {
+        match &self.item.publicity {
+            Publicity::PenaltyPeriod {
+                date_field,
+                severity_field,
+            } => {
+                let decided = self.value(row, date_field).parse().ok()?;
+                let severity: Severity = self.value(row, severity_field).parse().ok()?;
+                let facts = PenaltyFacts {
+                    severity,
+                    simple_procedure: self.value(row, "simple_procedure") == "true",
+                    warning_only: self.value(row, "penalty_category") == "warning",
+                    decision_date: decided,
+                };
+                match self.policy.penalty_period(&facts) {
+                    PublicityPeriod::Published { until, .. } => Some(until.to_string()),
+                    PublicityPeriod::NotPublished => None,
+                }
+            }
+            Publicity::WhileListed { until_field, .. } => {
+                Some(self.value(row, until_field).to_string()).filter(|v| !v.is_empty())
+            }
+            _ => None,
+        }
+    }
+}
