@@ -1,0 +1,456 @@
+//! The record lake: every accepted record, append-only, as Parquet under
+//! `<data-dir>/lake/<item>/<partition>/`, and every quarantined row under
+//! `<data-dir>/lake/_quarantine/<item>/`. The only crate that writes it.
+//!
+//! - Hive-style partitions (`year=2024/month=03`) from the item's partition
+//!   field, so Spark, Trino, DuckDB and DataFusion read the files unchanged;
+//! - typed columns from the catalog (dates as `Date32`, decimals as
+//!   `Decimal128(38, 6)`, integers as `Int64`), plus lineage: the subject as
+//!   sent, source department, batch id, source row, ingest time;
+//! - rows sorted by subject within each file, so one entity's records are
+//!   found by row-group statistics; zstd compression.
+//!
+//! A batch writes into `_staging/<sha256>/` and is published — its files
+//! renamed into place — only after the operational store has committed it.
+//! [`Lake::recover`] finishes or discards what a crash left in staging, so
+//! the lake never shows a batch the store does not have.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use domain::catalog::{FieldType, Item, PartitionBy};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+/// Rows sorted and written together; a batch larger than this becomes
+/// several sorted files per partition, so memory stays bounded.
+pub const ROWS_PER_FILE: usize = 262_144;
+const DECIMAL_SCALE: i8 = 6;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("lake {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("lake {path}: {message}")]
+    Parquet { path: PathBuf, message: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LakeError + '_ {
+    move |source| LakeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The lake of a data directory.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: PathBuf,
+}
+
+/// What a batch staged: each file and where it goes on publication.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct StagedFiles {
+    pub moves: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Lake {
+    pub fn new(data_dir: &Path) -> Lake {
+        Lake {
+            root: data_dir.join("lake"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn staging(&self, sha256: &str) -> PathBuf {
+        self.root.join("_staging").join(sha256)
+    }
+
+    /// Content hashes of the batches left in staging.
+    pub fn staged(&self) -> Result<Vec<String>, LakeError> {
+        let dir = self.root.join("_staging");
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            out.push(entry.file_name().to_string_lossy().to_string());
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Publishes a staged batch that the store committed, or discards one it
+    /// did not.
+    pub fn recover(&self, sha256: &str, committed: bool) -> Result<(), LakeError> {
+        let staging = self.staging(sha256);
+        let plan = staging.join("files.json");
+        if committed && plan.exists() {
+            let text = fs::read_to_string(&plan).map_err(io(&plan))?;
+            let staged: StagedFiles = serde_json::from_str(&text).map_err(|e| LakeError::Parquet {
+                path: plan.clone(),
+                message: e.to_string(),
+            })?;
+            return self.publish(sha256, &staged);
+        }
+        self.discard(sha256)
+    }
+
+    /// Moves a batch's files into place and removes its staging directory.
+    pub fn publish(&self, sha256: &str, staged: &StagedFiles) -> Result<(), LakeError> {
+        for (from, to) in &staged.moves {
+            if !from.exists() {
+                // Moved already by an earlier, interrupted publication.
+                continue;
+            }
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            fs::rename(from, to).map_err(io(from))?;
+        }
+        self.discard(sha256)
+    }
+
+    pub fn discard(&self, sha256: &str) -> Result<(), LakeError> {
+        let staging = self.staging(sha256);
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        }
+        Ok(())
+    }
+}
+
+/// Lineage of the rows of one batch.
+#[derive(Debug, Clone)]
+pub struct Lineage {
+    pub department: String,
+    pub batch_id: i64,
+    pub ingested_at_ms: i64,
+}
+
+struct Row {
+    subject: String,
+    subject_sent: String,
+    source_row: u64,
+    values: Vec<String>,
+}
+
+struct QuarantineRow {
+    source_row: u64,
+    reason: String,
+    field: String,
+    message: String,
+    original: String,
+}
+
+/// The files of one batch of one item, being written into staging.
+pub struct BatchWriter {
+    lake: Lake,
+    item: Item,
+    sha256: String,
+    lineage: Lineage,
+    schema: SchemaRef,
+    partition_at: Option<usize>,
+    partitions: BTreeMap<String, Vec<Row>>,
+    quarantine: Vec<QuarantineRow>,
+    staged: StagedFiles,
+    files_written: usize,
+}
+
+/// The Arrow schema of an item's records, lineage columns last.
+pub fn item_schema(item: &Item) -> SchemaRef {
+    let mut fields: Vec<ArrowField> = item
+        .fields
+        .iter()
+        .map(|f| {
+            let data_type = match f.field_type {
+                FieldType::Integer => DataType::Int64,
+                FieldType::Decimal => DataType::Decimal128(38, DECIMAL_SCALE),
+                FieldType::Date => DataType::Date32,
+                FieldType::Boolean => DataType::Boolean,
+                _ => DataType::Utf8,
+            };
+            ArrowField::new(&f.name, data_type, true)
+        })
+        .collect();
+    fields.extend([
+        ArrowField::new("_subject_sent", DataType::Utf8, true),
+        ArrowField::new("_department", DataType::Utf8, false),
+        ArrowField::new("_batch", DataType::Int64, false),
+        ArrowField::new("_row", DataType::Int64, false),
+        ArrowField::new("_ingested_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+fn quarantine_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        ArrowField::new("_department", DataType::Utf8, false),
+        ArrowField::new("_batch", DataType::Int64, false),
+        ArrowField::new("_row", DataType::Int64, false),
+        ArrowField::new("_ingested_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        ArrowField::new("reason", DataType::Utf8, false),
+        ArrowField::new("field", DataType::Utf8, true),
+        ArrowField::new("message", DataType::Utf8, false),
+        ArrowField::new("original", DataType::Utf8, false),
+    ]))
+}
+
+/// A plain decimal as an integer of `scale` decimal places, exactly.
+fn scaled_decimal(text: &str, scale: u32) -> Option<i128> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if fraction.len() > scale as usize || whole.is_empty() {
+        return None;
+    }
+    let whole: i128 = whole.parse().ok()?;
+    let fraction_value: i128 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    let value = whole.checked_mul(10i128.pow(scale))? + fraction_value * 10i128.pow(scale - fraction.len() as u32);
+    Some(if negative { -value } else { value })
+}
+
+fn days_since_epoch(text: &str) -> Option<i32> {
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from((date - epoch).num_days()).ok()
+}
+
+/// `year=2024/month=03` for a date or month value.
+fn partition_path(by: PartitionBy, value: &str) -> String {
+    let year = value.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
+    let month = value.get(5..7).filter(|m| m.bytes().all(|b| b.is_ascii_digit()));
+    match (by, year, month) {
+        (PartitionBy::None, _, _) => String::new(),
+        (PartitionBy::Year, Some(y), _) => format!("year={y}"),
+        (PartitionBy::Month, Some(y), Some(m)) => format!("year={y}/month={m}"),
+        (PartitionBy::Year, None, _) => "year=__HIVE_DEFAULT_PARTITION__".to_string(),
+        (PartitionBy::Month, _, _) => "year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__".to_string(),
+    }
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(65_536))
+        .build()
+}
+
+impl BatchWriter {
+    pub fn begin(lake: &Lake, item: &Item, sha256: &str, lineage: Lineage) -> Result<BatchWriter, LakeError> {
+        let staging = lake.staging(sha256);
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        }
+        fs::create_dir_all(&staging).map_err(io(&staging))?;
+        let partition_at = item
+            .partition
+            .field
+            .as_deref()
+            .and_then(|name| item.fields.iter().position(|f| f.name == name));
+        Ok(BatchWriter {
+            lake: lake.clone(),
+            item: item.clone(),
+            sha256: sha256.to_string(),
+            lineage,
+            schema: item_schema(item),
+            partition_at,
+            partitions: BTreeMap::new(),
+            quarantine: Vec::new(),
+            staged: StagedFiles::default(),
+            files_written: 0,
+        })
+    }
+
+    /// Adds an accepted record (values in the item's field order, the
+    /// subject already resolved to its USCC).
+    pub fn accept(&mut self, subject: &str, subject_sent: &str, source_row: u64, values: &[String]) -> Result<(), LakeError> {
+        let partition = match self.partition_at {
+            Some(i) => partition_path(self.item.partition.by, &values[i]),
+            None => String::new(),
+        };
+        let rows = self.partitions.entry(partition.clone()).or_default();
+        rows.push(Row {
+            subject: subject.to_string(),
+            subject_sent: subject_sent.to_string(),
+            source_row,
+            values: values.to_vec(),
+        });
+        if rows.len() >= ROWS_PER_FILE {
+            let rows = std::mem::take(rows);
+            self.write_run(&partition, rows)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a quarantined row with its reason and the original text.
+    pub fn quarantine(&mut self, source_row: u64, reason: &str, field: Option<&str>, message: &str, original: &[String]) {
+        self.quarantine.push(QuarantineRow {
+            source_row,
+            reason: reason.to_string(),
+            field: field.unwrap_or_default().to_string(),
+            message: message.to_string(),
+            original: serde_json::to_string(original).unwrap_or_default(),
+        });
+    }
+
+    fn staged_path(&mut self) -> PathBuf {
+        self.files_written += 1;
+        self.lake.staging(&self.sha256).join(format!("{}.parquet", self.files_written))
+    }
+
+    fn write_run(&mut self, partition: &str, mut rows: Vec<Row>) -> Result<(), LakeError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        rows.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.source_row.cmp(&b.source_row)));
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for (i, field) in self.item.fields.iter().enumerate() {
+            let cells = rows.iter().map(|r| Some(r.values[i].as_str()).filter(|v| !v.is_empty()));
+            let array: ArrayRef = match field.field_type {
+                FieldType::Integer => {
+                    let mut b = Int64Builder::with_capacity(rows.len());
+                    cells.for_each(|c| b.append_option(c.and_then(|v| v.parse().ok())));
+                    Arc::new(b.finish())
+                }
+                FieldType::Decimal => {
+                    let mut b = Decimal128Builder::with_capacity(rows.len());
+                    cells.for_each(|c| b.append_option(c.and_then(|v| scaled_decimal(v, DECIMAL_SCALE as u32))));
+                    Arc::new(b.finish().with_precision_and_scale(38, DECIMAL_SCALE).map_err(|e| LakeError::Parquet {
+                        path: self.lake.root.clone(),
+                        message: e.to_string(),
+                    })?)
+                }
+                FieldType::Date => {
+                    let mut b = Date32Builder::with_capacity(rows.len());
+                    cells.for_each(|c| b.append_option(c.and_then(days_since_epoch)));
+                    Arc::new(b.finish())
+                }
+                FieldType::Boolean => {
+                    let mut b = BooleanBuilder::with_capacity(rows.len());
+                    cells.for_each(|c| b.append_option(c.map(|v| v == "true")));
+                    Arc::new(b.finish())
+                }
+                _ => {
+                    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
+                    cells.for_each(|c| b.append_option(c));
+                    Arc::new(b.finish())
+                }
+            };
+            columns.push(array);
+        }
+        let n = rows.len();
+        columns.push(Arc::new(StringArray::from_iter(rows.iter().map(|r| {
+            Some(r.subject_sent.as_str()).filter(|s| *s != r.subject)
+        }))));
+        columns.push(Arc::new(StringArray::from(vec![self.lineage.department.as_str(); n])));
+        columns.push(Arc::new(Int64Array::from(vec![self.lineage.batch_id; n])));
+        columns.push(Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.source_row as i64))));
+        columns.push(Arc::new(
+            TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n]).with_timezone("UTC"),
+        ));
+        let target = self
+            .lake
+            .root
+            .join(&self.item.id)
+            .join(partition)
+            .join(format!("batch-{}-{}.parquet", self.lineage.batch_id, self.files_written + 1));
+        let staged = self.staged_path();
+        write_parquet(&staged, self.schema.clone(), columns)?;
+        self.staged.moves.push((staged, target));
+        Ok(())
+    }
+
+    /// Writes what is buffered and the plan of moves; returns the plan. The
+    /// files stay in staging until [`Lake::publish`].
+    pub fn finish(mut self) -> Result<StagedFiles, LakeError> {
+        let partitions = std::mem::take(&mut self.partitions);
+        for (partition, rows) in partitions {
+            self.write_run(&partition, rows)?;
+        }
+        if !self.quarantine.is_empty() {
+            let rows = std::mem::take(&mut self.quarantine);
+            let n = rows.len();
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from(vec![self.lineage.department.as_str(); n])),
+                Arc::new(Int64Array::from(vec![self.lineage.batch_id; n])),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.source_row as i64))),
+                Arc::new(TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n]).with_timezone("UTC")),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.reason.as_str()))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| Some(r.field.as_str()).filter(|f| !f.is_empty())))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.message.as_str()))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.original.as_str()))),
+            ];
+            let target = self
+                .lake
+                .root
+                .join("_quarantine")
+                .join(&self.item.id)
+                .join(format!("batch-{}.parquet", self.lineage.batch_id));
+            let staged = self.staged_path();
+            write_parquet(&staged, quarantine_schema(), columns)?;
+            self.staged.moves.push((staged, target));
+        }
+        let plan = self.lake.staging(&self.sha256).join("files.json");
+        let text = serde_json::to_string(&self.staged).map_err(|e| LakeError::Parquet {
+            path: plan.clone(),
+            message: e.to_string(),
+        })?;
+        fs::write(&plan, text).map_err(io(&plan))?;
+        Ok(self.staged)
+    }
+}
+
+fn write_parquet(path: &Path, schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<(), LakeError> {
+    let error = |message: String| LakeError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| error(e.to_string()))?;
+    let file = File::create(path).map_err(io(path))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|e| error(e.to_string()))?;
+    writer.write(&batch).map_err(|e| error(e.to_string()))?;
+    let file = writer.into_inner().map_err(|e| error(e.to_string()))?;
+    // The file must be on disk before the store commits the batch.
+    file.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_scaled_exactly() {
+        assert_eq!(scaled_decimal("1234.5", 6), Some(1_234_500_000));
+        assert_eq!(scaled_decimal("-0.000001", 6), Some(-1));
+        assert_eq!(scaled_decimal("12", 2), Some(1200));
+        assert_eq!(scaled_decimal("1.2345678", 6), None);
+    }
+
+    #[test]
+    fn partitions_are_hive_style() {
+        assert_eq!(partition_path(PartitionBy::Month, "2024-03"), "year=2024/month=03");
+        assert_eq!(partition_path(PartitionBy::Month, "2024-03-05"), "year=2024/month=03");
+        assert_eq!(partition_path(PartitionBy::Year, "2024-03-05"), "year=2024");
+        assert_eq!(partition_path(PartitionBy::None, "2024"), "");
+        assert_eq!(partition_path(PartitionBy::Year, ""), "year=__HIVE_DEFAULT_PARTITION__");
+    }
+}
