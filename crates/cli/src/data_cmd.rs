@@ -211,6 +211,8 @@ pub fn ingest(
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
         let requests = requests(&args, &catalog)?;
+        let lake = lake::Lake::new(&data.data_dir);
+        ingest::batch::recover(&store, &lake).await?;
         let mut registry = Arc::new(store.registry_snapshot().await?);
         let bar = ProgressBar::new(requests.len() as u64);
         bar.set_style(
@@ -222,7 +224,7 @@ pub fn ingest(
         for request in requests {
             bar.set_message(request.item.clone());
             let path = request.path.display().to_string();
-            match ingest::batch::ingest(&store, &catalog, &mut registry, request).await {
+            match ingest::batch::ingest(&store, &lake, &catalog, &mut registry, request).await {
                 Ok(BatchResult::Committed(batch)) => {
                     if !args.json {
                         bar.suspend(|| outln!("{}", summary_line(&batch, "")));

@@ -71,6 +71,29 @@ fn state(data: &Path, url: Option<&str>, subjects: &[String]) -> Vec<Value> {
     out
 }
 
+/// The lake's files, relative to it, with their sizes in rows' worth: the
+/// names carry batch ids, which a rerun reproduces.
+fn lake_files(data: &Path) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&data.join("lake"), &data.join("lake"), &mut out);
+    out.retain(|f| !f.starts_with("_staging"));
+    out.sort();
+    out
+}
+
 fn subjects(manifest: &Path, n: usize) -> Vec<String> {
     let truth =
         std::fs::read_to_string(manifest.parent().unwrap().join("truth/entities.csv")).unwrap();
@@ -153,6 +176,91 @@ fn ingest_a_city_into_sqlite() {
             predicate::str::contains("tax_payment")
                 .or(predicate::str::contains("electricity_usage")),
         );
+}
+
+/// pyarrow, installed from PyPI when missing.
+fn ensure_pyarrow() {
+    let present = std::process::Command::new("python3")
+        .args(["-c", "import pyarrow"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        let status = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "pyarrow"])
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "cannot install pyarrow for the independent-reader test"
+        );
+    }
+}
+
+#[test]
+fn the_lake_is_read_back_by_an_independent_parquet_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = city(dir.path(), 400);
+    let data = dir.path().join("data");
+    xinyong(&data, None)
+        .args(["ingest", "--manifest"])
+        .arg(&manifest)
+        .assert()
+        .success();
+    let batches = json(xinyong(&data, None).args(["batch", "list", "--json"]));
+    let mut accepted: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut quarantined = 0;
+    for b in batches.as_array().unwrap() {
+        *accepted
+            .entry(b["item"].as_str().unwrap().to_string())
+            .or_default() += b["accepted"].as_i64().unwrap();
+        quarantined += b["quarantined"].as_i64().unwrap();
+    }
+    accepted.retain(|_, n| *n > 0);
+
+    ensure_pyarrow();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_lake.py");
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .arg(data.join("lake"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let read: std::collections::BTreeMap<String, i64> = found["items"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        read, accepted,
+        "rows in the lake per item = accepted rows per item"
+    );
+    assert_eq!(found["quarantined"].as_i64().unwrap(), quarantined);
+    assert_eq!(found["unsorted"], serde_json::json!([]));
+    let columns = found["columns"]["tax_payment"].as_array().unwrap();
+    for lineage in [
+        "_subject_sent",
+        "_department",
+        "_batch",
+        "_row",
+        "_ingested_at",
+        "year",
+        "month",
+    ] {
+        assert!(columns.iter().any(|c| c == lineage), "no {lineage} column");
+    }
+    assert!(
+        !data.join("lake/_staging").exists()
+            || std::fs::read_dir(data.join("lake/_staging"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
 }
 
 #[test]
@@ -265,6 +373,16 @@ fn a_killed_ingest_leaves_no_trace_and_a_rerun_ends_in_the_same_state() {
         .assert()
         .success();
     assert_eq!(state(&killed, None, &subjects), expected);
+    assert_eq!(
+        lake_files(&killed),
+        lake_files(&reference),
+        "the lake ends the same"
+    );
+    let staging = std::fs::read_dir(killed.join("lake/_staging"));
+    assert!(
+        staging.map_or(true, |mut d| d.next().is_none()),
+        "staging is left over"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

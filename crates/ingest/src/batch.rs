@@ -17,6 +17,7 @@ use std::time::Instant;
 use domain::catalog::{FieldType, Item, Publicity, RecordKind};
 use domain::publicity::{PenaltyFacts, PublicityPeriod, PublicityPolicy, Severity};
 use domain::{Catalog, SubjectId, Uscc};
+use lake::{Lake, LakeError, Lineage};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use store::{
@@ -32,6 +33,8 @@ pub enum IngestError {
     Read(#[from] ReadError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
     #[error("{file}: {message}")]
     Refused { file: PathBuf, message: String },
     #[error("ingest worker failed: {0}")]
@@ -124,10 +127,21 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Finishes or discards what an interrupted run left in the lake's staging:
+/// a batch the store committed is published, any other discarded.
+pub async fn recover(store: &Store, lake: &Lake) -> Result<(), IngestError> {
+    for sha256 in lake.staged()? {
+        let committed = store.batch_with_sha256(&sha256).await?.is_some();
+        lake.recover(&sha256, committed)?;
+    }
+    Ok(())
+}
+
 /// Ingests one file. `registry` is the caller's view of the registry; it is
 /// updated with the entities a committed registration batch brings in.
 pub async fn ingest(
     store: &Store,
+    lake: &Lake,
     catalog: &Catalog,
     registry: &mut Arc<RegistrySnapshot>,
     request: BatchRequest,
@@ -195,28 +209,62 @@ pub async fn ingest(
         })
     };
 
+    let lineage = Lineage {
+        department: request.department.clone(),
+        batch_id: writer.batch_id,
+        ingested_at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    let mut files = lake::BatchWriter::begin(lake, item, &sha256, lineage)?;
     let mut effects = Effects::new(item, &request.department);
-    let mut written: Result<(), StoreError> = Ok(());
+    let mut written: Result<(), IngestError> = Ok(());
     while let Some(outcome) = receiver.recv().await {
         if written.is_err() {
             continue;
         }
-        if let Outcome::Accepted(row) = outcome {
-            written = effects.apply(&mut writer, row).await;
-        }
+        written = match outcome {
+            Outcome::Accepted(row) => match effects.apply(&mut writer, &row).await {
+                Ok(None) => {
+                    let subject = row.subject.map(|s| s.to_string()).unwrap_or_default();
+                    files
+                        .accept(&subject, &row.subject_sent, row.number, &row.values)
+                        .map_err(IngestError::from)
+                }
+                Ok(Some(reason)) => {
+                    let message = "the same natural key is stored from an earlier batch";
+                    files.quarantine(row.number, reason.as_str(), None, message, &row.values);
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            },
+            Outcome::Quarantined(q) => {
+                files.quarantine(
+                    q.number,
+                    q.reason.as_str(),
+                    q.field.as_deref(),
+                    &q.message,
+                    &q.original,
+                );
+                Ok(())
+            }
+        };
     }
     let read = reader
         .await
         .map_err(|e| IngestError::Worker(e.to_string()))?;
-    let (mut tally, ()) = match (read, written) {
-        (Ok(tally), Ok(())) => (tally, ()),
-        (Err(e), _) => {
-            writer.rollback().await?;
-            return Err(e.into());
-        }
-        (_, Err(e)) => {
+    let staged = match (read, written) {
+        (Ok(tally), Ok(())) => files
+            .finish()
+            .map(|staged| (tally, staged))
+            .map_err(IngestError::from),
+        (Err(e), _) => Err(IngestError::from(e)),
+        (_, Err(e)) => Err(e),
+    };
+    let (mut tally, staged) = match staged {
+        Ok(done) => done,
+        Err(e) => {
             let _ = writer.rollback().await;
-            return Err(e.into());
+            lake.discard(&sha256)?;
+            return Err(e);
         }
     };
     // Rows that repeat stored records are quarantined as duplicates.
@@ -239,7 +287,7 @@ pub async fn ingest(
         seconds: started.elapsed().as_secs_f64(),
     };
     let value = serde_json::to_value(&report).map_err(|e| IngestError::Worker(e.to_string()))?;
-    let id = writer
+    let committed = writer
         .commit(
             report.tally.rows_in as i64,
             report.tally.accepted as i64,
@@ -247,7 +295,17 @@ pub async fn ingest(
             &value,
             &now(),
         )
-        .await?;
+        .await;
+    let id = match committed {
+        Ok(id) => id,
+        Err(e) => {
+            lake.discard(&sha256)?;
+            return Err(e.into());
+        }
+    };
+    // The store has the batch: its files go into place. A crash here is
+    // finished by `recover` on the next run.
+    lake.publish(&sha256, &staged)?;
     if !effects.registered.is_empty() || !effects.legacy.is_empty() {
         let snapshot = Arc::make_mut(registry);
         snapshot.codes.extend(effects.registered);
@@ -347,7 +405,13 @@ impl<'a> Effects<'a> {
             .map_or("", |&i| row.values[i].as_str())
     }
 
-    async fn apply(&mut self, writer: &mut BatchWriter, row: Accepted) -> Result<(), StoreError> {
+    /// Applies an accepted row; returns the reason when it repeats a stored
+    /// record instead.
+    async fn apply(
+        &mut self,
+        writer: &mut BatchWriter,
+        row: &Accepted,
+    ) -> Result<Option<Reason>, StoreError> {
         let key: Vec<&str> = self
             .key_at
             .iter()
@@ -361,38 +425,38 @@ impl<'a> Effects<'a> {
             KeySeen::New => {}
             KeySeen::SameContent => {
                 *self.stored_duplicates.entry(Reason::Duplicate).or_default() += 1;
-                return Ok(());
+                return Ok(Some(Reason::Duplicate));
             }
             KeySeen::OtherContent => {
                 *self
                     .stored_duplicates
                     .entry(Reason::DuplicateConflict)
                     .or_default() += 1;
-                return Ok(());
+                return Ok(Some(Reason::DuplicateConflict));
             }
         }
         let Some(subject) = row.subject else {
-            return Ok(());
+            return Ok(None);
         };
         let uscc = subject.to_string();
         let stamp = now();
         match self.item.id.as_str() {
             _ if self.item.registers_entities => {
                 let registration_number =
-                    Some(self.value(&row, "registration_number")).filter(|v| !v.is_empty());
+                    Some(self.value(row, "registration_number")).filter(|v| !v.is_empty());
                 writer
                     .upsert_entity(
                         &EntityUpdate {
                             uscc: &uscc,
-                            name: self.value(&row, "name"),
-                            entity_type: self.value(&row, "entity_type"),
-                            legal_representative: self.value(&row, "legal_representative"),
-                            registered_capital: self.value(&row, "registered_capital").parse().ok(),
-                            established_on: self.value(&row, "established_on"),
-                            industry: self.value(&row, "industry"),
-                            division: self.value(&row, "division"),
-                            address: self.value(&row, "address"),
-                            status: self.value(&row, "status"),
+                            name: self.value(row, "name"),
+                            entity_type: self.value(row, "entity_type"),
+                            legal_representative: self.value(row, "legal_representative"),
+                            registered_capital: self.value(row, "registered_capital").parse().ok(),
+                            established_on: self.value(row, "established_on"),
+                            industry: self.value(row, "industry"),
+                            division: self.value(row, "division"),
+                            address: self.value(row, "address"),
+                            status: self.value(row, "status"),
                             registration_number,
                         },
                         &stamp,
@@ -412,14 +476,14 @@ impl<'a> Effects<'a> {
                 self.registered.push(subject);
             }
             "registration_change" => {
-                let column = self.value(&row, "change_item").to_string();
-                let after = self.value(&row, "after").to_string();
+                let column = self.value(row, "change_item").to_string();
+                let after = self.value(row, "after").to_string();
                 writer
                     .update_entity_field(&uscc, &column, &after, &stamp)
                     .await?;
             }
             "status_change" => {
-                let status = self.value(&row, "status");
+                let status = self.value(row, "status");
                 let status = if status == "reinstated" {
                     "operating"
                 } else {
@@ -438,12 +502,12 @@ impl<'a> Effects<'a> {
             .and_then(|i| row.values[i].parse().ok())
             .unwrap_or(0.0);
         writer
-            .add_to_summary(&uscc, &self.item.id, year, amount, self.flagged(&row), date)
+            .add_to_summary(&uscc, &self.item.id, year, amount, self.flagged(row), date)
             .await?;
         if self.item.record == RecordKind::Event {
             let title = TITLE_FIELDS
                 .iter()
-                .map(|f| self.value(&row, f))
+                .map(|f| self.value(row, f))
                 .find(|v| !v.is_empty())
                 .unwrap_or(&self.item.name_zh)
                 .to_string();
@@ -455,7 +519,7 @@ impl<'a> Effects<'a> {
                 .filter(|(_, v)| !v.is_empty())
                 .map(|(f, v)| (f.name.clone(), serde_json::Value::String(v.clone())))
                 .collect();
-            let publicity_until = self.publicity_until(&row);
+            let publicity_until = self.publicity_until(row);
             writer
                 .add_event(&NewEvent {
                     uscc: &uscc,
@@ -469,7 +533,7 @@ impl<'a> Effects<'a> {
                 })
                 .await?;
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Whether a record shows trouble: unpaid amounts, overdue bills, late

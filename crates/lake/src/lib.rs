@@ -20,7 +20,9 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
+};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use domain::catalog::{FieldType, Item, PartitionBy};
@@ -102,10 +104,11 @@ impl Lake {
         let plan = staging.join("files.json");
         if committed && plan.exists() {
             let text = fs::read_to_string(&plan).map_err(io(&plan))?;
-            let staged: StagedFiles = serde_json::from_str(&text).map_err(|e| LakeError::Parquet {
-                path: plan.clone(),
-                message: e.to_string(),
-            })?;
+            let staged: StagedFiles =
+                serde_json::from_str(&text).map_err(|e| LakeError::Parquet {
+                    path: plan.clone(),
+                    message: e.to_string(),
+                })?;
             return self.publish(sha256, &staged);
         }
         self.discard(sha256)
@@ -193,7 +196,11 @@ pub fn item_schema(item: &Item) -> SchemaRef {
         ArrowField::new("_department", DataType::Utf8, false),
         ArrowField::new("_batch", DataType::Int64, false),
         ArrowField::new("_row", DataType::Int64, false),
-        ArrowField::new("_ingested_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        ArrowField::new(
+            "_ingested_at",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
     ]);
     Arc::new(Schema::new(fields))
 }
@@ -203,7 +210,11 @@ fn quarantine_schema() -> SchemaRef {
         ArrowField::new("_department", DataType::Utf8, false),
         ArrowField::new("_batch", DataType::Int64, false),
         ArrowField::new("_row", DataType::Int64, false),
-        ArrowField::new("_ingested_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        ArrowField::new(
+            "_ingested_at",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
         ArrowField::new("reason", DataType::Utf8, false),
         ArrowField::new("field", DataType::Utf8, true),
         ArrowField::new("message", DataType::Utf8, false),
@@ -222,8 +233,13 @@ fn scaled_decimal(text: &str, scale: u32) -> Option<i128> {
         return None;
     }
     let whole: i128 = whole.parse().ok()?;
-    let fraction_value: i128 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
-    let value = whole.checked_mul(10i128.pow(scale))? + fraction_value * 10i128.pow(scale - fraction.len() as u32);
+    let fraction_value: i128 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    let value = whole.checked_mul(10i128.pow(scale))?
+        + fraction_value * 10i128.pow(scale - fraction.len() as u32);
     Some(if negative { -value } else { value })
 }
 
@@ -235,14 +251,20 @@ fn days_since_epoch(text: &str) -> Option<i32> {
 
 /// `year=2024/month=03` for a date or month value.
 fn partition_path(by: PartitionBy, value: &str) -> String {
-    let year = value.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
-    let month = value.get(5..7).filter(|m| m.bytes().all(|b| b.is_ascii_digit()));
+    let year = value
+        .get(..4)
+        .filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
+    let month = value
+        .get(5..7)
+        .filter(|m| m.bytes().all(|b| b.is_ascii_digit()));
     match (by, year, month) {
         (PartitionBy::None, _, _) => String::new(),
         (PartitionBy::Year, Some(y), _) => format!("year={y}"),
         (PartitionBy::Month, Some(y), Some(m)) => format!("year={y}/month={m}"),
         (PartitionBy::Year, None, _) => "year=__HIVE_DEFAULT_PARTITION__".to_string(),
-        (PartitionBy::Month, _, _) => "year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__".to_string(),
+        (PartitionBy::Month, _, _) => {
+            "year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__".to_string()
+        }
     }
 }
 
@@ -254,7 +276,12 @@ fn writer_properties() -> WriterProperties {
 }
 
 impl BatchWriter {
-    pub fn begin(lake: &Lake, item: &Item, sha256: &str, lineage: Lineage) -> Result<BatchWriter, LakeError> {
+    pub fn begin(
+        lake: &Lake,
+        item: &Item,
+        sha256: &str,
+        lineage: Lineage,
+    ) -> Result<BatchWriter, LakeError> {
         let staging = lake.staging(sha256);
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io(&staging))?;
@@ -281,7 +308,13 @@ impl BatchWriter {
 
     /// Adds an accepted record (values in the item's field order, the
     /// subject already resolved to its USCC).
-    pub fn accept(&mut self, subject: &str, subject_sent: &str, source_row: u64, values: &[String]) -> Result<(), LakeError> {
+    pub fn accept(
+        &mut self,
+        subject: &str,
+        subject_sent: &str,
+        source_row: u64,
+        values: &[String],
+    ) -> Result<(), LakeError> {
         let partition = match self.partition_at {
             Some(i) => partition_path(self.item.partition.by, &values[i]),
             None => String::new(),
@@ -301,7 +334,14 @@ impl BatchWriter {
     }
 
     /// Adds a quarantined row with its reason and the original text.
-    pub fn quarantine(&mut self, source_row: u64, reason: &str, field: Option<&str>, message: &str, original: &[String]) {
+    pub fn quarantine(
+        &mut self,
+        source_row: u64,
+        reason: &str,
+        field: Option<&str>,
+        message: &str,
+        original: &[String],
+    ) {
         self.quarantine.push(QuarantineRow {
             source_row,
             reason: reason.to_string(),
@@ -313,17 +353,25 @@ impl BatchWriter {
 
     fn staged_path(&mut self) -> PathBuf {
         self.files_written += 1;
-        self.lake.staging(&self.sha256).join(format!("{}.parquet", self.files_written))
+        self.lake
+            .staging(&self.sha256)
+            .join(format!("{}.parquet", self.files_written))
     }
 
     fn write_run(&mut self, partition: &str, mut rows: Vec<Row>) -> Result<(), LakeError> {
         if rows.is_empty() {
             return Ok(());
         }
-        rows.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.source_row.cmp(&b.source_row)));
+        rows.sort_by(|a, b| {
+            a.subject
+                .cmp(&b.subject)
+                .then(a.source_row.cmp(&b.source_row))
+        });
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         for (i, field) in self.item.fields.iter().enumerate() {
-            let cells = rows.iter().map(|r| Some(r.values[i].as_str()).filter(|v| !v.is_empty()));
+            let cells = rows
+                .iter()
+                .map(|r| Some(r.values[i].as_str()).filter(|v| !v.is_empty()));
             let array: ArrayRef = match field.field_type {
                 FieldType::Integer => {
                     let mut b = Int64Builder::with_capacity(rows.len());
@@ -332,11 +380,17 @@ impl BatchWriter {
                 }
                 FieldType::Decimal => {
                     let mut b = Decimal128Builder::with_capacity(rows.len());
-                    cells.for_each(|c| b.append_option(c.and_then(|v| scaled_decimal(v, DECIMAL_SCALE as u32))));
-                    Arc::new(b.finish().with_precision_and_scale(38, DECIMAL_SCALE).map_err(|e| LakeError::Parquet {
-                        path: self.lake.root.clone(),
-                        message: e.to_string(),
-                    })?)
+                    cells.for_each(|c| {
+                        b.append_option(c.and_then(|v| scaled_decimal(v, DECIMAL_SCALE as u32)))
+                    });
+                    Arc::new(
+                        b.finish()
+                            .with_precision_and_scale(38, DECIMAL_SCALE)
+                            .map_err(|e| LakeError::Parquet {
+                                path: self.lake.root.clone(),
+                                message: e.to_string(),
+                            })?,
+                    )
                 }
                 FieldType::Date => {
                     let mut b = Date32Builder::with_capacity(rows.len());
@@ -357,21 +411,34 @@ impl BatchWriter {
             columns.push(array);
         }
         let n = rows.len();
-        columns.push(Arc::new(StringArray::from_iter(rows.iter().map(|r| {
-            Some(r.subject_sent.as_str()).filter(|s| *s != r.subject)
-        }))));
-        columns.push(Arc::new(StringArray::from(vec![self.lineage.department.as_str(); n])));
+        columns
+            .push(Arc::new(StringArray::from_iter(rows.iter().map(|r| {
+                Some(r.subject_sent.as_str()).filter(|s| *s != r.subject)
+            }))));
+        columns.push(Arc::new(StringArray::from(vec![
+            self.lineage
+                .department
+                .as_str();
+            n
+        ])));
         columns.push(Arc::new(Int64Array::from(vec![self.lineage.batch_id; n])));
-        columns.push(Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.source_row as i64))));
+        columns.push(Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.source_row as i64),
+        )));
         columns.push(Arc::new(
-            TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n]).with_timezone("UTC"),
+            TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n])
+                .with_timezone("UTC"),
         ));
         let target = self
             .lake
             .root
             .join(&self.item.id)
             .join(partition)
-            .join(format!("batch-{}-{}.parquet", self.lineage.batch_id, self.files_written + 1));
+            .join(format!(
+                "batch-{}-{}.parquet",
+                self.lineage.batch_id,
+                self.files_written + 1
+            ));
         let staged = self.staged_path();
         write_parquet(&staged, self.schema.clone(), columns)?;
         self.staged.moves.push((staged, target));
@@ -391,12 +458,26 @@ impl BatchWriter {
             let columns: Vec<ArrayRef> = vec![
                 Arc::new(StringArray::from(vec![self.lineage.department.as_str(); n])),
                 Arc::new(Int64Array::from(vec![self.lineage.batch_id; n])),
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.source_row as i64))),
-                Arc::new(TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n]).with_timezone("UTC")),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.reason.as_str()))),
-                Arc::new(StringArray::from_iter(rows.iter().map(|r| Some(r.field.as_str()).filter(|f| !f.is_empty())))),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.message.as_str()))),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.original.as_str()))),
+                Arc::new(Int64Array::from_iter_values(
+                    rows.iter().map(|r| r.source_row as i64),
+                )),
+                Arc::new(
+                    TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n])
+                        .with_timezone("UTC"),
+                ),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.reason.as_str()),
+                )),
+                Arc::new(StringArray::from_iter(
+                    rows.iter()
+                        .map(|r| Some(r.field.as_str()).filter(|f| !f.is_empty())),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.message.as_str()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.original.as_str()),
+                )),
             ];
             let target = self
                 .lake
@@ -425,7 +506,8 @@ fn write_parquet(path: &Path, schema: SchemaRef, columns: Vec<ArrayRef>) -> Resu
     };
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| error(e.to_string()))?;
     let file = File::create(path).map_err(io(path))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|e| error(e.to_string()))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))
+        .map_err(|e| error(e.to_string()))?;
     writer.write(&batch).map_err(|e| error(e.to_string()))?;
     let file = writer.into_inner().map_err(|e| error(e.to_string()))?;
     // The file must be on disk before the store commits the batch.
@@ -447,10 +529,19 @@ mod tests {
 
     #[test]
     fn partitions_are_hive_style() {
-        assert_eq!(partition_path(PartitionBy::Month, "2024-03"), "year=2024/month=03");
-        assert_eq!(partition_path(PartitionBy::Month, "2024-03-05"), "year=2024/month=03");
+        assert_eq!(
+            partition_path(PartitionBy::Month, "2024-03"),
+            "year=2024/month=03"
+        );
+        assert_eq!(
+            partition_path(PartitionBy::Month, "2024-03-05"),
+            "year=2024/month=03"
+        );
         assert_eq!(partition_path(PartitionBy::Year, "2024-03-05"), "year=2024");
         assert_eq!(partition_path(PartitionBy::None, "2024"), "");
-        assert_eq!(partition_path(PartitionBy::Year, ""), "year=__HIVE_DEFAULT_PARTITION__");
+        assert_eq!(
+            partition_path(PartitionBy::Year, ""),
+            "year=__HIVE_DEFAULT_PARTITION__"
+        );
     }
 }

@@ -261,6 +261,15 @@ impl Store {
         row.map(|r| batch_row(&r)).transpose()
     }
 
+    /// The committed batch with this content hash, from any source.
+    pub async fn batch_with_sha256(&self, sha256: &str) -> Result<Option<BatchRow>, StoreError> {
+        let row = sqlx::query(&format!("{BATCH_COLUMNS} WHERE content_sha256 = $1"))
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| batch_row(&r)).transpose()
+    }
+
     pub async fn batches(&self) -> Result<Vec<BatchRow>, StoreError> {
         let rows = sqlx::query(&format!("{BATCH_COLUMNS} ORDER BY id"))
             .fetch_all(&self.pool)
