@@ -8,7 +8,7 @@
 //! leaves the store as it was. The same content from the same source is
 //! recognised by its SHA-256 and not ingested twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use store::{
     BatchRow, BatchWriter, EntityUpdate, KeySeen, NewEvent, RegistrySnapshot, Store, StoreError,
+    SummaryIncrement,
 };
 
 use crate::pipeline::{Accepted, Outcome, Reason, Registry, Tally};
@@ -248,6 +249,12 @@ pub async fn ingest(
             }
         };
     }
+    if written.is_ok() {
+        written = effects
+            .flush_summaries(&mut writer)
+            .await
+            .map_err(IngestError::from);
+    }
     let read = reader
         .await
         .map_err(|e| IngestError::Worker(e.to_string()))?;
@@ -328,9 +335,14 @@ struct Effects<'a> {
     amount_field: Option<usize>,
     policy: PublicityPolicy,
     stored_duplicates: BTreeMap<Reason, u64>,
+    /// Summaries added up in memory and written once per entity and year.
+    summaries: HashMap<(String, i64), SummaryIncrement>,
     registered: Vec<Uscc>,
     legacy: Vec<(String, Uscc)>,
 }
+
+/// Entity-years held in memory before their summaries are written.
+const SUMMARY_BUFFER: usize = 100_000;
 
 /// Amount fields that summaries add up, in order of preference.
 const AMOUNT_FIELDS: [&str; 10] = [
@@ -394,6 +406,7 @@ impl<'a> Effects<'a> {
             amount_field,
             policy: PublicityPolicy::default(),
             stored_duplicates: BTreeMap::new(),
+            summaries: HashMap::new(),
             registered: Vec::new(),
             legacy: Vec::new(),
         }
@@ -501,9 +514,14 @@ impl<'a> Effects<'a> {
             .amount_field
             .and_then(|i| row.values[i].parse().ok())
             .unwrap_or(0.0);
-        writer
-            .add_to_summary(&uscc, &self.item.id, year, amount, self.flagged(row), date)
-            .await?;
+        let flagged = self.flagged(row);
+        self.summaries
+            .entry((uscc.clone(), year))
+            .or_default()
+            .add(amount, flagged, date);
+        if self.summaries.len() >= SUMMARY_BUFFER {
+            self.flush_summaries(writer).await?;
+        }
         if self.item.record == RecordKind::Event {
             let title = TITLE_FIELDS
                 .iter()
@@ -534,6 +552,15 @@ impl<'a> Effects<'a> {
                 .await?;
         }
         Ok(None)
+    }
+
+    async fn flush_summaries(&mut self, writer: &mut BatchWriter) -> Result<(), StoreError> {
+        for ((uscc, year), add) in self.summaries.drain() {
+            writer
+                .add_to_summary(&uscc, &self.item.id, year, &add)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether a record shows trouble: unpaid amounts, overdue bills, late

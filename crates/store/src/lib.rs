@@ -447,6 +447,26 @@ pub struct EntityUpdate<'a> {
     pub registration_number: Option<&'a str>,
 }
 
+/// Records to add to a yearly summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SummaryIncrement {
+    pub records: i64,
+    pub amount: f64,
+    pub flagged: i64,
+    pub latest: String,
+}
+
+impl SummaryIncrement {
+    pub fn add(&mut self, amount: f64, flagged: bool, date: &str) {
+        self.records += 1;
+        self.amount += amount;
+        self.flagged += i64::from(flagged);
+        if date > self.latest.as_str() {
+            self.latest = date.to_string();
+        }
+    }
+}
+
 /// One event for a profile's timeline.
 pub struct NewEvent<'a> {
     pub uscc: &'a str,
@@ -608,28 +628,28 @@ impl BatchWriter {
         Ok(KeySeen::New)
     }
 
-    /// Adds a record to an entity's yearly summary of an item.
+    /// Adds records to an entity's yearly summary of an item: their count,
+    /// the sum of their amounts, how many were flagged, the latest date.
     pub async fn add_to_summary(
         &mut self,
         uscc: &str,
         item: &str,
         year: i64,
-        amount: f64,
-        flagged: bool,
-        date: &str,
+        add: &SummaryIncrement,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO summaries (uscc, item, year, records, amount, flagged, latest) VALUES ($1, $2, $3, 1, $4, $5, $6)
-             ON CONFLICT (uscc, item, year) DO UPDATE SET records = summaries.records + 1,
+            "INSERT INTO summaries (uscc, item, year, records, amount, flagged, latest) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (uscc, item, year) DO UPDATE SET records = summaries.records + excluded.records,
                amount = summaries.amount + excluded.amount, flagged = summaries.flagged + excluded.flagged,
                latest = CASE WHEN excluded.latest > summaries.latest THEN excluded.latest ELSE summaries.latest END",
         )
         .bind(uscc)
         .bind(item)
         .bind(year)
-        .bind(amount)
-        .bind(i64::from(flagged))
-        .bind(date)
+        .bind(add.records)
+        .bind(add.amount)
+        .bind(add.flagged)
+        .bind(&add.latest)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

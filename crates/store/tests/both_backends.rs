@@ -6,7 +6,7 @@
 
 use domain::Catalog;
 use sqlx::Connection;
-use store::{BatchWriter, EntityUpdate, KeySeen, NewEvent, Store};
+use store::{BatchWriter, EntityUpdate, KeySeen, NewEvent, Store, SummaryIncrement};
 
 fn postgres_admin_url() -> String {
     std::env::var("XINYONG_TEST_POSTGRES")
@@ -108,26 +108,16 @@ async fn exercise(store: &Store) {
         batch.record_key("registration", 42, 8).await.unwrap(),
         KeySeen::OtherContent
     );
+    let mut first = SummaryIncrement::default();
+    first.add(100.5, false, "2025-03");
     batch
-        .add_to_summary(
-            "91440606722473344C",
-            "tax_payment",
-            2025,
-            100.5,
-            false,
-            "2025-03",
-        )
+        .add_to_summary("91440606722473344C", "tax_payment", 2025, &first)
         .await
         .unwrap();
+    let mut second = SummaryIncrement::default();
+    second.add(50.0, true, "2025-05");
     batch
-        .add_to_summary(
-            "91440606722473344C",
-            "tax_payment",
-            2025,
-            50.0,
-            true,
-            "2025-05",
-        )
+        .add_to_summary("91440606722473344C", "tax_payment", 2025, &second)
         .await
         .unwrap();
     let detail = serde_json::json!({"fine_amount": "3.00"});
