@@ -51,6 +51,14 @@ enum Command {
     /// List batches and show their reports.
     #[command(subcommand)]
     Batch(data_cmd::BatchCommand),
+    /// Data quality per department and item: volume, error rates by rule, duplicates, unknown entities, delay.
+    Quality {
+        /// Only this department.
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show an entity: registry entry, summaries per item, event records.
     #[command(subcommand)]
     Entity(EntityCommand),
@@ -82,6 +90,7 @@ fn main() -> ExitCode {
         Command::Init => data_cmd::init(&cli.data, cli.catalog.as_deref()),
         Command::Ingest(args) => data_cmd::ingest(&cli.data, cli.catalog.as_deref(), args),
         Command::Batch(command) => data_cmd::batch(&cli.data, command),
+        Command::Quality { source, json } => data_cmd::quality(&cli.data, source.as_deref(), json),
         Command::Entity(EntityCommand::Show { code, json }) => {
             data_cmd::entity(&cli.data, &code, json)
         }

@@ -162,6 +162,36 @@ fn ingest_a_city_into_sqlite() {
     let state = ingest_city_and_check(&data, None, &manifest);
     assert!(!state.is_empty());
 
+    // Quality per department and item adds up to the batches.
+    let quality = json(xinyong(&data, None).args(["quality", "--json"]));
+    let batches = json(xinyong(&data, None).args(["batch", "list", "--json"]));
+    let rows = |v: &Value, key: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q[key].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!(rows(&quality, "rows"), rows(&batches, "rows_in"));
+    assert_eq!(rows(&quality, "quarantined"), rows(&batches, "quarantined"));
+    for q in quality.as_array().unwrap() {
+        let expected = q["quarantined"].as_f64().unwrap() / q["rows"].as_f64().unwrap().max(1.0);
+        assert!((q["error_rate"].as_f64().unwrap() - expected).abs() < 1e-9);
+    }
+    let tax = json(xinyong(&data, None).args(["quality", "--json", "--source", "tax"]));
+    assert!(
+        tax.as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["department"] == "tax")
+    );
+    assert!(
+        tax.as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["item"] == "tax_payment" && q["over_time"].as_array().unwrap().len() == 12)
+    );
+
     // A batch report names its reasons; an entity shows its summaries.
     let report = json(xinyong(&data, None).args(["batch", "show", "1", "--json"]));
     assert_eq!(report["item"], "registration");

@@ -72,6 +72,10 @@ pub struct BatchReport {
     /// Rows that repeated records stored by earlier batches.
     pub duplicates_of_stored: u64,
     pub entities_registered: u64,
+    /// Earliest and latest date of the accepted records: the period the
+    /// batch covers, for timeliness.
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
     pub seconds: f64,
 }
 
@@ -290,6 +294,8 @@ pub async fn ingest(
         format: request.format,
         duplicates_of_stored: effects.stored_duplicates.values().sum(),
         entities_registered: effects.registered.len() as u64,
+        period_from: effects.period.as_ref().map(|p| p.0.clone()),
+        period_to: effects.period.as_ref().map(|p| p.1.clone()),
         tally,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -335,6 +341,8 @@ struct Effects<'a> {
     amount_field: Option<usize>,
     policy: PublicityPolicy,
     stored_duplicates: BTreeMap<Reason, u64>,
+    /// Earliest and latest record date seen.
+    period: Option<(String, String)>,
     /// Summaries added up in memory and written once per entity and year.
     summaries: HashMap<(String, i64), SummaryIncrement>,
     registered: Vec<Uscc>,
@@ -407,6 +415,7 @@ impl<'a> Effects<'a> {
             policy: PublicityPolicy::default(),
             stored_duplicates: BTreeMap::new(),
             summaries: HashMap::new(),
+            period: None,
             registered: Vec::new(),
             legacy: Vec::new(),
         }
@@ -514,6 +523,17 @@ impl<'a> Effects<'a> {
             .amount_field
             .and_then(|i| row.values[i].parse().ok())
             .unwrap_or(0.0);
+        if !date.is_empty() {
+            let period = self
+                .period
+                .get_or_insert_with(|| (date.to_string(), date.to_string()));
+            if date < period.0.as_str() {
+                period.0 = date.to_string();
+            }
+            if date > period.1.as_str() {
+                period.1 = date.to_string();
+            }
+        }
         let flagged = self.flagged(row);
         self.summaries
             .entry((uscc.clone(), year))
