@@ -193,24 +193,35 @@ pub async fn ingest(
     .await?;
 
     // Read and check on a blocking thread; write here.
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Outcome>(4096);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Outcome>>(16);
     let reader = {
         let item = item.clone();
         let registry = Arc::clone(registry);
         let request = request.clone();
         tokio::task::spawn_blocking(move || -> Result<Tally, ReadError> {
-            crate::run_file(
+            // Outcomes travel in chunks: one hand-over per row would cost more
+            // in thread wake-ups than the row's checks.
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let tally = crate::run_file(
                 &request.path,
                 request.format,
                 request.encoding,
                 &item,
                 registry.as_ref(),
                 &mut |outcome| {
-                    // A closed channel means the writer failed; it reports why.
-                    let _ = sender.blocking_send(outcome);
+                    chunk.push(outcome);
+                    if chunk.len() == CHUNK {
+                        // A closed channel means the writer failed; it reports why.
+                        let _ = sender.blocking_send(std::mem::replace(
+                            &mut chunk,
+                            Vec::with_capacity(CHUNK),
+                        ));
+                    }
                     Ok::<(), ReadError>(())
                 },
-            )
+            )?;
+            let _ = sender.blocking_send(chunk);
+            Ok(tally)
         })
     };
 
@@ -222,36 +233,11 @@ pub async fn ingest(
     let mut files = lake::BatchWriter::begin(lake, item, &sha256, lineage)?;
     let mut effects = Effects::new(item, &request.department);
     let mut written: Result<(), IngestError> = Ok(());
-    while let Some(outcome) = receiver.recv().await {
+    while let Some(chunk) = receiver.recv().await {
         if written.is_err() {
             continue;
         }
-        written = match outcome {
-            Outcome::Accepted(row) => match effects.apply(&mut writer, &row).await {
-                Ok(None) => {
-                    let subject = row.subject.map(|s| s.to_string()).unwrap_or_default();
-                    files
-                        .accept(&subject, &row.subject_sent, row.number, &row.values)
-                        .map_err(IngestError::from)
-                }
-                Ok(Some(reason)) => {
-                    let message = "the same natural key is stored from an earlier batch";
-                    files.quarantine(row.number, reason.as_str(), None, message, &row.values);
-                    Ok(())
-                }
-                Err(e) => Err(e.into()),
-            },
-            Outcome::Quarantined(q) => {
-                files.quarantine(
-                    q.number,
-                    q.reason.as_str(),
-                    q.field.as_deref(),
-                    &q.message,
-                    &q.original,
-                );
-                Ok(())
-            }
-        };
+        written = write_chunk(&mut effects, &mut writer, &mut files, chunk).await;
     }
     if written.is_ok() {
         written = effects
@@ -329,6 +315,60 @@ pub async fn ingest(
         .await?
         .ok_or_else(|| IngestError::Worker(format!("batch {id} vanished after commit")))?;
     Ok(BatchResult::Committed(row))
+}
+
+/// Outcomes handed from the reader to the writer at a time.
+const CHUNK: usize = 2048;
+
+/// Stores a chunk of outcomes: duplicates of stored records are looked up
+/// for the whole chunk at once; the rest go to the store and the lake.
+async fn write_chunk(
+    effects: &mut Effects<'_>,
+    writer: &mut BatchWriter,
+    files: &mut lake::BatchWriter,
+    chunk: Vec<Outcome>,
+) -> Result<(), IngestError> {
+    let keys: Vec<(i64, i64)> = chunk
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Accepted(row) => Some(effects.hashes(row)),
+            Outcome::Quarantined(_) => None,
+        })
+        .collect();
+    let mut seen = writer
+        .record_keys(&effects.item.id, &keys)
+        .await?
+        .into_iter();
+    for outcome in &chunk {
+        match outcome {
+            Outcome::Accepted(row) => {
+                let reason = match seen.next() {
+                    Some(KeySeen::New) | None => None,
+                    Some(KeySeen::SameContent) => Some(Reason::Duplicate),
+                    Some(KeySeen::OtherContent) => Some(Reason::DuplicateConflict),
+                };
+                if let Some(reason) = reason {
+                    *effects.stored_duplicates.entry(reason).or_default() += 1;
+                    let message = "the same natural key is stored from an earlier batch";
+                    files.quarantine(row.number, reason.as_str(), None, message, &row.values);
+                    continue;
+                }
+                effects.apply(writer, row).await?;
+                let subject = row.subject.map(|s| s.to_string()).unwrap_or_default();
+                files.accept(&subject, &row.subject_sent, row.number, &row.values)?;
+            }
+            Outcome::Quarantined(q) => {
+                files.quarantine(
+                    q.number,
+                    q.reason.as_str(),
+                    q.field.as_deref(),
+                    &q.message,
+                    &q.original,
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What accepted rows do to the store: registry, keys, summaries, events.
@@ -427,38 +467,21 @@ impl<'a> Effects<'a> {
             .map_or("", |&i| row.values[i].as_str())
     }
 
-    /// Applies an accepted row; returns the reason when it repeats a stored
-    /// record instead.
-    async fn apply(
-        &mut self,
-        writer: &mut BatchWriter,
-        row: &Accepted,
-    ) -> Result<Option<Reason>, StoreError> {
+    /// The stable hashes of a row's natural key and of its content.
+    fn hashes(&self, row: &Accepted) -> (i64, i64) {
         let key: Vec<&str> = self
             .key_at
             .iter()
             .map(|&i| row.values[i].as_str())
             .collect();
         let values: Vec<&str> = row.values.iter().map(String::as_str).collect();
-        match writer
-            .record_key(&self.item.id, stable_hash(&key), stable_hash(&values))
-            .await?
-        {
-            KeySeen::New => {}
-            KeySeen::SameContent => {
-                *self.stored_duplicates.entry(Reason::Duplicate).or_default() += 1;
-                return Ok(Some(Reason::Duplicate));
-            }
-            KeySeen::OtherContent => {
-                *self
-                    .stored_duplicates
-                    .entry(Reason::DuplicateConflict)
-                    .or_default() += 1;
-                return Ok(Some(Reason::DuplicateConflict));
-            }
-        }
+        (stable_hash(&key), stable_hash(&values))
+    }
+
+    /// Applies an accepted row that is new to the store.
+    async fn apply(&mut self, writer: &mut BatchWriter, row: &Accepted) -> Result<(), StoreError> {
         let Some(subject) = row.subject else {
-            return Ok(None);
+            return Ok(());
         };
         let uscc = subject.to_string();
         let stamp = now();
@@ -571,7 +594,7 @@ impl<'a> Effects<'a> {
                 })
                 .await?;
         }
-        Ok(None)
+        Ok(())
     }
 
     async fn flush_summaries(&mut self, writer: &mut BatchWriter) -> Result<(), StoreError> {

@@ -604,28 +604,79 @@ impl BatchWriter {
         key_hash: i64,
         content_hash: i64,
     ) -> Result<KeySeen, StoreError> {
-        let row =
-            sqlx::query("SELECT content_hash FROM record_keys WHERE item = $1 AND key_hash = $2")
-                .bind(item)
-                .bind(key_hash)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        if let Some(row) = row {
-            let stored: i64 = row.get(0);
-            return Ok(if stored == content_hash {
-                KeySeen::SameContent
-            } else {
-                KeySeen::OtherContent
-            });
+        let seen = self.record_keys(item, &[(key_hash, content_hash)]).await?;
+        Ok(seen.first().copied().unwrap_or(KeySeen::New))
+    }
+
+    /// [`BatchWriter::record_key`] for many keys at once: one query to look
+    /// them up and one to insert the new ones, instead of two per record.
+    /// The keys must differ from each other (the pipeline removes
+    /// duplicates within a batch first).
+    pub async fn record_keys(
+        &mut self,
+        item: &str,
+        keys: &[(i64, i64)],
+    ) -> Result<Vec<KeySeen>, StoreError> {
+        // 4 parameters a row keeps every statement far below both databases'
+        // parameter limits.
+        const CHUNK: usize = 1000;
+        let mut seen = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT key_hash, content_hash FROM record_keys WHERE item = $1 AND key_hash IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(item);
+            for (key, _) in chunk {
+                query = query.bind(*key);
+            }
+            let stored: HashMap<i64, i64> = query
+                .fetch_all(&mut *self.tx)
+                .await?
+                .iter()
+                .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
+                .collect();
+            let fresh: Vec<&(i64, i64)> = chunk
+                .iter()
+                .filter(|(key, _)| !stored.contains_key(key))
+                .collect();
+            if !fresh.is_empty() {
+                let values: Vec<String> = (0..fresh.len())
+                    .map(|i| {
+                        format!(
+                            "(${}, ${}, ${}, ${})",
+                            4 * i + 1,
+                            4 * i + 2,
+                            4 * i + 3,
+                            4 * i + 4
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO record_keys (item, key_hash, content_hash, batch_id) VALUES {}",
+                    values.join(", ")
+                );
+                let mut insert = sqlx::query(&sql);
+                for (key, content) in &fresh {
+                    insert = insert
+                        .bind(item)
+                        .bind(*key)
+                        .bind(*content)
+                        .bind(self.batch_id);
+                }
+                insert.execute(&mut *self.tx).await?;
+            }
+            for (key, content) in chunk {
+                seen.push(match stored.get(key) {
+                    None => KeySeen::New,
+                    Some(stored) if stored == content => KeySeen::SameContent,
+                    Some(_) => KeySeen::OtherContent,
+                });
+            }
         }
-        sqlx::query("INSERT INTO record_keys (item, key_hash, content_hash, batch_id) VALUES ($1, $2, $3, $4)")
-            .bind(item)
-            .bind(key_hash)
-            .bind(content_hash)
-            .bind(self.batch_id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(KeySeen::New)
+        Ok(seen)
     }
 
     /// Adds records to an entity's yearly summary of an item: their count,
