@@ -24,9 +24,23 @@ const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
 
+/// Value of each ASCII character in [`CHARSET`], 255 for the others: the
+/// check runs on every record of every batch, so it is a table lookup.
+const VALUES: [u8; 128] = {
+    let mut table = [255u8; 128];
+    let chars = CHARSET.as_bytes();
+    let mut i = 0;
+    while i < chars.len() {
+        table[chars[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Value of a USCC character, or `None` for a character outside [`CHARSET`].
 pub fn char_value(c: char) -> Option<u32> {
-    CHARSET.find(c).map(|i| i as u32)
+    let value = *VALUES.get(c as usize)?;
+    (value != 255).then_some(value as u32)
 }
 
 fn value_char(value: u32) -> char {

@@ -598,12 +598,12 @@ impl<'a> Effects<'a> {
     }
 
     async fn flush_summaries(&mut self, writer: &mut BatchWriter) -> Result<(), StoreError> {
-        for ((uscc, year), add) in self.summaries.drain() {
-            writer
-                .add_to_summary(&uscc, &self.item.id, year, &add)
-                .await?;
-        }
-        Ok(())
+        let adds: Vec<(String, i64, SummaryIncrement)> = self
+            .summaries
+            .drain()
+            .map(|((uscc, year), add)| (uscc, year, add))
+            .collect();
+        writer.add_to_summaries(&self.item.id, &adds).await
     }
 
     /// Whether a record shows trouble: unpaid amounts, overdue bills, late

@@ -426,9 +426,33 @@ fn batch_row(r: &sqlx::any::AnyRow) -> Result<BatchRow, StoreError> {
     })
 }
 
+/// The `n`th (1-based) parameter of a statement built at run time. SQLite's
+/// driver looks `$n` up by name for every bind, which is quadratic in a
+/// statement of thousands of parameters; its positional `?` is not.
+fn parameter(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// `(…), (…)` for `rows` rows of `width` parameters each.
+fn rows_of_parameters(backend: Backend, rows: usize, width: usize) -> String {
+    let rows: Vec<String> = (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=width)
+                .map(|k| parameter(backend, r * width + k))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
+
 /// Writes of one batch, inside one transaction: all of it lands or none.
 pub struct BatchWriter {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
     pub batch_id: i64,
 }
 
@@ -503,6 +527,7 @@ impl BatchWriter {
         .await?;
         Ok(BatchWriter {
             tx,
+            backend: store.backend,
             batch_id: row.get(0),
         })
     }
@@ -620,12 +645,13 @@ impl BatchWriter {
         // 4 parameters a row keeps every statement far below both databases'
         // parameter limits.
         const CHUNK: usize = 1000;
+        let b = self.backend;
         let mut seen = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| parameter(b, i + 2)).collect();
             let sql = format!(
-                "SELECT key_hash, content_hash FROM record_keys WHERE item = $1 AND key_hash IN ({})",
+                "SELECT key_hash, content_hash FROM record_keys WHERE item = {} AND key_hash IN ({})",
+                parameter(b, 1),
                 placeholders.join(", ")
             );
             let mut query = sqlx::query(&sql).bind(item);
@@ -643,20 +669,9 @@ impl BatchWriter {
                 .filter(|(key, _)| !stored.contains_key(key))
                 .collect();
             if !fresh.is_empty() {
-                let values: Vec<String> = (0..fresh.len())
-                    .map(|i| {
-                        format!(
-                            "(${}, ${}, ${}, ${})",
-                            4 * i + 1,
-                            4 * i + 2,
-                            4 * i + 3,
-                            4 * i + 4
-                        )
-                    })
-                    .collect();
                 let sql = format!(
                     "INSERT INTO record_keys (item, key_hash, content_hash, batch_id) VALUES {}",
-                    values.join(", ")
+                    rows_of_parameters(b, fresh.len(), 4)
                 );
                 let mut insert = sqlx::query(&sql);
                 for (key, content) in &fresh {
@@ -688,21 +703,39 @@ impl BatchWriter {
         year: i64,
         add: &SummaryIncrement,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO summaries (uscc, item, year, records, amount, flagged, latest) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (uscc, item, year) DO UPDATE SET records = summaries.records + excluded.records,
-               amount = summaries.amount + excluded.amount, flagged = summaries.flagged + excluded.flagged,
-               latest = CASE WHEN excluded.latest > summaries.latest THEN excluded.latest ELSE summaries.latest END",
-        )
-        .bind(uscc)
-        .bind(item)
-        .bind(year)
-        .bind(add.records)
-        .bind(add.amount)
-        .bind(add.flagged)
-        .bind(&add.latest)
-        .execute(&mut *self.tx)
-        .await?;
+        self.add_to_summaries(item, &[(uscc.to_string(), year, add.clone())])
+            .await
+    }
+
+    /// [`BatchWriter::add_to_summary`] for many entity-years of one item, a
+    /// few statements in all. Each (entity, year) may appear once.
+    pub async fn add_to_summaries(
+        &mut self,
+        item: &str,
+        adds: &[(String, i64, SummaryIncrement)],
+    ) -> Result<(), StoreError> {
+        const CHUNK: usize = 1000;
+        for chunk in adds.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO summaries (uscc, item, year, records, amount, flagged, latest) VALUES {}
+                 ON CONFLICT (uscc, item, year) DO UPDATE SET records = summaries.records + excluded.records,
+                   amount = summaries.amount + excluded.amount, flagged = summaries.flagged + excluded.flagged,
+                   latest = CASE WHEN excluded.latest > summaries.latest THEN excluded.latest ELSE summaries.latest END",
+                rows_of_parameters(self.backend, chunk.len(), 7)
+            );
+            let mut query = sqlx::query(&sql);
+            for (uscc, year, add) in chunk {
+                query = query
+                    .bind(uscc)
+                    .bind(item)
+                    .bind(*year)
+                    .bind(add.records)
+                    .bind(add.amount)
+                    .bind(add.flagged)
+                    .bind(&add.latest);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
