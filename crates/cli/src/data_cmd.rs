@@ -603,3 +603,77 @@ pub fn quality(data: &DataOptions, source: Option<&str>, json: bool) -> anyhow::
     print_table(&out);
     Ok(Outcome::Ok)
 }
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SqlFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// `xinyong sql`: SQL over the lake (every catalog item a table, and
+/// `quarantine`) and the registry (`entities`).
+pub fn sql(
+    data: &DataOptions,
+    catalog_file: Option<&Path>,
+    query: &str,
+    format: SqlFormat,
+) -> anyhow::Result<Outcome> {
+    runtime()?.block_on(async {
+        let store = data.open().await?;
+        let catalog = catalog_in_use(&store, catalog_file).await?;
+        let entities = store.entities_table().await?;
+        store.close().await;
+        let sql = lake::sql::Sql::over(&lake::Lake::new(&data.data_dir), &catalog).await?;
+        let columns: Vec<&str> = store::ENTITY_COLUMNS.to_vec();
+        sql.register("entities", lake::sql::text_table(&columns, &entities)?)?;
+        let (names, rows) = sql.query(query).await?;
+        match format {
+            SqlFormat::Json => {
+                let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                    .iter()
+                    .map(|row| {
+                        names
+                            .iter()
+                            .zip(row)
+                            .map(|(n, v)| {
+                                (
+                                    n.clone(),
+                                    v.clone()
+                                        .map_or(serde_json::Value::Null, serde_json::Value::String),
+                                )
+                            })
+                            .collect()
+                    })
+                    .collect();
+                print_json(&objects)?;
+            }
+            SqlFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                writer.write_record(&names)?;
+                for row in &rows {
+                    writer.write_record(row.iter().map(|v| v.as_deref().unwrap_or_default()))?;
+                }
+                let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let text = String::from_utf8(bytes)?;
+                for line in text.lines() {
+                    outln!("{line}");
+                }
+            }
+            SqlFormat::Table => {
+                let header: Vec<&str> = names.iter().map(String::as_str).collect();
+                let mut out = table(&header);
+                for row in &rows {
+                    out.add_row(
+                        row.iter()
+                            .map(|v| v.clone().unwrap_or_else(|| "NULL".to_string()))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                print_table(&out);
+                outln!("({} rows)", rows.len());
+            }
+        }
+        Ok(Outcome::Ok)
+    })
+}

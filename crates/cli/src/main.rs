@@ -59,6 +59,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run SQL over the lake (every catalog item is a table; also `quarantine`) and the registry (`entities`).
+    Sql {
+        query: String,
+        #[arg(long, value_enum, default_value_t = data_cmd::SqlFormat::Table)]
+        format: data_cmd::SqlFormat,
+    },
     /// Show an entity: registry entry, summaries per item, event records.
     #[command(subcommand)]
     Entity(EntityCommand),
@@ -91,6 +97,9 @@ fn main() -> ExitCode {
         Command::Ingest(args) => data_cmd::ingest(&cli.data, cli.catalog.as_deref(), args),
         Command::Batch(command) => data_cmd::batch(&cli.data, command),
         Command::Quality { source, json } => data_cmd::quality(&cli.data, source.as_deref(), json),
+        Command::Sql { query, format } => {
+            data_cmd::sql(&cli.data, cli.catalog.as_deref(), &query, format)
+        }
         Command::Entity(EntityCommand::Show { code, json }) => {
             data_cmd::entity(&cli.data, &code, json)
         }

@@ -192,6 +192,50 @@ fn ingest_a_city_into_sqlite() {
             .any(|q| q["item"] == "tax_payment" && q["over_time"].as_array().unwrap().len() == 12)
     );
 
+    // SQL over the lake and the registry agrees with the batches.
+    let accepted_tax: i64 = batches
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["item"] == "tax_payment")
+        .map(|b| b["accepted"].as_i64().unwrap())
+        .sum();
+    let counted = json(xinyong(&data, None).args([
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM tax_payment",
+    ]));
+    assert_eq!(counted[0]["n"], accepted_tax.to_string());
+    let quarantined = json(xinyong(&data, None).args([
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM quarantine",
+    ]));
+    assert_eq!(
+        quarantined[0]["n"],
+        rows(&batches, "quarantined").to_string()
+    );
+    let joined = json(xinyong(&data, None).args([
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM registration r JOIN entities e ON e.uscc = r.subject",
+    ]));
+    let registered = json(xinyong(&data, None).args([
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM entities",
+    ]));
+    assert_eq!(joined[0]["n"], registered[0]["n"]);
+    xinyong(&data, None)
+        .args(["sql", "SELEC 1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Expected: an SQL statement"));
+
     // A batch report names its reasons; an entity shows its summaries.
     let report = json(xinyong(&data, None).args(["batch", "show", "1", "--json"]));
     assert_eq!(report["item"], "registration");

@@ -1,6 +1,6 @@
 //! The record lake: every accepted record, append-only, as Parquet under
 //! `<data-dir>/lake/<item>/<partition>/`, and every quarantined row under
-//! `<data-dir>/lake/_quarantine/<item>/`. The only crate that writes it.
+//! `<data-dir>/lake/_quarantine/item=<item>/`. The only crate that writes it.
 //!
 //! - Hive-style partitions (`year=2024/month=03`) from the item's partition
 //!   field, so Spark, Trino, DuckDB and DataFusion read the files unchanged;
@@ -14,6 +14,8 @@
 //! renamed into place — only after the operational store has committed it.
 //! [`Lake::recover`] finishes or discards what a crash left in staging, so
 //! the lake never shows a batch the store does not have.
+
+pub mod sql;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -173,6 +175,8 @@ pub struct BatchWriter {
     quarantine: Vec<QuarantineRow>,
     staged: StagedFiles,
     files_written: usize,
+    /// Rows held in `partitions`.
+    buffered: usize,
 }
 
 /// The Arrow schema of an item's records, lineage columns last.
@@ -205,7 +209,8 @@ pub fn item_schema(item: &Item) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn quarantine_schema() -> SchemaRef {
+/// The schema of the quarantine dataset.
+pub fn quarantine_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         ArrowField::new("_department", DataType::Utf8, false),
         ArrowField::new("_batch", DataType::Int64, false),
@@ -303,6 +308,7 @@ impl BatchWriter {
             quarantine: Vec::new(),
             staged: StagedFiles::default(),
             files_written: 0,
+            buffered: 0,
         })
     }
 
@@ -326,9 +332,20 @@ impl BatchWriter {
             source_row,
             values: values.to_vec(),
         });
+        self.buffered += 1;
         if rows.len() >= ROWS_PER_FILE {
             let rows = std::mem::take(rows);
+            self.buffered -= rows.len();
             self.write_run(&partition, rows)?;
+        }
+        // Many partitions each holding less than a file would add up to the
+        // whole batch: bound what all of them hold together.
+        if self.buffered >= 2 * ROWS_PER_FILE {
+            let partitions = std::mem::take(&mut self.partitions);
+            for (partition, rows) in partitions {
+                self.write_run(&partition, rows)?;
+            }
+            self.buffered = 0;
         }
         Ok(())
     }
@@ -483,7 +500,7 @@ impl BatchWriter {
                 .lake
                 .root
                 .join("_quarantine")
-                .join(&self.item.id)
+                .join(format!("item={}", self.item.id))
                 .join(format!("batch-{}.parquet", self.lineage.batch_id));
             let staged = self.staged_path();
             write_parquet(&staged, quarantine_schema(), columns)?;

@@ -56,6 +56,21 @@ pub struct BatchRow {
     pub finished_at: String,
 }
 
+/// The columns of the registry as `entities_table` returns them.
+pub const ENTITY_COLUMNS: [&str; 11] = [
+    "uscc",
+    "name",
+    "entity_type",
+    "legal_representative",
+    "registered_capital",
+    "established_on",
+    "industry",
+    "division",
+    "address",
+    "status",
+    "registration_number",
+];
+
 /// An entity of the registry.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct EntityRow {
@@ -333,6 +348,25 @@ impl Store {
             status: r.get(9),
             registration_number: r.get(10),
         }))
+    }
+
+    /// The whole registry as text rows in [`ENTITY_COLUMNS`] order, for SQL.
+    pub async fn entities_table(&self) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT uscc, name, entity_type, legal_representative, CAST(registered_capital AS TEXT), established_on,
+                    industry, division, address, status, registration_number
+             FROM entities ORDER BY uscc",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (0..ENTITY_COLUMNS.len())
+                    .map(|i| r.get::<Option<String>, _>(i))
+                    .collect()
+            })
+            .collect())
     }
 
     pub async fn summaries(&self, uscc: &str) -> Result<Vec<SummaryRow>, StoreError> {
