@@ -148,6 +148,22 @@ pub struct Lineage {
     pub ingested_at_ms: i64,
 }
 
+impl Lineage {
+    /// The lineage columns for rows with these source row numbers.
+    fn columns(&self, source_rows: impl Iterator<Item = u64>) -> [ArrayRef; 4] {
+        let rows: Vec<i64> = source_rows.map(|r| r as i64).collect();
+        let n = rows.len();
+        [
+            Arc::new(StringArray::from(vec![self.department.as_str(); n])),
+            Arc::new(Int64Array::from(vec![self.batch_id; n])),
+            Arc::new(Int64Array::from(rows)),
+            Arc::new(
+                TimestampMillisecondArray::from(vec![self.ingested_at_ms; n]).with_timezone("UTC"),
+            ),
+        ]
+    }
+}
+
 struct Row {
     subject: String,
     subject_sent: String,
@@ -195,8 +211,14 @@ pub fn item_schema(item: &Item) -> SchemaRef {
             ArrowField::new(&f.name, data_type, true)
         })
         .collect();
-    fields.extend([
-        ArrowField::new("_subject_sent", DataType::Utf8, true),
+    fields.push(ArrowField::new("_subject_sent", DataType::Utf8, true));
+    fields.extend(lineage_fields());
+    Arc::new(Schema::new(fields))
+}
+
+/// Where a row came from: the columns every lake dataset ends or starts with.
+fn lineage_fields() -> [ArrowField; 4] {
+    [
         ArrowField::new("_department", DataType::Utf8, false),
         ArrowField::new("_batch", DataType::Int64, false),
         ArrowField::new("_row", DataType::Int64, false),
@@ -205,26 +227,19 @@ pub fn item_schema(item: &Item) -> SchemaRef {
             DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
             false,
         ),
-    ]);
-    Arc::new(Schema::new(fields))
+    ]
 }
 
 /// The schema of the quarantine dataset.
 pub fn quarantine_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        ArrowField::new("_department", DataType::Utf8, false),
-        ArrowField::new("_batch", DataType::Int64, false),
-        ArrowField::new("_row", DataType::Int64, false),
-        ArrowField::new(
-            "_ingested_at",
-            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-            false,
-        ),
+    let mut fields = lineage_fields().to_vec();
+    fields.extend([
         ArrowField::new("reason", DataType::Utf8, false),
         ArrowField::new("field", DataType::Utf8, true),
         ArrowField::new("message", DataType::Utf8, false),
         ArrowField::new("original", DataType::Utf8, false),
-    ]))
+    ]);
+    Arc::new(Schema::new(fields))
 }
 
 /// A plain decimal as an integer of `scale` decimal places, exactly.
@@ -427,25 +442,11 @@ impl BatchWriter {
             };
             columns.push(array);
         }
-        let n = rows.len();
         columns
             .push(Arc::new(StringArray::from_iter(rows.iter().map(|r| {
                 Some(r.subject_sent.as_str()).filter(|s| *s != r.subject)
             }))));
-        columns.push(Arc::new(StringArray::from(vec![
-            self.lineage
-                .department
-                .as_str();
-            n
-        ])));
-        columns.push(Arc::new(Int64Array::from(vec![self.lineage.batch_id; n])));
-        columns.push(Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|r| r.source_row as i64),
-        )));
-        columns.push(Arc::new(
-            TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n])
-                .with_timezone("UTC"),
-        ));
+        columns.extend(self.lineage.columns(rows.iter().map(|r| r.source_row)));
         let target = self
             .lake
             .root
@@ -471,17 +472,11 @@ impl BatchWriter {
         }
         if !self.quarantine.is_empty() {
             let rows = std::mem::take(&mut self.quarantine);
-            let n = rows.len();
-            let columns: Vec<ArrayRef> = vec![
-                Arc::new(StringArray::from(vec![self.lineage.department.as_str(); n])),
-                Arc::new(Int64Array::from(vec![self.lineage.batch_id; n])),
-                Arc::new(Int64Array::from_iter_values(
-                    rows.iter().map(|r| r.source_row as i64),
-                )),
-                Arc::new(
-                    TimestampMillisecondArray::from(vec![self.lineage.ingested_at_ms; n])
-                        .with_timezone("UTC"),
-                ),
+            let mut columns: Vec<ArrayRef> = self
+                .lineage
+                .columns(rows.iter().map(|r| r.source_row))
+                .to_vec();
+            columns.extend::<[ArrayRef; 4]>([
                 Arc::new(StringArray::from_iter_values(
                     rows.iter().map(|r| r.reason.as_str()),
                 )),
@@ -495,7 +490,7 @@ impl BatchWriter {
                 Arc::new(StringArray::from_iter_values(
                     rows.iter().map(|r| r.original.as_str()),
                 )),
-            ];
+            ]);
             let target = self
                 .lake
                 .root
