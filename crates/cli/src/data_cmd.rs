@@ -1,7 +1,6 @@
 //! Commands on a data directory: `init`, `ingest`, `batch`, `entity`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -9,6 +8,7 @@ use domain::Catalog;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::batch::{BatchRequest, BatchResult};
 use ingest::{Encoding, FileFormat};
+use lake::sql::ValueKind;
 use serde::Deserialize;
 use store::{BatchRow, Store};
 
@@ -213,7 +213,7 @@ pub fn ingest(
         let requests = requests(&args, &catalog)?;
         let lake = lake::Lake::new(&data.data_dir);
         ingest::batch::recover(&store, &lake).await?;
-        let mut registry = Arc::new(store.registry_snapshot().await?);
+        let mut known = ingest::batch::Known::load(&store).await?;
         let bar = ProgressBar::new(requests.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{spinner} ingesting batch {pos}/{len} [{bar:30}] {eta} left {msg}")
@@ -224,7 +224,7 @@ pub fn ingest(
         for request in requests {
             bar.set_message(request.item.clone());
             let path = request.path.display().to_string();
-            match ingest::batch::ingest(&store, &lake, &catalog, &mut registry, request).await {
+            match ingest::batch::ingest(&store, &lake, &catalog, &mut known, request).await {
                 Ok(BatchResult::Committed(batch)) => {
                     if !args.json {
                         bar.suspend(|| outln!("{}", summary_line(&batch, "")));
@@ -604,6 +604,45 @@ pub fn quality(data: &DataOptions, source: Option<&str>, json: bool) -> anyhow::
     Ok(Outcome::Ok)
 }
 
+/// The rows of `sql --format json`: an array of objects whose keys keep the
+/// query's column order. Numbers are written as the engine formats them, so
+/// that a decimal keeps every digit (through `f64` it would not); booleans
+/// as booleans; the rest as strings. A number JSON cannot write (NaN,
+/// infinity) stays a string. Written by hand because `serde_json::Value`
+/// holds numbers as `f64`.
+fn json_rows(
+    names: &[String],
+    kinds: &[ValueKind],
+    rows: &[Vec<Option<String>>],
+) -> Result<String, serde_json::Error> {
+    let mut out = String::from("[");
+    for (r, row) in rows.iter().enumerate() {
+        out.push_str(if r == 0 { "\n  {" } else { ",\n  {" });
+        for (c, ((name, kind), value)) in names.iter().zip(kinds).zip(row).enumerate() {
+            out.push_str(if c == 0 { "\n    " } else { ",\n    " });
+            out.push_str(&serde_json::to_string(name)?);
+            out.push_str(": ");
+            let Some(text) = value else {
+                out.push_str("null");
+                continue;
+            };
+            let literal = match kind {
+                ValueKind::Number => serde_json::from_str::<serde_json::Number>(text).is_ok(),
+                ValueKind::Boolean => text == "true" || text == "false",
+                ValueKind::Text => false,
+            };
+            if literal {
+                out.push_str(text);
+            } else {
+                out.push_str(&serde_json::to_string(text)?);
+            }
+        }
+        out.push_str("\n  }");
+    }
+    out.push_str(if rows.is_empty() { "]" } else { "\n]" });
+    Ok(out)
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum SqlFormat {
     Table,
@@ -627,26 +666,14 @@ pub fn sql(
         let sql = lake::sql::Sql::over(&lake::Lake::new(&data.data_dir), &catalog).await?;
         let columns: Vec<&str> = store::ENTITY_COLUMNS.to_vec();
         sql.register("entities", lake::sql::text_table(&columns, &entities)?)?;
-        let (names, rows) = sql.query(query).await?;
+        let lake::sql::Rows {
+            columns: names,
+            kinds,
+            rows,
+        } = sql.query(query).await?;
         match format {
             SqlFormat::Json => {
-                let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
-                    .iter()
-                    .map(|row| {
-                        names
-                            .iter()
-                            .zip(row)
-                            .map(|(n, v)| {
-                                (
-                                    n.clone(),
-                                    v.clone()
-                                        .map_or(serde_json::Value::Null, serde_json::Value::String),
-                                )
-                            })
-                            .collect()
-                    })
-                    .collect();
-                print_json(&objects)?;
+                outln!("{}", json_rows(&names, &kinds, &rows)?);
             }
             SqlFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(Vec::new());

@@ -206,7 +206,7 @@ fn ingest_a_city_into_sqlite() {
         "json",
         "SELECT count(*) AS n FROM tax_payment",
     ]));
-    assert_eq!(counted[0]["n"], accepted_tax.to_string());
+    assert_eq!(counted[0]["n"], serde_json::json!(accepted_tax));
     let quarantined = json(xinyong(&data, None).args([
         "sql",
         "--format",
@@ -215,8 +215,30 @@ fn ingest_a_city_into_sqlite() {
     ]));
     assert_eq!(
         quarantined[0]["n"],
-        rows(&batches, "quarantined").to_string()
+        serde_json::json!(rows(&batches, "quarantined"))
     );
+    // JSON keeps the columns' types: numbers (decimals with every digit),
+    // booleans, and text for the rest.
+    let typed = xinyong(&data, None)
+        .args([
+            "sql",
+            "--format",
+            "json",
+            "SELECT amount_paid, period, amount_paid > 0 AS paid FROM tax_payment LIMIT 1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(typed.stdout).unwrap();
+    let typed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(typed[0]["amount_paid"].is_number(), "{text}");
+    assert!(typed[0]["period"].is_string(), "{text}");
+    assert!(typed[0]["paid"].is_boolean(), "{text}");
+    let amount = text
+        .split("\"amount_paid\": ")
+        .nth(1)
+        .and_then(|rest| rest.split([',', '\n']).next())
+        .unwrap();
+    assert_eq!(amount.split('.').nth(1).map(str::len), Some(6), "{text}");
     let joined = json(xinyong(&data, None).args([
         "sql",
         "--format",
@@ -335,6 +357,102 @@ fn the_lake_is_read_back_by_an_independent_parquet_reader() {
                 .next()
                 .is_none()
     );
+}
+
+#[test]
+fn records_sent_again_are_duplicates_of_stored_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let manifest = city(dir.path(), 30);
+    let listed: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let registration = listed["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["item"] == "registration")
+        .unwrap();
+    xinyong(&data, None)
+        .args(["ingest", "--item", "registration", "--source", "samr"])
+        .arg(
+            manifest
+                .parent()
+                .unwrap()
+                .join(registration["file"].as_str().unwrap()),
+        )
+        .assert()
+        .success();
+    let found = json(xinyong(&data, None).args([
+        "sql",
+        "--format",
+        "json",
+        "SELECT subject FROM registration ORDER BY subject LIMIT 1",
+    ]));
+    let subject = found[0]["subject"].as_str().unwrap().to_string();
+    let header = "subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on";
+    let file = |name: &str, rows: &[&str]| {
+        let path = dir.path().join(name);
+        let body: Vec<String> = rows.iter().map(|r| format!("{subject},{r}")).collect();
+        std::fs::write(&path, format!("{header}\n{}\n", body.join("\n"))).unwrap();
+        path
+    };
+    let ingest = |files: &[&Path]| {
+        let mut command = xinyong(&data, None);
+        command.args([
+            "ingest",
+            "--json",
+            "--item",
+            "tax_payment",
+            "--source",
+            "tax",
+        ]);
+        command.args(files);
+        let output = command.output().unwrap();
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let first = file(
+        "first.csv",
+        &[
+            "2024-03,vat,1000,30,30,2024-04-10",
+            "2024-04,vat,1000,30,30,2024-05-10",
+        ],
+    );
+    assert_eq!(ingest(&[&first])[0]["batch"]["accepted"], 2);
+
+    // A failed batch's rows are not remembered: a later batch may bring them.
+    let broken = file(
+        "broken.csv",
+        &["2024-06,vat,1000,30,30,2024-07-10", "2024-07"],
+    );
+    let later = file(
+        "later.csv",
+        &[
+            "2024-03,vat,1000,30,30,2024-04-10",
+            "2024-04,vat,1000,30,29,2024-05-10",
+            "2024-05,vat,1000,30,30,2024-06-10",
+            "2024-06,vat,1000,30,30,2024-07-10",
+        ],
+    );
+    let reports = ingest(&[&broken, &later]);
+    assert_eq!(reports[0]["status"], "failed");
+    let batch = &reports[1]["batch"];
+    assert_eq!(batch["accepted"], 2, "{batch}");
+    assert_eq!(batch["report"]["by_reason"]["duplicate"], 1, "{batch}");
+    assert_eq!(
+        batch["report"]["by_reason"]["duplicate_conflict"], 1,
+        "{batch}"
+    );
+    assert_eq!(batch["report"]["duplicates_of_stored"], 2, "{batch}");
+
+    // Keys survive the process: a new run sees every stored record.
+    let again = file("again.csv", &["2024-06,vat,1000,30,30,2024-07-10"]);
+    let batch = &ingest(&[&again])[0]["batch"];
+    assert_eq!(batch["accepted"], 0, "{batch}");
+    assert_eq!(batch["report"]["duplicates_of_stored"], 1, "{batch}");
+    let keys = lake_files(&data)
+        .into_iter()
+        .filter(|f| f.starts_with("_keys/item=tax_payment/"))
+        .count();
+    assert_eq!(keys, 2, "one key file per batch that accepted records");
 }
 
 #[test]

@@ -162,6 +162,17 @@ impl Uscc {
         }
     }
 
+    /// Integers that order codes as their text does: the first 16
+    /// characters and the last 2, big-endian.
+    pub fn sort_key(&self) -> (u128, u16) {
+        let mut head = [0u8; 16];
+        head.copy_from_slice(&self.0[..16]);
+        (
+            u128::from_be_bytes(head),
+            u16::from_be_bytes([self.0[16], self.0[17]]),
+        )
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII bytes from CHARSET are ever stored.
         std::str::from_utf8(&self.0).unwrap_or_default()

@@ -85,6 +85,13 @@ fn any_division() -> impl Strategy<Value = DivisionCode> {
 
 proptest! {
     #[test]
+    fn sort_keys_order_codes_as_their_text(a in any::<u64>(), b in any::<u64>(), kind in any_kind(), division in any_division()) {
+        let x = Uscc::generate(kind, division, &mut ChaCha8Rng::seed_from_u64(a));
+        let y = Uscc::generate(kind, division, &mut ChaCha8Rng::seed_from_u64(b));
+        prop_assert_eq!(x.sort_key().cmp(&y.sort_key()), x.as_str().cmp(y.as_str()));
+    }
+
+    #[test]
     fn generated_codes_validate(seed in any::<u64>(), kind in any_kind(), division in any_division()) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let code = Uscc::generate(kind, division, &mut rng);

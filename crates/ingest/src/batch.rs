@@ -17,15 +17,15 @@ use std::time::Instant;
 use domain::catalog::{FieldType, Item, Publicity, RecordKind};
 use domain::publicity::{PenaltyFacts, PublicityPeriod, PublicityPolicy, Severity};
 use domain::{Catalog, SubjectId, Uscc};
-use lake::{Lake, LakeError, Lineage};
+use lake::{KeySet, Lake, LakeError, Lineage};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use store::{
-    BatchRow, BatchWriter, EntityUpdate, KeySeen, NewEvent, RegistrySnapshot, Store, StoreError,
+    BatchRow, BatchWriter, EntityUpdate, NewEvent, RegistrySnapshot, Store, StoreError,
     SummaryIncrement,
 };
 
-use crate::pipeline::{Accepted, Outcome, Reason, Registry, Tally};
+use crate::pipeline::{Accepted, Outcome, Registry, Tally};
 use crate::read::{Encoding, FileFormat, ReadError};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +69,6 @@ pub struct BatchReport {
     pub format: FileFormat,
     #[serde(flatten)]
     pub tally: Tally,
-    /// Rows that repeated records stored by earlier batches.
-    pub duplicates_of_stored: u64,
     pub entities_registered: u64,
     /// Earliest and latest date of the accepted records: the period the
     /// batch covers, for timeliness.
@@ -115,19 +113,6 @@ pub fn file_sha256(path: &Path) -> Result<String, ReadError> {
         .collect())
 }
 
-/// A stable 63-bit hash for persisted keys (std's hasher may change).
-fn stable_hash(parts: &[&str]) -> i64 {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0x1f]);
-    }
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    (u64::from_le_bytes(bytes) >> 1) as i64
-}
-
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -142,13 +127,38 @@ pub async fn recover(store: &Store, lake: &Lake) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// Ingests one file. `registry` is the caller's view of the registry; it is
-/// updated with the entities a committed registration batch brings in.
+/// What checking a batch needs to know of the batches before it: the entity
+/// registry, and the natural keys stored for the item. The caller keeps it
+/// from one batch to the next; a committed batch updates it.
+pub struct Known {
+    registry: Arc<RegistrySnapshot>,
+    /// The keys of the item ingested last: consecutive batches of one item
+    /// (a manifest's order) load them once.
+    keys: Option<KeySet>,
+}
+
+impl Known {
+    pub async fn load(store: &Store) -> Result<Known, IngestError> {
+        Ok(Known {
+            registry: Arc::new(store.registry_snapshot().await?),
+            keys: None,
+        })
+    }
+
+    fn take_keys(&mut self, lake: &Lake, item: &str) -> Result<KeySet, LakeError> {
+        match self.keys.take() {
+            Some(keys) if keys.item() == item => Ok(keys),
+            _ => lake.load_keys(item),
+        }
+    }
+}
+
+/// Ingests one file, checked against and adding to what is `known`.
 pub async fn ingest(
     store: &Store,
     lake: &Lake,
     catalog: &Catalog,
-    registry: &mut Arc<RegistrySnapshot>,
+    known: &mut Known,
     request: BatchRequest,
 ) -> Result<BatchResult, IngestError> {
     let refuse = |message: String| IngestError::Refused {
@@ -194,11 +204,18 @@ pub async fn ingest(
 
     // Read and check on a blocking thread; write here.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Outcome>>(16);
+    let mut keys = match known.take_keys(lake, &item.id) {
+        Ok(keys) => keys,
+        Err(e) => {
+            let _ = writer.rollback().await;
+            return Err(e.into());
+        }
+    };
     let reader = {
         let item = item.clone();
-        let registry = Arc::clone(registry);
+        let registry = Arc::clone(&known.registry);
         let request = request.clone();
-        tokio::task::spawn_blocking(move || -> Result<Tally, ReadError> {
+        tokio::task::spawn_blocking(move || -> (Result<Tally, ReadError>, KeySet) {
             // Outcomes travel in chunks: one hand-over per row would cost more
             // in thread wake-ups than the row's checks.
             let mut chunk = Vec::with_capacity(CHUNK);
@@ -208,6 +225,7 @@ pub async fn ingest(
                 request.encoding,
                 &item,
                 registry.as_ref(),
+                &mut keys,
                 &mut |outcome| {
                     chunk.push(outcome);
                     if chunk.len() == CHUNK {
@@ -219,9 +237,11 @@ pub async fn ingest(
                     }
                     Ok::<(), ReadError>(())
                 },
-            )?;
-            let _ = sender.blocking_send(chunk);
-            Ok(tally)
+            );
+            if tally.is_ok() {
+                let _ = sender.blocking_send(chunk);
+            }
+            (tally, keys)
         })
     };
 
@@ -245,9 +265,14 @@ pub async fn ingest(
             .await
             .map_err(IngestError::from);
     }
-    let read = reader
-        .await
-        .map_err(|e| IngestError::Worker(e.to_string()))?;
+    let (read, mut keys) = match reader.await {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = writer.rollback().await;
+            lake.discard(&sha256)?;
+            return Err(IngestError::Worker(e.to_string()));
+        }
+    };
     let staged = match (read, written) {
         (Ok(tally), Ok(())) => files
             .finish()
@@ -256,29 +281,21 @@ pub async fn ingest(
         (Err(e), _) => Err(IngestError::from(e)),
         (_, Err(e)) => Err(e),
     };
-    let (mut tally, staged) = match staged {
+    let (tally, staged) = match staged {
         Ok(done) => done,
         Err(e) => {
             let _ = writer.rollback().await;
+            keys.batch_abandoned();
+            known.keys = Some(keys);
             lake.discard(&sha256)?;
             return Err(e);
         }
     };
-    // Rows that repeat stored records are quarantined as duplicates.
-    for (reason, count) in &effects.stored_duplicates {
-        tally.accepted -= count;
-        tally.quarantined += count;
-        *tally
-            .by_reason
-            .entry(reason.as_str().to_string())
-            .or_default() += count;
-    }
     let report = BatchReport {
         file: file_name,
         department: request.department.clone(),
         item: item.id.clone(),
         format: request.format,
-        duplicates_of_stored: effects.stored_duplicates.values().sum(),
         entities_registered: effects.registered.len() as u64,
         period_from: effects.period.as_ref().map(|p| p.0.clone()),
         period_to: effects.period.as_ref().map(|p| p.1.clone()),
@@ -298,15 +315,19 @@ pub async fn ingest(
     let id = match committed {
         Ok(id) => id,
         Err(e) => {
+            keys.batch_abandoned();
+            known.keys = Some(keys);
             lake.discard(&sha256)?;
             return Err(e.into());
         }
     };
+    keys.batch_committed();
+    known.keys = Some(keys);
     // The store has the batch: its files go into place. A crash here is
     // finished by `recover` on the next run.
     lake.publish(&sha256, &staged)?;
     if !effects.registered.is_empty() || !effects.legacy.is_empty() {
-        let snapshot = Arc::make_mut(registry);
+        let snapshot = Arc::make_mut(&mut known.registry);
         snapshot.codes.extend(effects.registered);
         snapshot.legacy.extend(effects.legacy);
     }
@@ -320,42 +341,24 @@ pub async fn ingest(
 /// Outcomes handed from the reader to the writer at a time.
 const CHUNK: usize = 2048;
 
-/// Stores a chunk of outcomes: duplicates of stored records are looked up
-/// for the whole chunk at once; the rest go to the store and the lake.
+/// Stores a chunk of outcomes in the store and the lake.
 async fn write_chunk(
     effects: &mut Effects<'_>,
     writer: &mut BatchWriter,
     files: &mut lake::BatchWriter,
     chunk: Vec<Outcome>,
 ) -> Result<(), IngestError> {
-    let keys: Vec<(i64, i64)> = chunk
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Accepted(row) => Some(effects.hashes(row)),
-            Outcome::Quarantined(_) => None,
-        })
-        .collect();
-    let mut seen = writer
-        .record_keys(&effects.item.id, &keys)
-        .await?
-        .into_iter();
-    for outcome in &chunk {
+    for outcome in chunk {
         match outcome {
             Outcome::Accepted(row) => {
-                let reason = match seen.next() {
-                    Some(KeySeen::New) | None => None,
-                    Some(KeySeen::SameContent) => Some(Reason::Duplicate),
-                    Some(KeySeen::OtherContent) => Some(Reason::DuplicateConflict),
-                };
-                if let Some(reason) = reason {
-                    *effects.stored_duplicates.entry(reason).or_default() += 1;
-                    let message = "the same natural key is stored from an earlier batch";
-                    files.quarantine(row.number, reason.as_str(), None, message, &row.values);
-                    continue;
-                }
-                effects.apply(writer, row).await?;
-                let subject = row.subject.map(|s| s.to_string()).unwrap_or_default();
-                files.accept(&subject, &row.subject_sent, row.number, &row.values)?;
+                effects.apply(writer, &row).await?;
+                files.accept(
+                    row.subject,
+                    row.subject_sent,
+                    row.number,
+                    row.values,
+                    row.key,
+                )?;
             }
             Outcome::Quarantined(q) => {
                 files.quarantine(
@@ -376,21 +379,24 @@ struct Effects<'a> {
     item: &'a Item,
     department: &'a str,
     position: BTreeMap<&'a str, usize>,
-    key_at: Vec<usize>,
+    /// Where the fields [`Effects::flagged`] reads are, found once: it runs
+    /// for every record.
+    flag_fields: [Option<usize>; 8],
     date_field: Option<usize>,
     amount_field: Option<usize>,
     policy: PublicityPolicy,
-    stored_duplicates: BTreeMap<Reason, u64>,
     /// Earliest and latest record date seen.
     period: Option<(String, String)>,
     /// Summaries added up in memory and written once per entity and year.
-    summaries: HashMap<(String, i64), SummaryIncrement>,
+    summaries: HashMap<(Uscc, i64), SummaryIncrement>,
     registered: Vec<Uscc>,
     legacy: Vec<(String, Uscc)>,
 }
 
-/// Entity-years held in memory before their summaries are written.
-const SUMMARY_BUFFER: usize = 100_000;
+/// Entity-years held in memory before their summaries are written (about
+/// 100 bytes each). Rows come in no particular order, so a buffer smaller
+/// than the entity-years a batch touches writes each many times over.
+const SUMMARY_BUFFER: usize = 1_000_000;
 
 /// Amount fields that summaries add up, in order of preference.
 const AMOUNT_FIELDS: [&str; 10] = [
@@ -404,6 +410,18 @@ const AMOUNT_FIELDS: [&str; 10] = [
     "contributors",
     "revenue",
     "subscribed_capital",
+];
+
+/// Fields [`Effects::flagged`] reads, in the order it reads them.
+const FLAG_FIELDS: [&str; 8] = [
+    "amount_paid",
+    "amount_due",
+    "amount_billed",
+    "overdue_days",
+    "months_in_arrears",
+    "late",
+    "qualified",
+    "result",
 ];
 
 /// Fields whose title names an event.
@@ -441,19 +459,15 @@ impl<'a> Effects<'a> {
                     .position(|f| matches!(f.field_type, FieldType::Date | FieldType::Month))
             });
         let amount_field = AMOUNT_FIELDS.iter().find_map(|f| position.get(f).copied());
+        let flag_fields = FLAG_FIELDS.map(|f| position.get(f).copied());
         Effects {
             item,
             department,
-            key_at: item
-                .natural_key
-                .iter()
-                .filter_map(|k| position.get(k.as_str()).copied())
-                .collect(),
             position,
+            flag_fields,
             date_field,
             amount_field,
             policy: PublicityPolicy::default(),
-            stored_duplicates: BTreeMap::new(),
             summaries: HashMap::new(),
             period: None,
             registered: Vec::new(),
@@ -467,24 +481,12 @@ impl<'a> Effects<'a> {
             .map_or("", |&i| row.values[i].as_str())
     }
 
-    /// The stable hashes of a row's natural key and of its content.
-    fn hashes(&self, row: &Accepted) -> (i64, i64) {
-        let key: Vec<&str> = self
-            .key_at
-            .iter()
-            .map(|&i| row.values[i].as_str())
-            .collect();
-        let values: Vec<&str> = row.values.iter().map(String::as_str).collect();
-        (stable_hash(&key), stable_hash(&values))
-    }
-
     /// Applies an accepted row that is new to the store.
     async fn apply(&mut self, writer: &mut BatchWriter, row: &Accepted) -> Result<(), StoreError> {
         let Some(subject) = row.subject else {
             return Ok(());
         };
         let uscc = subject.to_string();
-        let stamp = now();
         match self.item.id.as_str() {
             _ if self.item.registers_entities => {
                 let registration_number =
@@ -504,7 +506,7 @@ impl<'a> Effects<'a> {
                             status: self.value(row, "status"),
                             registration_number,
                         },
-                        &stamp,
+                        &now(),
                     )
                     .await?;
                 let organisation = subject.organisation_code().to_string();
@@ -524,7 +526,7 @@ impl<'a> Effects<'a> {
                 let column = self.value(row, "change_item").to_string();
                 let after = self.value(row, "after").to_string();
                 writer
-                    .update_entity_field(&uscc, &column, &after, &stamp)
+                    .update_entity_field(&uscc, &column, &after, &now())
                     .await?;
             }
             "status_change" => {
@@ -535,7 +537,7 @@ impl<'a> Effects<'a> {
                     status
                 };
                 writer
-                    .update_entity_field(&uscc, "status", status, &stamp)
+                    .update_entity_field(&uscc, "status", status, &now())
                     .await?;
             }
             _ => {}
@@ -559,7 +561,7 @@ impl<'a> Effects<'a> {
         }
         let flagged = self.flagged(row);
         self.summaries
-            .entry((uscc.clone(), year))
+            .entry((subject, year))
             .or_default()
             .add(amount, flagged, date);
         if self.summaries.len() >= SUMMARY_BUFFER {
@@ -601,7 +603,7 @@ impl<'a> Effects<'a> {
         let adds: Vec<(String, i64, SummaryIncrement)> = self
             .summaries
             .drain()
-            .map(|((uscc, year), add)| (uscc, year, add))
+            .map(|((uscc, year), add)| (uscc.to_string(), year, add))
             .collect();
         writer.add_to_summaries(&self.item.id, &adds).await
     }
@@ -609,20 +611,20 @@ impl<'a> Effects<'a> {
     /// Whether a record shows trouble: unpaid amounts, overdue bills, late
     /// reports, failed checks, problems found.
     fn flagged(&self, row: &Accepted) -> bool {
-        let number = |f: &str| self.value(row, f).parse::<f64>().ok();
-        let unpaid = match (
-            number("amount_paid"),
-            number("amount_due").or(number("amount_billed")),
-        ) {
+        let [paid, due, billed, overdue, arrears, late, qualified, result] = self
+            .flag_fields
+            .map(|at| at.map_or("", |i| row.values[i].as_str()));
+        let number = |text: &str| text.parse::<f64>().ok();
+        let unpaid = match (number(paid), number(due).or(number(billed))) {
             (Some(paid), Some(due)) => paid + 0.005 < due,
             _ => false,
         };
         unpaid
-            || number("overdue_days").is_some_and(|d| d > 0.0)
-            || number("months_in_arrears").is_some_and(|m| m > 0.0)
-            || self.value(row, "late") == "true"
-            || self.value(row, "qualified") == "false"
-            || self.value(row, "result").starts_with("problem")
+            || number(overdue).is_some_and(|d| d > 0.0)
+            || number(arrears).is_some_and(|m| m > 0.0)
+            || late == "true"
+            || qualified == "false"
+            || result.starts_with("problem")
     }
 
     /// The last day a record is published, where its item is published for

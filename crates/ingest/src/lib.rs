@@ -21,12 +21,14 @@ pub mod read;
 use std::path::Path;
 
 use domain::catalog::Item;
+use lake::KeySet;
 
 pub use pipeline::{Accepted, Outcome, Pipeline, Quarantined, Reason, Registry, Tally};
 pub use read::{Encoding, FileFormat, RawRow, ReadError};
 
 /// Runs every row of one file through the pipeline, handing each outcome to
-/// `on_outcome`; returns the tally. A read error stops the batch: the caller
+/// `on_outcome`; returns the tally. `keys` are the item's stored keys; the
+/// batch's keys are added to them. A read error stops the batch: the caller
 /// must then discard what it received (batches are atomic).
 pub fn run_file<E: From<ReadError>>(
     path: &Path,
@@ -34,9 +36,10 @@ pub fn run_file<E: From<ReadError>>(
     encoding: Option<Encoding>,
     item: &Item,
     registry: &dyn Registry,
+    keys: &mut KeySet,
     on_outcome: &mut dyn FnMut(Outcome) -> Result<(), E>,
 ) -> Result<Tally, E> {
-    let mut pipeline = Pipeline::new(item, registry);
+    let mut pipeline = Pipeline::new(item, registry, keys);
     read::read_rows(path, format, encoding, item, &mut |row| {
         on_outcome(pipeline.process(row))
     })?;

@@ -1,13 +1,14 @@
 //! One row's way through ingest: cleanse every field, validate it against
 //! the catalog, resolve the subject against the registry, and detect
-//! duplicates on the item's natural key. Every row ends accepted or
-//! quarantined with a reason: nothing is dropped.
+//! duplicates on the item's natural key, within the batch and against the
+//! records stored before. Every row ends accepted or quarantined with a
+//! reason: nothing is dropped.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeMap;
 
 use domain::catalog::{FieldError, FieldType, Item};
 use domain::{SubjectId, Uscc};
+use lake::{KeySet, RecordKey, Seen};
 use serde::Serialize;
 
 use crate::cleanse::{Repair, cleanse};
@@ -96,6 +97,7 @@ pub struct Accepted {
     /// The identifier as the department sent it, after cleansing.
     pub subject_sent: String,
     pub values: Vec<String>,
+    pub key: RecordKey,
 }
 
 /// A row that did not pass, with the original text.
@@ -128,6 +130,9 @@ pub struct Tally {
     pub repairs: BTreeMap<String, u64>,
     /// Accepted rows whose subject was a legacy identifier.
     pub legacy_mapped: u64,
+    /// Rows that repeated records stored by earlier batches (counted in
+    /// `by_reason` as duplicates too).
+    pub duplicates_of_stored: u64,
 }
 
 impl Tally {
@@ -145,6 +150,7 @@ impl Tally {
             *self.repairs.entry(k.clone()).or_default() += v;
         }
         self.legacy_mapped += other.legacy_mapped;
+        self.duplicates_of_stored += other.duplicates_of_stored;
     }
 }
 
@@ -157,19 +163,13 @@ pub struct Pipeline<'a> {
     registers: bool,
     subject_at: usize,
     key_at: Vec<usize>,
-    /// Natural key → hash of the accepted row's content.
-    seen: HashMap<String, u64>,
+    /// The item's stored keys and those of this batch so far.
+    keys: &'a mut KeySet,
     pub tally: Tally,
 }
 
-fn content_hash(values: &[String]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    values.hash(&mut hasher);
-    hasher.finish()
-}
-
 impl<'a> Pipeline<'a> {
-    pub fn new(item: &'a Item, registry: &'a dyn Registry) -> Pipeline<'a> {
+    pub fn new(item: &'a Item, registry: &'a dyn Registry, keys: &'a mut KeySet) -> Pipeline<'a> {
         let position = |name: &str| item.fields.iter().position(|f| f.name == name).unwrap_or(0);
         Pipeline {
             item,
@@ -177,7 +177,7 @@ impl<'a> Pipeline<'a> {
             registers: item.registers_entities,
             subject_at: position(&item.subject_field),
             key_at: item.natural_key.iter().map(|k| position(k)).collect(),
-            seen: HashMap::new(),
+            keys,
             tally: Tally::default(),
         }
     }
@@ -273,28 +273,31 @@ impl<'a> Pipeline<'a> {
             }
         };
 
-        // Duplicates on the natural key, within the batch.
-        let key: Vec<&str> = self.key_at.iter().map(|&i| values[i].as_str()).collect();
-        let key = key.join("\u{1f}");
-        let hash = content_hash(&values);
-        if let Some(&earlier) = self.seen.get(&key) {
-            let (reason, message) = if earlier == hash {
-                (
-                    Reason::Duplicate,
-                    "the same record appears earlier in the batch".to_string(),
-                )
-            } else {
-                (
-                    Reason::DuplicateConflict,
-                    format!(
-                        "natural key ({}) appears earlier in the batch with other values",
-                        item.natural_key.join(", ")
-                    ),
-                )
-            };
-            return self.quarantine(row, reason, None, message);
+        // Duplicates on the natural key.
+        let key_fields: Vec<&str> = self.key_at.iter().map(|&i| values[i].as_str()).collect();
+        let key = RecordKey::of(&key_fields, &values);
+        let (same_content, place) = match self.keys.check(key) {
+            Seen::New => (None, ""),
+            Seen::InBatch { same_content } => (Some(same_content), "earlier in the batch"),
+            Seen::Stored { same_content } => {
+                self.tally.duplicates_of_stored += 1;
+                (Some(same_content), "in a batch stored before")
+            }
+        };
+        match same_content {
+            None => {}
+            Some(true) => {
+                let message = format!("the same record appears {place}");
+                return self.quarantine(row, Reason::Duplicate, None, message);
+            }
+            Some(false) => {
+                let message = format!(
+                    "natural key ({}) appears {place} with other values",
+                    item.natural_key.join(", ")
+                );
+                return self.quarantine(row, Reason::DuplicateConflict, None, message);
+            }
         }
-        self.seen.insert(key, hash);
 
         self.tally.accepted += 1;
         if repairs.contains(&Repair::LegacyId) {
@@ -314,6 +317,7 @@ impl<'a> Pipeline<'a> {
             subject,
             subject_sent,
             values,
+            key,
         })
     }
 }

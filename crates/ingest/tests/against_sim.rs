@@ -85,6 +85,8 @@ fn pipeline_handles_every_dirty_row_as_labelled() {
 
     // (file, row) → outcome, and the rows as sent.
     let mut handled: HashMap<(String, u64), Outcome> = HashMap::new();
+    // Each item's keys, as the lake keeps them across batches.
+    let mut keys: HashMap<String, lake::KeySet> = HashMap::new();
     for batch in batches {
         let item = catalog.item(&batch.item).unwrap();
         let (format, encoding) = format_of(batch);
@@ -96,12 +98,16 @@ fn pipeline_handles_every_dirty_row_as_labelled() {
             encoding,
             item,
             &registry,
+            keys.entry(batch.item.clone()).or_default(),
             &mut |o| {
                 outcomes.push(o);
                 Ok(())
             },
         )
         .unwrap();
+        if let Some(keys) = keys.get_mut(&batch.item) {
+            keys.batch_committed();
+        }
         assert_eq!(tally.rows_in, batch.rows, "{}", batch.file);
         assert_eq!(
             tally.rows_in,

@@ -24,9 +24,16 @@ fn run(
 ) -> Result<ingest::Tally, ReadError> {
     let catalog = Catalog::default_catalog();
     let item = catalog.item(item).unwrap();
-    ingest::run_file(path, format, encoding, item, &Everyone, &mut |_| {
-        Ok::<(), ReadError>(())
-    })
+    let mut keys = lake::KeySet::default();
+    ingest::run_file(
+        path,
+        format,
+        encoding,
+        item,
+        &Everyone,
+        &mut keys,
+        &mut |_| Ok::<(), ReadError>(()),
+    )
 }
 
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {

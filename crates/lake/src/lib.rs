@@ -1,6 +1,8 @@
 //! The record lake: every accepted record, append-only, as Parquet under
-//! `<data-dir>/lake/<item>/<partition>/`, and every quarantined row under
-//! `<data-dir>/lake/_quarantine/item=<item>/`. The only crate that writes it.
+//! `<data-dir>/lake/<item>/<partition>/`, every quarantined row under
+//! `<data-dir>/lake/_quarantine/item=<item>/`, and the natural keys of the
+//! records under `<data-dir>/lake/_keys/item=<item>/` ([`keys`]). The only
+//! crate that writes it.
 //!
 //! - Hive-style partitions (`year=2024/month=03`) from the item's partition
 //!   field, so Spark, Trino, DuckDB and DataFusion read the files unchanged;
@@ -15,6 +17,7 @@
 //! [`Lake::recover`] finishes or discards what a crash left in staging, so
 //! the lake never shows a batch the store does not have.
 
+pub mod keys;
 pub mod sql;
 
 use std::collections::BTreeMap;
@@ -25,13 +28,19 @@ use std::sync::Arc;
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
 };
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array,
+};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use arrow_select::take::take;
+use domain::Uscc;
 use domain::catalog::{FieldType, Item, PartitionBy};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
+
+pub use keys::{KeySet, RecordKey, Seen};
 
 /// Rows sorted and written together; a batch larger than this becomes
 /// several sorted files per partition, so memory stays bounded.
@@ -164,11 +173,84 @@ impl Lineage {
     }
 }
 
-struct Row {
-    subject: String,
-    subject_sent: String,
-    source_row: u64,
-    values: Vec<String>,
+/// Where a row goes in its file: [`Uscc::sort_key`], then the source row.
+type RowOrder = ((u128, u16), u64);
+
+/// One column being filled, typed as the item's field.
+enum ColumnBuilder {
+    Integer(Int64Builder),
+    Decimal(Decimal128Builder),
+    Date(Date32Builder),
+    Boolean(BooleanBuilder),
+    Text(StringBuilder),
+}
+
+impl ColumnBuilder {
+    fn new(field_type: FieldType) -> ColumnBuilder {
+        match field_type {
+            FieldType::Integer => ColumnBuilder::Integer(Int64Builder::new()),
+            FieldType::Decimal => ColumnBuilder::Decimal(Decimal128Builder::new()),
+            FieldType::Date => ColumnBuilder::Date(Date32Builder::new()),
+            FieldType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::new()),
+            _ => ColumnBuilder::Text(StringBuilder::new()),
+        }
+    }
+
+    /// Appends a validated value; empty is NULL.
+    fn append(&mut self, value: &str) {
+        let cell = Some(value).filter(|v| !v.is_empty());
+        match self {
+            ColumnBuilder::Integer(b) => b.append_option(cell.and_then(|v| v.parse().ok())),
+            ColumnBuilder::Decimal(b) => {
+                b.append_option(cell.and_then(|v| scaled_decimal(v, DECIMAL_SCALE as u32)))
+            }
+            ColumnBuilder::Date(b) => b.append_option(cell.and_then(days_since_epoch)),
+            ColumnBuilder::Boolean(b) => b.append_option(cell.map(|v| v == "true")),
+            ColumnBuilder::Text(b) => b.append_option(cell),
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        Ok(match self {
+            ColumnBuilder::Integer(b) => Arc::new(b.finish()),
+            ColumnBuilder::Decimal(b) => {
+                Arc::new(b.finish().with_precision_and_scale(38, DECIMAL_SCALE)?)
+            }
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
+            ColumnBuilder::Boolean(b) => Arc::new(b.finish()),
+            ColumnBuilder::Text(b) => Arc::new(b.finish()),
+        })
+    }
+}
+
+/// The accepted rows of one partition not yet written, column by column:
+/// appended in arrival order and sorted only when written, so that building
+/// the arrays reads memory in order.
+struct PartitionBuffer {
+    columns: Vec<ColumnBuilder>,
+    /// The subject as sent where it differs from the resolved code.
+    subject_sent: StringBuilder,
+    /// Per row: the subject's sort key (`None` first: rows of items whose
+    /// subject is optional) and the source row.
+    order: Vec<RowOrder>,
+}
+
+impl PartitionBuffer {
+    fn new(item: &Item) -> PartitionBuffer {
+        PartitionBuffer {
+            columns: item
+                .fields
+                .iter()
+                .map(|f| ColumnBuilder::new(f.field_type))
+                .collect(),
+            subject_sent: StringBuilder::new(),
+            order: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
 }
 
 struct QuarantineRow {
@@ -185,14 +267,17 @@ pub struct BatchWriter {
     item: Item,
     sha256: String,
     lineage: Lineage,
-    schema: SchemaRef,
     partition_at: Option<usize>,
-    partitions: BTreeMap<String, Vec<Row>>,
+    partitions: BTreeMap<String, PartitionBuffer>,
     quarantine: Vec<QuarantineRow>,
     staged: StagedFiles,
     files_written: usize,
     /// Rows held in `partitions`.
     buffered: usize,
+    /// The keys of the accepted records, for the batch's key file.
+    keys: Vec<RecordKey>,
+    /// `None` once joined.
+    encoder: Option<Encoder>,
 }
 
 /// The Arrow schema of an item's records, lineage columns last.
@@ -264,7 +349,7 @@ fn scaled_decimal(text: &str, scale: u32) -> Option<i128> {
 }
 
 fn days_since_epoch(text: &str) -> Option<i32> {
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let date = domain::catalog::iso_date(text)?;
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
     i32::try_from((date - epoch).num_days()).ok()
 }
@@ -312,53 +397,67 @@ impl BatchWriter {
             .field
             .as_deref()
             .and_then(|name| item.fields.iter().position(|f| f.name == name));
+        let encoder = Encoder::start(item_schema(item), lineage.clone())?;
         Ok(BatchWriter {
             lake: lake.clone(),
             item: item.clone(),
             sha256: sha256.to_string(),
             lineage,
-            schema: item_schema(item),
             partition_at,
             partitions: BTreeMap::new(),
             quarantine: Vec::new(),
             staged: StagedFiles::default(),
             files_written: 0,
             buffered: 0,
+            keys: Vec::new(),
+            encoder: Some(encoder),
         })
     }
 
     /// Adds an accepted record (values in the item's field order, the
-    /// subject already resolved to its USCC).
+    /// subject already resolved to its USCC) and its key.
     pub fn accept(
         &mut self,
-        subject: &str,
-        subject_sent: &str,
+        subject: Option<Uscc>,
+        subject_sent: String,
         source_row: u64,
-        values: &[String],
+        values: Vec<String>,
+        key: RecordKey,
     ) -> Result<(), LakeError> {
+        self.keys.push(key);
         let partition = match self.partition_at {
             Some(i) => partition_path(self.item.partition.by, &values[i]),
             None => String::new(),
         };
-        let rows = self.partitions.entry(partition.clone()).or_default();
-        rows.push(Row {
-            subject: subject.to_string(),
-            subject_sent: subject_sent.to_string(),
-            source_row,
-            values: values.to_vec(),
-        });
+        if !self.partitions.contains_key(&partition) {
+            let buffer = PartitionBuffer::new(&self.item);
+            self.partitions.insert(partition.clone(), buffer);
+        }
+        let Some(buffer) = self.partitions.get_mut(&partition) else {
+            return Ok(());
+        };
+        for (column, value) in buffer.columns.iter_mut().zip(&values) {
+            column.append(value);
+        }
+        let resolved = subject.as_ref().map(Uscc::as_str).unwrap_or_default();
+        buffer
+            .subject_sent
+            .append_option(Some(subject_sent).filter(|s| s != resolved));
+        let sort_key = subject.map_or((0, 0), |code| code.sort_key());
+        buffer.order.push((sort_key, source_row));
         self.buffered += 1;
-        if rows.len() >= ROWS_PER_FILE {
-            let rows = std::mem::take(rows);
-            self.buffered -= rows.len();
-            self.write_run(&partition, rows)?;
+        if buffer.len() >= ROWS_PER_FILE
+            && let Some(buffer) = self.partitions.remove(&partition)
+        {
+            self.buffered -= buffer.len();
+            self.write_run(&partition, buffer)?;
         }
         // Many partitions each holding less than a file would add up to the
         // whole batch: bound what all of them hold together.
         if self.buffered >= 2 * ROWS_PER_FILE {
             let partitions = std::mem::take(&mut self.partitions);
-            for (partition, rows) in partitions {
-                self.write_run(&partition, rows)?;
+            for (partition, buffer) in partitions {
+                self.write_run(&partition, buffer)?;
             }
             self.buffered = 0;
         }
@@ -390,63 +489,11 @@ impl BatchWriter {
             .join(format!("{}.parquet", self.files_written))
     }
 
-    fn write_run(&mut self, partition: &str, mut rows: Vec<Row>) -> Result<(), LakeError> {
-        if rows.is_empty() {
+    /// Hands a partition's rows to the encoder thread as the next file.
+    fn write_run(&mut self, partition: &str, buffer: PartitionBuffer) -> Result<(), LakeError> {
+        if buffer.len() == 0 {
             return Ok(());
         }
-        rows.sort_by(|a, b| {
-            a.subject
-                .cmp(&b.subject)
-                .then(a.source_row.cmp(&b.source_row))
-        });
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        for (i, field) in self.item.fields.iter().enumerate() {
-            let cells = rows
-                .iter()
-                .map(|r| Some(r.values[i].as_str()).filter(|v| !v.is_empty()));
-            let array: ArrayRef = match field.field_type {
-                FieldType::Integer => {
-                    let mut b = Int64Builder::with_capacity(rows.len());
-                    cells.for_each(|c| b.append_option(c.and_then(|v| v.parse().ok())));
-                    Arc::new(b.finish())
-                }
-                FieldType::Decimal => {
-                    let mut b = Decimal128Builder::with_capacity(rows.len());
-                    cells.for_each(|c| {
-                        b.append_option(c.and_then(|v| scaled_decimal(v, DECIMAL_SCALE as u32)))
-                    });
-                    Arc::new(
-                        b.finish()
-                            .with_precision_and_scale(38, DECIMAL_SCALE)
-                            .map_err(|e| LakeError::Parquet {
-                                path: self.lake.root.clone(),
-                                message: e.to_string(),
-                            })?,
-                    )
-                }
-                FieldType::Date => {
-                    let mut b = Date32Builder::with_capacity(rows.len());
-                    cells.for_each(|c| b.append_option(c.and_then(days_since_epoch)));
-                    Arc::new(b.finish())
-                }
-                FieldType::Boolean => {
-                    let mut b = BooleanBuilder::with_capacity(rows.len());
-                    cells.for_each(|c| b.append_option(c.map(|v| v == "true")));
-                    Arc::new(b.finish())
-                }
-                _ => {
-                    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
-                    cells.for_each(|c| b.append_option(c));
-                    Arc::new(b.finish())
-                }
-            };
-            columns.push(array);
-        }
-        columns
-            .push(Arc::new(StringArray::from_iter(rows.iter().map(|r| {
-                Some(r.subject_sent.as_str()).filter(|s| *s != r.subject)
-            }))));
-        columns.extend(self.lineage.columns(rows.iter().map(|r| r.source_row)));
         let target = self
             .lake
             .root
@@ -458,18 +505,43 @@ impl BatchWriter {
                 self.files_written + 1
             ));
         let staged = self.staged_path();
-        write_parquet(&staged, self.schema.clone(), columns)?;
-        self.staged.moves.push((staged, target));
-        Ok(())
+        self.staged.moves.push((staged.clone(), target));
+        let run = Run { buffer, staged };
+        let sent = self
+            .encoder
+            .as_ref()
+            .is_some_and(|encoder| encoder.sender.send(run).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The encoder stopped: it failed, and says why.
+        self.join_encoder()?;
+        Err(LakeError::Parquet {
+            path: self.lake.staging(&self.sha256),
+            message: "the parquet encoder stopped".to_string(),
+        })
+    }
+
+    /// Waits for the encoder to write every file handed to it.
+    fn join_encoder(&mut self) -> Result<(), LakeError> {
+        let Some(encoder) = self.encoder.take() else {
+            return Ok(());
+        };
+        drop(encoder.sender);
+        encoder.handle.join().map_err(|_| LakeError::Parquet {
+            path: self.lake.staging(&self.sha256),
+            message: "the parquet encoder panicked".to_string(),
+        })?
     }
 
     /// Writes what is buffered and the plan of moves; returns the plan. The
     /// files stay in staging until [`Lake::publish`].
     pub fn finish(mut self) -> Result<StagedFiles, LakeError> {
         let partitions = std::mem::take(&mut self.partitions);
-        for (partition, rows) in partitions {
-            self.write_run(&partition, rows)?;
+        for (partition, buffer) in partitions {
+            self.write_run(&partition, buffer)?;
         }
+        self.join_encoder()?;
         if !self.quarantine.is_empty() {
             let rows = std::mem::take(&mut self.quarantine);
             let mut columns: Vec<ArrayRef> = self
@@ -501,14 +573,87 @@ impl BatchWriter {
             write_parquet(&staged, quarantine_schema(), columns)?;
             self.staged.moves.push((staged, target));
         }
+        if !self.keys.is_empty() {
+            let staged = self.lake.staging(&self.sha256).join("batch.keys");
+            keys::write_key_file(&staged, &self.keys)?;
+            let target = self.lake.key_file(&self.item.id, self.lineage.batch_id);
+            self.staged.moves.push((staged, target));
+        }
         let plan = self.lake.staging(&self.sha256).join("files.json");
         let text = serde_json::to_string(&self.staged).map_err(|e| LakeError::Parquet {
             path: plan.clone(),
             message: e.to_string(),
         })?;
         fs::write(&plan, text).map_err(io(&plan))?;
-        Ok(self.staged)
+        Ok(std::mem::take(&mut self.staged))
     }
+}
+
+impl Drop for BatchWriter {
+    /// An abandoned batch still waits for its encoder, so that no file is
+    /// written into staging after the caller discarded it.
+    fn drop(&mut self) {
+        let _ = self.join_encoder();
+    }
+}
+
+/// A partition's rows on their way to one Parquet file.
+struct Run {
+    buffer: PartitionBuffer,
+    staged: PathBuf,
+}
+
+/// The thread that sorts and encodes runs, so that compression works on
+/// the other core while rows are checked and buffered.
+struct Encoder {
+    sender: std::sync::mpsc::SyncSender<Run>,
+    handle: std::thread::JoinHandle<Result<(), LakeError>>,
+}
+
+impl Encoder {
+    fn start(schema: SchemaRef, lineage: Lineage) -> Result<Encoder, LakeError> {
+        // One run waiting besides the one being encoded bounds memory.
+        let (sender, runs) = std::sync::mpsc::sync_channel::<Run>(1);
+        let handle = std::thread::Builder::new()
+            .name("lake-encoder".to_string())
+            .spawn(move || {
+                for run in runs {
+                    encode_run(&schema, &lineage, run)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| LakeError::Parquet {
+                path: PathBuf::new(),
+                message: format!("cannot start the parquet encoder: {e}"),
+            })?;
+        Ok(Encoder { sender, handle })
+    }
+}
+
+/// Sorts a run by subject, then source row, and writes it as one file.
+fn encode_run(schema: &SchemaRef, lineage: &Lineage, run: Run) -> Result<(), LakeError> {
+    let Run { mut buffer, staged } = run;
+    let error = |e: arrow_schema::ArrowError| LakeError::Parquet {
+        path: staged.clone(),
+        message: e.to_string(),
+    };
+    // Integer keys compare fast; the arrays are built in arrival order and
+    // then taken in sorted order.
+    let mut order: Vec<(RowOrder, u32)> = buffer.order.iter().copied().zip(0u32..).collect();
+    order.sort_unstable();
+    let indices = UInt32Array::from_iter_values(order.iter().map(|&(_, i)| i));
+    let mut unsorted: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for column in &mut buffer.columns {
+        unsorted.push(column.finish().map_err(error)?);
+    }
+    unsorted.push(Arc::new(buffer.subject_sent.finish()));
+    let mut columns: Vec<ArrayRef> = unsorted
+        .iter()
+        .map(|column| take(column.as_ref(), &indices, None))
+        .collect::<Result<_, _>>()
+        .map_err(error)?;
+    columns.extend(lineage.columns(order.iter().map(|&((_, source_row), _)| source_row)));
+    write_parquet(&staged, schema.clone(), columns)
 }
 
 fn write_parquet(path: &Path, schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<(), LakeError> {
@@ -537,6 +682,16 @@ mod tests {
         assert_eq!(scaled_decimal("-0.000001", 6), Some(-1));
         assert_eq!(scaled_decimal("12", 2), Some(1200));
         assert_eq!(scaled_decimal("1.2345678", 6), None);
+    }
+
+    #[test]
+    fn dates_count_days_from_the_epoch() {
+        assert_eq!(days_since_epoch("1970-01-01"), Some(0));
+        assert_eq!(days_since_epoch("2024-03-01"), Some(19_783));
+        assert_eq!(days_since_epoch("1969-12-31"), Some(-1));
+        assert_eq!(days_since_epoch("2023-02-29"), None);
+        assert_eq!(days_since_epoch("2024-3-1"), None);
+        assert_eq!(days_since_epoch("2024/03/01"), None);
     }
 
     #[test]

@@ -46,6 +46,38 @@ pub fn text_table(columns: &[&str], rows: &[Vec<Option<String>>]) -> Result<Reco
     RecordBatch::try_new(schema, arrays).map_err(error)
 }
 
+/// What a query returned: column names and JSON kinds, and the rows as text
+/// (NULL as `None`), in order.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub kinds: Vec<ValueKind>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// How a column's values appear in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Integers, floats and decimals: the text is a JSON number, written as
+    /// it is so that decimals keep every digit.
+    Number,
+    Boolean,
+    /// Everything else, dates and times included, as strings.
+    Text,
+}
+
+impl ValueKind {
+    fn of(data_type: &DataType) -> ValueKind {
+        if data_type.is_numeric() {
+            ValueKind::Number
+        } else if *data_type == DataType::Boolean {
+            ValueKind::Boolean
+        } else {
+            ValueKind::Text
+        }
+    }
+}
+
 /// A DataFusion session with the lake's tables registered.
 pub struct Sql {
     context: SessionContext,
@@ -108,18 +140,14 @@ impl Sql {
         Ok(())
     }
 
-    /// Runs a query; returns the column names and the rows as text (NULL as
-    /// `None`), in order.
-    pub async fn query(
-        &self,
-        sql: &str,
-    ) -> Result<(Vec<String>, Vec<Vec<Option<String>>>), SqlError> {
+    /// Runs a query.
+    pub async fn query(&self, sql: &str) -> Result<Rows, SqlError> {
         let frame = self.context.sql(sql).await.map_err(error)?;
-        let columns: Vec<String> = frame
-            .schema()
-            .fields()
+        let fields = frame.schema().fields();
+        let columns: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
+        let kinds: Vec<ValueKind> = fields
             .iter()
-            .map(|f| f.name().clone())
+            .map(|f| ValueKind::of(f.data_type()))
             .collect();
         let batches = frame.collect().await.map_err(error)?;
         let options = FormatOptions::default();
@@ -142,16 +170,21 @@ impl Sql {
                 );
             }
         }
-        Ok((columns, rows))
+        Ok(Rows {
+            columns,
+            kinds,
+            rows,
+        })
     }
 
     /// The tables a query may name.
     pub async fn tables(&self) -> Result<Vec<String>, SqlError> {
-        let (_, rows) = self
+        let found = self
             .query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")
             .await
-            .or_else(|_| Ok::<_, SqlError>((Vec::new(), Vec::new())))?;
-        Ok(rows
+            .unwrap_or_default();
+        Ok(found
+            .rows
             .into_iter()
             .filter_map(|r| r.into_iter().next().flatten())
             .collect())

@@ -116,14 +116,6 @@ pub struct RegistrySnapshot {
     pub legacy: HashMap<String, Uscc>,
 }
 
-/// A stored record key seen again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeySeen {
-    New,
-    SameContent,
-    OtherContent,
-}
-
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -162,6 +154,11 @@ impl Store {
                                 .execute(&mut *conn)
                                 .await?;
                             sqlx::query("PRAGMA busy_timeout = 10000")
+                                .execute(&mut *conn)
+                                .await?;
+                            // 64 MiB of pages: a batch's upserts find the
+                            // index in memory instead of reading it back.
+                            sqlx::query("PRAGMA cache_size = -65536")
                                 .execute(&mut *conn)
                                 .await?;
                             sqlx::query("PRAGMA foreign_keys = ON")
@@ -418,14 +415,7 @@ impl Store {
     /// Counts of rows per table, for checks and status pages.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let mut out = Vec::new();
-        for table in [
-            "batches",
-            "entities",
-            "legacy_ids",
-            "record_keys",
-            "summaries",
-            "events",
-        ] {
+        for table in ["batches", "entities", "legacy_ids", "summaries", "events"] {
             let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
                 .fetch_one(&self.pool)
                 .await?;
@@ -653,79 +643,6 @@ impl BatchWriter {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    /// Records a natural key, or says it was stored before and whether with
-    /// the same content.
-    pub async fn record_key(
-        &mut self,
-        item: &str,
-        key_hash: i64,
-        content_hash: i64,
-    ) -> Result<KeySeen, StoreError> {
-        let seen = self.record_keys(item, &[(key_hash, content_hash)]).await?;
-        Ok(seen.first().copied().unwrap_or(KeySeen::New))
-    }
-
-    /// [`BatchWriter::record_key`] for many keys at once: one query to look
-    /// them up and one to insert the new ones, instead of two per record.
-    /// The keys must differ from each other (the pipeline removes
-    /// duplicates within a batch first).
-    pub async fn record_keys(
-        &mut self,
-        item: &str,
-        keys: &[(i64, i64)],
-    ) -> Result<Vec<KeySeen>, StoreError> {
-        // 4 parameters a row keeps every statement far below both databases'
-        // parameter limits.
-        const CHUNK: usize = 1000;
-        let b = self.backend;
-        let mut seen = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(CHUNK) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| parameter(b, i + 2)).collect();
-            let sql = format!(
-                "SELECT key_hash, content_hash FROM record_keys WHERE item = {} AND key_hash IN ({})",
-                parameter(b, 1),
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(item);
-            for (key, _) in chunk {
-                query = query.bind(*key);
-            }
-            let stored: HashMap<i64, i64> = query
-                .fetch_all(&mut *self.tx)
-                .await?
-                .iter()
-                .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
-                .collect();
-            let fresh: Vec<&(i64, i64)> = chunk
-                .iter()
-                .filter(|(key, _)| !stored.contains_key(key))
-                .collect();
-            if !fresh.is_empty() {
-                let sql = format!(
-                    "INSERT INTO record_keys (item, key_hash, content_hash, batch_id) VALUES {}",
-                    rows_of_parameters(b, fresh.len(), 4)
-                );
-                let mut insert = sqlx::query(&sql);
-                for (key, content) in &fresh {
-                    insert = insert
-                        .bind(item)
-                        .bind(*key)
-                        .bind(*content)
-                        .bind(self.batch_id);
-                }
-                insert.execute(&mut *self.tx).await?;
-            }
-            for (key, content) in chunk {
-                seen.push(match stored.get(key) {
-                    None => KeySeen::New,
-                    Some(stored) if stored == content => KeySeen::SameContent,
-                    Some(_) => KeySeen::OtherContent,
-                });
-            }
-        }
-        Ok(seen)
     }
 
     /// Adds records to an entity's yearly summary of an item: their count,

@@ -6,7 +6,7 @@
 
 use domain::Catalog;
 use sqlx::Connection;
-use store::{BatchWriter, EntityUpdate, KeySeen, NewEvent, Store, SummaryIncrement};
+use store::{BatchWriter, EntityUpdate, NewEvent, Store, SummaryIncrement};
 
 fn postgres_admin_url() -> String {
     std::env::var("XINYONG_TEST_POSTGRES")
@@ -96,18 +96,6 @@ async fn exercise(store: &Store) {
         .add_legacy_id("722473344", "91440606722473344C", "organisation_code")
         .await
         .unwrap();
-    assert_eq!(
-        batch.record_key("registration", 42, 7).await.unwrap(),
-        KeySeen::New
-    );
-    assert_eq!(
-        batch.record_key("registration", 42, 7).await.unwrap(),
-        KeySeen::SameContent
-    );
-    assert_eq!(
-        batch.record_key("registration", 42, 8).await.unwrap(),
-        KeySeen::OtherContent
-    );
     let mut first = SummaryIncrement::default();
     first.add(100.5, false, "2025-03");
     batch
@@ -201,7 +189,6 @@ async fn exercise(store: &Store) {
         )
         .await
         .unwrap();
-    batch.record_key("registration", 43, 1).await.unwrap();
     batch.rollback().await.unwrap();
     assert_eq!(store.counts().await.unwrap(), before);
     assert!(store.entity("914403001922038216").await.unwrap().is_none());
