@@ -275,7 +275,7 @@ pub async fn ingest(
     };
     let staged = match (read, written) {
         (Ok(tally), Ok(())) => files
-            .finish()
+            .finish(&keys)
             .map(|staged| (tally, staged))
             .map_err(IngestError::from),
         (Err(e), _) => Err(IngestError::from(e)),
@@ -352,13 +352,7 @@ async fn write_chunk(
         match outcome {
             Outcome::Accepted(row) => {
                 effects.apply(writer, &row).await?;
-                files.accept(
-                    row.subject,
-                    row.subject_sent,
-                    row.number,
-                    row.values,
-                    row.key,
-                )?;
+                files.accept(row.subject, row.subject_sent, row.number, row.values)?;
             }
             Outcome::Quarantined(q) => {
                 files.quarantine(

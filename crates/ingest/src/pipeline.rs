@@ -97,7 +97,6 @@ pub struct Accepted {
     /// The identifier as the department sent it, after cleansing.
     pub subject_sent: String,
     pub values: Vec<String>,
-    pub key: RecordKey,
 }
 
 /// A row that did not pass, with the original text.
@@ -317,7 +316,6 @@ impl<'a> Pipeline<'a> {
             subject,
             subject_sent,
             values,
-            key,
         })
     }
 }

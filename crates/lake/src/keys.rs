@@ -140,6 +140,17 @@ impl KeySet {
         }
     }
 
+    /// The keys the running batch added, for its key file.
+    pub fn batch_keys(&self) -> impl Iterator<Item = RecordKey> + '_ {
+        self.keys
+            .iter()
+            .filter(|(_, entry)| entry.in_batch)
+            .map(|(&key, entry)| RecordKey {
+                key,
+                content: entry.content,
+            })
+    }
+
     /// The running batch was committed: its keys count as stored.
     pub fn batch_committed(&mut self) {
         for entry in self.keys.values_mut() {
@@ -203,7 +214,10 @@ impl crate::Lake {
 }
 
 /// Writes a key file.
-pub(crate) fn write_key_file(path: &Path, keys: &[RecordKey]) -> Result<(), LakeError> {
+pub(crate) fn write_key_file(
+    path: &Path,
+    keys: impl Iterator<Item = RecordKey>,
+) -> Result<(), LakeError> {
     let file = fs::File::create(path).map_err(io(path))?;
     let mut out = BufWriter::new(file);
     out.write_all(MAGIC).map_err(io(path))?;
@@ -267,7 +281,7 @@ mod tests {
         let keys = [key(&["a", "1"]), key(&["b", "2"])];
         let path = lake.key_file("tax_payment", 7);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        write_key_file(&path, &keys).unwrap();
+        write_key_file(&path, keys.iter().copied()).unwrap();
         let mut set = lake.load_keys("tax_payment").unwrap();
         assert_eq!(set.len(), 2);
         assert_eq!(set.check(keys[1]), Seen::Stored { same_content: true });

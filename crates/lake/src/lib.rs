@@ -274,8 +274,6 @@ pub struct BatchWriter {
     files_written: usize,
     /// Rows held in `partitions`.
     buffered: usize,
-    /// The keys of the accepted records, for the batch's key file.
-    keys: Vec<RecordKey>,
     /// `None` once joined.
     encoder: Option<Encoder>,
 }
@@ -409,7 +407,6 @@ impl BatchWriter {
             staged: StagedFiles::default(),
             files_written: 0,
             buffered: 0,
-            keys: Vec::new(),
             encoder: Some(encoder),
         })
     }
@@ -422,9 +419,7 @@ impl BatchWriter {
         subject_sent: String,
         source_row: u64,
         values: Vec<String>,
-        key: RecordKey,
     ) -> Result<(), LakeError> {
-        self.keys.push(key);
         let partition = match self.partition_at {
             Some(i) => partition_path(self.item.partition.by, &values[i]),
             None => String::new(),
@@ -534,9 +529,10 @@ impl BatchWriter {
         })?
     }
 
-    /// Writes what is buffered and the plan of moves; returns the plan. The
-    /// files stay in staging until [`Lake::publish`].
-    pub fn finish(mut self) -> Result<StagedFiles, LakeError> {
+    /// Writes what is buffered, the key file of the batch's records (those
+    /// `keys` took in during the batch) and the plan of moves; returns the
+    /// plan. The files stay in staging until [`Lake::publish`].
+    pub fn finish(mut self, keys: &KeySet) -> Result<StagedFiles, LakeError> {
         let partitions = std::mem::take(&mut self.partitions);
         for (partition, buffer) in partitions {
             self.write_run(&partition, buffer)?;
@@ -573,9 +569,9 @@ impl BatchWriter {
             write_parquet(&staged, quarantine_schema(), columns)?;
             self.staged.moves.push((staged, target));
         }
-        if !self.keys.is_empty() {
+        if keys.batch_keys().next().is_some() {
             let staged = self.lake.staging(&self.sha256).join("batch.keys");
-            keys::write_key_file(&staged, &self.keys)?;
+            keys::write_key_file(&staged, keys.batch_keys())?;
             let target = self.lake.key_file(&self.item.id, self.lineage.batch_id);
             self.staged.moves.push((staged, target));
         }
