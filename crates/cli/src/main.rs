@@ -15,6 +15,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Ingest hands millions of small strings from the reading thread to the
+// writing one; glibc's allocator serialised those threads on its arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Xinyong (信用): a public credit information platform for a city.
 #[derive(Parser)]
 #[command(name = "xinyong", version, propagate_version = true)]

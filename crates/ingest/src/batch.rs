@@ -8,7 +8,7 @@
 //! leaves the store as it was. The same content from the same source is
 //! recognised by its SHA-256 and not ingested twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -352,7 +352,7 @@ async fn write_chunk(
         match outcome {
             Outcome::Accepted(row) => {
                 effects.apply(writer, &row).await?;
-                files.accept(row.subject, row.subject_sent, row.number, row.values)?;
+                files.accept(row.subject, row.subject_sent, row.number, &row.values)?;
             }
             Outcome::Quarantined(q) => {
                 files.quarantine(
@@ -382,9 +382,11 @@ struct Effects<'a> {
     /// Earliest and latest record date seen.
     period: Option<(String, String)>,
     /// Summaries added up in memory and written once per entity and year.
-    summaries: HashMap<(Uscc, i64), SummaryIncrement>,
+    summaries: foldhash::HashMap<(Uscc, i64), SummaryIncrement>,
     registered: Vec<Uscc>,
     legacy: Vec<(String, Uscc)>,
+    /// When the registry entries this batch changes were updated.
+    updated_at: String,
 }
 
 /// Entity-years held in memory before their summaries are written (about
@@ -462,10 +464,11 @@ impl<'a> Effects<'a> {
             date_field,
             amount_field,
             policy: PublicityPolicy::default(),
-            summaries: HashMap::new(),
+            summaries: foldhash::HashMap::default(),
             period: None,
             registered: Vec::new(),
             legacy: Vec::new(),
+            updated_at: now(),
         }
     }
 
@@ -480,7 +483,7 @@ impl<'a> Effects<'a> {
         let Some(subject) = row.subject else {
             return Ok(());
         };
-        let uscc = subject.to_string();
+        let uscc = subject.as_str();
         match self.item.id.as_str() {
             _ if self.item.registers_entities => {
                 let registration_number =
@@ -488,7 +491,7 @@ impl<'a> Effects<'a> {
                 writer
                     .upsert_entity(
                         &EntityUpdate {
-                            uscc: &uscc,
+                            uscc,
                             name: self.value(row, "name"),
                             entity_type: self.value(row, "entity_type"),
                             legal_representative: self.value(row, "legal_representative"),
@@ -500,17 +503,17 @@ impl<'a> Effects<'a> {
                             status: self.value(row, "status"),
                             registration_number,
                         },
-                        &now(),
+                        &self.updated_at,
                     )
                     .await?;
                 let organisation = subject.organisation_code().to_string();
                 writer
-                    .add_legacy_id(&organisation, &uscc, "organisation_code")
+                    .add_legacy_id(&organisation, uscc, "organisation_code")
                     .await?;
                 self.legacy.push((organisation, subject));
                 if let Some(number) = registration_number {
                     writer
-                        .add_legacy_id(number, &uscc, "registration_number")
+                        .add_legacy_id(number, uscc, "registration_number")
                         .await?;
                     self.legacy.push((number.to_string(), subject));
                 }
@@ -520,7 +523,7 @@ impl<'a> Effects<'a> {
                 let column = self.value(row, "change_item").to_string();
                 let after = self.value(row, "after").to_string();
                 writer
-                    .update_entity_field(&uscc, &column, &after, &now())
+                    .update_entity_field(uscc, &column, &after, &self.updated_at)
                     .await?;
             }
             "status_change" => {
@@ -531,7 +534,7 @@ impl<'a> Effects<'a> {
                     status
                 };
                 writer
-                    .update_entity_field(&uscc, "status", status, &now())
+                    .update_entity_field(uscc, "status", status, &self.updated_at)
                     .await?;
             }
             _ => {}
@@ -579,7 +582,7 @@ impl<'a> Effects<'a> {
             let publicity_until = self.publicity_until(row);
             writer
                 .add_event(&NewEvent {
-                    uscc: &uscc,
+                    uscc,
                     item: &self.item.id,
                     event_date: date,
                     title: &title,

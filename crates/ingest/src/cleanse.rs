@@ -5,6 +5,8 @@
 //! unambiguously means (`2024/3/5` is 5 March 2024; `12.5万元` in a 元 field
 //! is 125000 元). Anything else is left for validation to reject.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use domain::catalog::{Field, FieldType};
 use domain::normalise::{Normalisation, normalise_code_input};
@@ -158,10 +160,18 @@ fn unit_of(field: &Field) -> Option<&'static str> {
     }
 }
 
-/// Cleanses one value for a field; returns the value and the repairs made.
-pub fn cleanse(field: &Field, raw: &str) -> (String, Vec<Repair>) {
+/// Cleanses one value for a field; returns the value, borrowed when no
+/// repair was needed (most values: ingest allocates nothing for them), and
+/// the repairs made.
+pub fn cleanse<'r>(field: &Field, raw: &'r str) -> (Cow<'r, str>, Vec<Repair>) {
     let mut repairs = Vec::new();
     if matches!(field.field_type, FieldType::Subject | FieldType::Uscc) {
+        let clean = raw
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b.is_ascii_lowercase());
+        if clean {
+            return (Cow::Borrowed(raw), repairs);
+        }
         let (text, done) = normalise_code_input(raw);
         for n in done {
             repairs.push(match n {
@@ -170,13 +180,13 @@ pub fn cleanse(field: &Field, raw: &str) -> (String, Vec<Repair>) {
                 Normalisation::LowerToUpper => Repair::UpperCase,
             });
         }
-        return (text, repairs);
+        return (Cow::Owned(text), repairs);
     }
     let trimmed = raw.trim_matches(|c: char| c.is_whitespace());
     if trimmed.len() != raw.len() {
         repairs.push(Repair::Trimmed);
     }
-    let mut value = trimmed.to_string();
+    let mut value = Cow::Borrowed(trimmed);
     if value.is_empty() {
         return (value, repairs);
     }
@@ -185,13 +195,13 @@ pub fn cleanse(field: &Field, raw: &str) -> (String, Vec<Repair>) {
             let (half, changed) = half_width(&value);
             if changed {
                 repairs.push(Repair::FullWidth);
-                value = half;
+                value = Cow::Owned(half);
             }
             if value.contains(',')
                 && let Some(plain) = remove_thousands_separators(&value)
             {
                 repairs.push(Repair::ThousandsSeparator);
-                value = plain;
+                value = Cow::Owned(plain);
             }
             match unit_of(field) {
                 Some("元") => {
@@ -201,21 +211,21 @@ pub fn cleanse(field: &Field, raw: &str) -> (String, Vec<Repair>) {
                         && let Some(yuan) = shift_decimal(wan.trim(), 4)
                     {
                         repairs.push(Repair::Unit);
-                        value = yuan;
+                        value = Cow::Owned(yuan);
                     } else if let Some(yuan) = value.strip_suffix('元') {
                         repairs.push(Repair::Unit);
-                        value = yuan.trim().to_string();
+                        value = Cow::Owned(yuan.trim().to_string());
                     }
                 }
                 Some("万元") => {
                     if let Some(wan) = value.strip_suffix("万元") {
                         repairs.push(Repair::Unit);
-                        value = wan.trim().to_string();
+                        value = Cow::Owned(wan.trim().to_string());
                     } else if let Some(yuan) = value.strip_suffix('元')
                         && let Some(wan) = shift_decimal(yuan.trim(), -4)
                     {
                         repairs.push(Repair::Unit);
-                        value = wan;
+                        value = Cow::Owned(wan);
                     }
                 }
                 _ => {}
@@ -226,7 +236,7 @@ pub fn cleanse(field: &Field, raw: &str) -> (String, Vec<Repair>) {
                 && let Some(iso) = repair_date(&value)
             {
                 repairs.push(Repair::DateFormat);
-                value = iso;
+                value = Cow::Owned(iso);
             }
         }
         FieldType::Month => {
@@ -234,18 +244,18 @@ pub fn cleanse(field: &Field, raw: &str) -> (String, Vec<Repair>) {
                 && let Some(iso) = repair_month(&value)
             {
                 repairs.push(Repair::DateFormat);
-                value = iso;
+                value = Cow::Owned(iso);
             }
         }
         FieldType::Boolean => {
-            let normal = match value.as_str() {
+            let normal = match value.as_ref() {
                 "是" | "Y" | "y" | "1" | "TRUE" | "True" => Some("true"),
                 "否" | "N" | "n" | "0" | "FALSE" | "False" => Some("false"),
                 _ => None,
             };
             if let Some(normal) = normal {
                 repairs.push(Repair::Boolean);
-                value = normal.to_string();
+                value = Cow::Borrowed(normal);
             }
         }
         _ => {}

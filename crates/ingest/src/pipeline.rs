@@ -4,6 +4,7 @@
 //! records stored before. Every row ends accepted or quarantined with a
 //! reason: nothing is dropped.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use domain::catalog::{FieldError, FieldType, Item};
@@ -94,8 +95,9 @@ pub struct Accepted {
     pub number: u64,
     /// `None` only for items whose subject is optional.
     pub subject: Option<Uscc>,
-    /// The identifier as the department sent it, after cleansing.
-    pub subject_sent: String,
+    /// The identifier as the department sent it (after cleansing) where it
+    /// is not the resolved USCC: a legacy identifier.
+    pub subject_sent: Option<String>,
     pub values: Vec<String>,
 }
 
@@ -164,6 +166,8 @@ pub struct Pipeline<'a> {
     key_at: Vec<usize>,
     /// The item's stored keys and those of this batch so far.
     keys: &'a mut KeySet,
+    /// Reused by [`RecordKey::of`] from row to row.
+    scratch: Vec<u8>,
     pub tally: Tally,
 }
 
@@ -177,6 +181,7 @@ impl<'a> Pipeline<'a> {
             subject_at: position(&item.subject_field),
             key_at: item.natural_key.iter().map(|k| position(k)).collect(),
             keys,
+            scratch: Vec::new(),
             tally: Tally::default(),
         }
     }
@@ -214,26 +219,41 @@ impl<'a> Pipeline<'a> {
     pub fn process(&mut self, row: RawRow) -> Outcome {
         self.tally.rows_in += 1;
         let item = self.item;
-        let mut values = Vec::with_capacity(item.fields.len());
+        let RawRow { number, mut values } = row;
+        values.resize(item.fields.len(), String::new());
+        // Values are cleansed in place; the few a repair changes keep their
+        // original here, for the quarantine's copy of the row as sent.
+        let mut originals: Vec<(usize, String)> = Vec::new();
         let mut repairs: Vec<Repair> = Vec::new();
-        for (field, raw) in item.fields.iter().zip(&row.values) {
-            let (value, done) = cleanse(field, raw);
-            if let Err(error) = field.check(&value) {
+        for (at, field) in item.fields.iter().enumerate() {
+            let (value, done) = cleanse(field, &values[at]);
+            // Unchanged only if it is the very same text: a repair may also
+            // borrow (`TRUE` → `true`).
+            let repaired = match value {
+                Cow::Borrowed(v) if std::ptr::eq(v, values[at].as_str()) => None,
+                other => Some(other.into_owned()),
+            };
+            if let Some(repaired) = repaired {
+                originals.push((at, std::mem::replace(&mut values[at], repaired)));
+            }
+            if let Err(error) = field.check(&values[at]) {
                 let reason = Reason::of(&error, field.field_type);
                 let message = format!("field '{}': {error}", field.name);
+                let row = as_sent(number, values, originals);
                 return self.quarantine(row, reason, Some(&field.name), message);
             }
             repairs.extend(done);
-            values.push(value);
         }
 
         // The subject: known to the registry, or mapped from a legacy code.
-        let subject_sent = values[self.subject_at].clone();
-        let subject = if subject_sent.is_empty() {
+        let sent = values[self.subject_at].as_str();
+        let mut subject_sent = None;
+        let subject = if sent.is_empty() {
             None
         } else {
-            let Ok(id) = subject_sent.parse::<SubjectId>() else {
-                let message = format!("subject '{subject_sent}' is not a valid identifier");
+            let Ok(id) = sent.parse::<SubjectId>() else {
+                let message = format!("subject '{sent}' is not a valid identifier");
+                let row = as_sent(number, values, originals);
                 return self.quarantine(
                     row,
                     Reason::InvalidSubject,
@@ -245,12 +265,16 @@ impl<'a> Pipeline<'a> {
                 (Some(uscc), SubjectId::Uscc(_)) => Some(uscc),
                 (Some(uscc), _) => {
                     repairs.push(Repair::LegacyId);
-                    values[self.subject_at] = uscc.to_string();
+                    subject_sent = Some(std::mem::replace(
+                        &mut values[self.subject_at],
+                        uscc.to_string(),
+                    ));
                     Some(uscc)
                 }
                 (None, SubjectId::Uscc(uscc)) if self.registers => Some(uscc),
                 (None, SubjectId::Uscc(_)) => {
-                    let message = format!("no entity with code {subject_sent} in the registry");
+                    let message = format!("no entity with code {sent} in the registry");
+                    let row = as_sent(number, values, originals);
                     return self.quarantine(
                         row,
                         Reason::UnknownEntity,
@@ -259,9 +283,9 @@ impl<'a> Pipeline<'a> {
                     );
                 }
                 (None, _) => {
-                    let message = format!(
-                        "legacy identifier {subject_sent} maps to no entity in the registry"
-                    );
+                    let message =
+                        format!("legacy identifier {sent} maps to no entity in the registry");
+                    let row = as_sent(number, values, originals);
                     return self.quarantine(
                         row,
                         Reason::LegacyUnmapped,
@@ -273,8 +297,7 @@ impl<'a> Pipeline<'a> {
         };
 
         // Duplicates on the natural key.
-        let key_fields: Vec<&str> = self.key_at.iter().map(|&i| values[i].as_str()).collect();
-        let key = RecordKey::of(&key_fields, &values);
+        let key = RecordKey::of(&values, &self.key_at, &mut self.scratch);
         let (same_content, place) = match self.keys.check(key) {
             Seen::New => (None, ""),
             Seen::InBatch { same_content } => (Some(same_content), "earlier in the batch"),
@@ -283,19 +306,26 @@ impl<'a> Pipeline<'a> {
                 (Some(same_content), "in a batch stored before")
             }
         };
-        match same_content {
-            None => {}
-            Some(true) => {
-                let message = format!("the same record appears {place}");
-                return self.quarantine(row, Reason::Duplicate, None, message);
-            }
-            Some(false) => {
-                let message = format!(
+        let duplicate = match same_content {
+            None => None,
+            Some(true) => Some((
+                Reason::Duplicate,
+                format!("the same record appears {place}"),
+            )),
+            Some(false) => Some((
+                Reason::DuplicateConflict,
+                format!(
                     "natural key ({}) appears {place} with other values",
                     item.natural_key.join(", ")
-                );
-                return self.quarantine(row, Reason::DuplicateConflict, None, message);
+                ),
+            )),
+        };
+        if let Some((reason, message)) = duplicate {
+            if let Some(sent) = subject_sent {
+                values[self.subject_at] = sent;
             }
+            let row = as_sent(number, values, originals);
+            return self.quarantine(row, reason, None, message);
         }
 
         self.tally.accepted += 1;
@@ -312,10 +342,105 @@ impl<'a> Pipeline<'a> {
                 .or_default() += 1;
         }
         Outcome::Accepted(Accepted {
-            number: row.number,
+            number,
             subject,
             subject_sent,
             values,
         })
+    }
+}
+
+/// The row as the department sent it: cleansed values put back as they were.
+fn as_sent(number: u64, mut values: Vec<String>, originals: Vec<(usize, String)>) -> RawRow {
+    for (at, original) in originals {
+        values[at] = original;
+    }
+    RawRow { number, values }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use domain::Catalog;
+
+    use super::*;
+
+    const USCC: &str = "91440606722473344C";
+    const ORGANISATION_CODE: &str = "722473344";
+
+    /// Knows one entity, by its USCC and its organisation code.
+    struct OneEntity;
+
+    impl Registry for OneEntity {
+        fn resolve(&self, id: &SubjectId) -> Option<Uscc> {
+            let uscc: Uscc = USCC.parse().ok()?;
+            let known = id.to_string() == USCC || id.to_string() == ORGANISATION_CODE;
+            known.then_some(uscc)
+        }
+    }
+
+    fn row(number: u64, values: &[&str]) -> RawRow {
+        RawRow {
+            number,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn repairs_change_values_and_quarantine_keeps_the_text_as_sent() {
+        let catalog = Catalog::default_catalog();
+        let item = catalog.item("annual_report").unwrap();
+        let mut keys = KeySet::default();
+        let mut pipeline = Pipeline::new(item, &OneEntity, &mut keys);
+
+        // A repair that borrows its result (`TRUE` → `true`) still changes
+        // the value.
+        let sent = [USCC, "2024", "2025-03-01", "12", "1,234.5", "", "", "TRUE"];
+        let Outcome::Accepted(accepted) = pipeline.process(row(1, &sent)) else {
+            panic!("a repairable row is accepted");
+        };
+        assert_eq!(accepted.values[4], "1234.5");
+        assert_eq!(accepted.values[7], "true");
+        assert_eq!(accepted.subject_sent, None);
+
+        // A row failing after a repair is quarantined as it was sent.
+        let sent = [USCC, "2023", "2024-03-01", "12", "1,234.5", "", "-5", "是"];
+        let Outcome::Quarantined(quarantined) = pipeline.process(row(2, &sent)) else {
+            panic!("a negative tax paid is quarantined");
+        };
+        assert_eq!(quarantined.reason, Reason::OutOfRange);
+        assert_eq!(quarantined.original, sent);
+        assert_eq!(pipeline.tally.repairs.get("boolean"), Some(&1));
+    }
+
+    #[test]
+    fn a_legacy_subject_is_mapped_and_kept_as_sent() {
+        let catalog = Catalog::default_catalog();
+        let item = catalog.item("tax_payment").unwrap();
+        let mut keys = KeySet::default();
+        let mut pipeline = Pipeline::new(item, &OneEntity, &mut keys);
+
+        let sent = [
+            ORGANISATION_CODE,
+            "2024-03",
+            "vat",
+            "1000",
+            "30",
+            "30",
+            "2024-04-10",
+        ];
+        let Outcome::Accepted(accepted) = pipeline.process(row(1, &sent)) else {
+            panic!("a mapped legacy subject is accepted");
+        };
+        assert_eq!(accepted.values[0], USCC);
+        assert_eq!(accepted.subject_sent.as_deref(), Some(ORGANISATION_CODE));
+
+        // The same record again is a duplicate, quarantined as sent.
+        let Outcome::Quarantined(quarantined) = pipeline.process(row(2, &sent)) else {
+            panic!("the same record again is a duplicate");
+        };
+        assert_eq!(quarantined.reason, Reason::Duplicate);
+        assert_eq!(quarantined.original, sent);
+        assert_eq!(pipeline.tally.legacy_mapped, 1);
     }
 }

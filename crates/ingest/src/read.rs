@@ -128,10 +128,16 @@ fn map_header(
     Ok(columns)
 }
 
-fn arrange(columns: &[Option<usize>], cells: &[String]) -> Vec<String> {
+/// The cells of a row in the item's field order (each column is one field's
+/// at most: the header was checked for repeats).
+fn arrange(columns: &[Option<usize>], mut cells: Vec<String>) -> Vec<String> {
     columns
         .iter()
-        .map(|c| c.and_then(|c| cells.get(c)).cloned().unwrap_or_default())
+        .map(|c| {
+            c.and_then(|c| cells.get_mut(c))
+                .map(std::mem::take)
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -252,8 +258,7 @@ fn read_csv<E: From<ReadError>>(
             )
             .into());
         }
-        let cells: Vec<String> = record.iter().map(str::to_string).collect();
-        if cells.iter().any(|c| c.contains('\u{fffd}')) {
+        if record.as_slice().contains('\u{fffd}') {
             return Err(ReadError::new(
                 path,
                 Some(number),
@@ -261,10 +266,15 @@ fn read_csv<E: From<ReadError>>(
             )
             .into());
         }
-        row(RawRow {
-            number,
-            values: arrange(&columns, &cells),
-        })?;
+        let values = columns
+            .iter()
+            .map(|c| {
+                c.and_then(|c| record.get(c))
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        row(RawRow { number, values })?;
     }
     Ok(())
 }
@@ -416,7 +426,7 @@ fn read_xlsx<E: From<ReadError>>(
                 }
                 row(RawRow {
                     number: *number,
-                    values: arrange(columns, &cells),
+                    values: arrange(columns, cells),
                 })
             }
         }

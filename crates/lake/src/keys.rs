@@ -33,20 +33,21 @@ pub struct RecordKey {
 }
 
 impl RecordKey {
-    /// Hashes the key fields and all values. The hashes (XXH3) are stable
-    /// across versions and machines, as persisted keys need; values are
-    /// length-prefixed so that no two different rows hash the same input.
-    pub fn of(key_fields: &[&str], values: &[String]) -> RecordKey {
-        let mut buffer = Vec::with_capacity(256);
-        for part in key_fields {
-            push_prefixed(&mut buffer, part);
+    /// Hashes the values at `key_at` (the natural key) and all values. The
+    /// hashes (XXH3) are stable across versions and machines, as persisted
+    /// keys need; values are length-prefixed so that no two different rows
+    /// hash the same input. `scratch` is reused from row to row.
+    pub fn of<S: AsRef<str>>(values: &[S], key_at: &[usize], scratch: &mut Vec<u8>) -> RecordKey {
+        scratch.clear();
+        for &at in key_at {
+            push_prefixed(scratch, values.get(at).map_or("", AsRef::as_ref));
         }
-        let key = twox_hash::XxHash3_128::oneshot(&buffer);
-        buffer.clear();
+        let key = twox_hash::XxHash3_128::oneshot(scratch);
+        scratch.clear();
         for value in values {
-            push_prefixed(&mut buffer, value);
+            push_prefixed(scratch, value.as_ref());
         }
-        let content = twox_hash::XxHash3_64::oneshot(&buffer);
+        let content = twox_hash::XxHash3_64::oneshot(scratch);
         RecordKey { key, content }
     }
 }
@@ -240,8 +241,7 @@ mod tests {
     use super::*;
 
     fn key(parts: &[&str]) -> RecordKey {
-        let values: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
-        RecordKey::of(&parts[..1], &values)
+        RecordKey::of(parts, &[0], &mut Vec::new())
     }
 
     #[test]

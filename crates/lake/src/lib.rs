@@ -274,6 +274,9 @@ pub struct BatchWriter {
     files_written: usize,
     /// Rows held in `partitions`.
     buffered: usize,
+    /// The partition of the record being accepted, reused from record to
+    /// record.
+    partition: String,
     /// `None` once joined.
     encoder: Option<Encoder>,
 }
@@ -353,21 +356,30 @@ fn days_since_epoch(text: &str) -> Option<i32> {
 }
 
 /// `year=2024/month=03` for a date or month value.
+#[cfg(test)]
 fn partition_path(by: PartitionBy, value: &str) -> String {
+    let mut path = String::new();
+    write_partition_path(by, value, &mut path);
+    path
+}
+
+/// Writes the partition of a record whose partition field is `value` into
+/// `path` (reused from record to record).
+fn write_partition_path(by: PartitionBy, value: &str, path: &mut String) {
+    const UNKNOWN: &str = "__HIVE_DEFAULT_PARTITION__";
     let year = value
         .get(..4)
         .filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
     let month = value
         .get(5..7)
         .filter(|m| m.bytes().all(|b| b.is_ascii_digit()));
+    path.clear();
     match (by, year, month) {
-        (PartitionBy::None, _, _) => String::new(),
-        (PartitionBy::Year, Some(y), _) => format!("year={y}"),
-        (PartitionBy::Month, Some(y), Some(m)) => format!("year={y}/month={m}"),
-        (PartitionBy::Year, None, _) => "year=__HIVE_DEFAULT_PARTITION__".to_string(),
-        (PartitionBy::Month, _, _) => {
-            "year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__".to_string()
-        }
+        (PartitionBy::None, _, _) => {}
+        (PartitionBy::Year, Some(y), _) => path.extend(["year=", y]),
+        (PartitionBy::Month, Some(y), Some(m)) => path.extend(["year=", y, "/month=", m]),
+        (PartitionBy::Year, None, _) => path.extend(["year=", UNKNOWN]),
+        (PartitionBy::Month, _, _) => path.extend(["year=", UNKNOWN, "/month=", UNKNOWN]),
     }
 }
 
@@ -403,6 +415,7 @@ impl BatchWriter {
             lineage,
             partition_at,
             partitions: BTreeMap::new(),
+            partition: String::new(),
             quarantine: Vec::new(),
             staged: StagedFiles::default(),
             files_written: 0,
@@ -416,36 +429,46 @@ impl BatchWriter {
     pub fn accept(
         &mut self,
         subject: Option<Uscc>,
-        subject_sent: String,
+        subject_sent: Option<String>,
         source_row: u64,
-        values: Vec<String>,
+        values: &[String],
     ) -> Result<(), LakeError> {
-        let partition = match self.partition_at {
-            Some(i) => partition_path(self.item.partition.by, &values[i]),
-            None => String::new(),
-        };
-        if !self.partitions.contains_key(&partition) {
+        let mut partition = std::mem::take(&mut self.partition);
+        let result = self.accept_into(&mut partition, subject, subject_sent, source_row, values);
+        self.partition = partition;
+        result
+    }
+
+    fn accept_into(
+        &mut self,
+        partition: &mut String,
+        subject: Option<Uscc>,
+        subject_sent: Option<String>,
+        source_row: u64,
+        values: &[String],
+    ) -> Result<(), LakeError> {
+        let by = self.item.partition.by;
+        let partition_value = self.partition_at.map_or("", |i| values[i].as_str());
+        write_partition_path(by, partition_value, partition);
+        if !self.partitions.contains_key(partition.as_str()) {
             let buffer = PartitionBuffer::new(&self.item);
             self.partitions.insert(partition.clone(), buffer);
         }
-        let Some(buffer) = self.partitions.get_mut(&partition) else {
+        let Some(buffer) = self.partitions.get_mut(partition.as_str()) else {
             return Ok(());
         };
-        for (column, value) in buffer.columns.iter_mut().zip(&values) {
+        for (column, value) in buffer.columns.iter_mut().zip(values) {
             column.append(value);
         }
-        let resolved = subject.as_ref().map(Uscc::as_str).unwrap_or_default();
-        buffer
-            .subject_sent
-            .append_option(Some(subject_sent).filter(|s| s != resolved));
+        buffer.subject_sent.append_option(subject_sent);
         let sort_key = subject.map_or((0, 0), |code| code.sort_key());
         buffer.order.push((sort_key, source_row));
         self.buffered += 1;
         if buffer.len() >= ROWS_PER_FILE
-            && let Some(buffer) = self.partitions.remove(&partition)
+            && let Some(buffer) = self.partitions.remove(partition.as_str())
         {
             self.buffered -= buffer.len();
-            self.write_run(&partition, buffer)?;
+            self.write_run(partition, buffer)?;
         }
         // Many partitions each holding less than a file would add up to the
         // whole batch: bound what all of them hold together.

@@ -6,7 +6,7 @@
 //! (`$1` placeholders work in both) and the same schema, written once per
 //! dialect under `migrations/`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -112,8 +112,10 @@ pub struct EventRow {
 /// What the registry holds, in memory, for resolving subjects during ingest.
 #[derive(Debug, Default, Clone)]
 pub struct RegistrySnapshot {
-    pub codes: HashSet<Uscc>,
-    pub legacy: HashMap<String, Uscc>,
+    // foldhash: every row of a batch looks its subject up here, and SipHash
+    // cost more than the rest of resolving it. Its seed is random per process.
+    pub codes: foldhash::HashSet<Uscc>,
+    pub legacy: foldhash::HashMap<String, Uscc>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -474,10 +476,55 @@ fn rows_of_parameters(backend: Backend, rows: usize, width: usize) -> String {
 }
 
 /// Writes of one batch, inside one transaction: all of it lands or none.
+/// Registry entries, field changes, legacy identifiers and events are held
+/// back and sent [`ROWS_PER_STATEMENT`] to a statement: one statement per
+/// row cost more than the rest of ingest for registration and event items.
+/// Readers see none of them before the commit anyway.
 pub struct BatchWriter {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     pub batch_id: i64,
+    pending: Pending,
+}
+
+/// Rows per multi-row statement: 13 × 500 parameters stays under both
+/// SQLite's (32 766) and PostgreSQL's (65 535) limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Writes a [`BatchWriter`] holds back, keyed where a later write of the
+/// same row replaces an earlier one (one statement may not touch a row
+/// twice in PostgreSQL).
+#[derive(Default)]
+struct Pending {
+    entities: HashMap<String, Vec<Cell>>,
+    field_changes: HashMap<(&'static str, String), (Cell, String)>,
+    legacy_ids: HashMap<String, (String, String)>,
+    events: Vec<Vec<Cell>>,
+}
+
+/// A parameter of a held-back row.
+enum Cell {
+    Text(Option<String>),
+    Number(Option<f64>),
+    Integer(i64),
+}
+
+/// Runs a statement whose parameters are `rows`, row after row.
+async fn execute_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sql: &str,
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), StoreError> {
+    let mut query = sqlx::query(sql);
+    for cell in rows.into_iter().flatten() {
+        query = match cell {
+            Cell::Text(text) => query.bind(text),
+            Cell::Number(number) => query.bind(number),
+            Cell::Integer(integer) => query.bind(integer),
+        };
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// A new or changed registry entry.
@@ -553,44 +600,63 @@ impl BatchWriter {
             tx,
             backend: store.backend,
             batch_id: row.get(0),
+            pending: Pending::default(),
         })
     }
 
+    /// Adds or replaces a registry entry. Entries are written many to a
+    /// statement: a later call for the same code replaces an earlier one.
     pub async fn upsert_entity(
         &mut self,
         e: &EntityUpdate<'_>,
         now: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let row = vec![
+            Cell::Text(Some(e.uscc.to_string())),
+            Cell::Text(Some(e.name.to_string())),
+            Cell::Text(Some(e.entity_type.to_string())),
+            Cell::Text(Some(e.legal_representative.to_string())),
+            Cell::Number(e.registered_capital),
+            Cell::Text(Some(e.established_on.to_string())),
+            Cell::Text(Some(e.industry.to_string())),
+            Cell::Text(Some(e.division.to_string())),
+            Cell::Text(Some(e.address.to_string())),
+            Cell::Text(Some(e.status.to_string())),
+            Cell::Text(e.registration_number.map(str::to_string)),
+            Cell::Integer(self.batch_id),
+            Cell::Text(Some(now.to_string())),
+        ];
+        self.pending.entities.insert(e.uscc.to_string(), row);
+        if self.pending.entities.len() >= ROWS_PER_STATEMENT {
+            self.flush_entities().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_entities(&mut self) -> Result<(), StoreError> {
+        let rows: Vec<Vec<Cell>> = std::mem::take(&mut self.pending.entities)
+            .into_values()
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
             "INSERT INTO entities (uscc, name, entity_type, legal_representative, registered_capital, established_on, industry,
                                    division, address, status, registration_number, batch_id, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             VALUES {}
              ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, entity_type = excluded.entity_type,
                legal_representative = excluded.legal_representative, registered_capital = excluded.registered_capital,
                established_on = excluded.established_on, industry = excluded.industry, division = excluded.division,
                address = excluded.address, status = excluded.status, registration_number = excluded.registration_number,
                batch_id = excluded.batch_id, updated_at = excluded.updated_at",
-        )
-        .bind(e.uscc)
-        .bind(e.name)
-        .bind(e.entity_type)
-        .bind(e.legal_representative)
-        .bind(e.registered_capital)
-        .bind(e.established_on)
-        .bind(e.industry)
-        .bind(e.division)
-        .bind(e.address)
-        .bind(e.status)
-        .bind(e.registration_number)
-        .bind(self.batch_id)
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+            rows_of_parameters(self.backend, rows.len(), 13)
+        );
+        execute_rows(&mut self.tx, &sql, rows).await
     }
 
     /// Changes one registry field after a change or status record. Only
-    /// known columns may be named.
+    /// known columns may be named. Changes are written many to a statement;
+    /// of several changes to one field of one entity the last holds.
     pub async fn update_entity_field(
         &mut self,
         uscc: &str,
@@ -598,51 +664,93 @@ impl BatchWriter {
         value: &str,
         now: &str,
     ) -> Result<(), StoreError> {
-        let column = match column {
-            "name" | "address" | "legal_representative" | "status" | "industry" | "entity_type" => {
-                column
+        const TEXT_COLUMNS: [&str; 6] = [
+            "name",
+            "address",
+            "legal_representative",
+            "status",
+            "industry",
+            "entity_type",
+        ];
+        let (column, value) = match TEXT_COLUMNS.iter().find(|c| **c == column) {
+            Some(column) => (*column, Cell::Text(Some(value.to_string()))),
+            None if column == "registered_capital" => {
+                ("registered_capital", Cell::Number(value.parse().ok()))
             }
-            "registered_capital" => {
-                let capital: Option<f64> = value.parse().ok();
-                sqlx::query(
-                    "UPDATE entities SET registered_capital = $1, updated_at = $2 WHERE uscc = $3",
-                )
-                .bind(capital)
-                .bind(now)
-                .bind(uscc)
-                .execute(&mut *self.tx)
-                .await?;
-                return Ok(());
-            }
-            _ => return Ok(()),
+            None => return Ok(()),
         };
-        sqlx::query(&format!(
-            "UPDATE entities SET {column} = $1, updated_at = $2 WHERE uscc = $3"
-        ))
-        .bind(value)
-        .bind(now)
-        .bind(uscc)
-        .execute(&mut *self.tx)
-        .await?;
+        // A change follows the entry it changes.
+        if !self.pending.entities.is_empty() {
+            self.flush_entities().await?;
+        }
+        self.pending
+            .field_changes
+            .insert((column, uscc.to_string()), (value, now.to_string()));
+        if self.pending.field_changes.len() >= ROWS_PER_STATEMENT {
+            self.flush_field_changes().await?;
+        }
         Ok(())
     }
 
+    async fn flush_field_changes(&mut self) -> Result<(), StoreError> {
+        let changes = std::mem::take(&mut self.pending.field_changes);
+        let mut by_column: BTreeMap<&'static str, Vec<Vec<Cell>>> = BTreeMap::new();
+        for ((column, uscc), (value, now)) in changes {
+            by_column.entry(column).or_default().push(vec![
+                Cell::Text(Some(uscc)),
+                value,
+                Cell::Text(Some(now)),
+            ]);
+        }
+        for (column, rows) in by_column {
+            // VALUES names its columns column1, column2, … in both dialects.
+            let sql = format!(
+                "UPDATE entities SET {column} = v.column2, updated_at = v.column3
+                 FROM (VALUES {}) AS v WHERE entities.uscc = v.column1",
+                rows_of_parameters(self.backend, rows.len(), 3)
+            );
+            execute_rows(&mut self.tx, &sql, rows).await?;
+        }
+        Ok(())
+    }
+
+    /// Maps a legacy identifier to a USCC; written many to a statement, the
+    /// last mapping of an identifier holds.
     pub async fn add_legacy_id(
         &mut self,
         legacy: &str,
         uscc: &str,
         kind: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO legacy_ids (legacy_id, uscc, kind) VALUES ($1, $2, $3)
-             ON CONFLICT (legacy_id) DO UPDATE SET uscc = excluded.uscc, kind = excluded.kind",
-        )
-        .bind(legacy)
-        .bind(uscc)
-        .bind(kind)
-        .execute(&mut *self.tx)
-        .await?;
+        self.pending
+            .legacy_ids
+            .insert(legacy.to_string(), (uscc.to_string(), kind.to_string()));
+        if self.pending.legacy_ids.len() >= ROWS_PER_STATEMENT {
+            self.flush_legacy_ids().await?;
+        }
         Ok(())
+    }
+
+    async fn flush_legacy_ids(&mut self) -> Result<(), StoreError> {
+        let rows: Vec<Vec<Cell>> = std::mem::take(&mut self.pending.legacy_ids)
+            .into_iter()
+            .map(|(legacy, (uscc, kind))| {
+                vec![
+                    Cell::Text(Some(legacy)),
+                    Cell::Text(Some(uscc)),
+                    Cell::Text(Some(kind)),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO legacy_ids (legacy_id, uscc, kind) VALUES {}
+             ON CONFLICT (legacy_id) DO UPDATE SET uscc = excluded.uscc, kind = excluded.kind",
+            rows_of_parameters(self.backend, rows.len(), 3)
+        );
+        execute_rows(&mut self.tx, &sql, rows).await
     }
 
     /// Adds records to an entity's yearly summary of an item: their count,
@@ -690,23 +798,44 @@ impl BatchWriter {
         Ok(())
     }
 
+    /// Adds an event record; written many to a statement.
     pub async fn add_event(&mut self, e: &NewEvent<'_>) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO events (uscc, item, event_date, title, detail, department, batch_id, source_row, publicity_until)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(e.uscc)
-        .bind(e.item)
-        .bind(e.event_date)
-        .bind(e.title)
-        .bind(e.detail.to_string())
-        .bind(e.department)
-        .bind(self.batch_id)
-        .bind(e.source_row)
-        .bind(e.publicity_until)
-        .execute(&mut *self.tx)
-        .await?;
+        self.pending.events.push(vec![
+            Cell::Text(Some(e.uscc.to_string())),
+            Cell::Text(Some(e.item.to_string())),
+            Cell::Text(Some(e.event_date.to_string())),
+            Cell::Text(Some(e.title.to_string())),
+            Cell::Text(Some(e.detail.to_string())),
+            Cell::Text(Some(e.department.to_string())),
+            Cell::Integer(self.batch_id),
+            Cell::Integer(e.source_row),
+            Cell::Text(e.publicity_until.map(str::to_string)),
+        ]);
+        if self.pending.events.len() >= ROWS_PER_STATEMENT {
+            self.flush_events().await?;
+        }
         Ok(())
+    }
+
+    async fn flush_events(&mut self) -> Result<(), StoreError> {
+        let rows = std::mem::take(&mut self.pending.events);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO events (uscc, item, event_date, title, detail, department, batch_id, source_row, publicity_until)
+             VALUES {}",
+            rows_of_parameters(self.backend, rows.len(), 9)
+        );
+        execute_rows(&mut self.tx, &sql, rows).await
+    }
+
+    /// Sends every write held back.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        self.flush_entities().await?;
+        self.flush_field_changes().await?;
+        self.flush_legacy_ids().await?;
+        self.flush_events().await
     }
 
     /// Writes the report and commits everything the batch wrote.
@@ -718,6 +847,7 @@ impl BatchWriter {
         report: &serde_json::Value,
         finished_at: &str,
     ) -> Result<i64, StoreError> {
+        self.flush().await?;
         sqlx::query("UPDATE batches SET rows_in = $1, accepted = $2, quarantined = $3, report = $4, finished_at = $5 WHERE id = $6")
             .bind(rows_in)
             .bind(accepted)

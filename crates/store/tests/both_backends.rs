@@ -207,6 +207,80 @@ async fn exercise(store: &Store) {
     assert_eq!(store.batches().await.unwrap().len(), 1);
 }
 
+/// Writes a batch holds back go out many rows to a statement, at the
+/// statement size and at the commit; of two writes to one row the later
+/// holds, as it would row by row.
+async fn exercise_held_back_writes(store: &Store) {
+    let mut batch = BatchWriter::begin(store, "samr", "registration", "r.csv", "x", "t0")
+        .await
+        .unwrap();
+    let entity = EntityUpdate {
+        uscc: "91440606722473344C",
+        name: "甲公司",
+        entity_type: "limited_company",
+        legal_representative: "张三",
+        registered_capital: None,
+        established_on: "2020-01-01",
+        industry: "52",
+        division: "440606",
+        address: "顺德",
+        status: "operating",
+        registration_number: None,
+    };
+    batch.upsert_entity(&entity, "t1").await.unwrap();
+    let renamed = EntityUpdate {
+        name: "乙公司",
+        ..entity
+    };
+    batch.upsert_entity(&renamed, "t2").await.unwrap();
+    batch
+        .update_entity_field(entity.uscc, "status", "revoked", "t3")
+        .await
+        .unwrap();
+    batch
+        .update_entity_field(entity.uscc, "status", "cancelled", "t4")
+        .await
+        .unwrap();
+    batch
+        .update_entity_field(entity.uscc, "registered_capital", "12.5", "t4")
+        .await
+        .unwrap();
+    for n in 0..1_200 {
+        batch
+            .add_legacy_id(&format!("L{n:08}"), entity.uscc, "registration_number")
+            .await
+            .unwrap();
+        batch
+            .add_event(&NewEvent {
+                uscc: entity.uscc,
+                item: "admin_licence",
+                event_date: "2025-01-01",
+                title: "许可",
+                detail: &serde_json::json!({}),
+                department: "samr",
+                source_row: n,
+                publicity_until: None,
+            })
+            .await
+            .unwrap();
+    }
+    batch
+        .commit(1_202, 1_202, 0, &serde_json::json!({}), "t5")
+        .await
+        .unwrap();
+
+    let stored = store.entity(entity.uscc).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.status.as_str()),
+        ("乙公司", "cancelled")
+    );
+    assert_eq!(stored.registered_capital, Some(12.5));
+    let events = store.events(entity.uscc).await.unwrap();
+    assert_eq!(events.len(), 1_200);
+    assert!(events.windows(2).all(|w| w[0].source_row < w[1].source_row));
+    assert_eq!(store.registry_snapshot().await.unwrap().legacy.len(), 1_200);
+}
+
 #[tokio::test]
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -227,6 +301,23 @@ async fn postgres() {
     store.close().await;
     let store = Store::open(&url).await.unwrap();
     assert_eq!(store.batches().await.unwrap().len(), 1);
+    store.close().await;
+    drop().await;
+}
+
+#[tokio::test]
+async fn held_back_writes_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_held_back_writes(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn held_back_writes_on_postgres() {
+    let (url, drop) = fresh_postgres("held_back").await;
+    let store = Store::open(&url).await.unwrap();
+    exercise_held_back_writes(&store).await;
     store.close().await;
     drop().await;
 }
