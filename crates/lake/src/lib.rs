@@ -433,28 +433,13 @@ impl BatchWriter {
         source_row: u64,
         values: &[String],
     ) -> Result<(), LakeError> {
-        let mut partition = std::mem::take(&mut self.partition);
-        let result = self.accept_into(&mut partition, subject, subject_sent, source_row, values);
-        self.partition = partition;
-        result
-    }
-
-    fn accept_into(
-        &mut self,
-        partition: &mut String,
-        subject: Option<Uscc>,
-        subject_sent: Option<String>,
-        source_row: u64,
-        values: &[String],
-    ) -> Result<(), LakeError> {
-        let by = self.item.partition.by;
         let partition_value = self.partition_at.map_or("", |i| values[i].as_str());
-        write_partition_path(by, partition_value, partition);
-        if !self.partitions.contains_key(partition.as_str()) {
+        write_partition_path(self.item.partition.by, partition_value, &mut self.partition);
+        if !self.partitions.contains_key(self.partition.as_str()) {
             let buffer = PartitionBuffer::new(&self.item);
-            self.partitions.insert(partition.clone(), buffer);
+            self.partitions.insert(self.partition.clone(), buffer);
         }
-        let Some(buffer) = self.partitions.get_mut(partition.as_str()) else {
+        let Some(buffer) = self.partitions.get_mut(self.partition.as_str()) else {
             return Ok(());
         };
         for (column, value) in buffer.columns.iter_mut().zip(values) {
@@ -465,10 +450,11 @@ impl BatchWriter {
         buffer.order.push((sort_key, source_row));
         self.buffered += 1;
         if buffer.len() >= ROWS_PER_FILE
-            && let Some(buffer) = self.partitions.remove(partition.as_str())
+            && let Some(buffer) = self.partitions.remove(self.partition.as_str())
         {
             self.buffered -= buffer.len();
-            self.write_run(partition, buffer)?;
+            let partition = self.partition.clone();
+            self.write_run(&partition, buffer)?;
         }
         // Many partitions each holding less than a file would add up to the
         // whole batch: bound what all of them hold together.
