@@ -32,13 +32,13 @@ pub struct DataOptions {
 }
 
 impl DataOptions {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.database_url
             .clone()
             .unwrap_or_else(|| Store::sqlite_url(&self.data_dir))
     }
 
-    async fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
         Store::open(&self.url())
@@ -47,18 +47,18 @@ impl DataOptions {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The catalog in use: the store's, else the one given, else the shipped one.
-async fn catalog_in_use(store: &Store, given: Option<&Path>) -> anyhow::Result<Catalog> {
+pub(crate) async fn catalog_in_use(store: &Store, given: Option<&Path>) -> anyhow::Result<Catalog> {
     let text = match (store.catalog_source().await?, given) {
         (Some(text), _) => text,
         (None, Some(file)) => std::fs::read_to_string(file)
@@ -134,6 +134,50 @@ struct Manifest {
     batches: Vec<ManifestBatch>,
 }
 
+/// The batches a synthetic city's manifest lists, registration first.
+pub(crate) fn manifest_requests(manifest_path: &Path, catalog: &Catalog) -> anyhow::Result<Vec<BatchRequest>> {
+    let encoding = |name: &str| match name {
+        "gbk" => Some(Encoding::Gbk),
+        "utf-8" => Some(Encoding::Utf8),
+        _ => None,
+    };
+    let text = std::fs::read_to_string(manifest_path)
+        .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a manifest", manifest_path.display()))?;
+    let base = manifest_path.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    for batch in manifest.batches {
+        let format = match batch.format.as_str() {
+            "csv" => FileFormat::Csv,
+            "jsonl" => FileFormat::Jsonl,
+            "xlsx" => FileFormat::Xlsx,
+            other => bail!(
+                "{}: unknown format '{other}' for {}",
+                manifest_path.display(),
+                batch.file
+            ),
+        };
+        out.push(BatchRequest {
+            path: base.join(&batch.file),
+            department: batch.department,
+            item: batch.item,
+            format,
+            encoding: encoding(&batch.encoding),
+            file_name: None,
+        });
+    }
+    // Entities first, then changes to them, then everything about them;
+    // within each, in time order as the files are named.
+    let rank = |r: &BatchRequest| match catalog.item(&r.item) {
+        Some(item) if item.registers_entities => 0,
+        Some(item) if item.record == domain::catalog::RecordKind::Registry => 1,
+        _ => 2,
+    };
+    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.path.cmp(&b.path)));
+    Ok(out)
+}
+
 fn requests(args: &IngestArgs, catalog: &Catalog) -> anyhow::Result<Vec<BatchRequest>> {
     let encoding = |name: &str| match name {
         "gbk" => Some(Encoding::Gbk),
@@ -141,40 +185,7 @@ fn requests(args: &IngestArgs, catalog: &Catalog) -> anyhow::Result<Vec<BatchReq
         _ => None,
     };
     if let Some(manifest_path) = &args.manifest {
-        let text = std::fs::read_to_string(manifest_path)
-            .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a manifest", manifest_path.display()))?;
-        let base = manifest_path.parent().unwrap_or(Path::new("."));
-        let mut out = Vec::new();
-        for batch in manifest.batches {
-            let format = match batch.format.as_str() {
-                "csv" => FileFormat::Csv,
-                "jsonl" => FileFormat::Jsonl,
-                "xlsx" => FileFormat::Xlsx,
-                other => bail!(
-                    "{}: unknown format '{other}' for {}",
-                    manifest_path.display(),
-                    batch.file
-                ),
-            };
-            out.push(BatchRequest {
-                path: base.join(&batch.file),
-                department: batch.department,
-                item: batch.item,
-                format,
-                encoding: encoding(&batch.encoding),
-            });
-        }
-        // Entities first, then changes to them, then everything about them;
-        // within each, in time order as the files are named.
-        let rank = |r: &BatchRequest| match catalog.item(&r.item) {
-            Some(item) if item.registers_entities => 0,
-            Some(item) if item.record == domain::catalog::RecordKind::Registry => 1,
-            _ => 2,
-        };
-        out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.path.cmp(&b.path)));
-        return Ok(out);
+        return manifest_requests(manifest_path, catalog);
     }
     let (Some(item), Some(source)) = (&args.item, &args.source) else {
         bail!("give --item and --source with files, or --manifest");
@@ -197,6 +208,7 @@ fn requests(args: &IngestArgs, catalog: &Catalog) -> anyhow::Result<Vec<BatchReq
                 item: item.clone(),
                 format,
                 encoding: args.encoding.as_deref().and_then(encoding),
+                file_name: None,
             })
         })
         .collect()
@@ -211,47 +223,59 @@ pub fn ingest(
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
         let requests = requests(&args, &catalog)?;
-        let lake = lake::Lake::new(&data.data_dir);
-        ingest::batch::recover(&store, &lake).await?;
-        let mut known = ingest::batch::Known::load(&store).await?;
-        let bar = ProgressBar::new(requests.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} ingesting batch {pos}/{len} [{bar:30}] {eta} left {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let mut failed = 0;
-        let mut reports = Vec::new();
-        for request in requests {
-            bar.set_message(request.item.clone());
-            let path = request.path.display().to_string();
-            match ingest::batch::ingest(&store, &lake, &catalog, &mut known, request).await {
-                Ok(BatchResult::Committed(batch)) => {
-                    if !args.json {
-                        bar.suspend(|| outln!("{}", summary_line(&batch, "")));
-                    }
-                    reports.push(serde_json::json!({"status": "committed", "batch": batch}));
-                }
-                Ok(BatchResult::AlreadyIngested(batch)) => {
-                    if !args.json {
-                        bar.suspend(|| outln!("{}", summary_line(&batch, " (already ingested: nothing added)")));
-                    }
-                    reports.push(serde_json::json!({"status": "already_ingested", "batch": batch}));
-                }
-                Err(error) => {
-                    failed += 1;
-                    bar.suspend(|| eprintln!("error: {error}"));
-                    reports.push(serde_json::json!({"status": "failed", "file": path, "error": error.to_string()}));
-                }
-            }
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-        if args.json {
-            print_json(&reports)?;
-        }
+        let failed = ingest_all(&store, &data.data_dir, &catalog, requests, args.json).await?;
         store.close().await;
         Ok(if failed > 0 { Outcome::CheckFailed } else { Outcome::Ok })
     })
+}
+
+/// Ingests the requests in order with a progress bar; returns how many failed.
+pub(crate) async fn ingest_all(
+    store: &Store,
+    data_dir: &Path,
+    catalog: &Catalog,
+    requests: Vec<BatchRequest>,
+    json: bool,
+) -> anyhow::Result<usize> {
+    let lake = lake::Lake::new(data_dir);
+    ingest::batch::recover(store, &lake).await?;
+    let mut known = ingest::batch::Known::load(store).await?;
+    let bar = ProgressBar::new(requests.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} ingesting batch {pos}/{len} [{bar:30}] {eta} left {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut failed = 0;
+    let mut reports = Vec::new();
+    for request in requests {
+        bar.set_message(request.item.clone());
+        let path = request.path.display().to_string();
+        match ingest::batch::ingest(store, &lake, catalog, &mut known, request).await {
+            Ok(BatchResult::Committed(batch)) => {
+                if !json {
+                    bar.suspend(|| outln!("{}", summary_line(&batch, "")));
+                }
+                reports.push(serde_json::json!({"status": "committed", "batch": batch}));
+            }
+            Ok(BatchResult::AlreadyIngested(batch)) => {
+                if !json {
+                    bar.suspend(|| outln!("{}", summary_line(&batch, " (already ingested: nothing added)")));
+                }
+                reports.push(serde_json::json!({"status": "already_ingested", "batch": batch}));
+            }
+            Err(error) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {error}"));
+                reports.push(serde_json::json!({"status": "failed", "file": path, "error": error.to_string()}));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if json {
+        print_json(&reports)?;
+    }
+    Ok(failed)
 }
 
 fn summary_line(batch: &BatchRow, note: &str) -> String {
@@ -435,54 +459,6 @@ pub fn entity(data: &DataOptions, code: &str, json: bool) -> anyhow::Result<Outc
     })
 }
 
-/// Data quality of one department's item over its batches.
-#[derive(Debug, Default, serde::Serialize)]
-struct Quality {
-    department: String,
-    item: String,
-    batches: u64,
-    rows: u64,
-    accepted: u64,
-    quarantined: u64,
-    /// Quarantined rows by reason.
-    by_reason: std::collections::BTreeMap<String, u64>,
-    /// Quarantined rows by field and reason (`field:reason`): the rules broken.
-    by_rule: std::collections::BTreeMap<String, u64>,
-    repairs: std::collections::BTreeMap<String, u64>,
-    error_rate: f64,
-    duplicate_rate: f64,
-    unknown_entity_rate: f64,
-    /// Days from the end of the period a batch covers to its ingestion.
-    median_delay_days: Option<i64>,
-    max_delay_days: Option<i64>,
-    /// Per period the batches cover (the month or year of their latest record).
-    over_time: Vec<QualityPeriod>,
-}
-
-#[derive(Debug, Default, serde::Serialize)]
-struct QualityPeriod {
-    period: String,
-    rows: u64,
-    error_rate: f64,
-    delay_days: Option<i64>,
-}
-
-fn rate(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
-
-fn add_counts(into: &mut std::collections::BTreeMap<String, u64>, from: &serde_json::Value) {
-    if let Some(map) = from.as_object() {
-        for (k, v) in map {
-            *into.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
-        }
-    }
-}
-
 pub fn quality(data: &DataOptions, source: Option<&str>, json: bool) -> anyhow::Result<Outcome> {
     let batches = runtime()?.block_on(async {
         let store = data.open().await?;
@@ -490,70 +466,7 @@ pub fn quality(data: &DataOptions, source: Option<&str>, json: bool) -> anyhow::
         store.close().await;
         anyhow::Ok(batches)
     })?;
-    let mut groups: std::collections::BTreeMap<(String, String), (Quality, Vec<i64>)> =
-        std::collections::BTreeMap::new();
-    for batch in batches
-        .iter()
-        .filter(|b| source.is_none_or(|s| s == b.department))
-    {
-        let (q, delays) = groups
-            .entry((batch.department.clone(), batch.item.clone()))
-            .or_default();
-        q.department = batch.department.clone();
-        q.item = batch.item.clone();
-        q.batches += 1;
-        q.rows += batch.rows_in as u64;
-        q.accepted += batch.accepted as u64;
-        q.quarantined += batch.quarantined as u64;
-        add_counts(&mut q.by_reason, &batch.report["by_reason"]);
-        add_counts(&mut q.by_rule, &batch.report["by_field"]);
-        add_counts(&mut q.repairs, &batch.report["repairs"]);
-        let period_to = batch.report["period_to"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        // A month (2025-03) ends at its last day; a date is itself.
-        let end = chrono::NaiveDate::parse_from_str(&period_to, "%Y-%m-%d")
-            .ok()
-            .or_else(|| {
-                chrono::NaiveDate::parse_from_str(&format!("{period_to}-01"), "%Y-%m-%d")
-                    .ok()
-                    .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
-                    .and_then(|d| d.pred_opt())
-            });
-        let ingested = chrono::DateTime::parse_from_rfc3339(&batch.finished_at)
-            .ok()
-            .map(|t| t.date_naive());
-        let delay = match (end, ingested) {
-            (Some(end), Some(ingested)) => Some((ingested - end).num_days()),
-            _ => None,
-        };
-        if let Some(delay) = delay {
-            delays.push(delay);
-        }
-        q.over_time.push(QualityPeriod {
-            period: period_to.get(..7).unwrap_or(&period_to).to_string(),
-            rows: batch.rows_in as u64,
-            error_rate: rate(batch.quarantined as u64, batch.rows_in as u64),
-            delay_days: delay,
-        });
-    }
-    let mut report: Vec<Quality> = Vec::new();
-    for (_, (mut q, mut delays)) in groups {
-        q.error_rate = rate(q.quarantined, q.rows);
-        let duplicates = q.by_reason.get("duplicate").copied().unwrap_or(0)
-            + q.by_reason.get("duplicate_conflict").copied().unwrap_or(0);
-        q.duplicate_rate = rate(duplicates, q.rows);
-        q.unknown_entity_rate = rate(
-            q.by_reason.get("unknown_entity").copied().unwrap_or(0),
-            q.rows,
-        );
-        delays.sort_unstable();
-        q.median_delay_days = delays.get(delays.len() / 2).copied();
-        q.max_delay_days = delays.last().copied();
-        q.over_time.sort_by(|a, b| a.period.cmp(&b.period));
-        report.push(q);
-    }
+    let report = ingest::quality::quality(&batches, source);
     if json {
         print_json(&report)?;
         return Ok(Outcome::Ok);

@@ -7,6 +7,7 @@ mod catalog_cmd;
 mod codes_cmd;
 mod data_cmd;
 mod output;
+mod server_cmd;
 mod sim_cmd;
 mod uscc_cmd;
 
@@ -73,6 +74,19 @@ enum Command {
     /// Show an entity: registry entry, summaries per item, event records.
     #[command(subcommand)]
     Entity(EntityCommand),
+    /// Serve the pages and the HTTP API.
+    Serve(server_cmd::ServeArgs),
+    /// Build a demo city (generate, ingest, one account per role) and serve it; a second run reuses what exists.
+    Demo(server_cmd::DemoArgs),
+    /// Manage users and their roles.
+    #[command(subcommand)]
+    User(server_cmd::UserCommand),
+    /// Issue, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(server_cmd::TokenCommand),
+    /// Verify and list the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(server_cmd::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -108,6 +122,11 @@ fn main() -> ExitCode {
         Command::Entity(EntityCommand::Show { code, json }) => {
             data_cmd::entity(&cli.data, &code, json)
         }
+        Command::Serve(args) => server_cmd::serve(&cli.data, cli.catalog.as_deref(), args),
+        Command::Demo(args) => server_cmd::demo(&cli.data, cli.catalog.as_deref(), args),
+        Command::User(command) => server_cmd::user(&cli.data, cli.catalog.as_deref(), command),
+        Command::Token(command) => server_cmd::token(&cli.data, cli.catalog.as_deref(), command),
+        Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

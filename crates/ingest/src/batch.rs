@@ -50,6 +50,9 @@ pub struct BatchRequest {
     pub item: String,
     pub format: FileFormat,
     pub encoding: Option<Encoding>,
+    /// The name the batch is recorded under, when not the path: an upload's
+    /// file name as its sender gave it.
+    pub file_name: Option<String>,
 }
 
 /// How a batch ended.
@@ -191,7 +194,10 @@ pub async fn ingest(
     {
         return Ok(BatchResult::AlreadyIngested(earlier));
     }
-    let file_name = request.path.display().to_string();
+    let file_name = request
+        .file_name
+        .clone()
+        .unwrap_or_else(|| request.path.display().to_string());
     let mut writer = BatchWriter::begin(
         store,
         &request.department,
@@ -407,6 +413,13 @@ const AMOUNT_FIELDS: [&str; 10] = [
     "revenue",
     "subscribed_capital",
 ];
+
+/// The field an item's yearly summaries add up, if it has one.
+pub fn summary_field(item: &Item) -> Option<&domain::catalog::Field> {
+    AMOUNT_FIELDS
+        .iter()
+        .find_map(|name| item.fields.iter().find(|f| f.name == *name))
+}
 
 /// Fields [`Effects::flagged`] reads, in the order it reads them.
 const FLAG_FIELDS: [&str; 8] = [

@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod cleanse;
 pub mod pipeline;
+pub mod quality;
 pub mod read;
 
 use std::path::Path;

@@ -6,6 +6,12 @@
 //! (`$1` placeholders work in both) and the same schema, written once per
 //! dialect under `migrations/`.
 
+mod accounts;
+mod audit;
+
+pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow};
+pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::str::FromStr;
@@ -25,6 +31,8 @@ pub enum StoreError {
     Url(String),
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    #[error("{0}")]
+    Conflict(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,27 +334,11 @@ impl Store {
     }
 
     pub async fn entity(&self, uscc: &str) -> Result<Option<EntityRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT uscc, name, entity_type, legal_representative, registered_capital, established_on, industry,
-                    division, address, status, registration_number
-             FROM entities WHERE uscc = $1",
-        )
-        .bind(uscc)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| EntityRow {
-            uscc: r.get(0),
-            name: r.get(1),
-            entity_type: r.get(2),
-            legal_representative: r.get(3),
-            registered_capital: r.get(4),
-            established_on: r.get(5),
-            industry: r.get(6),
-            division: r.get(7),
-            address: r.get(8),
-            status: r.get(9),
-            registration_number: r.get(10),
-        }))
+        let row = sqlx::query(&format!("{ENTITY_SELECT} WHERE uscc = $1"))
+            .bind(uscc)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(entity_row))
     }
 
     /// The whole registry as text rows in [`ENTITY_COLUMNS`] order, for SQL.
@@ -414,6 +406,30 @@ impl Store {
             .collect()
     }
 
+    /// Entities whose USCC starts with, or whose name contains, `text`,
+    /// by name. `%` and `_` in `text` match themselves.
+    pub async fn search_entities(
+        &self,
+        text: &str,
+        limit: i64,
+    ) -> Result<Vec<EntityRow>, StoreError> {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let code = text.to_ascii_uppercase();
+        let rows = sqlx::query(&format!(
+            "{ENTITY_SELECT} WHERE uscc = $1 OR uscc LIKE $2 ESCAPE '\\' OR name LIKE $3 ESCAPE '\\'
+             ORDER BY CASE WHEN uscc = $1 THEN 0 ELSE 1 END, name LIMIT {limit}"
+        ))
+        .bind(&code)
+        .bind(format!("{}%", escaped.to_ascii_uppercase()))
+        .bind(format!("%{escaped}%"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(entity_row).collect())
+    }
+
     /// Counts of rows per table, for checks and status pages.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let mut out = Vec::new();
@@ -428,6 +444,25 @@ impl Store {
 
     pub async fn close(self) {
         self.pool.close().await;
+    }
+}
+
+const ENTITY_SELECT: &str = "SELECT uscc, name, entity_type, legal_representative, registered_capital,
+    established_on, industry, division, address, status, registration_number FROM entities";
+
+fn entity_row(r: &sqlx::any::AnyRow) -> EntityRow {
+    EntityRow {
+        uscc: r.get(0),
+        name: r.get(1),
+        entity_type: r.get(2),
+        legal_representative: r.get(3),
+        registered_capital: r.get(4),
+        established_on: r.get(5),
+        industry: r.get(6),
+        division: r.get(7),
+        address: r.get(8),
+        status: r.get(9),
+        registration_number: r.get(10),
     }
 }
 

@@ -1,0 +1,261 @@
+//! Roles and what each may do: one function, [`allows`], decides every
+//! request, for pages and API alike.
+//!
+//! | role | may |
+//! |---|---|
+//! | public (no sign-in) | search, public entity pages, the catalog |
+//! | admin | users, tokens, the audit log; public data only |
+//! | credit centre | every profile, batch and quality report; upload for any department |
+//! | department | its own batches, quality and uploads, for its own items |
+//! | regulator, inspector | every profile |
+//! | bank | public data (consent-based reports come with the finance issue) |
+//! | enterprise | its own full profile |
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CreditCentre,
+    Department,
+    Regulator,
+    Inspector,
+    Bank,
+    Enterprise,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::CreditCentre,
+        Role::Department,
+        Role::Regulator,
+        Role::Inspector,
+        Role::Bank,
+        Role::Enterprise,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CreditCentre => "credit_centre",
+            Role::Department => "department",
+            Role::Regulator => "regulator",
+            Role::Inspector => "inspector",
+            Role::Bank => "bank",
+            Role::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// The kind of subject the role is bound to, if it is bound.
+    pub fn subject_kind(self) -> Option<&'static str> {
+        match self {
+            Role::Department => Some("department id"),
+            Role::Bank => Some("bank id"),
+            Role::Enterprise => Some("USCC"),
+            _ => None,
+        }
+    }
+}
+
+/// A role and what it is bound to (empty for unbound roles).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub subject: String,
+}
+
+impl Grant {
+    /// Parses `role` or `role:subject` (`department:tax`,
+    /// `enterprise:91440606…`). Checks that bound roles have a subject and
+    /// unbound ones none; whether the subject exists is the caller's check.
+    pub fn parse(text: &str) -> Result<Grant, String> {
+        let (name, subject) = match text.split_once(':') {
+            Some((name, subject)) => (name, subject.trim()),
+            None => (text, ""),
+        };
+        let role = Role::parse(name.trim()).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown role '{name}' (roles: {})", names.join(", "))
+        })?;
+        match (role.subject_kind(), subject.is_empty()) {
+            (Some(kind), true) => Err(format!("role {} needs its {kind}: {}:…", role.as_str(), role.as_str())),
+            (None, false) => Err(format!("role {} is not bound to a subject", role.as_str())),
+            _ => Ok(Grant {
+                role,
+                subject: subject.to_string(),
+            }),
+        }
+    }
+
+    pub fn from_stored(role: &str, subject: &str) -> Option<Grant> {
+        Some(Grant {
+            role: Role::parse(role)?,
+            subject: subject.to_string(),
+        })
+    }
+
+    pub fn label(&self) -> String {
+        if self.subject.is_empty() {
+            self.role.as_str().to_string()
+        } else {
+            format!("{}:{}", self.role.as_str(), self.subject)
+        }
+    }
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Via {
+    Anonymous,
+    Session {
+        user_id: i64,
+        session_sha256: String,
+        csrf_token: String,
+    },
+    Token {
+        id: i64,
+    },
+}
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// As the audit log names it: `user:NAME`, `token:ID` or `anonymous`.
+    pub actor: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    pub via: Via,
+}
+
+impl Principal {
+    pub fn anonymous() -> Principal {
+        Principal {
+            actor: "anonymous".into(),
+            display_name: String::new(),
+            grants: Vec::new(),
+            via: Via::Anonymous,
+        }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.via == Via::Anonymous
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    fn bound_to(&self, role: Role, subject: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.subject == subject)
+    }
+
+    /// The subjects the principal holds `role` for.
+    pub fn subjects(&self, role: Role) -> Vec<&str> {
+        self.grants
+            .iter()
+            .filter(|g| g.role == role)
+            .map(|g| g.subject.as_str())
+            .collect()
+    }
+}
+
+/// Something a request wants to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    Search,
+    ViewPublicEntity,
+    ViewCatalog,
+    /// The full profile: non-public records and summaries.
+    ViewEntity { uscc: &'a str },
+    /// The batch list: a department sees its own batches only.
+    ListBatches,
+    ViewBatch { department: &'a str },
+    Upload { department: &'a str },
+    /// Quality of one department, or of all when `None`.
+    ViewQuality { department: Option<&'a str> },
+    ManageAccounts,
+    ViewAudit,
+    /// Changing one's own password.
+    ChangeOwnPassword,
+}
+
+impl Action<'_> {
+    /// The name the audit log gives a denial of this action.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Search => "search",
+            Action::ViewPublicEntity => "view_public_entity",
+            Action::ViewCatalog => "view_catalog",
+            Action::ViewEntity { .. } => "view_entity",
+            Action::ListBatches => "list_batches",
+            Action::ViewBatch { .. } => "view_batch",
+            Action::Upload { .. } => "upload",
+            Action::ViewQuality { .. } => "view_quality",
+            Action::ManageAccounts => "manage_accounts",
+            Action::ViewAudit => "view_audit",
+            Action::ChangeOwnPassword => "change_password",
+        }
+    }
+}
+
+/// Whether `who` may do `action`.
+pub fn allows(who: &Principal, action: Action<'_>) -> bool {
+    use Role::*;
+    match action {
+        Action::Search | Action::ViewPublicEntity | Action::ViewCatalog => true,
+        Action::ViewEntity { uscc } => {
+            who.has(CreditCentre)
+                || who.has(Regulator)
+                || who.has(Inspector)
+                || who.bound_to(Enterprise, uscc)
+        }
+        Action::ListBatches => who.has(CreditCentre) || who.has(Department),
+        Action::ViewBatch { department } | Action::Upload { department } => {
+            who.has(CreditCentre) || who.bound_to(Department, department)
+        }
+        Action::ViewQuality { department: None } => who.has(CreditCentre),
+        Action::ViewQuality {
+            department: Some(department),
+        } => who.has(CreditCentre) || who.bound_to(Department, department),
+        Action::ManageAccounts | Action::ViewAudit => who.has(Admin),
+        Action::ChangeOwnPassword => matches!(who.via, Via::Session { .. }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_parse() {
+        assert_eq!(Grant::parse("department:tax").unwrap().subject, "tax");
+        assert_eq!(Grant::parse("admin").unwrap().role, Role::Admin);
+        assert!(Grant::parse("department").is_err());
+        assert!(Grant::parse("admin:x").is_err());
+        assert!(Grant::parse("root").is_err());
+    }
+
+    #[test]
+    fn departments_see_only_their_own() {
+        let who = Principal {
+            actor: "user:t".into(),
+            display_name: "t".into(),
+            grants: vec![Grant::parse("department:tax").unwrap()],
+            via: Via::Token { id: 1 },
+        };
+        assert!(allows(&who, Action::ViewBatch { department: "tax" }));
+        assert!(!allows(&who, Action::ViewBatch { department: "hrss" }));
+        assert!(!allows(&who, Action::ViewQuality { department: None }));
+        assert!(!allows(&who, Action::ViewEntity { uscc: "x" }));
+        assert!(!allows(&who, Action::ChangeOwnPassword));
+    }
+}

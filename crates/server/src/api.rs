@@ -1,0 +1,262 @@
+//! The JSON API under `/api/v1`, with the pages' permissions. Machine
+//! clients send `Authorization: Bearer <token>`; a browser session works too,
+//! and then a state-changing request must carry the session's CSRF token
+//! (`X-CSRF-Token` header or a `csrf` form field). The OpenAPI document at
+//! `/api/v1/openapi.json` is generated from the handlers below.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ingest::batch::BatchResult;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::access::{Action, Principal, Role};
+use crate::auth::check_csrf;
+use crate::views::{self, Failure, require};
+use crate::Shared;
+
+/// A failure as the API reports it: `{"error": "...", "code": 403}`.
+#[derive(Debug)]
+pub struct ApiFailure(pub Failure);
+
+impl From<Failure> for ApiFailure {
+    fn from(f: Failure) -> ApiFailure {
+        ApiFailure(f)
+    }
+}
+
+impl From<store::StoreError> for ApiFailure {
+    fn from(e: store::StoreError) -> ApiFailure {
+        ApiFailure(e.into())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    pub code: u16,
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        if let Failure::Internal(detail) = &self.0 {
+            tracing::error!("{detail}");
+        }
+        let status = self.0.status();
+        let mut response = (status, Json(ErrorBody { error: self.0.message(), code: status.as_u16() })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiFailure>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Xinyong API", description = "Public credit information platform: entities, batches, quality, catalog, audit."),
+    paths(search, entity, public_entity, catalog, batches, batch, upload, quality, audit),
+    components(schemas(views::SearchHit, views::Profile, views::PublicProfile, views::ItemSeries, views::TimelineEvent, ErrorBody, CatalogItem, UploadResult)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/entities", get(search))
+        .route("/api/v1/entities/{uscc}", get(entity))
+        .route("/api/v1/public/entities/{uscc}", get(public_entity))
+        .route("/api/v1/catalog", get(catalog))
+        .route("/api/v1/batches", get(batches))
+        .route("/api/v1/batches/{id}", get(batch))
+        .route("/api/v1/quality", get(quality))
+        .route("/api/v1/audit", get(audit))
+}
+
+pub fn upload_routes() -> Router<Shared> {
+    Router::new().route("/api/v1/batches", axum::routing::post(upload))
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Deserialize, IntoParams)]
+struct SearchParams {
+    /// A USCC, or any part of a name.
+    q: String,
+}
+
+/// Entities by USCC or any part of the name (at most 50).
+#[utoipa::path(get, path = "/api/v1/entities", params(SearchParams),
+    responses((status = 200, body = Vec<views::SearchHit>), (status = 400, body = ErrorBody)))]
+async fn search(State(state): State<Shared>, Query(params): Query<SearchParams>) -> ApiResult<Vec<views::SearchHit>> {
+    Ok(Json(views::search(&state, &params.q).await?))
+}
+
+/// The full profile of an entity (credit centre, regulator, inspector, the enterprise itself).
+#[utoipa::path(get, path = "/api/v1/entities/{uscc}", params(("uscc" = String, Path)),
+    responses((status = 200, body = views::Profile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn entity(State(state): State<Shared>, who: Principal, Path(code): Path<String>) -> ApiResult<views::Profile> {
+    let uscc = views::parse_uscc(&code)?;
+    require(&state, &who, Action::ViewEntity { uscc: &uscc }, &uscc).await?;
+    Ok(Json(views::profile(&state, &who, &uscc).await?))
+}
+
+/// What may be published of an entity; no sign-in needed.
+#[utoipa::path(get, path = "/api/v1/public/entities/{uscc}", params(("uscc" = String, Path)),
+    responses((status = 200, body = views::PublicProfile), (status = 404, body = ErrorBody)), security(()))]
+async fn public_entity(State(state): State<Shared>, Path(code): Path<String>) -> ApiResult<views::PublicProfile> {
+    let uscc = views::parse_uscc(&code)?;
+    Ok(Json(views::public_profile(&state, &uscc).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CatalogItem {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub department: String,
+    pub category: String,
+    pub record: String,
+    pub publicity: String,
+    pub fields: Vec<String>,
+}
+
+/// The information catalog's items.
+#[utoipa::path(get, path = "/api/v1/catalog", responses((status = 200, body = Vec<CatalogItem>)), security(()))]
+async fn catalog(State(state): State<Shared>) -> Json<Vec<CatalogItem>> {
+    Json(
+        state
+            .catalog
+            .items
+            .iter()
+            .map(|i| CatalogItem {
+                id: i.id.clone(),
+                name_zh: i.name_zh.clone(),
+                name_en: i.name_en.clone(),
+                department: i.department.clone(),
+                category: format!("{:?}", i.category).to_lowercase(),
+                record: format!("{:?}", i.record).to_lowercase(),
+                publicity: i.publicity.name().to_string(),
+                fields: i.fields.iter().map(|f| f.name.clone()).collect(),
+            })
+            .collect(),
+    )
+}
+
+/// Batches the caller may see (a department its own), newest first.
+#[utoipa::path(get, path = "/api/v1/batches",
+    responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn batches(State(state): State<Shared>, who: Principal) -> ApiResult<Vec<store::BatchRow>> {
+    require(&state, &who, Action::ListBatches, "").await?;
+    Ok(Json(views::visible_batches(&state, &who).await?))
+}
+
+/// One batch and its report.
+#[utoipa::path(get, path = "/api/v1/batches/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn batch(State(state): State<Shared>, who: Principal, Path(id): Path<i64>) -> ApiResult<store::BatchRow> {
+    Ok(Json(views::batch(&state, &who, id).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UploadResult {
+    /// `committed`, or `already_ingested` when the same content came before.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub batch: store::BatchRow,
+}
+
+/// Uploads a file as one batch: multipart fields `item`, `file`, and
+/// `department` when the caller may send for more than one.
+#[utoipa::path(post, path = "/api/v1/batches", request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = UploadResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
+async fn upload(State(state): State<Shared>, headers: HeaderMap, who: Principal, multipart: Multipart) -> Result<Response, ApiFailure> {
+    if who.is_anonymous() {
+        return Err(Failure::SignInNeeded.into());
+    }
+    let form = crate::pages::read_upload(multipart).await?;
+    let header_csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_csrf(&state, &who, form.csrf.as_deref().or(header_csrf)).await?;
+    let own = who.subjects(Role::Department);
+    let department = match (&form.department, own.as_slice()) {
+        (Some(d), _) => d.clone(),
+        (None, [only]) => only.to_string(),
+        _ => return Err(Failure::BadRequest("give the department the file is from".into()).into()),
+    };
+    let Some(item) = form.item.filter(|i| !i.is_empty()) else {
+        return Err(Failure::BadRequest("give the catalog item the file holds".into()).into());
+    };
+    let file_name = form.file_name.unwrap_or_default();
+    let (status, code, batch) = match views::upload(&state, &who, &department, &item, &file_name, &form.bytes).await? {
+        BatchResult::Committed(b) => ("committed", StatusCode::CREATED, b),
+        BatchResult::AlreadyIngested(b) => ("already_ingested", StatusCode::OK, b),
+    };
+    Ok((code, Json(UploadResult { status: status.into(), batch })).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+struct QualityParams {
+    /// One department; without it, all (credit centre) or the caller's own.
+    department: Option<String>,
+}
+
+/// Data quality per department and item over time.
+#[utoipa::path(get, path = "/api/v1/quality", params(QualityParams),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+async fn quality(State(state): State<Shared>, who: Principal, Query(params): Query<QualityParams>) -> ApiResult<Vec<ingest::quality::Quality>> {
+    let own = who.subjects(Role::Department);
+    let department = match params.department {
+        Some(d) => Some(d),
+        None if !who.has(Role::CreditCentre) => own.first().map(|d| d.to_string()),
+        None => None,
+    };
+    Ok(Json(views::quality(&state, &who, department.as_deref()).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct AuditParams {
+    actor: Option<String>,
+    subject: Option<String>,
+    /// RFC 3339 time or date.
+    since: Option<String>,
+    limit: Option<i64>,
+}
+
+/// Audit log entries, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+async fn audit(State(state): State<Shared>, who: Principal, Query(params): Query<AuditParams>) -> ApiResult<Vec<store::AuditEntry>> {
+    require(&state, &who, Action::ViewAudit, "audit").await?;
+    let filter = store::AuditFilter {
+        actor: params.actor,
+        subject: params.subject,
+        since: params.since,
+        limit: params.limit.unwrap_or(1000).clamp(1, 10_000),
+    };
+    let entries = state.store.audit_entries(&filter).await?;
+    state.audit(&who.actor, "view_audit", "audit", "ok", serde_json::json!({})).await?;
+    Ok(Json(entries))
+}

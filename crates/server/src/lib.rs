@@ -1,0 +1,170 @@
+//! The platform online: `xinyong serve`.
+//!
+//! One axum router serves the HTML pages (server-rendered with minijinja,
+//! zh-CN first, English second) and the JSON API under `/api/v1`. Both ask
+//! [`access::allows`] before they show or change anything, and both write
+//! what the audit log must hold through [`AppState::audit`].
+//!
+//! Module map: [`auth`] (who is asking: sessions, tokens, sign-in, CSRF),
+//! [`access`] (what they may do), [`views`] (the data a page or API response
+//! shows, shared by both), [`pages`] and [`api`] (the routes), [`charts`]
+//! (SVG drawn on the server), [`i18n`] (the message catalog), [`secrets`]
+//! (passwords and random secrets).
+
+pub mod access;
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod charts;
+pub mod i18n;
+pub mod pages;
+pub mod secrets;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use domain::Catalog;
+use ingest::batch::Known;
+use lake::Lake;
+use store::{NewAuditEntry, Store};
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: usize,
+}
+
+/// What every request can reach.
+pub struct AppState {
+    pub store: Store,
+    pub lake: Lake,
+    pub catalog: Catalog,
+    pub config: Config,
+    /// Failed sign-ins per client address in the current minute.
+    pub throttle: Mutex<auth::Throttle>,
+    /// One upload ingests at a time; the registry snapshot is kept between
+    /// uploads and reloaded when another process has ingested meanwhile.
+    pub ingest: tokio::sync::Mutex<Option<(i64, Known)>>,
+}
+
+pub type Shared = Arc<AppState>;
+
+/// Now, as stored: RFC 3339 UTC to the second.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl AppState {
+    pub fn new(store: Store, catalog: Catalog, config: Config) -> AppState {
+        AppState {
+            lake: Lake::new(&config.data_dir),
+            store,
+            catalog,
+            config,
+            throttle: Mutex::new(auth::Throttle::default()),
+            ingest: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Appends to the audit log. A request whose audit entry cannot be
+    /// written fails: nothing is shown or changed without its record.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        outcome: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), views::Failure> {
+        let entry = NewAuditEntry {
+            actor,
+            action,
+            subject,
+            outcome,
+            detail,
+        };
+        self.store
+            .audit(&entry, &now())
+            .await
+            .map(|_| ())
+            .map_err(|e| views::Failure::Internal(format!("audit log: {e}")))
+    }
+}
+
+/// Requests other than uploads must finish within this time.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// An upload is ingested before its response; large files take a while.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+/// Forms and JSON bodies other than uploads.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: Shared) -> Router {
+    let uploads = Router::new()
+        .merge(pages::upload_routes())
+        .merge(api::upload_routes())
+        .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT));
+    let rest = Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .route("/health", axum::routing::get(health))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+    Router::new()
+        .merge(uploads)
+        .merge(rest)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health(
+    axum::extract::State(state): axum::extract::State<Shared>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.counts().await {
+        Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests under way.
+pub async fn serve(
+    state: Shared,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    serve_on(listener, state, shutdown).await
+}
+
+/// [`serve`] on a listener already bound (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Shared,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

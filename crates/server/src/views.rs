@@ -1,0 +1,452 @@
+//! What pages and API responses show, assembled once for both: profiles (full
+//! and public), search results, uploads. Each function here has already been
+//! allowed by the caller; each says what it audits.
+
+use std::path::Path;
+
+use domain::catalog::{Item, Publicity};
+use ingest::batch::{BatchRequest, BatchResult, Known};
+use ingest::FileFormat;
+use serde::Serialize;
+use store::{BatchRow, EntityRow, EventRow, SummaryRow};
+
+use crate::access::{Action, Principal, allows};
+use crate::{AppState, secrets};
+
+/// Why a request did not get what it asked for.
+#[derive(Debug)]
+pub enum Failure {
+    /// No one is signed in, and the request needs someone.
+    SignInNeeded,
+    Forbidden,
+    NotFound(String),
+    BadRequest(String),
+    TooManyAttempts,
+    Internal(String),
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(e: store::StoreError) -> Failure {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl Failure {
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Failure::SignInNeeded => StatusCode::UNAUTHORIZED,
+            Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::NotFound(_) => StatusCode::NOT_FOUND,
+            Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Said to the client: internal details stay in the server's log.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::SignInNeeded => "sign in first".into(),
+            Failure::Forbidden => "not allowed".into(),
+            Failure::NotFound(what) => format!("not found: {what}"),
+            Failure::BadRequest(why) => why.clone(),
+            Failure::TooManyAttempts => "too many attempts; wait a minute".into(),
+            Failure::Internal(_) => "internal error".into(),
+        }
+    }
+}
+
+/// Allows `action`, or audits the denial and fails.
+pub async fn require(
+    state: &AppState,
+    who: &Principal,
+    action: Action<'_>,
+    subject: &str,
+) -> Result<(), Failure> {
+    if allows(who, action) {
+        return Ok(());
+    }
+    state
+        .audit(
+            &who.actor,
+            action.name(),
+            subject,
+            "denied",
+            serde_json::json!({}),
+        )
+        .await?;
+    Err(if who.is_anonymous() {
+        Failure::SignInNeeded
+    } else {
+        Failure::Forbidden
+    })
+}
+
+/// The code in the canonical form, or a clear refusal.
+pub fn parse_uscc(text: &str) -> Result<String, Failure> {
+    domain::Uscc::parse_input(text)
+        .map(|p| p.value.to_string())
+        .map_err(|e| Failure::NotFound(format!("'{text}' is not a valid code: {e}")))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    pub uscc: String,
+    pub name: String,
+    pub status: String,
+    pub division: String,
+    pub industry: String,
+}
+
+/// The most hits a search returns.
+pub const SEARCH_LIMIT: i64 = 50;
+
+pub async fn search(state: &AppState, text: &str) -> Result<Vec<SearchHit>, Failure> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    if text.chars().count() > 100 {
+        return Err(Failure::BadRequest("a search is at most 100 characters".into()));
+    }
+    let rows = state.store.search_entities(text, SEARCH_LIMIT).await?;
+    Ok(rows
+        .into_iter()
+        .map(|e| SearchHit {
+            uscc: e.uscc,
+            name: e.name,
+            status: e.status,
+            division: domain::division::lookup(&e.division)
+                .map_or(e.division.clone(), |d| d.name_zh.to_string()),
+            industry: domain::industry::division(&e.industry)
+                .map_or(e.industry.clone(), |d| d.name_zh.to_string()),
+        })
+        .collect())
+}
+
+/// An item's yearly summaries, for one chart and table.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemSeries {
+    pub item: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub department: String,
+    /// What the yearly amount adds up (the summarised field's name).
+    pub measure: String,
+    #[schema(value_type = Vec<Object>)]
+    pub years: Vec<SummaryRow>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TimelineEvent {
+    pub item: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub category: String,
+    #[schema(value_type = Object)]
+    pub record: EventRow,
+}
+
+/// Everything known of an entity, for those allowed to see it all.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    #[schema(value_type = Object)]
+    pub entity: EntityRow,
+    pub division_name: String,
+    pub industry_name: String,
+    pub series: Vec<ItemSeries>,
+    pub events: Vec<TimelineEvent>,
+}
+
+/// What may be published of an entity: registry basics and the records of
+/// items the catalog publishes, within their publicity periods.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicProfile {
+    pub uscc: String,
+    pub name: String,
+    pub entity_type: String,
+    pub legal_representative: String,
+    pub registered_capital: Option<f64>,
+    pub established_on: String,
+    pub status: String,
+    pub address: String,
+    pub division_name: String,
+    pub industry_name: String,
+    pub events: Vec<TimelineEvent>,
+}
+
+fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineEvent {
+    TimelineEvent {
+        item: record.item.clone(),
+        name_zh: item.map_or(record.item.clone(), |i| i.name_zh.clone()),
+        name_en: item.map_or(record.item.clone(), |i| i.name_en.clone()),
+        category: item.map_or(String::new(), |i| format!("{:?}", i.category).to_lowercase()),
+        record,
+    }
+}
+
+/// Whether a stored event may be shown to the public on `today`.
+pub fn published(item: &Item, event: &EventRow, today: &str) -> bool {
+    match &item.publicity {
+        Publicity::Public => true,
+        // No end date: the decision was not to be published at all.
+        Publicity::PenaltyPeriod { .. } => event
+            .publicity_until
+            .as_deref()
+            .is_some_and(|until| until >= today),
+        // No end date: still listed.
+        Publicity::WhileListed { .. } => event
+            .publicity_until
+            .as_deref()
+            .is_none_or(|until| until >= today),
+        Publicity::Consent | Publicity::Internal => false,
+    }
+}
+
+fn names(entity: &EntityRow) -> (String, String) {
+    (
+        domain::division::lookup(&entity.division)
+            .map_or(entity.division.clone(), |d| d.name_zh.to_string()),
+        domain::industry::division(&entity.industry)
+            .map_or(entity.industry.clone(), |d| d.name_zh.to_string()),
+    )
+}
+
+/// The full profile; audited as a view of non-public data.
+pub async fn profile(state: &AppState, who: &Principal, uscc: &str) -> Result<Profile, Failure> {
+    let Some(entity) = state.store.entity(uscc).await? else {
+        return Err(Failure::NotFound(format!("entity {uscc}")));
+    };
+    state
+        .audit(&who.actor, "view_entity", uscc, "ok", serde_json::json!({}))
+        .await?;
+    let summaries = state.store.summaries(uscc).await?;
+    let mut series: Vec<ItemSeries> = Vec::new();
+    for row in summaries {
+        if series.last().is_none_or(|s| s.item != row.item) {
+            let item = state.catalog.item(&row.item);
+            series.push(ItemSeries {
+                item: row.item.clone(),
+                name_zh: item.map_or(row.item.clone(), |i| i.name_zh.clone()),
+                name_en: item.map_or(row.item.clone(), |i| i.name_en.clone()),
+                department: item.map_or(String::new(), |i| i.department.clone()),
+                measure: item
+                    .and_then(ingest::batch::summary_field)
+                    .map_or(String::new(), |f| f.name_zh.clone()),
+                years: Vec::new(),
+            });
+        }
+        if let Some(last) = series.last_mut() {
+            last.years.push(row);
+        }
+    }
+    let mut events: Vec<TimelineEvent> = state
+        .store
+        .events(uscc)
+        .await?
+        .into_iter()
+        .map(|e| timeline_event(state.catalog.item(&e.item), e))
+        .collect();
+    events.reverse();
+    let (division_name, industry_name) = names(&entity);
+    Ok(Profile {
+        entity,
+        division_name,
+        industry_name,
+        series,
+        events,
+    })
+}
+
+pub async fn public_profile(state: &AppState, uscc: &str) -> Result<PublicProfile, Failure> {
+    let Some(entity) = state.store.entity(uscc).await? else {
+        return Err(Failure::NotFound(format!("entity {uscc}")));
+    };
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut events: Vec<TimelineEvent> = state
+        .store
+        .events(uscc)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            let item = state.catalog.item(&e.item)?;
+            published(item, &e, &today).then(|| timeline_event(Some(item), e))
+        })
+        .collect();
+    events.reverse();
+    let (division_name, industry_name) = names(&entity);
+    Ok(PublicProfile {
+        uscc: entity.uscc,
+        name: entity.name,
+        entity_type: entity.entity_type,
+        legal_representative: entity.legal_representative,
+        registered_capital: entity.registered_capital,
+        established_on: entity.established_on,
+        status: entity.status,
+        address: entity.address,
+        division_name,
+        industry_name,
+        events,
+    })
+}
+
+/// The batches `who` may see, newest first.
+pub async fn visible_batches(state: &AppState, who: &Principal) -> Result<Vec<BatchRow>, Failure> {
+    let mut batches = state.store.batches().await?;
+    batches.retain(|b| allows(who, Action::ViewBatch { department: &b.department }));
+    batches.reverse();
+    Ok(batches)
+}
+
+/// A batch `who` may see, audited; a batch of another department is denied
+/// exactly like one that does not exist is not: the denial is audited.
+pub async fn batch(state: &AppState, who: &Principal, id: i64) -> Result<BatchRow, Failure> {
+    let batch = state.store.batch(id).await?;
+    let department = batch.as_ref().map_or("", |b| b.department.as_str());
+    require(state, who, Action::ViewBatch { department }, &format!("batch:{id}")).await?;
+    let Some(batch) = batch else {
+        return Err(Failure::NotFound(format!("batch {id}")));
+    };
+    state
+        .audit(&who.actor, "view_batch", &format!("batch:{id}"), "ok", serde_json::json!({}))
+        .await?;
+    Ok(batch)
+}
+
+/// Quality per item, of one department or (for the credit centre) all.
+pub async fn quality(
+    state: &AppState,
+    who: &Principal,
+    department: Option<&str>,
+) -> Result<Vec<ingest::quality::Quality>, Failure> {
+    require(
+        state,
+        who,
+        Action::ViewQuality { department },
+        department.unwrap_or("all"),
+    )
+    .await?;
+    let batches = state.store.batches().await?;
+    Ok(ingest::quality::quality(&batches, department))
+}
+
+/// The last part of a file name as a sender gave it, without control
+/// characters or path separators, at most 120 characters.
+pub fn clean_file_name(given: &str) -> String {
+    let last = given.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "upload".to_string(),
+        name => name.to_string(),
+    }
+}
+
+/// Ingests an uploaded file as one batch of `department`'s `item`.
+/// The file is written under the data directory with a random name (the
+/// sender's name is only recorded), ingested, and removed.
+pub async fn upload(
+    state: &AppState,
+    who: &Principal,
+    department: &str,
+    item: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<BatchResult, Failure> {
+    require(state, who, Action::Upload { department }, department).await?;
+    let file_name = clean_file_name(file_name);
+    let Some(catalog_item) = state.catalog.item(item) else {
+        return Err(Failure::BadRequest(format!("no catalog item '{item}'")));
+    };
+    if catalog_item.department != department {
+        return Err(Failure::BadRequest(format!(
+            "item '{item}' is not one of department {department}'s items"
+        )));
+    }
+    let Some(format) = FileFormat::from_path(Path::new(&file_name)) else {
+        return Err(Failure::BadRequest(format!(
+            "{file_name}: cannot tell the format from the name (use .csv, .jsonl or .xlsx)"
+        )));
+    };
+    if bytes.is_empty() {
+        return Err(Failure::BadRequest(format!("{file_name}: the file is empty")));
+    }
+    let uploads = state.config.data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads)
+        .map_err(|e| Failure::Internal(format!("cannot create {}: {e}", uploads.display())))?;
+    let extension = Path::new(&file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("csv")
+        .to_ascii_lowercase();
+    let random = secrets::random_hex(16).map_err(|e| Failure::Internal(e.to_string()))?;
+    let path = uploads.join(format!("{random}.{extension}"));
+    std::fs::write(&path, bytes)
+        .map_err(|e| Failure::Internal(format!("cannot write {}: {e}", path.display())))?;
+    let request = BatchRequest {
+        path: path.clone(),
+        department: department.to_string(),
+        item: item.to_string(),
+        format,
+        encoding: None,
+        file_name: Some(file_name.clone()),
+    };
+    let result = ingest_locked(state, request).await;
+    let _ = std::fs::remove_file(&path);
+    let (outcome, detail, subject) = match &result {
+        Ok(BatchResult::Committed(b)) => ("ok", serde_json::json!({"file": file_name, "rows": b.rows_in}), format!("batch:{}", b.id)),
+        Ok(BatchResult::AlreadyIngested(b)) => ("ok", serde_json::json!({"file": file_name, "already_ingested": true}), format!("batch:{}", b.id)),
+        Err(e) => ("failed", serde_json::json!({"file": file_name, "error": e}), department.to_string()),
+    };
+    state.audit(&who.actor, "upload", &subject, outcome, detail).await?;
+    // A refused file is the sender's to fix: say why, naming their file.
+    result.map_err(|message| Failure::BadRequest(message.replace(&path.display().to_string(), &file_name)))
+}
+
+async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchResult, String> {
+    let mut guard = state.ingest.lock().await;
+    let latest = state
+        .store
+        .batches()
+        .await
+        .map_err(|e| e.to_string())?
+        .last()
+        .map_or(0, |b| b.id);
+    // Someone else ingested since the snapshot was taken: take a new one.
+    if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
+        ingest::batch::recover(&state.store, &state.lake)
+            .await
+            .map_err(|e| e.to_string())?;
+        let known = Known::load(&state.store).await.map_err(|e| e.to_string())?;
+        *guard = Some((latest, known));
+    }
+    let Some((seen, known)) = guard.as_mut() else {
+        return Err("no registry snapshot".into());
+    };
+    let result = ingest::batch::ingest(&state.store, &state.lake, &state.catalog, known, request).await;
+    match &result {
+        Ok(BatchResult::Committed(b)) => *seen = b.id,
+        // The snapshot may be ahead of or behind the store now: reload next time.
+        Err(_) => *guard = None,
+        Ok(BatchResult::AlreadyIngested(_)) => {}
+    }
+    result.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_their_paths() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\x\\tax.csv"), "tax.csv");
+        assert_eq!(clean_file_name(".."), "upload");
+        assert_eq!(clean_file_name("a\u{0}b.csv"), "ab.csv");
+    }
+}
