@@ -135,7 +135,10 @@ struct Manifest {
 }
 
 /// The batches a synthetic city's manifest lists, registration first.
-pub(crate) fn manifest_requests(manifest_path: &Path, catalog: &Catalog) -> anyhow::Result<Vec<BatchRequest>> {
+pub(crate) fn manifest_requests(
+    manifest_path: &Path,
+    catalog: &Catalog,
+) -> anyhow::Result<Vec<BatchRequest>> {
     let encoding = |name: &str| match name {
         "gbk" => Some(Encoding::Gbk),
         "utf-8" => Some(Encoding::Utf8),
@@ -223,10 +226,25 @@ pub fn ingest(
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
         let requests = requests(&args, &catalog)?;
-        let failed = ingest_all(&store, &data.data_dir, &catalog, requests, args.json).await?;
+        let print = if args.json { Print::Json } else { Print::Lines };
+        let failed = ingest_all(&store, &data.data_dir, &catalog, requests, print).await?;
         store.close().await;
-        Ok(if failed > 0 { Outcome::CheckFailed } else { Outcome::Ok })
+        Ok(if failed > 0 {
+            Outcome::CheckFailed
+        } else {
+            Outcome::Ok
+        })
     })
+}
+
+/// What `ingest_all` prints besides its progress bar and errors.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Print {
+    /// A line per batch.
+    Lines,
+    /// Every report as JSON at the end.
+    Json,
+    Nothing,
 }
 
 /// Ingests the requests in order with a progress bar; returns how many failed.
@@ -235,15 +253,17 @@ pub(crate) async fn ingest_all(
     data_dir: &Path,
     catalog: &Catalog,
     requests: Vec<BatchRequest>,
-    json: bool,
+    print: Print,
 ) -> anyhow::Result<usize> {
     let lake = lake::Lake::new(data_dir);
     ingest::batch::recover(store, &lake).await?;
     let mut known = ingest::batch::Known::load(store).await?;
     let bar = ProgressBar::new(requests.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} ingesting batch {pos}/{len} [{bar:30}] {eta} left {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} ingesting batch {pos}/{len} [{bar:30}] {eta} left {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut failed = 0;
     let mut reports = Vec::new();
@@ -252,14 +272,19 @@ pub(crate) async fn ingest_all(
         let path = request.path.display().to_string();
         match ingest::batch::ingest(store, &lake, catalog, &mut known, request).await {
             Ok(BatchResult::Committed(batch)) => {
-                if !json {
+                if print == Print::Lines {
                     bar.suspend(|| outln!("{}", summary_line(&batch, "")));
                 }
                 reports.push(serde_json::json!({"status": "committed", "batch": batch}));
             }
             Ok(BatchResult::AlreadyIngested(batch)) => {
-                if !json {
-                    bar.suspend(|| outln!("{}", summary_line(&batch, " (already ingested: nothing added)")));
+                if print == Print::Lines {
+                    bar.suspend(|| {
+                        outln!(
+                            "{}",
+                            summary_line(&batch, " (already ingested: nothing added)")
+                        )
+                    });
                 }
                 reports.push(serde_json::json!({"status": "already_ingested", "batch": batch}));
             }
@@ -272,7 +297,7 @@ pub(crate) async fn ingest_all(
         bar.inc(1);
     }
     bar.finish_and_clear();
-    if json {
+    if print == Print::Json {
         print_json(&reports)?;
     }
     Ok(failed)

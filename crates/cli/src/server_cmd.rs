@@ -12,7 +12,9 @@ use server::views::Failure;
 use store::Store;
 
 use crate::Outcome;
-use crate::data_cmd::{DataOptions, catalog_in_use, ingest_all, manifest_requests, now, runtime};
+use crate::data_cmd::{
+    DataOptions, Print, catalog_in_use, ingest_all, manifest_requests, now, runtime,
+};
 use crate::output::{outln, print_json, print_table, table};
 
 #[derive(Args, Clone)]
@@ -41,7 +43,12 @@ fn failure(f: Failure) -> anyhow::Error {
     }
 }
 
-async fn serve_until_stopped(data: &DataOptions, store: Store, catalog: domain::Catalog, args: &ServeArgs) -> anyhow::Result<()> {
+async fn serve_until_stopped(
+    data: &DataOptions,
+    store: Store,
+    catalog: domain::Catalog,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
     let config = server::Config {
         data_dir: data.data_dir.clone(),
         listen: args.listen,
@@ -91,7 +98,11 @@ fn init_logging() {
         .try_init();
 }
 
-pub fn serve(data: &DataOptions, catalog_file: Option<&Path>, args: ServeArgs) -> anyhow::Result<Outcome> {
+pub fn serve(
+    data: &DataOptions,
+    catalog_file: Option<&Path>,
+    args: ServeArgs,
+) -> anyhow::Result<Outcome> {
     init_logging();
     runtime()?.block_on(async {
         let store = data.open().await?;
@@ -134,15 +145,26 @@ fn demo_password(username: &str) -> String {
     format!("{username}-demo-2026")
 }
 
-pub fn demo(data: &DataOptions, catalog_file: Option<&Path>, args: DemoArgs) -> anyhow::Result<Outcome> {
+pub fn demo(
+    data: &DataOptions,
+    catalog_file: Option<&Path>,
+    args: DemoArgs,
+) -> anyhow::Result<Outcome> {
     init_logging();
-    let city = args.city.clone().unwrap_or_else(|| data.data_dir.join("demo-city"));
+    let city = args
+        .city
+        .clone()
+        .unwrap_or_else(|| data.data_dir.join("demo-city"));
     let manifest = city.join("manifest.json");
     outln!("[1/4] synthetic city in {}", city.display());
     if manifest.exists() {
         outln!("      already generated; reusing it");
     } else {
-        if city.exists() && std::fs::read_dir(&city).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        if city.exists()
+            && std::fs::read_dir(&city)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+        {
             bail!(
                 "{} holds files but no manifest.json (an interrupted generation?); remove it and run again",
                 city.display()
@@ -155,8 +177,10 @@ pub fn demo(data: &DataOptions, catalog_file: Option<&Path>, args: DemoArgs) -> 
         config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         let bar = ProgressBar::new(config.entities as u64);
         bar.set_style(
-            ProgressStyle::with_template("      {spinner} generating {pos}/{len} entities [{bar:30}] {eta} left")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "      {spinner} generating {pos}/{len} entities [{bar:30}] {eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let written = sim::write_city(&config, &city, |done| {
             if done % 256 == 0 {
@@ -164,7 +188,12 @@ pub fn demo(data: &DataOptions, catalog_file: Option<&Path>, args: DemoArgs) -> 
             }
         })?;
         bar.finish_and_clear();
-        outln!("      {} entities, {} records in {} batches", written.entities, written.records, written.batches.len());
+        outln!(
+            "      {} entities, {} records in {} batches",
+            written.entities,
+            written.records,
+            written.batches.len()
+        );
     }
     runtime()?.block_on(async {
         let store = data.open().await?;
@@ -176,10 +205,18 @@ pub fn demo(data: &DataOptions, catalog_file: Option<&Path>, args: DemoArgs) -> 
         if stored >= requests.len() {
             outln!("      already ingested ({stored} batches); reusing them");
         } else {
-            let failed = ingest_all(&store, &data.data_dir, &catalog, requests, false).await?;
+            let failed =
+                ingest_all(&store, &data.data_dir, &catalog, requests, Print::Nothing).await?;
             if failed > 0 {
                 bail!("{failed} batches failed to ingest");
             }
+            let batches = store.batches().await?;
+            let rows: i64 = batches.iter().map(|b| b.rows_in).sum();
+            let quarantined: i64 = batches.iter().map(|b| b.quarantined).sum();
+            outln!(
+                "      {} batches, {rows} rows, {quarantined} quarantined",
+                batches.len()
+            );
         }
         outln!("[4/4] demo accounts (one per role; for demonstration only)");
         let bank = first_bank(&city).unwrap_or_else(|| "bank-01".into());
@@ -193,9 +230,16 @@ pub fn demo(data: &DataOptions, catalog_file: Option<&Path>, args: DemoArgs) -> 
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);
             if store.user_by_name(username).await?.is_none() {
-                server::admin::add_user(&store, &catalog, username, display, &password, &[role.as_str()])
-                    .await
-                    .map_err(failure)?;
+                server::admin::add_user(
+                    &store,
+                    &catalog,
+                    username,
+                    display,
+                    &password,
+                    &[role.as_str()],
+                )
+                .await
+                .map_err(failure)?;
                 let entry = store::NewAuditEntry {
                     actor: &cli_actor(),
                     action: "user_add",
@@ -249,18 +293,34 @@ pub enum UserCommand {
     Enable { username: String },
 }
 
-pub fn user(data: &DataOptions, catalog_file: Option<&Path>, command: UserCommand) -> anyhow::Result<Outcome> {
+pub fn user(
+    data: &DataOptions,
+    catalog_file: Option<&Path>,
+    command: UserCommand,
+) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async {
         let store = data.open().await?;
         let actor = cli_actor();
         match command {
-            UserCommand::Add { username, role, name, password } => {
+            UserCommand::Add {
+                username,
+                role,
+                name,
+                password,
+            } => {
                 let catalog = catalog_in_use(&store, catalog_file).await?;
                 let roles: Vec<&str> = role.iter().map(String::as_str).collect();
                 server::admin::add_user(&store, &catalog, &username, &name, &password, &roles)
                     .await
                     .map_err(failure)?;
-                audit(&store, &actor, "user_add", &username, serde_json::json!({"roles": role})).await?;
+                audit(
+                    &store,
+                    &actor,
+                    "user_add",
+                    &username,
+                    serde_json::json!({"roles": role}),
+                )
+                .await?;
                 outln!("added user {username} ({})", role.join(", "));
             }
             UserCommand::List { json } => {
@@ -268,18 +328,35 @@ pub fn user(data: &DataOptions, catalog_file: Option<&Path>, command: UserComman
                 if json {
                     print_json(&users)?;
                 } else {
-                    let mut out = table(&["user", "name", "roles", "status", "failed sign-ins", "created"]);
+                    let mut out = table(&[
+                        "user",
+                        "name",
+                        "roles",
+                        "status",
+                        "failed sign-ins",
+                        "created",
+                    ]);
                     for u in &users {
                         let roles: Vec<String> = u
                             .roles
                             .iter()
-                            .map(|r| if r.subject.is_empty() { r.role.clone() } else { format!("{}:{}", r.role, r.subject) })
+                            .map(|r| {
+                                if r.subject.is_empty() {
+                                    r.role.clone()
+                                } else {
+                                    format!("{}:{}", r.role, r.subject)
+                                }
+                            })
                             .collect();
                         out.add_row(vec![
                             u.username.clone(),
                             u.display_name.clone(),
                             roles.join(", "),
-                            if u.disabled { "disabled".into() } else { "active".into() },
+                            if u.disabled {
+                                "disabled".into()
+                            } else {
+                                "active".into()
+                            },
                             u.failed_logins.to_string(),
                             u.created_at.clone(),
                         ]);
@@ -287,25 +364,47 @@ pub fn user(data: &DataOptions, catalog_file: Option<&Path>, command: UserComman
                     print_table(&out);
                 }
             }
-            UserCommand::Disable { username } => set_disabled(&store, &actor, &username, true).await?,
-            UserCommand::Enable { username } => set_disabled(&store, &actor, &username, false).await?,
+            UserCommand::Disable { username } => {
+                set_disabled(&store, &actor, &username, true).await?
+            }
+            UserCommand::Enable { username } => {
+                set_disabled(&store, &actor, &username, false).await?
+            }
         }
         store.close().await;
         Ok(Outcome::Ok)
     })
 }
 
-async fn set_disabled(store: &Store, actor: &str, username: &str, disabled: bool) -> anyhow::Result<()> {
+async fn set_disabled(
+    store: &Store,
+    actor: &str,
+    username: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
     if !store.set_user_disabled(username, disabled, &now()).await? {
         bail!("no user '{username}' (see `xinyong user list`)");
     }
-    let action = if disabled { "user_disable" } else { "user_enable" };
+    let action = if disabled {
+        "user_disable"
+    } else {
+        "user_enable"
+    };
     audit(store, actor, action, username, serde_json::json!({})).await?;
-    outln!("{} user {username}", if disabled { "disabled" } else { "enabled" });
+    outln!(
+        "{} user {username}",
+        if disabled { "disabled" } else { "enabled" }
+    );
     Ok(())
 }
 
-async fn audit(store: &Store, actor: &str, action: &str, subject: &str, detail: serde_json::Value) -> anyhow::Result<()> {
+async fn audit(
+    store: &Store,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
     let entry = store::NewAuditEntry {
         actor,
         action,
@@ -342,7 +441,11 @@ pub enum TokenCommand {
     Revoke { id: i64 },
 }
 
-pub fn token(data: &DataOptions, catalog_file: Option<&Path>, command: TokenCommand) -> anyhow::Result<Outcome> {
+pub fn token(
+    data: &DataOptions,
+    catalog_file: Option<&Path>,
+    command: TokenCommand,
+) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async {
         let store = data.open().await?;
         let actor = cli_actor();
@@ -426,19 +529,44 @@ pub fn audit_command(data: &DataOptions, command: AuditCommand) -> anyhow::Resul
                     print_json(&check)?;
                 } else if let Some(broken) = &check.first_broken {
                     outln!("broken at entry {}: {}", broken.seq, broken.reason);
-                    outln!("{} entries before it verify; the last good hash is {}", check.entries, check.head_hash);
+                    outln!(
+                        "{} entries before it verify; the last good hash is {}",
+                        check.entries,
+                        check.head_hash
+                    );
                 } else {
-                    outln!("ok: {} entries, head hash {}", check.entries, check.head_hash);
+                    outln!(
+                        "ok: {} entries, head hash {}",
+                        check.entries,
+                        check.head_hash
+                    );
                 }
-                if check.first_broken.is_some() { Outcome::CheckFailed } else { Outcome::Ok }
+                if check.first_broken.is_some() {
+                    Outcome::CheckFailed
+                } else {
+                    Outcome::Ok
+                }
             }
-            AuditCommand::List { actor, subject, since, limit, json } => {
-                let filter = store::AuditFilter { actor, subject, since, limit };
+            AuditCommand::List {
+                actor,
+                subject,
+                since,
+                limit,
+                json,
+            } => {
+                let filter = store::AuditFilter {
+                    actor,
+                    subject,
+                    since,
+                    limit,
+                };
                 let entries = store.audit_entries(&filter).await?;
                 if json {
                     print_json(&entries)?;
                 } else {
-                    let mut out = table(&["#", "time", "actor", "action", "subject", "outcome", "detail"]);
+                    let mut out = table(&[
+                        "#", "time", "actor", "action", "subject", "outcome", "detail",
+                    ]);
                     for e in &entries {
                         out.add_row(vec![
                             e.seq.to_string(),

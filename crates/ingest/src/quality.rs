@@ -57,8 +57,7 @@ fn add_counts(into: &mut BTreeMap<String, u64>, from: &serde_json::Value) {
 /// Quality per department and item of `batches`, only of `department` if given.
 pub fn quality(batches: &[BatchRow], department: Option<&str>) -> Vec<Quality> {
     let source = department;
-    let mut groups: BTreeMap<(String, String), (Quality, Vec<i64>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), (Quality, Vec<i64>)> = BTreeMap::new();
     for batch in batches
         .iter()
         .filter(|b| source.is_none_or(|s| s == b.department))

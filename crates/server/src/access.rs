@@ -84,7 +84,11 @@ impl Grant {
             format!("unknown role '{name}' (roles: {})", names.join(", "))
         })?;
         match (role.subject_kind(), subject.is_empty()) {
-            (Some(kind), true) => Err(format!("role {} needs its {kind}: {}:…", role.as_str(), role.as_str())),
+            (Some(kind), true) => Err(format!(
+                "role {} needs its {kind}: {}:…",
+                role.as_str(),
+                role.as_str()
+            )),
             (None, false) => Err(format!("role {} is not bound to a subject", role.as_str())),
             _ => Ok(Grant {
                 role,
@@ -174,13 +178,21 @@ pub enum Action<'a> {
     ViewPublicEntity,
     ViewCatalog,
     /// The full profile: non-public records and summaries.
-    ViewEntity { uscc: &'a str },
+    ViewEntity {
+        uscc: &'a str,
+    },
     /// The batch list: a department sees its own batches only.
     ListBatches,
-    ViewBatch { department: &'a str },
-    Upload { department: &'a str },
+    ViewBatch {
+        department: &'a str,
+    },
+    Upload {
+        department: &'a str,
+    },
     /// Quality of one department, or of all when `None`.
-    ViewQuality { department: Option<&'a str> },
+    ViewQuality {
+        department: Option<&'a str>,
+    },
     ManageAccounts,
     ViewAudit,
     /// Changing one's own password.

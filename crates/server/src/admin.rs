@@ -24,7 +24,9 @@ pub fn parse_grants(catalog: &Catalog, texts: &[&str]) -> Result<Vec<Grant>, Fai
             }
             Role::Enterprise => {
                 grant.subject = domain::Uscc::parse_input(&grant.subject)
-                    .map_err(|e| Failure::BadRequest(format!("'{}' is not a valid USCC: {e}", grant.subject)))?
+                    .map_err(|e| {
+                        Failure::BadRequest(format!("'{}' is not a valid USCC: {e}", grant.subject))
+                    })?
                     .value
                     .to_string();
             }
@@ -73,7 +75,11 @@ pub async fn add_user(
             subject: g.subject.clone(),
         })
         .collect();
-    let display_name = if display_name.trim().is_empty() { username } else { display_name.trim() };
+    let display_name = if display_name.trim().is_empty() {
+        username
+    } else {
+        display_name.trim()
+    };
     store
         .create_user(username, display_name, &hash, &stored, &crate::now())
         .await
@@ -105,7 +111,9 @@ pub async fn issue_token(
         return Err(Failure::BadRequest("give the token a name".into()));
     }
     if !(1..=MAX_TOKEN_DAYS).contains(&days) {
-        return Err(Failure::BadRequest(format!("a token is valid for 1 to {MAX_TOKEN_DAYS} days")));
+        return Err(Failure::BadRequest(format!(
+            "a token is valid for 1 to {MAX_TOKEN_DAYS} days"
+        )));
     }
     let grants = parse_grants(catalog, &[role])?;
     let Some(grant) = grants.first().filter(|_| grants.len() == 1) else {

@@ -13,10 +13,10 @@ use ingest::batch::BatchResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::Shared;
 use crate::access::{Action, Principal, Role};
 use crate::auth::check_csrf;
 use crate::views::{self, Failure, require};
-use crate::Shared;
 
 /// A failure as the API reports it: `{"error": "...", "code": 403}`.
 #[derive(Debug)]
@@ -46,11 +46,19 @@ impl IntoResponse for ApiFailure {
             tracing::error!("{detail}");
         }
         let status = self.0.status();
-        let mut response = (status, Json(ErrorBody { error: self.0.message(), code: status.as_u16() })).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: self.0.message(),
+                code: status.as_u16(),
+            }),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }
@@ -111,14 +119,21 @@ struct SearchParams {
 /// Entities by USCC or any part of the name (at most 50).
 #[utoipa::path(get, path = "/api/v1/entities", params(SearchParams),
     responses((status = 200, body = Vec<views::SearchHit>), (status = 400, body = ErrorBody)))]
-async fn search(State(state): State<Shared>, Query(params): Query<SearchParams>) -> ApiResult<Vec<views::SearchHit>> {
+async fn search(
+    State(state): State<Shared>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Vec<views::SearchHit>> {
     Ok(Json(views::search(&state, &params.q).await?))
 }
 
 /// The full profile of an entity (credit centre, regulator, inspector, the enterprise itself).
 #[utoipa::path(get, path = "/api/v1/entities/{uscc}", params(("uscc" = String, Path)),
     responses((status = 200, body = views::Profile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn entity(State(state): State<Shared>, who: Principal, Path(code): Path<String>) -> ApiResult<views::Profile> {
+async fn entity(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(code): Path<String>,
+) -> ApiResult<views::Profile> {
     let uscc = views::parse_uscc(&code)?;
     require(&state, &who, Action::ViewEntity { uscc: &uscc }, &uscc).await?;
     Ok(Json(views::profile(&state, &who, &uscc).await?))
@@ -127,7 +142,10 @@ async fn entity(State(state): State<Shared>, who: Principal, Path(code): Path<St
 /// What may be published of an entity; no sign-in needed.
 #[utoipa::path(get, path = "/api/v1/public/entities/{uscc}", params(("uscc" = String, Path)),
     responses((status = 200, body = views::PublicProfile), (status = 404, body = ErrorBody)), security(()))]
-async fn public_entity(State(state): State<Shared>, Path(code): Path<String>) -> ApiResult<views::PublicProfile> {
+async fn public_entity(
+    State(state): State<Shared>,
+    Path(code): Path<String>,
+) -> ApiResult<views::PublicProfile> {
     let uscc = views::parse_uscc(&code)?;
     Ok(Json(views::public_profile(&state, &uscc).await?))
 }
@@ -177,7 +195,11 @@ async fn batches(State(state): State<Shared>, who: Principal) -> ApiResult<Vec<s
 /// One batch and its report.
 #[utoipa::path(get, path = "/api/v1/batches/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn batch(State(state): State<Shared>, who: Principal, Path(id): Path<i64>) -> ApiResult<store::BatchRow> {
+async fn batch(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<store::BatchRow> {
     Ok(Json(views::batch(&state, &who, id).await?))
 }
 
@@ -193,7 +215,12 @@ pub struct UploadResult {
 /// `department` when the caller may send for more than one.
 #[utoipa::path(post, path = "/api/v1/batches", request_body(content_type = "multipart/form-data", content = String),
     responses((status = 201, body = UploadResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
-async fn upload(State(state): State<Shared>, headers: HeaderMap, who: Principal, multipart: Multipart) -> Result<Response, ApiFailure> {
+async fn upload(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    multipart: Multipart,
+) -> Result<Response, ApiFailure> {
     if who.is_anonymous() {
         return Err(Failure::SignInNeeded.into());
     }
@@ -210,11 +237,19 @@ async fn upload(State(state): State<Shared>, headers: HeaderMap, who: Principal,
         return Err(Failure::BadRequest("give the catalog item the file holds".into()).into());
     };
     let file_name = form.file_name.unwrap_or_default();
-    let (status, code, batch) = match views::upload(&state, &who, &department, &item, &file_name, &form.bytes).await? {
-        BatchResult::Committed(b) => ("committed", StatusCode::CREATED, b),
-        BatchResult::AlreadyIngested(b) => ("already_ingested", StatusCode::OK, b),
-    };
-    Ok((code, Json(UploadResult { status: status.into(), batch })).into_response())
+    let (status, code, batch) =
+        match views::upload(&state, &who, &department, &item, &file_name, &form.bytes).await? {
+            BatchResult::Committed(b) => ("committed", StatusCode::CREATED, b),
+            BatchResult::AlreadyIngested(b) => ("already_ingested", StatusCode::OK, b),
+        };
+    Ok((
+        code,
+        Json(UploadResult {
+            status: status.into(),
+            batch,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -226,14 +261,20 @@ struct QualityParams {
 /// Data quality per department and item over time.
 #[utoipa::path(get, path = "/api/v1/quality", params(QualityParams),
     responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
-async fn quality(State(state): State<Shared>, who: Principal, Query(params): Query<QualityParams>) -> ApiResult<Vec<ingest::quality::Quality>> {
+async fn quality(
+    State(state): State<Shared>,
+    who: Principal,
+    Query(params): Query<QualityParams>,
+) -> ApiResult<Vec<ingest::quality::Quality>> {
     let own = who.subjects(Role::Department);
     let department = match params.department {
         Some(d) => Some(d),
         None if !who.has(Role::CreditCentre) => own.first().map(|d| d.to_string()),
         None => None,
     };
-    Ok(Json(views::quality(&state, &who, department.as_deref()).await?))
+    Ok(Json(
+        views::quality(&state, &who, department.as_deref()).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -248,7 +289,11 @@ struct AuditParams {
 /// Audit log entries, newest first (admin).
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditParams),
     responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
-async fn audit(State(state): State<Shared>, who: Principal, Query(params): Query<AuditParams>) -> ApiResult<Vec<store::AuditEntry>> {
+async fn audit(
+    State(state): State<Shared>,
+    who: Principal,
+    Query(params): Query<AuditParams>,
+) -> ApiResult<Vec<store::AuditEntry>> {
     require(&state, &who, Action::ViewAudit, "audit").await?;
     let filter = store::AuditFilter {
         actor: params.actor,
@@ -257,6 +302,14 @@ async fn audit(State(state): State<Shared>, who: Principal, Query(params): Query
         limit: params.limit.unwrap_or(1000).clamp(1, 10_000),
     };
     let entries = state.store.audit_entries(&filter).await?;
-    state.audit(&who.actor, "view_audit", "audit", "ok", serde_json::json!({})).await?;
+    state
+        .audit(
+            &who.actor,
+            "view_audit",
+            "audit",
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     Ok(Json(entries))
 }

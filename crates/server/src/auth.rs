@@ -66,7 +66,11 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -> String {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}")
 }
 
@@ -94,7 +98,10 @@ impl FromRequestParts<Shared> for Principal {
     /// A bearer token that is unknown, expired or revoked fails the request
     /// (and is audited); a session cookie that is not valid is ignored, so
     /// the request goes on as the public's.
-    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let text = value.to_str().unwrap_or_default();
             let Some(secret) = text.strip_prefix("Bearer ") else {
@@ -114,7 +121,10 @@ impl FromRequestParts<Shared> for Principal {
 }
 
 async fn token_principal(state: &AppState, secret: &str, ip: IpAddr) -> Result<Principal, Failure> {
-    let stored = state.store.token_by_secret(&secrets::sha256_hex(secret)).await?;
+    let stored = state
+        .store
+        .token_by_secret(&secrets::sha256_hex(secret))
+        .await?;
     let problem = match &stored {
         None => Some("unknown token"),
         Some(t) if t.revoked_at.is_some() => Some("revoked token"),
@@ -122,7 +132,9 @@ async fn token_principal(state: &AppState, secret: &str, ip: IpAddr) -> Result<P
         Some(_) => None,
     };
     if let Some(problem) = problem {
-        let subject = stored.as_ref().map_or(String::new(), |t| format!("token:{}", t.id));
+        let subject = stored
+            .as_ref()
+            .map_or(String::new(), |t| format!("token:{}", t.id));
         state
             .audit(
                 "anonymous",
@@ -138,7 +150,10 @@ async fn token_principal(state: &AppState, secret: &str, ip: IpAddr) -> Result<P
         return Err(Failure::SignInNeeded);
     };
     let Some(grant) = Grant::from_stored(&token.role, &token.subject) else {
-        return Err(Failure::Internal(format!("token {} has an unknown role", token.id)));
+        return Err(Failure::Internal(format!(
+            "token {} has an unknown role",
+            token.id
+        )));
     };
     Ok(Principal {
         actor: format!("token:{}", token.id),
@@ -197,7 +212,13 @@ pub async fn sign_in(
         .unwrap_or(true);
     if blocked {
         state
-            .audit("anonymous", "sign_in", username, "denied", serde_json::json!({"reason": "throttled", "ip": ip.to_string()}))
+            .audit(
+                "anonymous",
+                "sign_in",
+                username,
+                "denied",
+                serde_json::json!({"reason": "throttled", "ip": ip.to_string()}),
+            )
             .await?;
         return Err(Failure::TooManyAttempts);
     }
@@ -207,7 +228,13 @@ pub async fn sign_in(
             t.failed(ip);
         }
         state
-            .audit("anonymous", "sign_in", username, "failed", serde_json::json!({"reason": reason, "ip": ip.to_string()}))
+            .audit(
+                "anonymous",
+                "sign_in",
+                username,
+                "failed",
+                serde_json::json!({"reason": reason, "ip": ip.to_string()}),
+            )
             .await?;
         Err::<NewSession, Failure>(Failure::BadRequest("wrong user name or password".into()))
     };
@@ -216,7 +243,11 @@ pub async fn sign_in(
         return failed("unknown user").await;
     };
     let now = now();
-    if user.locked_until.as_deref().is_some_and(|until| until > now.as_str()) {
+    if user
+        .locked_until
+        .as_deref()
+        .is_some_and(|until| until > now.as_str())
+    {
         secrets::verify_nothing(password);
         return failed("locked").await;
     }
@@ -225,8 +256,16 @@ pub async fn sign_in(
             (chrono::Utc::now() + chrono::Duration::minutes(LOCKOUT_MINUTES))
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         });
-        state.store.record_failed_login(user.id, lock.as_deref()).await?;
-        return failed(if lock.is_some() { "wrong password; locked" } else { "wrong password" }).await;
+        state
+            .store
+            .record_failed_login(user.id, lock.as_deref())
+            .await?;
+        return failed(if lock.is_some() {
+            "wrong password; locked"
+        } else {
+            "wrong password"
+        })
+        .await;
     }
     if user.disabled {
         return failed("disabled").await;
@@ -241,10 +280,22 @@ pub async fn sign_in(
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     state
         .store
-        .create_session(&secrets::sha256_hex(&cookie_secret), user.id, &csrf, &now, &expires)
+        .create_session(
+            &secrets::sha256_hex(&cookie_secret),
+            user.id,
+            &csrf,
+            &now,
+            &expires,
+        )
         .await?;
     state
-        .audit(&format!("user:{}", user.username), "sign_in", &user.username, "ok", serde_json::json!({"ip": ip.to_string()}))
+        .audit(
+            &format!("user:{}", user.username),
+            "sign_in",
+            &user.username,
+            "ok",
+            serde_json::json!({"ip": ip.to_string()}),
+        )
         .await?;
     Ok(NewSession { cookie_secret })
 }
@@ -252,7 +303,11 @@ pub async fn sign_in(
 /// Fails unless `given` is the CSRF token of `who`'s session. Requests made
 /// with a bearer token carry no cookies a browser would send on its own, so
 /// they need none.
-pub async fn check_csrf(state: &AppState, who: &Principal, given: Option<&str>) -> Result<(), Failure> {
+pub async fn check_csrf(
+    state: &AppState,
+    who: &Principal,
+    given: Option<&str>,
+) -> Result<(), Failure> {
     let expected = match &who.via {
         Via::Session { csrf_token, .. } => csrf_token,
         Via::Token { .. } => return Ok(()),
@@ -262,7 +317,13 @@ pub async fn check_csrf(state: &AppState, who: &Principal, given: Option<&str>) 
         return Ok(());
     }
     state
-        .audit(&who.actor, "csrf_check", "", "denied", serde_json::json!({}))
+        .audit(
+            &who.actor,
+            "csrf_check",
+            "",
+            "denied",
+            serde_json::json!({}),
+        )
         .await?;
     Err(Failure::Forbidden)
 }

@@ -83,13 +83,21 @@ pub fn line(points: &[(String, f64)], title: &str) -> String {
     }
     let max = points.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);
     let scale = if max > 0.0 { (HEIGHT - 4.0) / max } else { 0.0 };
-    let step = if points.len() > 1 { WIDTH / (points.len() - 1) as f64 } else { 0.0 };
+    let step = if points.len() > 1 {
+        WIDTH / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
     let coordinates: Vec<String> = points
         .iter()
         .enumerate()
         .map(|(i, (_, v))| format!("{:.1},{:.1}", i as f64 * step, HEIGHT - v.max(0.0) * scale))
         .collect();
-    let _ = write!(svg, r#"<polyline fill="none" points="{}"/>"#, coordinates.join(" "));
+    let _ = write!(
+        svg,
+        r#"<polyline fill="none" points="{}"/>"#,
+        coordinates.join(" ")
+    );
     for (i, (label, value)) in points.iter().enumerate() {
         let _ = write!(
             svg,

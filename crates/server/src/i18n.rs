@@ -50,8 +50,14 @@ fn catalog() -> &'static Catalog {
         // broken file cannot reach a user; should it, pages show keys.
         let parsed: BTreeMap<String, Message> = toml::from_str(MESSAGES_TOML).unwrap_or_default();
         Catalog {
-            zh: parsed.iter().map(|(k, m)| (k.clone(), m.zh.clone())).collect(),
-            en: parsed.iter().map(|(k, m)| (k.clone(), m.en.clone())).collect(),
+            zh: parsed
+                .iter()
+                .map(|(k, m)| (k.clone(), m.zh.clone()))
+                .collect(),
+            en: parsed
+                .iter()
+                .map(|(k, m)| (k.clone(), m.en.clone()))
+                .collect(),
         }
     })
 }
@@ -85,7 +91,10 @@ mod tests {
         let pattern = regex_lite_keys();
         for (name, source) in crate::pages::TEMPLATES {
             for key in pattern(source) {
-                assert!(known.contains_key(&key), "template {name} uses unknown message '{key}'");
+                assert!(
+                    known.contains_key(&key),
+                    "template {name} uses unknown message '{key}'"
+                );
             }
         }
     }

@@ -116,13 +116,19 @@ pub fn router(state: Shared) -> Router {
         .merge(pages::upload_routes())
         .merge(api::upload_routes())
         .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT));
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            UPLOAD_TIMEOUT,
+        ));
     let rest = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
         .route("/health", axum::routing::get(health))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
     Router::new()
         .merge(uploads)
         .merge(rest)

@@ -14,7 +14,9 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, Principal, Role, Via, allows};
-use crate::auth::{ClientIp, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, check_csrf, cookie, csrf_token, set_cookie};
+use crate::auth::{
+    ClientIp, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, check_csrf, cookie, csrf_token, set_cookie,
+};
 use crate::i18n::{Lang, messages};
 use crate::views::{self, Failure, require};
 use crate::{Shared, admin, auth, charts, secrets};
@@ -29,7 +31,10 @@ pub const TEMPLATES: [(&str, &str); 18] = [
     ("registry.html", include_str!("../templates/registry.html")),
     ("timeline.html", include_str!("../templates/timeline.html")),
     ("entity.html", include_str!("../templates/entity.html")),
-    ("public_entity.html", include_str!("../templates/public_entity.html")),
+    (
+        "public_entity.html",
+        include_str!("../templates/public_entity.html"),
+    ),
     ("catalog.html", include_str!("../templates/catalog.html")),
     ("batches.html", include_str!("../templates/batches.html")),
     ("batch.html", include_str!("../templates/batch.html")),
@@ -123,23 +128,46 @@ struct NavLink {
 fn nav(who: &Principal) -> Vec<NavLink> {
     let mut links = Vec::new();
     if allows(who, Action::ListBatches) {
-        links.push(NavLink { href: "/batches", key: "batches" });
-        links.push(NavLink { href: "/quality", key: "quality" });
+        links.push(NavLink {
+            href: "/batches",
+            key: "batches",
+        });
+        links.push(NavLink {
+            href: "/quality",
+            key: "quality",
+        });
     }
     if who.has(Role::Department) || who.has(Role::CreditCentre) {
-        links.push(NavLink { href: "/upload", key: "upload" });
+        links.push(NavLink {
+            href: "/upload",
+            key: "upload",
+        });
     }
     if allows(who, Action::ManageAccounts) {
-        links.push(NavLink { href: "/admin/users", key: "admin_users" });
-        links.push(NavLink { href: "/admin/tokens", key: "admin_tokens" });
-        links.push(NavLink { href: "/admin/audit", key: "audit_log" });
+        links.push(NavLink {
+            href: "/admin/users",
+            key: "admin_users",
+        });
+        links.push(NavLink {
+            href: "/admin/tokens",
+            key: "admin_tokens",
+        });
+        links.push(NavLink {
+            href: "/admin/audit",
+            key: "audit_log",
+        });
     }
     links
 }
 
 /// Renders a page with what every page needs: messages, language, who is
 /// signed in, their navigation and CSRF token.
-fn render(name: &str, headers: &HeaderMap, who: &Principal, extra: Value) -> Result<Html<String>, Failure> {
+fn render(
+    name: &str,
+    headers: &HeaderMap,
+    who: &Principal,
+    extra: Value,
+) -> Result<Html<String>, Failure> {
     let lang = Lang::of(headers);
     let roles: Vec<Value> = who
         .grants
@@ -177,7 +205,10 @@ pub fn routes() -> Router<Shared> {
         .route("/", get(home))
         .route("/sign-in", get(sign_in_page).post(sign_in_submit))
         .route("/sign-out", post(sign_out))
-        .route("/account/password", get(password_page).post(password_submit))
+        .route(
+            "/account/password",
+            get(password_page).post(password_submit),
+        )
         .route("/lang/{code}", get(set_lang))
         .route("/search", get(search_page))
         .route("/entity/{uscc}", get(entity_page))
@@ -199,11 +230,21 @@ pub fn upload_routes() -> Router<Shared> {
 }
 
 async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], STYLE_CSS).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLE_CSS,
+    )
+        .into_response()
 }
 
 async fn home(headers: HeaderMap, who: Principal) -> PageResult {
-    let own_profile = who.subjects(Role::Enterprise).first().map(|s| s.to_string());
+    let own_profile = who
+        .subjects(Role::Enterprise)
+        .first()
+        .map(|s| s.to_string());
     page("home.html", &headers, &who, context! { own_profile })
 }
 
@@ -218,7 +259,10 @@ async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response {
         .filter(|p| p.starts_with('/') && !p.starts_with("//"))
         .unwrap_or_else(|| "/".to_string());
     (
-        [(header::SET_COOKIE, format!("lang={lang}; Path=/; SameSite=Lax; Max-Age=31536000"))],
+        [(
+            header::SET_COOKIE,
+            format!("lang={lang}; Path=/; SameSite=Lax; Max-Age=31536000"),
+        )],
         Redirect::to(&back),
     )
         .into_response()
@@ -229,8 +273,20 @@ struct SignInQuery {
     changed: Option<String>,
 }
 
-async fn sign_in_page(State(state): State<Shared>, headers: HeaderMap, who: Principal, Query(q): Query<SignInQuery>) -> PageResult {
-    sign_in_form(&state, &headers, &who, None, q.changed.is_some(), StatusCode::OK)
+async fn sign_in_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Query(q): Query<SignInQuery>,
+) -> PageResult {
+    sign_in_form(
+        &state,
+        &headers,
+        &who,
+        None,
+        q.changed.is_some(),
+        StatusCode::OK,
+    )
 }
 
 fn sign_in_form(
@@ -247,10 +303,18 @@ fn sign_in_form(
         _ => secrets::random_hex(32).map_err(|e| Failure::Internal(e.to_string()))?,
     };
     let notice = changed.then(|| messages(Lang::of(headers)).get("password_changed").cloned());
-    let html = render("sign_in.html", headers, who, context! { sign_in_csrf => token, error, notice })?;
+    let html = render(
+        "sign_in.html",
+        headers,
+        who,
+        context! { sign_in_csrf => token, error, notice },
+    )?;
     Ok((
         status,
-        [(header::SET_COOKIE, set_cookie(state, SIGN_IN_CSRF_COOKIE, &token, 3600))],
+        [(
+            header::SET_COOKIE,
+            set_cookie(state, SIGN_IN_CSRF_COOKIE, &token, 3600),
+        )],
         html,
     )
         .into_response())
@@ -273,22 +337,46 @@ async fn sign_in_submit(
     let expected = cookie(&headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !secrets::same_secret(&form.csrf, expected) {
         state
-            .audit("anonymous", "csrf_check", &form.username, "denied", serde_json::json!({"form": "sign_in", "ip": ip.to_string()}))
+            .audit(
+                "anonymous",
+                "csrf_check",
+                &form.username,
+                "denied",
+                serde_json::json!({"form": "sign_in", "ip": ip.to_string()}),
+            )
             .await?;
         return Err(Failure::Forbidden.into());
     }
     match auth::sign_in(&state, ip, form.username.trim(), &form.password).await {
         Ok(session) => Ok((
-            [
-                (header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &session.cookie_secret, auth::SESSION_HOURS * 3600)),
-            ],
+            [(
+                header::SET_COOKIE,
+                set_cookie(
+                    &state,
+                    SESSION_COOKIE,
+                    &session.cookie_secret,
+                    auth::SESSION_HOURS * 3600,
+                ),
+            )],
             Redirect::to("/"),
         )
             .into_response()),
-        Err(Failure::BadRequest(message)) => sign_in_form(&state, &headers, &who, Some(message), false, StatusCode::BAD_REQUEST),
-        Err(Failure::TooManyAttempts) => {
-            sign_in_form(&state, &headers, &who, Some(Failure::TooManyAttempts.message()), false, StatusCode::TOO_MANY_REQUESTS)
-        }
+        Err(Failure::BadRequest(message)) => sign_in_form(
+            &state,
+            &headers,
+            &who,
+            Some(message),
+            false,
+            StatusCode::BAD_REQUEST,
+        ),
+        Err(Failure::TooManyAttempts) => sign_in_form(
+            &state,
+            &headers,
+            &who,
+            Some(Failure::TooManyAttempts.message()),
+            false,
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -298,22 +386,43 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn sign_out(State(state): State<Shared>, who: Principal, Form(form): Form<CsrfForm>) -> PageResult {
+async fn sign_out(
+    State(state): State<Shared>,
+    who: Principal,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     if let Via::Session { session_sha256, .. } = &who.via {
-        state.store.revoke_session(session_sha256, &crate::now()).await?;
-        state.audit(&who.actor, "sign_out", "", "ok", serde_json::json!({})).await?;
+        state
+            .store
+            .revoke_session(session_sha256, &crate::now())
+            .await?;
+        state
+            .audit(&who.actor, "sign_out", "", "ok", serde_json::json!({}))
+            .await?;
     }
     Ok((
-        [(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0))],
+        [(
+            header::SET_COOKIE,
+            set_cookie(&state, SESSION_COOKIE, "", 0),
+        )],
         Redirect::to("/"),
     )
         .into_response())
 }
 
-async fn password_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+async fn password_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
     require(&state, &who, Action::ChangeOwnPassword, "").await?;
-    page("password.html", &headers, &who, context! { error => None::<String> })
+    page(
+        "password.html",
+        &headers,
+        &who,
+        context! { error => None::<String> },
+    )
 }
 
 #[derive(Deserialize)]
@@ -323,7 +432,12 @@ struct PasswordForm {
     csrf: String,
 }
 
-async fn password_submit(State(state): State<Shared>, headers: HeaderMap, who: Principal, Form(form): Form<PasswordForm>) -> PageResult {
+async fn password_submit(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
     require(&state, &who, Action::ChangeOwnPassword, "").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     let Via::Session { user_id, .. } = who.via else {
@@ -338,16 +452,39 @@ async fn password_submit(State(state): State<Shared>, headers: HeaderMap, who: P
         secrets::password_problem(&form.new_password)
     };
     if let Some(error) = problem {
-        state.audit(&who.actor, "change_password", &user.username, "failed", serde_json::json!({"reason": error})).await?;
+        state
+            .audit(
+                &who.actor,
+                "change_password",
+                &user.username,
+                "failed",
+                serde_json::json!({"reason": error}),
+            )
+            .await?;
         let html = render("password.html", &headers, &who, context! { error })?;
         return Ok((StatusCode::BAD_REQUEST, html).into_response());
     }
-    let hash = secrets::hash_password(&form.new_password).map_err(|e| Failure::Internal(e.to_string()))?;
+    let hash =
+        secrets::hash_password(&form.new_password).map_err(|e| Failure::Internal(e.to_string()))?;
     // Ends every session of the user, this one too.
-    state.store.set_password(user_id, &hash, &crate::now()).await?;
-    state.audit(&who.actor, "change_password", &user.username, "ok", serde_json::json!({})).await?;
+    state
+        .store
+        .set_password(user_id, &hash, &crate::now())
+        .await?;
+    state
+        .audit(
+            &who.actor,
+            "change_password",
+            &user.username,
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     Ok((
-        [(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0))],
+        [(
+            header::SET_COOKIE,
+            set_cookie(&state, SESSION_COOKIE, "", 0),
+        )],
         Redirect::to("/sign-in?changed=1"),
     )
         .into_response())
@@ -359,7 +496,12 @@ struct SearchQuery {
     q: String,
 }
 
-async fn search_page(State(state): State<Shared>, headers: HeaderMap, who: Principal, Query(query): Query<SearchQuery>) -> PageResult {
+async fn search_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Query(query): Query<SearchQuery>,
+) -> PageResult {
     let hits = views::search(&state, &query.q).await?;
     let hits: Vec<Value> = hits
         .into_iter()
@@ -372,10 +514,20 @@ async fn search_page(State(state): State<Shared>, headers: HeaderMap, who: Princ
             context! { href, ..Value::from_serialize(&h) }
         })
         .collect();
-    page("search.html", &headers, &who, context! { q => query.q.trim(), hits })
+    page(
+        "search.html",
+        &headers,
+        &who,
+        context! { q => query.q.trim(), hits },
+    )
 }
 
-async fn entity_page(State(state): State<Shared>, headers: HeaderMap, who: Principal, Path(code): Path<String>) -> PageResult {
+async fn entity_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Path(code): Path<String>,
+) -> PageResult {
     let uscc = views::parse_uscc(&code)?;
     require(&state, &who, Action::ViewEntity { uscc: &uscc }, &uscc).await?;
     let profile = views::profile(&state, &who, &uscc).await?;
@@ -393,17 +545,36 @@ async fn entity_page(State(state): State<Shared>, headers: HeaderMap, who: Princ
         })
         .collect();
     let batch_links = allows(&who, Action::ListBatches);
-    page("entity.html", &headers, &who, context! { p => Value::from_serialize(&profile), series, batch_links })
+    page(
+        "entity.html",
+        &headers,
+        &who,
+        context! { p => Value::from_serialize(&profile), series, batch_links },
+    )
 }
 
-async fn public_entity_page(State(state): State<Shared>, headers: HeaderMap, who: Principal, Path(code): Path<String>) -> PageResult {
+async fn public_entity_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Path(code): Path<String>,
+) -> PageResult {
     let uscc = views::parse_uscc(&code)?;
     let profile = views::public_profile(&state, &uscc).await?;
     let full_profile = allows(&who, Action::ViewEntity { uscc: &uscc });
-    page("public_entity.html", &headers, &who, context! { p => Value::from_serialize(&profile), full_profile, batch_links => false })
+    page(
+        "public_entity.html",
+        &headers,
+        &who,
+        context! { p => Value::from_serialize(&profile), full_profile, batch_links => false },
+    )
 }
 
-async fn catalog_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+async fn catalog_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
     let items: Vec<Value> = state
         .catalog
         .items
@@ -422,10 +593,19 @@ async fn catalog_page(State(state): State<Shared>, headers: HeaderMap, who: Prin
     page("catalog.html", &headers, &who, context! { items })
 }
 
-async fn batches_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+async fn batches_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
     require(&state, &who, Action::ListBatches, "").await?;
     let batches = views::visible_batches(&state, &who).await?;
-    page("batches.html", &headers, &who, context! { batches => Value::from_serialize(&batches) })
+    page(
+        "batches.html",
+        &headers,
+        &who,
+        context! { batches => Value::from_serialize(&batches) },
+    )
 }
 
 #[derive(Deserialize)]
@@ -442,14 +622,21 @@ async fn batch_page(
     Query(q): Query<BatchQuery>,
 ) -> PageResult {
     let batch = views::batch(&state, &who, id).await?;
-    let sections: Vec<Value> = [("by_reason", "by_reason"), ("by_field", "by_field"), ("repairs", "repairs")]
-        .iter()
-        .filter_map(|(key, field)| {
-            let map = batch.report[field].as_object().filter(|m| !m.is_empty())?;
-            let rows: Vec<(String, String)> = map.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
-            Some(context! { key, rows })
-        })
-        .collect();
+    let sections: Vec<Value> = [
+        ("by_reason", "by_reason"),
+        ("by_field", "by_field"),
+        ("repairs", "repairs"),
+    ]
+    .iter()
+    .filter_map(|(key, field)| {
+        let map = batch.report[field].as_object().filter(|m| !m.is_empty())?;
+        let rows: Vec<(String, String)> = map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect();
+        Some(context! { key, rows })
+    })
+    .collect();
     page(
         "batch.html",
         &headers,
@@ -463,7 +650,12 @@ struct QualityQuery {
     department: Option<String>,
 }
 
-async fn quality_page(State(state): State<Shared>, headers: HeaderMap, who: Principal, Query(q): Query<QualityQuery>) -> PageResult {
+async fn quality_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Query(q): Query<QualityQuery>,
+) -> PageResult {
     // A department sees its own; the credit centre all, or one it picks.
     let own = who.subjects(Role::Department);
     let department = match q.department.filter(|d| !d.is_empty()) {
@@ -476,8 +668,17 @@ async fn quality_page(State(state): State<Shared>, headers: HeaderMap, who: Prin
     let rows: Vec<Value> = report
         .iter()
         .map(|q| {
-            let points: Vec<(String, f64)> = q.over_time.iter().map(|p| (p.period.clone(), p.error_rate * 100.0)).collect();
-            let top_rule = q.by_rule.iter().max_by_key(|(_, n)| **n).map(|(k, n)| format!("{k} ({n})")).unwrap_or_default();
+            let points: Vec<(String, f64)> = q
+                .over_time
+                .iter()
+                .map(|p| (p.period.clone(), p.error_rate * 100.0))
+                .collect();
+            let top_rule = q
+                .by_rule
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(k, n)| format!("{k} ({n})"))
+                .unwrap_or_default();
             let delay = match (q.median_delay_days, q.max_delay_days) {
                 (Some(m), Some(x)) => format!("{m}/{x}"),
                 _ => String::new(),
@@ -491,11 +692,21 @@ async fn quality_page(State(state): State<Shared>, headers: HeaderMap, who: Prin
         })
         .collect();
     let departments: Vec<&str> = if who.has(Role::CreditCentre) {
-        state.catalog.departments.iter().map(|d| d.id.as_str()).collect()
+        state
+            .catalog
+            .departments
+            .iter()
+            .map(|d| d.id.as_str())
+            .collect()
     } else {
         Vec::new()
     };
-    page("quality.html", &headers, &who, context! { rows, department, departments })
+    page(
+        "quality.html",
+        &headers,
+        &who,
+        context! { rows, department, departments },
+    )
 }
 
 fn upload_items(state: &crate::AppState, who: &Principal) -> Vec<Value> {
@@ -508,14 +719,23 @@ fn upload_items(state: &crate::AppState, who: &Principal) -> Vec<Value> {
         .collect()
 }
 
-async fn upload_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+async fn upload_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
     let own = who.subjects(Role::Department);
     let department = own.first().copied().unwrap_or_default();
     if !who.has(Role::CreditCentre) {
         require(&state, &who, Action::Upload { department }, department).await?;
     }
     let items = upload_items(&state, &who);
-    page("upload.html", &headers, &who, context! { items, error => None::<String> })
+    page(
+        "upload.html",
+        &headers,
+        &who,
+        context! { items, error => None::<String> },
+    )
 }
 
 /// The fields of an upload form, read in full before anything is checked.
@@ -530,7 +750,9 @@ pub struct UploadForm {
 
 /// Reads a multipart upload; a malformed body is a clear refusal.
 pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure> {
-    let bad = |e: axum::extract::multipart::MultipartError| Failure::BadRequest(format!("malformed upload: {}", e.body_text()));
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        Failure::BadRequest(format!("malformed upload: {}", e.body_text()))
+    };
     let mut form = UploadForm::default();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -547,13 +769,22 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure
                     _ => form.department = Some(text),
                 }
             }
-            other => return Err(Failure::BadRequest(format!("unexpected field '{other}' in the upload"))),
+            other => {
+                return Err(Failure::BadRequest(format!(
+                    "unexpected field '{other}' in the upload"
+                )));
+            }
         }
     }
     Ok(form)
 }
 
-async fn upload_submit(State(state): State<Shared>, headers: HeaderMap, who: Principal, multipart: Multipart) -> PageResult {
+async fn upload_submit(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    multipart: Multipart,
+) -> PageResult {
     if who.is_anonymous() {
         return Err(Failure::SignInNeeded.into());
     }
@@ -566,8 +797,12 @@ async fn upload_submit(State(state): State<Shared>, headers: HeaderMap, who: Pri
     };
     let file_name = form.file_name.unwrap_or_default();
     match views::upload(&state, &who, department, item, &file_name, &form.bytes).await {
-        Ok(BatchResult::Committed(b)) => Ok(Redirect::to(&format!("/batches/{}?uploaded=1", b.id)).into_response()),
-        Ok(BatchResult::AlreadyIngested(b)) => Ok(Redirect::to(&format!("/batches/{}?uploaded=1&already=1", b.id)).into_response()),
+        Ok(BatchResult::Committed(b)) => {
+            Ok(Redirect::to(&format!("/batches/{}?uploaded=1", b.id)).into_response())
+        }
+        Ok(BatchResult::AlreadyIngested(b)) => {
+            Ok(Redirect::to(&format!("/batches/{}?uploaded=1&already=1", b.id)).into_response())
+        }
         Err(Failure::BadRequest(error)) => {
             let items = upload_items(&state, &who);
             let html = render("upload.html", &headers, &who, context! { items, error })?;
@@ -581,7 +816,13 @@ async fn users_page(State(state): State<Shared>, headers: HeaderMap, who: Princi
     users_view(&state, &headers, &who, None, StatusCode::OK).await
 }
 
-async fn users_view(state: &crate::AppState, headers: &HeaderMap, who: &Principal, error: Option<String>, status: StatusCode) -> PageResult {
+async fn users_view(
+    state: &crate::AppState,
+    headers: &HeaderMap,
+    who: &Principal,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
     require(state, who, Action::ManageAccounts, "users").await?;
     let users: Vec<Value> = state
         .store
@@ -606,21 +847,50 @@ struct AddUserForm {
     csrf: String,
 }
 
-async fn add_user(State(state): State<Shared>, headers: HeaderMap, who: Principal, Form(form): Form<AddUserForm>) -> PageResult {
+async fn add_user(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Form(form): Form<AddUserForm>,
+) -> PageResult {
     require(&state, &who, Action::ManageAccounts, "users").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     let roles: Vec<&str> = form.roles.lines().collect();
-    match admin::add_user(&state.store, &state.catalog, form.username.trim(), &form.display_name, &form.password, &roles).await {
+    match admin::add_user(
+        &state.store,
+        &state.catalog,
+        form.username.trim(),
+        &form.display_name,
+        &form.password,
+        &roles,
+    )
+    .await
+    {
         Ok(_) => {
-            state.audit(&who.actor, "user_add", form.username.trim(), "ok", serde_json::json!({"roles": roles})).await?;
+            state
+                .audit(
+                    &who.actor,
+                    "user_add",
+                    form.username.trim(),
+                    "ok",
+                    serde_json::json!({"roles": roles}),
+                )
+                .await?;
             Ok(Redirect::to("/admin/users").into_response())
         }
-        Err(Failure::BadRequest(error)) => users_view(&state, &headers, &who, Some(error), StatusCode::BAD_REQUEST).await,
+        Err(Failure::BadRequest(error)) => {
+            users_view(&state, &headers, &who, Some(error), StatusCode::BAD_REQUEST).await
+        }
         Err(other) => Err(other.into()),
     }
 }
 
-async fn change_user(State(state): State<Shared>, who: Principal, Path((username, change)): Path<(String, String)>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn change_user(
+    State(state): State<Shared>,
+    who: Principal,
+    Path((username, change)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     require(&state, &who, Action::ManageAccounts, &username).await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     let disabled = match change.as_str() {
@@ -628,14 +898,34 @@ async fn change_user(State(state): State<Shared>, who: Principal, Path((username
         "enable" => false,
         _ => return Err(Failure::NotFound(change).into()),
     };
-    if !state.store.set_user_disabled(&username, disabled, &crate::now()).await? {
+    if !state
+        .store
+        .set_user_disabled(&username, disabled, &crate::now())
+        .await?
+    {
         return Err(Failure::NotFound(format!("user {username}")).into());
     }
-    state.audit(&who.actor, if disabled { "user_disable" } else { "user_enable" }, &username, "ok", serde_json::json!({})).await?;
+    state
+        .audit(
+            &who.actor,
+            if disabled {
+                "user_disable"
+            } else {
+                "user_enable"
+            },
+            &username,
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
-async fn tokens_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+async fn tokens_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
     tokens_view(&state, &headers, &who, None, None, StatusCode::OK).await
 }
 
@@ -649,7 +939,12 @@ async fn tokens_view(
 ) -> PageResult {
     require(state, who, Action::ManageAccounts, "tokens").await?;
     let tokens = state.store.tokens().await?;
-    let html = render("tokens.html", headers, who, context! { tokens => Value::from_serialize(&tokens), secret, error })?;
+    let html = render(
+        "tokens.html",
+        headers,
+        who,
+        context! { tokens => Value::from_serialize(&tokens), secret, error },
+    )?;
     Ok((status, [(header::CACHE_CONTROL, "no-store")], html).into_response())
 }
 
@@ -661,28 +956,79 @@ struct TokenForm {
     csrf: String,
 }
 
-async fn issue_token(State(state): State<Shared>, headers: HeaderMap, who: Principal, Form(form): Form<TokenForm>) -> PageResult {
+async fn issue_token(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
     require(&state, &who, Action::ManageAccounts, "tokens").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
-    match admin::issue_token(&state.store, &state.catalog, &form.name, &form.role, form.days, &who.actor).await {
+    match admin::issue_token(
+        &state.store,
+        &state.catalog,
+        &form.name,
+        &form.role,
+        form.days,
+        &who.actor,
+    )
+    .await
+    {
         Ok(token) => {
             state
-                .audit(&who.actor, "token_issue", &format!("token:{}", token.id), "ok", serde_json::json!({"role": form.role, "expires_at": token.expires_at}))
+                .audit(
+                    &who.actor,
+                    "token_issue",
+                    &format!("token:{}", token.id),
+                    "ok",
+                    serde_json::json!({"role": form.role, "expires_at": token.expires_at}),
+                )
                 .await?;
-            tokens_view(&state, &headers, &who, Some(token.secret), None, StatusCode::OK).await
+            tokens_view(
+                &state,
+                &headers,
+                &who,
+                Some(token.secret),
+                None,
+                StatusCode::OK,
+            )
+            .await
         }
-        Err(Failure::BadRequest(error)) => tokens_view(&state, &headers, &who, None, Some(error), StatusCode::BAD_REQUEST).await,
+        Err(Failure::BadRequest(error)) => {
+            tokens_view(
+                &state,
+                &headers,
+                &who,
+                None,
+                Some(error),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
         Err(other) => Err(other.into()),
     }
 }
 
-async fn revoke_token(State(state): State<Shared>, who: Principal, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn revoke_token(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     require(&state, &who, Action::ManageAccounts, &format!("token:{id}")).await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     if !state.store.revoke_token(id, &crate::now()).await? {
         return Err(Failure::NotFound(format!("token {id}")).into());
     }
-    state.audit(&who.actor, "token_revoke", &format!("token:{id}"), "ok", serde_json::json!({})).await?;
+    state
+        .audit(
+            &who.actor,
+            "token_revoke",
+            &format!("token:{id}"),
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }
 
@@ -692,7 +1038,12 @@ struct AuditQuery {
     subject: Option<String>,
 }
 
-async fn audit_page(State(state): State<Shared>, headers: HeaderMap, who: Principal, Query(q): Query<AuditQuery>) -> PageResult {
+async fn audit_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
     require(&state, &who, Action::ViewAudit, "audit").await?;
     let filter = store::AuditFilter {
         actor: q.actor.clone().filter(|a| !a.is_empty()),
@@ -702,7 +1053,15 @@ async fn audit_page(State(state): State<Shared>, headers: HeaderMap, who: Princi
     };
     let entries = state.store.audit_entries(&filter).await?;
     let check = state.store.verify_audit().await?;
-    state.audit(&who.actor, "view_audit", "audit", "ok", serde_json::json!({})).await?;
+    state
+        .audit(
+            &who.actor,
+            "view_audit",
+            "audit",
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     page(
         "audit.html",
         &headers,

@@ -5,8 +5,8 @@
 //! random bytes from the operating system; the store keeps their SHA-256
 //! only, which is enough for secrets that cannot be guessed.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +71,9 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 /// Why a new password is refused, if it is.
 pub fn password_problem(password: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Some(format!("a password needs at least {MIN_PASSWORD_LEN} characters"));
+        return Some(format!(
+            "a password needs at least {MIN_PASSWORD_LEN} characters"
+        ));
     }
     None
 }

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use domain::catalog::{Item, Publicity};
-use ingest::batch::{BatchRequest, BatchResult, Known};
 use ingest::FileFormat;
+use ingest::batch::{BatchRequest, BatchResult, Known};
 use serde::Serialize;
 use store::{BatchRow, EntityRow, EventRow, SummaryRow};
 
@@ -108,7 +108,9 @@ pub async fn search(state: &AppState, text: &str) -> Result<Vec<SearchHit>, Fail
         return Ok(Vec::new());
     }
     if text.chars().count() > 100 {
-        return Err(Failure::BadRequest("a search is at most 100 characters".into()));
+        return Err(Failure::BadRequest(
+            "a search is at most 100 characters".into(),
+        ));
     }
     let rows = state.store.search_entities(text, SEARCH_LIMIT).await?;
     Ok(rows
@@ -181,7 +183,9 @@ fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineEvent {
         item: record.item.clone(),
         name_zh: item.map_or(record.item.clone(), |i| i.name_zh.clone()),
         name_en: item.map_or(record.item.clone(), |i| i.name_en.clone()),
-        category: item.map_or(String::new(), |i| format!("{:?}", i.category).to_lowercase()),
+        category: item.map_or(String::new(), |i| {
+            format!("{:?}", i.category).to_lowercase()
+        }),
         record,
     }
 }
@@ -294,7 +298,14 @@ pub async fn public_profile(state: &AppState, uscc: &str) -> Result<PublicProfil
 /// The batches `who` may see, newest first.
 pub async fn visible_batches(state: &AppState, who: &Principal) -> Result<Vec<BatchRow>, Failure> {
     let mut batches = state.store.batches().await?;
-    batches.retain(|b| allows(who, Action::ViewBatch { department: &b.department }));
+    batches.retain(|b| {
+        allows(
+            who,
+            Action::ViewBatch {
+                department: &b.department,
+            },
+        )
+    });
     batches.reverse();
     Ok(batches)
 }
@@ -304,12 +315,24 @@ pub async fn visible_batches(state: &AppState, who: &Principal) -> Result<Vec<Ba
 pub async fn batch(state: &AppState, who: &Principal, id: i64) -> Result<BatchRow, Failure> {
     let batch = state.store.batch(id).await?;
     let department = batch.as_ref().map_or("", |b| b.department.as_str());
-    require(state, who, Action::ViewBatch { department }, &format!("batch:{id}")).await?;
+    require(
+        state,
+        who,
+        Action::ViewBatch { department },
+        &format!("batch:{id}"),
+    )
+    .await?;
     let Some(batch) = batch else {
         return Err(Failure::NotFound(format!("batch {id}")));
     };
     state
-        .audit(&who.actor, "view_batch", &format!("batch:{id}"), "ok", serde_json::json!({}))
+        .audit(
+            &who.actor,
+            "view_batch",
+            &format!("batch:{id}"),
+            "ok",
+            serde_json::json!({}),
+        )
         .await?;
     Ok(batch)
 }
@@ -335,11 +358,7 @@ pub async fn quality(
 /// characters or path separators, at most 120 characters.
 pub fn clean_file_name(given: &str) -> String {
     let last = given.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(120).collect();
     match cleaned.trim() {
         "" | "." | ".." => "upload".to_string(),
         name => name.to_string(),
@@ -373,7 +392,9 @@ pub async fn upload(
         )));
     };
     if bytes.is_empty() {
-        return Err(Failure::BadRequest(format!("{file_name}: the file is empty")));
+        return Err(Failure::BadRequest(format!(
+            "{file_name}: the file is empty"
+        )));
     }
     let uploads = state.config.data_dir.join("uploads");
     std::fs::create_dir_all(&uploads)
@@ -398,13 +419,29 @@ pub async fn upload(
     let result = ingest_locked(state, request).await;
     let _ = std::fs::remove_file(&path);
     let (outcome, detail, subject) = match &result {
-        Ok(BatchResult::Committed(b)) => ("ok", serde_json::json!({"file": file_name, "rows": b.rows_in}), format!("batch:{}", b.id)),
-        Ok(BatchResult::AlreadyIngested(b)) => ("ok", serde_json::json!({"file": file_name, "already_ingested": true}), format!("batch:{}", b.id)),
-        Err(e) => ("failed", serde_json::json!({"file": file_name, "error": e}), department.to_string()),
+        Ok(BatchResult::Committed(b)) => (
+            "ok",
+            serde_json::json!({"file": file_name, "rows": b.rows_in}),
+            format!("batch:{}", b.id),
+        ),
+        Ok(BatchResult::AlreadyIngested(b)) => (
+            "ok",
+            serde_json::json!({"file": file_name, "already_ingested": true}),
+            format!("batch:{}", b.id),
+        ),
+        Err(e) => (
+            "failed",
+            serde_json::json!({"file": file_name, "error": e}),
+            department.to_string(),
+        ),
     };
-    state.audit(&who.actor, "upload", &subject, outcome, detail).await?;
+    state
+        .audit(&who.actor, "upload", &subject, outcome, detail)
+        .await?;
     // A refused file is the sender's to fix: say why, naming their file.
-    result.map_err(|message| Failure::BadRequest(message.replace(&path.display().to_string(), &file_name)))
+    result.map_err(|message| {
+        Failure::BadRequest(message.replace(&path.display().to_string(), &file_name))
+    })
 }
 
 async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchResult, String> {
@@ -427,7 +464,8 @@ async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchR
     let Some((seen, known)) = guard.as_mut() else {
         return Err("no registry snapshot".into());
     };
-    let result = ingest::batch::ingest(&state.store, &state.lake, &state.catalog, known, request).await;
+    let result =
+        ingest::batch::ingest(&state.store, &state.lake, &state.catalog, known, request).await;
     match &result {
         Ok(BatchResult::Committed(b)) => *seen = b.id,
         // The snapshot may be ahead of or behind the store now: reload next time.

@@ -53,10 +53,10 @@ pub struct TokenRow {
     pub revoked_at: Option<String>,
 }
 
-const USER_COLUMNS: &str = "SELECT id, username, display_name, password_hash, disabled, failed_logins,
+const USER_COLUMNS: &str =
+    "SELECT id, username, display_name, password_hash, disabled, failed_logins,
     locked_until, password_changed_at, created_at FROM users";
-const TOKEN_COLUMNS: &str =
-    "SELECT id, name, role, subject, created_by, created_at, expires_at, revoked_at FROM api_tokens";
+const TOKEN_COLUMNS: &str = "SELECT id, name, role, subject, created_by, created_at, expires_at, revoked_at FROM api_tokens";
 
 fn token_row(r: &sqlx::any::AnyRow) -> TokenRow {
     TokenRow {
@@ -225,11 +225,13 @@ impl Store {
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -306,11 +308,13 @@ impl Store {
 
     pub async fn revoke_session(&self, id_sha256: &str, now: &str) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id_sha256 = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id_sha256)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE id_sha256 = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id_sha256)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -351,7 +355,10 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn token_by_secret(&self, secret_sha256: &str) -> Result<Option<TokenRow>, StoreError> {
+    pub async fn token_by_secret(
+        &self,
+        secret_sha256: &str,
+    ) -> Result<Option<TokenRow>, StoreError> {
         let row = sqlx::query(&format!("{TOKEN_COLUMNS} WHERE secret_sha256 = $1"))
             .bind(secret_sha256)
             .fetch_optional(&self.pool)
@@ -369,12 +376,14 @@ impl Store {
     /// Revokes a token; false if there is no such token or it was revoked.
     pub async fn revoke_token(&self, id: i64, now: &str) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             > 0;
         tx.commit().await?;
         Ok(done)

@@ -71,7 +71,15 @@ pub struct BrokenEntry {
 
 /// The bytes an entry's hash covers: its fields as a JSON array, so that no
 /// field's text can pass for a boundary between fields.
-fn canonical(seq: i64, at: &str, actor: &str, action: &str, subject: &str, outcome: &str, detail: &str) -> String {
+fn canonical(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    outcome: &str,
+    detail: &str,
+) -> String {
     serde_json::json!([seq, at, actor, action, subject, outcome, detail]).to_string()
 }
 
@@ -119,7 +127,15 @@ impl Store {
         let detail = entry.detail.to_string();
         let hash = entry_hash(
             &prev_hash,
-            &canonical(seq, at, entry.actor, entry.action, entry.subject, entry.outcome, &detail),
+            &canonical(
+                seq,
+                at,
+                entry.actor,
+                entry.action,
+                entry.subject,
+                entry.outcome,
+                &detail,
+            ),
         );
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, subject, outcome, detail, prev_hash, hash)
@@ -204,10 +220,14 @@ impl Store {
                 }
                 let recomputed = entry_hash(
                     &e.prev_hash,
-                    &canonical(e.seq, &e.at, &e.actor, &e.action, &e.subject, &e.outcome, &e.detail),
+                    &canonical(
+                        e.seq, &e.at, &e.actor, &e.action, &e.subject, &e.outcome, &e.detail,
+                    ),
                 );
                 if recomputed != e.hash {
-                    return broken("its content does not match its hash (changed after it was written)".into());
+                    return broken(
+                        "its content does not match its hash (changed after it was written)".into(),
+                    );
                 }
                 expected_prev = e.hash;
                 expected_seq += 1;

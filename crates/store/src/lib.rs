@@ -447,7 +447,8 @@ impl Store {
     }
 }
 
-const ENTITY_SELECT: &str = "SELECT uscc, name, entity_type, legal_representative, registered_capital,
+const ENTITY_SELECT: &str =
+    "SELECT uscc, name, entity_type, legal_representative, registered_capital,
     established_on, industry, division, address, status, registration_number FROM entities";
 
 fn entity_row(r: &sqlx::any::AnyRow) -> EntityRow {

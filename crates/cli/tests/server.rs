@@ -1,0 +1,1061 @@
+//! The server, driven over real HTTP: `xinyong demo` builds a small city
+//! once, and each test starts its own `xinyong serve` on it (port 0).
+//! Checks the authorisation matrix (every route × every role, tokens
+//! included), that denials are audited, CSRF, sessions ending on sign-out
+//! and password change, lockout, search injection, upload path traversal,
+//! oversized and malformed bodies, and that tampering with the audit log is
+//! detected.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("xinyong")
+}
+
+fn xinyong(data: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(binary());
+    command
+        .env_remove("XINYONG_CATALOG")
+        .env_remove("XINYONG_DATABASE_URL")
+        .arg("--data-dir")
+        .arg(data);
+    command
+}
+
+/// The demo city, built once per test run: 200 entities, demo accounts.
+fn fixture() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-fixture");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let output = xinyong(&dir)
+            .args(["demo", "--entities", "200", "--no-serve"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("enterprise-demo-2026"), "{text}");
+        dir
+    })
+}
+
+/// A running `xinyong serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(binary())
+            .env_remove("XINYONG_CATALOG")
+            .env_remove("XINYONG_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        Server { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field");
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Signs in through the form; returns the client holding the session.
+async fn sign_in(server: &Server, username: &str, password: &str) -> (reqwest::Client, StatusCode) {
+    let client = client();
+    let page = client.get(server.url("/sign-in")).send().await.unwrap();
+    let csrf = hidden_csrf(&page.text().await.unwrap());
+    let response = client
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (client, status)
+}
+
+async fn demo_user(server: &Server, username: &str) -> reqwest::Client {
+    let (client, status) = sign_in(server, username, &format!("{username}-demo-2026")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{username} signs in");
+    client
+}
+
+/// Signs in by hand (no cookie store) and returns the `xy_session=…` pair.
+async fn session_cookie(server: &Server, username: &str, password: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let form = http.get(server.url("/sign-in")).send().await.unwrap();
+    let cookie_pair = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap().to_string())
+            .unwrap()
+    };
+    let csrf_cookie = cookie_pair(&form, "xy_csrf");
+    let csrf = hidden_csrf(&form.text().await.unwrap());
+    let response = http
+        .post(server.url("/sign-in"))
+        .header("cookie", csrf_cookie)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    cookie_pair(&response, "xy_session")
+}
+
+/// The CSRF token of a signed-in client's pages.
+async fn session_csrf(server: &Server, client: &reqwest::Client) -> String {
+    let html = client
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    hidden_csrf(&html)
+}
+
+fn enterprise_uscc(data: &Path) -> String {
+    let output = xinyong(data)
+        .args(["user", "list", "--json"])
+        .output()
+        .unwrap();
+    let users: Value = serde_json::from_slice(&output.stdout).unwrap();
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["roles"].as_array().unwrap().clone())
+        .find(|r| r["role"] == "enterprise")
+        .map(|r| r["subject"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+fn audit_entries(data: &Path, actor: &str) -> Vec<Value> {
+    let output = xinyong(data)
+        .args([
+            "audit", "list", "--actor", actor, "--limit", "10000", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Allow,
+    Deny,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorisation_matrix() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+
+    let centre = demo_user(&server, "centre").await;
+    let batches: Value = centre
+        .get(server.url("/api/v1/batches"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let batch_of = |department: &str| {
+        batches
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["department"] == department)
+            .map(|b| b["id"].as_i64().unwrap())
+            .unwrap()
+    };
+    let (tax_batch, samr_batch) = (batch_of("tax"), batch_of("samr"));
+    let hits: Value = centre
+        .get(server.url("/api/v1/entities?q=佛山"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["uscc"].as_str().unwrap().to_string())
+        .find(|u| *u != own)
+        .unwrap();
+
+    let roles = [
+        "anonymous",
+        "admin",
+        "centre",
+        "tax",
+        "regulator",
+        "inspector",
+        "bank",
+        "enterprise",
+    ];
+    let mut clients = Vec::new();
+    for role in roles {
+        clients.push(if role == "anonymous" {
+            client()
+        } else {
+            demo_user(&server, role).await
+        });
+    }
+
+    // (path, roles allowed); everyone else is denied.
+    let all = roles.to_vec();
+    let signed_in: Vec<&str> = roles[1..].to_vec();
+    let profile_readers = vec!["centre", "regulator", "inspector"];
+    let mut own_profile = profile_readers.clone();
+    own_profile.push("enterprise");
+    let routes: Vec<(String, Vec<&str>)> = vec![
+        ("/".into(), all.clone()),
+        ("/search?q=佛山".into(), all.clone()),
+        ("/catalog".into(), all.clone()),
+        (format!("/public/entity/{own}"), all.clone()),
+        (format!("/entity/{own}"), own_profile.clone()),
+        (format!("/entity/{other}"), profile_readers.clone()),
+        ("/batches".into(), vec!["centre", "tax"]),
+        (format!("/batches/{tax_batch}"), vec!["centre", "tax"]),
+        (format!("/batches/{samr_batch}"), vec!["centre"]),
+        ("/quality".into(), vec!["centre", "tax"]),
+        ("/quality?department=samr".into(), vec!["centre"]),
+        ("/upload".into(), vec!["centre", "tax"]),
+        ("/admin/users".into(), vec!["admin"]),
+        ("/admin/tokens".into(), vec!["admin"]),
+        ("/admin/audit".into(), vec!["admin"]),
+        ("/account/password".into(), signed_in.clone()),
+        ("/api/v1/entities?q=佛山".into(), all.clone()),
+        ("/api/v1/catalog".into(), all.clone()),
+        (format!("/api/v1/public/entities/{own}"), all.clone()),
+        (format!("/api/v1/entities/{own}"), own_profile.clone()),
+        (format!("/api/v1/entities/{other}"), profile_readers.clone()),
+        ("/api/v1/batches".into(), vec!["centre", "tax"]),
+        (
+            format!("/api/v1/batches/{tax_batch}"),
+            vec!["centre", "tax"],
+        ),
+        (format!("/api/v1/batches/{samr_batch}"), vec!["centre"]),
+        ("/api/v1/quality".into(), vec!["centre", "tax"]),
+        ("/api/v1/quality?department=samr".into(), vec!["centre"]),
+        ("/api/v1/audit".into(), vec!["admin"]),
+        ("/api/v1/openapi.json".into(), all.clone()),
+    ];
+    let mut wrong = Vec::new();
+    for (path, allowed) in &routes {
+        for (role, client) in roles.iter().zip(&clients) {
+            let expected = if allowed.contains(role) {
+                Expect::Allow
+            } else {
+                Expect::Deny
+            };
+            let status = client.get(server.url(path)).send().await.unwrap().status();
+            let got = if status == StatusCode::OK {
+                Expect::Allow
+            } else {
+                // Pages send the public to sign in; the API answers 401.
+                let denial = match (*role, path.starts_with("/api/")) {
+                    ("anonymous", false) => StatusCode::SEE_OTHER,
+                    ("anonymous", true) => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(status, denial, "{role} GET {path}");
+                Expect::Deny
+            };
+            if got != expected {
+                wrong.push(format!(
+                    "{role} GET {path}: expected {expected:?}, got {got:?} ({status})"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // Denials are audited, with who, what and the outcome.
+    let bank = audit_entries(data, "user:bank");
+    assert!(bank.iter().any(|e| e["action"] == "view_entity"
+        && e["subject"] == own.as_str()
+        && e["outcome"] == "denied"));
+    let tax = audit_entries(data, "user:tax");
+    assert!(tax.iter().any(|e| e["action"] == "view_batch"
+        && e["subject"] == format!("batch:{samr_batch}")
+        && e["outcome"] == "denied"));
+    let enterprise = audit_entries(data, "user:enterprise");
+    assert!(enterprise.iter().any(|e| e["action"] == "view_entity"
+        && e["subject"] == other.as_str()
+        && e["outcome"] == "denied"));
+    assert!(enterprise.iter().any(|e| e["action"] == "view_entity"
+        && e["subject"] == own.as_str()
+        && e["outcome"] == "ok"));
+    let anonymous = audit_entries(data, "anonymous");
+    assert!(
+        anonymous
+            .iter()
+            .any(|e| e["action"] == "view_audit" && e["outcome"] == "denied")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_live_expired_and_revoked() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let issue = |name: &str| {
+        let output = xinyong(data)
+            .args([
+                "token",
+                "issue",
+                "--name",
+                name,
+                "--role",
+                "department:tax",
+                "--days",
+                "30",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let token: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (
+            token["id"].as_i64().unwrap(),
+            token["secret"].as_str().unwrap().to_string(),
+        )
+    };
+    let (_, live) = issue("matrix-live");
+    let (expired_id, expired) = issue("matrix-expired");
+    let (revoked_id, revoked) = issue("matrix-revoked");
+    let http = client();
+    let get = |secret: String, path: &'static str| {
+        let request = http.get(server.url(path)).bearer_auth(secret);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(get(live.clone(), "/api/v1/batches").await, StatusCode::OK);
+    assert_eq!(
+        get(live.clone(), "/api/v1/audit").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get("xy_not-a-token".into(), "/api/v1/batches").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Expire one in the store; revoke another with the command.
+    let url = format!("sqlite://{}", data.join("xinyong.db").display());
+    let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE id = ?")
+        .bind(expired_id)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    xinyong(data)
+        .args(["token", "revoke", &revoked_id.to_string()])
+        .assert()
+        .success();
+    assert_eq!(
+        get(expired, "/api/v1/batches").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(revoked, "/api/v1/batches").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(get(live, "/api/v1/batches").await, StatusCode::OK);
+
+    let rejected = audit_entries(data, "anonymous");
+    for (id, reason) in [(expired_id, "expired token"), (revoked_id, "revoked token")] {
+        assert!(
+            rejected.iter().any(|e| e["action"] == "token_rejected"
+                && e["subject"] == format!("token:{id}")
+                && e["detail"].as_str().unwrap().contains(reason)),
+            "token {id} rejection audited"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_and_sessions() {
+    let data = fixture();
+    xinyong(data)
+        .args([
+            "user",
+            "add",
+            "csrf-user",
+            "--role",
+            "regulator",
+            "--password",
+            "first-password-1",
+        ])
+        .assert()
+        .success();
+    let server = Server::start(data, &[]);
+
+    // The sign-in form refuses a token that is not its cookie's.
+    let http = client();
+    let _ = http.get(server.url("/sign-in")).send().await.unwrap();
+    let refused = http
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("username", "csrf-user"),
+            ("password", "first-password-1"),
+            ("csrf", "0000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // A signed-in form with a wrong token is refused and changes nothing.
+    let (a, status) = sign_in(&server, "csrf-user", "first-password-1").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let wrong = a
+        .post(server.url("/sign-out"))
+        .form(&[("csrf", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.get(server.url("/account/password"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert!(
+        audit_entries(data, "user:csrf-user")
+            .iter()
+            .any(|e| e["action"] == "csrf_check" && e["outcome"] == "denied")
+    );
+
+    // Sign-out ends the session on the server: the cookie no longer works,
+    // even sent again by hand.
+    let (b, _) = sign_in(&server, "csrf-user", "first-password-1").await;
+    let cookie = session_cookie(&server, "csrf-user", "first-password-1").await;
+    let bare = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let with_cookie = |path: &str| {
+        bare.get(server.url(path))
+            .header("cookie", cookie.clone())
+            .send()
+    };
+    assert_eq!(
+        with_cookie("/account/password").await.unwrap().status(),
+        StatusCode::OK
+    );
+    let token = hidden_csrf(&with_cookie("/").await.unwrap().text().await.unwrap());
+    let out = bare
+        .post(server.url("/sign-out"))
+        .header("cookie", cookie.clone())
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        with_cookie("/account/password").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // A password change ends every session of the user, on every client.
+    let token = session_csrf(&server, &a).await;
+    let changed = a
+        .post(server.url("/account/password"))
+        .form(&[
+            ("current_password", "first-password-1"),
+            ("new_password", "second-password-2"),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.get(server.url("/account/password"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        a.get(server.url("/account/password"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        sign_in(&server, "csrf-user", "first-password-1").await.1,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        sign_in(&server, "csrf-user", "second-password-2").await.1,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockout_after_failed_sign_ins() {
+    let data = fixture();
+    xinyong(data)
+        .args([
+            "user",
+            "add",
+            "lock-user",
+            "--role",
+            "inspector",
+            "--password",
+            "right-password-1",
+        ])
+        .assert()
+        .success();
+    let server = Server::start(data, &[]);
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&server, "lock-user", "wrong-password").await.1,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    // Locked: the right password does not open it now.
+    assert_eq!(
+        sign_in(&server, "lock-user", "right-password-1").await.1,
+        StatusCode::BAD_REQUEST
+    );
+    let entries = audit_entries(data, "anonymous");
+    assert!(
+        entries.iter().any(
+            |e| e["subject"] == "lock-user" && e["detail"].as_str().unwrap().contains("locked")
+        )
+    );
+    // Past the per-address limit the server answers 429 whatever the name.
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        statuses.push(sign_in(&server, &format!("nobody-{i}"), "x").await.1);
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_resists_injection() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let http = client();
+    let hits = |q: &str| {
+        let request = http.get(server.url("/api/v1/entities")).query(&[("q", q)]);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert!(hits("佛山").await > 0);
+    for attack in [
+        "' OR 1=1 --",
+        "%",
+        "_",
+        "\\",
+        "%' UNION SELECT uscc, name FROM entities --",
+        "\"; DROP TABLE entities; --",
+    ] {
+        assert_eq!(hits(attack).await, 0, "{attack}");
+    }
+    assert!(hits("佛山").await > 0, "the registry is intact");
+    let page = http
+        .get(server.url("/search"))
+        .query(&[("q", "<script>alert(1)</script>")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<script>alert(1)</script>"));
+    assert!(page.contains("&lt;script&gt;"));
+}
+
+fn tax_csv(uscc: &str, year: u32) -> String {
+    let mut text =
+        String::from("subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on\n");
+    for month in 1..=3 {
+        text.push_str(&format!(
+            "{uscc},{year}-0{month},vat,1000.00,10.00,10.00,{year}-0{month}-10\n"
+        ));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_by_page_and_token() {
+    let data = fixture();
+    let server = Server::start(data, &["--max-upload-mib", "1"]);
+    let own = enterprise_uscc(data);
+    let tax = demo_user(&server, "tax").await;
+    let csrf = session_csrf(&server, &tax).await;
+
+    // A page upload whose file name tries to leave the data directory.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("item", "tax/tax_payment")
+        .part(
+            "file",
+            reqwest::multipart::Part::text(tax_csv(&own, 2031)).file_name("../../escape.csv"),
+        );
+    let response = tax
+        .post(server.url("/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/batches/"), "{location}");
+    let report = tax
+        .get(server.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(report.contains(r#"<td id="rows-in">3</td>"#), "{report}");
+    assert!(report.contains(r#"<td id="accepted">3</td>"#));
+    assert!(report.contains("escape.csv") && !report.contains("../"));
+    assert!(!data.parent().unwrap().join("escape.csv").exists());
+    assert!(
+        std::fs::read_dir(data.join("uploads"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "uploads are removed after ingest"
+    );
+
+    // Another department's item is refused.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("item", "samr/admin_penalty")
+        .part(
+            "file",
+            reqwest::multipart::Part::text("x\n").file_name("p.csv"),
+        );
+    assert_eq!(
+        tax.post(server.url("/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Without the CSRF token: refused.
+    let form = reqwest::multipart::Form::new()
+        .text("item", "tax/tax_payment")
+        .part(
+            "file",
+            reqwest::multipart::Part::text(tax_csv(&own, 2032)).file_name("t.csv"),
+        );
+    assert_eq!(
+        tax.post(server.url("/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Too large for the configured limit.
+    let big = "x".repeat(2 * 1024 * 1024);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("item", "tax/tax_payment")
+        .part(
+            "file",
+            reqwest::multipart::Part::text(big).file_name("big.csv"),
+        );
+    let status = tax
+        .post(server.url("/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(
+        status == StatusCode::PAYLOAD_TOO_LARGE || status == StatusCode::BAD_REQUEST,
+        "{status}"
+    );
+
+    // Malformed multipart.
+    let status = tax
+        .post(server.url("/upload"))
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body(
+            "--XYZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n--XYZ\r\nbroken",
+        )
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Oversized ordinary form.
+    let status = client()
+        .post(server.url("/sign-in"))
+        .form(&[("username", "x".repeat(100_000))])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The API with a department token.
+    let output = xinyong(data)
+        .args([
+            "token",
+            "issue",
+            "--name",
+            "tax-push",
+            "--role",
+            "department:tax",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let secret = serde_json::from_slice::<Value>(&output.stdout).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("item", "tax_payment")
+        .part(
+            "file",
+            reqwest::multipart::Part::text(tax_csv(&own, 2033)).file_name("api.csv"),
+        );
+    let response = client()
+        .post(server.url("/api/v1/batches"))
+        .bearer_auth(&secret)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "committed");
+    assert_eq!(body["batch"]["accepted"], 3);
+    let id = body["batch"]["id"].as_i64().unwrap();
+    let status = client()
+        .get(server.url(&format!("/api/v1/batches/{id}")))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    let uploads: Vec<Value> = audit_entries(data, "user:tax")
+        .into_iter()
+        .filter(|e| e["action"] == "upload")
+        .collect();
+    assert!(uploads.iter().any(|e| e["outcome"] == "ok"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_page_shows_only_what_may_be_published() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let http = client();
+    let catalog: Value = http
+        .get(server.url("/api/v1/catalog"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let publicity = |item: &str| {
+        catalog
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == item)
+            .map(|i| i["publicity"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let centre = demo_user(&server, "centre").await;
+    let hits: Value = http
+        .get(server.url("/api/v1/entities?q=佛山"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut checked = 0;
+    for hit in hits.as_array().unwrap().iter().take(30) {
+        let uscc = hit["uscc"].as_str().unwrap();
+        let public: Value = http
+            .get(server.url(&format!("/api/v1/public/entities/{uscc}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let full: Value = centre
+            .get(server.url(&format!("/api/v1/entities/{uscc}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(public.get("series").is_none(), "no summaries in public");
+        for event in public["events"].as_array().unwrap() {
+            let rule = publicity(event["item"].as_str().unwrap());
+            assert!(rule != "consent" && rule != "internal", "{event}");
+            if rule == "penalty_period" {
+                assert!(event["record"]["publicity_until"].as_str().unwrap() >= today.as_str());
+            }
+            checked += 1;
+        }
+        // Everything hidden from the public is in the full profile.
+        let hidden =
+            full["events"].as_array().unwrap().len() - public["events"].as_array().unwrap().len();
+        let private = full["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                matches!(
+                    publicity(e["item"].as_str().unwrap()).as_str(),
+                    "consent" | "internal"
+                )
+            })
+            .count();
+        assert!(hidden >= private);
+    }
+    assert!(checked > 0, "some public events were checked");
+}
+
+#[test]
+fn audit_tampering_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    xinyong(data).arg("init").assert().success();
+    for name in ["a-user", "b-user", "c-user"] {
+        xinyong(data)
+            .args([
+                "user",
+                "add",
+                name,
+                "--role",
+                "regulator",
+                "--password",
+                "long-enough-1",
+            ])
+            .assert()
+            .success();
+    }
+    xinyong(data)
+        .args(["user", "disable", "b-user"])
+        .assert()
+        .success();
+    xinyong(data)
+        .args(["audit", "verify"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("ok: 4 entries"));
+
+    let db = data.join("xinyong.db");
+    let tamper = |sql: &str| {
+        let status = Command::new("python3")
+            .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()"])
+            .arg(&db)
+            .arg(sql)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    // A changed field.
+    tamper("UPDATE audit_log SET subject = 'someone-else' WHERE seq = 2");
+    let output = xinyong(data).args(["audit", "verify"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("broken at entry 2"));
+    tamper("UPDATE audit_log SET subject = 'b-user' WHERE seq = 2");
+    xinyong(data).args(["audit", "verify"]).assert().success();
+    // A removed entry.
+    tamper("DELETE FROM audit_log WHERE seq = 3");
+    let output = xinyong(data)
+        .args(["audit", "verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let check: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(check["first_broken"]["seq"], 4);
+    assert!(
+        check["first_broken"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("entry 3 is missing")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_both_languages_and_openapi() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let http = client();
+    let zh = http
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(zh.contains(r#"<html lang="zh-CN">"#) && zh.contains("登录"));
+    let switched = http.get(server.url("/lang/en")).send().await.unwrap();
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    let en = http
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Sign in"));
+    let openapi: Value = http
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/entities",
+        "/api/v1/entities/{uscc}",
+        "/api/v1/batches",
+        "/api/v1/quality",
+        "/api/v1/audit",
+        "/api/v1/catalog",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} in the OpenAPI document"
+        );
+    }
+    let health: Value = http
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let css = http
+        .get(server.url("/static/style.css"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-encoding"], "gzip");
+}
