@@ -1059,3 +1059,355 @@ async fn pages_in_both_languages_and_openapi() {
         .unwrap();
     assert_eq!(css.headers()["content-encoding"], "gzip");
 }
+
+/// A minimal W3C WebDriver client over reqwest: enough to drive Chromium
+/// through chromedriver (navigate, find, type, click, read the page).
+mod webdriver {
+    use serde_json::{Value, json};
+
+    pub struct Browser {
+        pub http: reqwest::Client,
+        pub base: String,
+        pub session: String,
+    }
+
+    impl Browser {
+        pub async fn start(driver: &str) -> Browser {
+            let http = reqwest::Client::new();
+            let capabilities = json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1600"]
+                },
+                "goog:loggingPrefs": {"browser": "ALL"}
+            }}});
+            let response: Value = http
+                .post(format!("{driver}/session"))
+                .json(&capabilities)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let session = response["value"]["sessionId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no session: {response}"))
+                .to_string();
+            Browser {
+                http,
+                base: format!("{driver}/session/{session}"),
+                session,
+            }
+        }
+
+        async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+            let mut request = self.http.request(method, format!("{}{path}", self.base));
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response: Value = request.send().await.unwrap().json().await.unwrap();
+            if let Some(error) = response["value"]["error"].as_str() {
+                panic!(
+                    "webdriver {path}: {error}: {}",
+                    response["value"]["message"]
+                );
+            }
+            response["value"].clone()
+        }
+
+        pub async fn goto(&self, url: &str) {
+            self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+                .await;
+        }
+
+        pub async fn source(&self) -> String {
+            self.call(reqwest::Method::GET, "/source", None)
+                .await
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+
+        /// The page source once it contains `marker` (a click that submits
+        /// a form may return before the next page has loaded).
+        pub async fn wait_for(&self, marker: &str) -> String {
+            let mut source = String::new();
+            for _ in 0..50 {
+                source = self.source().await;
+                if source.contains(marker) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            source
+        }
+
+        pub async fn find(&self, css: &str) -> String {
+            let element = self
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await;
+            // The W3C element reference is the object's one value.
+            element
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+
+        pub async fn type_into(&self, css: &str, text: &str) {
+            let element = self.find(css).await;
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{element}/value"),
+                Some(json!({"text": text})),
+            )
+            .await;
+        }
+
+        pub async fn click(&self, css: &str) {
+            let element = self.find(css).await;
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{element}/click"),
+                Some(json!({})),
+            )
+            .await;
+        }
+
+        pub async fn current_url(&self) -> String {
+            self.call(reqwest::Method::GET, "/url", None)
+                .await
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+
+        pub async fn clear_cookies(&self) {
+            self.call(reqwest::Method::DELETE, "/cookie", None).await;
+        }
+
+        /// Messages the page logged at SEVERE level (failed loads, errors).
+        pub async fn severe_logs(&self) -> Vec<String> {
+            let response: Value = self
+                .http
+                .post(format!("{}/se/log", self.base))
+                .json(&json!({"type": "browser"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            response["value"]
+                .as_array()
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .filter(|e| e["level"] == "SEVERE")
+                        .map(|e| e["message"].to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+
+        pub async fn screenshot(&self, path: &std::path::Path) {
+            use std::io::Write;
+            let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
+            let bytes = base64_decode(data.as_str().unwrap());
+            std::fs::File::create(path)
+                .unwrap()
+                .write_all(&bytes)
+                .unwrap();
+        }
+
+        pub async fn quit(self) {
+            let _ = self.http.delete(&self.base).send().await;
+            let _ = self.session;
+        }
+    }
+
+    fn base64_decode(text: &str) -> Vec<u8> {
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        let clean: Vec<u8> = text
+            .bytes()
+            .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+            .collect();
+        let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+        for chunk in clean.chunks(4) {
+            let mut n = 0u32;
+            for (i, c) in chunk.iter().enumerate() {
+                n |= u32::from(value(*c)) << (18 - 6 * i);
+            }
+            out.push((n >> 16) as u8);
+            if chunk.len() > 2 {
+                out.push((n >> 8) as u8);
+            }
+            if chunk.len() > 3 {
+                out.push(n as u8);
+            }
+        }
+        out
+    }
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    assert!(
+        Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists(),
+        "the browser test needs Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`; .ci/run installs them)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("/usr/bin/chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(format!("{url}/status")).await {
+            if response.status().is_success() {
+                return Driver { child, url };
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_browser_signs_in_as_each_role() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let driver = start_driver().await;
+    let browser = webdriver::Browser::start(&driver.url).await;
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let upload = shots.join("tax-upload.csv");
+    std::fs::write(&upload, tax_csv(&own, 2040)).unwrap();
+    let search = "/search?q=%E4%BD%9B%E5%B1%B1".to_string();
+    let pages: Vec<(&str, Vec<(String, &str)>)> = vec![
+        (
+            "admin",
+            vec![
+                ("/admin/users".into(), r#"id="users""#),
+                ("/admin/tokens".into(), r#"id="tokens""#),
+                ("/admin/audit".into(), r#"id="chain""#),
+            ],
+        ),
+        (
+            "centre",
+            vec![
+                ("/batches".into(), r#"id="batches""#),
+                ("/quality".into(), r#"id="quality""#),
+                (format!("/entity/{own}"), "<svg"),
+                ("/catalog".into(), r#"id="catalog""#),
+            ],
+        ),
+        (
+            "tax",
+            vec![
+                ("/batches".into(), r#"id="batches""#),
+                ("/quality".into(), "tax_payment"),
+                ("/upload".into(), "tax/tax_payment"),
+            ],
+        ),
+        (
+            "regulator",
+            vec![
+                (search.clone(), r#"id="results""#),
+                (format!("/entity/{own}"), r#"id="timeline""#),
+            ],
+        ),
+        ("inspector", vec![(format!("/entity/{own}"), "<svg")]),
+        (
+            "bank",
+            vec![
+                (search.clone(), "/public/entity/"),
+                (format!("/public/entity/{own}"), r#"class="notice""#),
+            ],
+        ),
+        ("enterprise", vec![(format!("/entity/{own}"), &own)]),
+    ];
+    for (user, main_pages) in &pages {
+        browser.clear_cookies().await;
+        browser.goto(&server.url("/sign-in")).await;
+        browser.type_into("input[name=username]", user).await;
+        browser
+            .type_into("input[name=password]", &format!("{user}-demo-2026"))
+            .await;
+        browser.click("form.form button[type=submit]").await;
+        let home = browser.wait_for(r#"id="who""#).await;
+        assert!(home.contains(r#"id="who""#), "{user} is signed in:\n{home}");
+        for (path, marker) in main_pages {
+            browser.goto(&server.url(path)).await;
+            let page = browser.source().await;
+            assert!(
+                !page.contains(r#"id="error""#),
+                "{user} {path} shows an error:\n{page}"
+            );
+            assert!(page.contains(marker), "{user} {path} lacks {marker}");
+        }
+        browser.screenshot(&shots.join(format!("{user}.png"))).await;
+        if *user == "tax" {
+            browser.goto(&server.url("/upload")).await;
+            browser.click(r#"option[value="tax/tax_payment"]"#).await;
+            browser
+                .type_into("input[type=file]", upload.to_str().unwrap())
+                .await;
+            browser.click("form.form button[type=submit]").await;
+            let report = browser.wait_for(r#"id="uploaded""#).await;
+            assert!(
+                browser.current_url().await.contains("uploaded=1"),
+                "{report}"
+            );
+            assert!(report.contains(r#"<td id="accepted">3</td>"#), "{report}");
+            browser.screenshot(&shots.join("tax-batch.png")).await;
+        }
+        // English, then back.
+        browser.goto(&server.url("/lang/en")).await;
+        assert!(browser.source().await.contains("Sign out"));
+        browser.goto(&server.url("/lang/zh")).await;
+        assert!(browser.source().await.contains("退出"));
+        let severe = browser.severe_logs().await;
+        assert!(
+            severe.is_empty(),
+            "{user}: the browser logged errors: {severe:?}"
+        );
+    }
+    browser.quit().await;
+}

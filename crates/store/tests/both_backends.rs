@@ -322,6 +322,167 @@ async fn held_back_writes_on_postgres() {
     drop().await;
 }
 
+/// Users, sessions, tokens, and the audit chain under concurrent appends.
+async fn exercise_accounts_and_audit(store: &Store) {
+    let grants = [
+        store::RoleGrant {
+            role: "department".into(),
+            subject: "tax".into(),
+        },
+        store::RoleGrant {
+            role: "regulator".into(),
+            subject: String::new(),
+        },
+    ];
+    let now = "2026-11-27T10:00:00Z";
+    let id = store
+        .create_user("wang", "王芳", "$argon2id$x", &grants, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_user("wang", "again", "h", &[], now).await,
+        Err(store::StoreError::Conflict(_))
+    ));
+    let user = store.user_by_name("wang").await.unwrap().unwrap();
+    assert_eq!(user.id, id);
+    assert_eq!(user.roles.len(), 2);
+    store
+        .record_failed_login(id, Some("2026-11-27T10:15:00Z"))
+        .await
+        .unwrap();
+    let user = store.user_by_id(id).await.unwrap().unwrap();
+    assert_eq!(
+        (user.failed_logins, user.locked_until.as_deref()),
+        (1, Some("2026-11-27T10:15:00Z"))
+    );
+
+    store
+        .create_session("s1", id, "csrf1", now, "2026-11-27T18:00:00Z")
+        .await
+        .unwrap();
+    store
+        .create_session("s2", id, "csrf2", now, "2026-11-27T18:00:00Z")
+        .await
+        .unwrap();
+    store.revoke_session("s1", now).await.unwrap();
+    assert!(
+        store
+            .session("s1")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        store
+            .session("s2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    // A new password and a disabled account both end every session.
+    store.set_password(id, "$argon2id$y", now).await.unwrap();
+    assert!(
+        store
+            .session("s2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    store
+        .create_session("s3", id, "csrf3", now, "2026-11-27T18:00:00Z")
+        .await
+        .unwrap();
+    assert!(store.set_user_disabled("wang", true, now).await.unwrap());
+    assert!(
+        store
+            .session("s3")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(!store.set_user_disabled("nobody", true, now).await.unwrap());
+
+    let token = store
+        .create_token(
+            "push",
+            "sha",
+            "department",
+            "tax",
+            "cli:root",
+            now,
+            "2027-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.token_by_secret("sha").await.unwrap().unwrap().id,
+        token
+    );
+    assert!(store.revoke_token(token, now).await.unwrap());
+    assert!(
+        !store.revoke_token(token, now).await.unwrap(),
+        "revoked once"
+    );
+
+    // Appends from many tasks at once still form one chain.
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let subject = format!("s{i}");
+            let entry = store::NewAuditEntry {
+                actor: if i % 2 == 0 { "user:wang" } else { "user:li" },
+                action: "view_entity",
+                subject: &subject,
+                outcome: "ok",
+                detail: serde_json::json!({"i": i}),
+            };
+            store.audit(&entry, now).await.unwrap()
+        }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=40).collect::<Vec<i64>>());
+    let check = store.verify_audit().await.unwrap();
+    assert_eq!((check.entries, check.first_broken.clone()), (40, None));
+    let filter = store::AuditFilter {
+        actor: Some("user:wang".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let wang = store.audit_entries(&filter).await.unwrap();
+    assert_eq!(wang.len(), 20);
+    assert!(wang.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+}
+
+#[tokio::test]
+async fn accounts_and_audit_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_accounts_and_audit(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_and_audit_on_postgres() {
+    let (url, drop) = fresh_postgres("accounts").await;
+    let store = Store::open(&url).await.unwrap();
+    exercise_accounts_and_audit(&store).await;
+    store.close().await;
+    drop().await;
+}
+
 #[tokio::test]
 async fn rejects_other_urls() {
     assert!(matches!(
