@@ -220,12 +220,11 @@ pub fn demo(
         }
         outln!("[4/4] demo accounts (one per role; for demonstration only)");
         let bank = first_bank(&city).unwrap_or_else(|| "bank-01".into());
+        // The entity with the most records makes the fullest profile.
         let enterprise = store
-            .search_entities("", 1)
+            .entity_with_most_events()
             .await?
-            .first()
-            .map(|e| e.uscc.clone())
-            .context("the registry is empty")?;
+            .context("the demo city has no event records")?;
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod charts;
 pub mod i18n;
 pub mod pages;
+pub mod search;
 pub mod secrets;
 pub mod views;
 
@@ -58,6 +59,12 @@ pub struct AppState {
     /// One upload ingests at a time; the registry snapshot is kept between
     /// uploads and reloaded when another process has ingested meanwhile.
     pub ingest: tokio::sync::Mutex<Option<(i64, Known)>>,
+    /// The name index search reads, once built; see [`search`].
+    pub names: std::sync::RwLock<Option<Arc<search::NameIndex>>>,
+    /// When the index was last compared with the store, and whether a
+    /// rebuild is under way.
+    names_checked: Mutex<Option<std::time::Instant>>,
+    names_building: std::sync::atomic::AtomicBool,
 }
 
 pub type Shared = Arc<AppState>;
@@ -76,7 +83,59 @@ impl AppState {
             config,
             throttle: Mutex::new(auth::Throttle::default()),
             ingest: tokio::sync::Mutex::new(None),
+            names: std::sync::RwLock::new(None),
+            names_checked: Mutex::new(None),
+            names_building: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The name index, if one has been built. At most every few seconds
+    /// this also checks whether batches were stored since, and if so starts
+    /// a rebuild in the background; searches meanwhile use the old index.
+    pub async fn name_index(self: &Arc<Self>) -> Option<Arc<search::NameIndex>> {
+        let current = self.names.read().ok().and_then(|n| n.clone());
+        let due = self.names_checked.lock().map(|mut checked| {
+            let due = checked.is_none_or(|t| t.elapsed() >= NAME_INDEX_CHECK);
+            if due {
+                *checked = Some(std::time::Instant::now());
+            }
+            due
+        });
+        if due.unwrap_or(false) {
+            let latest = self.store.latest_batch_id().await.unwrap_or(0);
+            if current.as_ref().is_none_or(|n| n.built_at_batch != latest) {
+                self.rebuild_name_index(latest);
+            }
+        }
+        current
+    }
+
+    fn rebuild_name_index(self: &Arc<Self>, latest: i64) {
+        use std::sync::atomic::Ordering;
+        if self.names_building.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            match state.store.entity_names().await {
+                Ok(rows) => {
+                    let built =
+                        tokio::task::spawn_blocking(move || search::NameIndex::build(rows, latest))
+                            .await;
+                    match built {
+                        Ok(index) => {
+                            tracing::info!("name index: {} entities", index.len());
+                            if let Ok(mut names) = state.names.write() {
+                                *names = Some(Arc::new(index));
+                            }
+                        }
+                        Err(e) => tracing::error!("name index: {e}"),
+                    }
+                }
+                Err(e) => tracing::error!("name index: {e}"),
+            }
+            state.names_building.store(false, Ordering::SeqCst);
+        });
     }
 
     /// Appends to the audit log. A request whose audit entry cannot be
@@ -104,6 +163,8 @@ impl AppState {
     }
 }
 
+/// How often search checks whether the name index is behind the store.
+const NAME_INDEX_CHECK: Duration = Duration::from_secs(5);
 /// Requests other than uploads must finish within this time.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// An upload is ingested before its response; large files take a while.
@@ -166,6 +227,8 @@ pub async fn serve_on(
     state: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Build the name index now rather than on the first search.
+    let _ = state.name_index().await;
     let app = router(state);
     axum::serve(
         listener,

@@ -3,6 +3,7 @@
 //! allowed by the caller; each says what it audits.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use domain::catalog::{Item, Publicity};
 use ingest::FileFormat;
@@ -102,7 +103,8 @@ pub struct SearchHit {
 /// The most hits a search returns.
 pub const SEARCH_LIMIT: i64 = 50;
 
-pub async fn search(state: &AppState, text: &str) -> Result<Vec<SearchHit>, Failure> {
+/// Entities by a code or its first characters, or by any part of the name.
+pub async fn search(state: &Arc<AppState>, text: &str) -> Result<Vec<SearchHit>, Failure> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(Vec::new());
@@ -112,17 +114,45 @@ pub async fn search(state: &AppState, text: &str) -> Result<Vec<SearchHit>, Fail
             "a search is at most 100 characters".into(),
         ));
     }
-    let rows = state.store.search_entities(text, SEARCH_LIMIT).await?;
+    let code = text.to_ascii_uppercase();
+    let looks_like_code = code.len() >= 2
+        && code
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+    let mut rows = if looks_like_code {
+        state
+            .store
+            .entities_with_code_prefix(&code, SEARCH_LIMIT)
+            .await?
+    } else {
+        Vec::new()
+    };
+    if rows.is_empty() {
+        let index = state.name_index().await;
+        let hits = index
+            .as_ref()
+            .and_then(|i| i.search(text, SEARCH_LIMIT as usize));
+        rows = match hits {
+            Some(codes) => state.store.entities_with_codes(&codes).await?,
+            // No index yet, or a single character: ask the database.
+            None => {
+                state
+                    .store
+                    .entities_with_name_containing(text, SEARCH_LIMIT)
+                    .await?
+            }
+        };
+    }
     Ok(rows
         .into_iter()
         .map(|e| SearchHit {
-            uscc: e.uscc,
-            name: e.name,
             status: e.status,
             division: domain::division::lookup(&e.division)
                 .map_or(e.division.clone(), |d| d.name_zh.to_string()),
             industry: domain::industry::division(&e.industry)
                 .map_or(e.industry.clone(), |d| d.name_zh.to_string()),
+            uscc: e.uscc,
+            name: e.name,
         })
         .collect())
 }

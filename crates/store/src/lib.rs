@@ -406,9 +406,11 @@ impl Store {
             .collect()
     }
 
-    /// Entities whose USCC starts with, or whose name contains, `text`,
-    /// by name. `%` and `_` in `text` match themselves.
-    pub async fn search_entities(
+    /// Entities whose name contains `text`, in name order. `%` and `_` in
+    /// `text` match themselves. Reads the whole registry when few names
+    /// match: the server answers from its name index and asks this only for
+    /// one-character queries.
+    pub async fn entities_with_name_containing(
         &self,
         text: &str,
         limit: i64,
@@ -417,17 +419,96 @@ impl Store {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        let code = text.to_ascii_uppercase();
         let rows = sqlx::query(&format!(
-            "{ENTITY_SELECT} WHERE uscc = $1 OR uscc LIKE $2 ESCAPE '\\' OR name LIKE $3 ESCAPE '\\'
-             ORDER BY CASE WHEN uscc = $1 THEN 0 ELSE 1 END, name LIMIT {limit}"
+            "{ENTITY_SELECT} WHERE name LIKE $1 ESCAPE '\\' ORDER BY name LIMIT {limit}"
         ))
-        .bind(&code)
-        .bind(format!("{}%", escaped.to_ascii_uppercase()))
         .bind(format!("%{escaped}%"))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(entity_row).collect())
+    }
+
+    /// Entities whose USCC starts with `prefix` (upper case), in code order,
+    /// through the primary key.
+    pub async fn entities_with_code_prefix(
+        &self,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<EntityRow>, StoreError> {
+        // A range on the key, not `LIKE 'x%'`, which PostgreSQL cannot
+        // serve from a btree under a non-C collation.
+        let rows = match code_prefix_end(prefix) {
+            Some(end) => {
+                sqlx::query(&format!(
+                    "{ENTITY_SELECT} WHERE uscc >= $1 AND uscc < $2 ORDER BY uscc LIMIT {limit}"
+                ))
+                .bind(prefix)
+                .bind(end)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "{ENTITY_SELECT} WHERE uscc >= $1 ORDER BY uscc LIMIT {limit}"
+                ))
+                .bind(prefix)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows.iter().map(entity_row).collect())
+    }
+
+    /// The entities with these codes, in the order given; unknown codes are
+    /// left out.
+    pub async fn entities_with_codes(&self, codes: &[&str]) -> Result<Vec<EntityRow>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=codes.len())
+            .map(|n| parameter(self.backend, n))
+            .collect();
+        let query_text = format!(
+            "{ENTITY_SELECT} WHERE uscc IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&query_text);
+        for code in codes {
+            query = query.bind(*code);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut found: HashMap<String, EntityRow> = rows
+            .iter()
+            .map(entity_row)
+            .map(|e| (e.uscc.clone(), e))
+            .collect();
+        Ok(codes.iter().filter_map(|c| found.remove(*c)).collect())
+    }
+
+    /// Every entity's code and name, for the server's name index.
+    pub async fn entity_names(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT uscc, name FROM entities")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The id of the last batch stored (0 before the first).
+    pub async fn latest_batch_id(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM batches")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// The entity with the most event records, if any (the demo shows it).
+    pub async fn entity_with_most_events(&self) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT uscc FROM events GROUP BY uscc ORDER BY COUNT(*) DESC, uscc LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     /// Counts of rows per table, for checks and status pages.
@@ -445,6 +526,24 @@ impl Store {
     pub async fn close(self) {
         self.pool.close().await;
     }
+}
+
+/// The first code after every code that starts with `prefix` (digits and
+/// upper-case letters), or `None` if no code comes after them.
+fn code_prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '0'..='8' | 'A'..='Y' => char::from_u32(u32::from(last) + 1),
+            '9' => Some('A'),
+            _ => None,
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 const ENTITY_SELECT: &str =
@@ -901,5 +1000,19 @@ impl BatchWriter {
     pub async fn rollback(self) -> Result<(), StoreError> {
         self.tx.rollback().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_prefix_end;
+
+    #[test]
+    fn code_prefixes_end_where_the_next_begins() {
+        assert_eq!(code_prefix_end("9144").as_deref(), Some("9145"));
+        assert_eq!(code_prefix_end("91449").as_deref(), Some("9144A"));
+        assert_eq!(code_prefix_end("9Z").as_deref(), Some("A"));
+        assert_eq!(code_prefix_end("ZZ"), None);
+        assert_eq!(code_prefix_end(""), None);
     }
 }

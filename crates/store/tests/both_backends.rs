@@ -279,6 +279,40 @@ async fn exercise_held_back_writes(store: &Store) {
     assert_eq!(events.len(), 1_200);
     assert!(events.windows(2).all(|w| w[0].source_row < w[1].source_row));
     assert_eq!(store.registry_snapshot().await.unwrap().legacy.len(), 1_200);
+
+    // Search helpers: a code prefix through the key, names by a part, codes
+    // in the order asked.
+    let names = store.entity_names().await.unwrap();
+    let (code, name) = names[0].clone();
+    let by_prefix = store
+        .entities_with_code_prefix(&code[..10], 50)
+        .await
+        .unwrap();
+    assert!(by_prefix.iter().any(|e| e.uscc == code));
+    assert!(by_prefix.iter().all(|e| e.uscc.starts_with(&code[..10])));
+    let part: String = name.chars().skip(1).take(3).collect();
+    let by_name = store
+        .entities_with_name_containing(&part, 50)
+        .await
+        .unwrap();
+    assert!(by_name.iter().all(|e| e.name.contains(&part)));
+    assert!(
+        store
+            .entities_with_name_containing("%", 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (other, _) = names[1].clone();
+    let codes = store
+        .entities_with_codes(&[&other, "nope", &code])
+        .await
+        .unwrap();
+    assert_eq!(
+        codes.iter().map(|e| e.uscc.clone()).collect::<Vec<_>>(),
+        vec![other, code]
+    );
+    assert!(store.latest_batch_id().await.unwrap() >= 1);
 }
 
 #[tokio::test]
