@@ -1295,12 +1295,17 @@ async fn start_driver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    // Owned by the guard from here, so it is stopped and waited for however
+    // the test ends.
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     for _ in 0..100 {
-        if let Ok(response) = reqwest::get(format!("{url}/status")).await {
-            if response.status().is_success() {
-                return Driver { child, url };
-            }
+        if let Ok(response) = reqwest::get(format!("{}/status", driver.url)).await
+            && response.status().is_success()
+        {
+            return driver;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }

@@ -111,10 +111,10 @@ impl FromRequestParts<Shared> for Principal {
                 .await
                 .map_err(Into::into);
         }
-        if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
-            if let Some(who) = session_principal(state, secret).await? {
-                return Ok(who);
-            }
+        if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
+            && let Some(who) = session_principal(state, secret).await?
+        {
+            return Ok(who);
         }
         Ok(Principal::anonymous())
     }
