@@ -545,6 +545,16 @@ async fn entity_page(
     let uscc = views::parse_uscc(&code)?;
     require(&state, &who, Action::ViewEntity { uscc: &uscc }, &uscc).await?;
     let profile = views::profile(&state, &who, &uscc).await?;
+    Ok(profile_html(&headers, &who, &profile)?.into_response())
+}
+
+/// The full profile page: registry, yearly summaries with their charts, and
+/// the timeline.
+fn profile_html(
+    headers: &HeaderMap,
+    who: &Principal,
+    profile: &views::Profile,
+) -> Result<Html<String>, Failure> {
     let series: Vec<Value> = profile
         .series
         .iter()
@@ -558,12 +568,12 @@ async fn entity_page(
             context! { chart => charts::bars(&points, &s.name_zh), years, ..Value::from_serialize(s) }
         })
         .collect();
-    let batch_links = allows(&who, Action::ListBatches);
-    page(
+    let batch_links = allows(who, Action::ListBatches);
+    render(
         "entity.html",
-        &headers,
-        &who,
-        context! { p => Value::from_serialize(&profile), series, batch_links },
+        headers,
+        who,
+        context! { p => Value::from_serialize(profile), series, batch_links },
     )
 }
 
@@ -1082,4 +1092,91 @@ async fn audit_page(
         &who,
         context! { entries => Value::from_serialize(&entries), check => Value::from_serialize(&check), actor => q.actor.unwrap_or_default(), subject => q.subject.unwrap_or_default() },
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::access::Grant;
+    use store::{EntityRow, EventRow, SummaryRow};
+
+    fn regulator() -> Principal {
+        Principal {
+            actor: "user:li".into(),
+            display_name: "李监管".into(),
+            grants: vec![Grant::parse("regulator").unwrap()],
+            via: Via::Session {
+                user_id: 1,
+                session_sha256: "s".into(),
+                csrf_token: "csrf-token".into(),
+            },
+        }
+    }
+
+    fn profile() -> views::Profile {
+        let year = |year, amount| SummaryRow {
+            item: "tax_payment".into(),
+            year,
+            records: 12,
+            amount,
+            flagged: 1,
+            latest: format!("{year}-12"),
+        };
+        views::Profile {
+            entity: EntityRow {
+                uscc: "91440606722473344C".into(),
+                name: "佛山市顺德区美的<电器>有限公司".into(),
+                entity_type: "enterprise".into(),
+                legal_representative: "方洪波".into(),
+                registered_capital: Some(120_000.0),
+                established_on: "2000-04-07".into(),
+                industry: "38".into(),
+                division: "440606".into(),
+                address: "佛山市顺德区北滘镇美的大道6号".into(),
+                status: "operating".into(),
+                registration_number: None,
+            },
+            division_name: "顺德区".into(),
+            industry_name: "电气机械和器材制造业".into(),
+            series: vec![views::ItemSeries {
+                item: "tax_payment".into(),
+                name_zh: "纳税信息".into(),
+                name_en: "Tax payments".into(),
+                department: "tax".into(),
+                measure: "实缴税额（元）".into(),
+                years: vec![year(2024, 1_250_000.0), year(2025, 1_410_500.5)],
+            }],
+            events: vec![views::TimelineEvent {
+                item: "admin_penalty".into(),
+                name_zh: "行政处罚".into(),
+                name_en: "Administrative penalty".into(),
+                category: "penalty".into(),
+                record: EventRow {
+                    item: "admin_penalty".into(),
+                    event_date: "2025-03-02".into(),
+                    title: "虚假宣传".into(),
+                    detail: serde_json::json!({}),
+                    department: "samr".into(),
+                    batch_id: 17,
+                    source_row: 4,
+                    publicity_until: Some("2025-06-02".into()),
+                },
+            }],
+        }
+    }
+
+    /// The profile page as a regulator sees it, in both languages; names
+    /// with markup come out escaped.
+    #[test]
+    fn profile_page() {
+        let who = regulator();
+        let zh = profile_html(&HeaderMap::new(), &who, &profile()).unwrap().0;
+        assert!(zh.contains("美的&lt;电器&gt;"));
+        insta::assert_snapshot!("profile_zh", zh);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "lang=en".parse().unwrap());
+        let en = profile_html(&headers, &who, &profile()).unwrap().0;
+        insta::assert_snapshot!("profile_en", en);
+    }
 }

@@ -145,14 +145,15 @@ pub async fn search(state: &Arc<AppState>, text: &str) -> Result<Vec<SearchHit>,
     }
     Ok(rows
         .into_iter()
-        .map(|e| SearchHit {
-            status: e.status,
-            division: domain::division::lookup(&e.division)
-                .map_or(e.division.clone(), |d| d.name_zh.to_string()),
-            industry: domain::industry::division(&e.industry)
-                .map_or(e.industry.clone(), |d| d.name_zh.to_string()),
-            uscc: e.uscc,
-            name: e.name,
+        .map(|e| {
+            let (division, industry) = names(&e);
+            SearchHit {
+                status: e.status,
+                division,
+                industry,
+                uscc: e.uscc,
+                name: e.name,
+            }
         })
         .collect())
 }
@@ -238,6 +239,8 @@ pub fn published(item: &Item, event: &EventRow, today: &str) -> bool {
     }
 }
 
+/// The Chinese names of an entity's division and industry (the codes when
+/// unknown).
 fn names(entity: &EntityRow) -> (String, String) {
     (
         domain::division::lookup(&entity.division)
@@ -340,8 +343,9 @@ pub async fn visible_batches(state: &AppState, who: &Principal) -> Result<Vec<Ba
     Ok(batches)
 }
 
-/// A batch `who` may see, audited; a batch of another department is denied
-/// exactly like one that does not exist is not: the denial is audited.
+/// A batch `who` may see, audited. Permission is decided before existence
+/// is told: a department asking for a batch that does not exist is denied
+/// just as for another department's, so it cannot probe for ids.
 pub async fn batch(state: &AppState, who: &Principal, id: i64) -> Result<BatchRow, Failure> {
     let batch = state.store.batch(id).await?;
     let department = batch.as_ref().map_or("", |b| b.department.as_str());
