@@ -286,6 +286,13 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace a user's roles.
+    Roles {
+        username: String,
+        /// Roles, comma-separated.
+        #[arg(long, required = true, value_delimiter = ',')]
+        role: Vec<String>,
+    },
     /// Disable a user; their sessions end at once.
     Disable { username: String },
     /// Enable a disabled user.
@@ -362,6 +369,22 @@ pub fn user(
                     }
                     print_table(&out);
                 }
+            }
+            UserCommand::Roles { username, role } => {
+                let catalog = catalog_in_use(&store, catalog_file).await?;
+                let roles: Vec<&str> = role.iter().map(String::as_str).collect();
+                server::admin::set_roles(&store, &catalog, &username, &roles)
+                    .await
+                    .map_err(failure)?;
+                audit(
+                    &store,
+                    &actor,
+                    "user_roles",
+                    &username,
+                    serde_json::json!({"roles": role}),
+                )
+                .await?;
+                outln!("{username} now has {}", role.join(", "));
             }
             UserCommand::Disable { username } => {
                 set_disabled(&store, &actor, &username, true).await?

@@ -581,6 +581,85 @@ async fn csrf_and_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_roles() {
+    let data = fixture();
+    let own = enterprise_uscc(data);
+    xinyong(data)
+        .args([
+            "user",
+            "add",
+            "role-user",
+            "--role",
+            "regulator",
+            "--password",
+            "role-password-1",
+        ])
+        .assert()
+        .success();
+    let server = Server::start(data, &[]);
+    let admin = demo_user(&server, "admin").await;
+    let csrf = session_csrf(&server, &admin).await;
+    let bad = admin
+        .post(server.url("/admin/users/role-user/roles"))
+        .form(&[("roles", "department:nowhere"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let changed = admin
+        .post(server.url("/admin/users/role-user/roles"))
+        .form(&[("roles", "department:tax"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    let (user, _) = sign_in(&server, "role-user", "role-password-1").await;
+    assert_eq!(
+        user.get(server.url("/batches"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        user.get(server.url(&format!("/entity/{own}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // From the command line; the session sees the change at once.
+    xinyong(data)
+        .args(["user", "roles", "role-user", "--role", "inspector"])
+        .assert()
+        .success();
+    assert_eq!(
+        user.get(server.url(&format!("/entity/{own}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        user.get(server.url("/batches"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin_entries = audit_entries(data, "user:admin");
+    assert!(
+        admin_entries
+            .iter()
+            .any(|e| e["action"] == "user_roles" && e["subject"] == "role-user")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockout_after_failed_sign_ins() {
     let data = fixture();
     xinyong(data)

@@ -68,13 +68,7 @@ pub async fn add_user(
     }
     let grants = parse_grants(catalog, roles)?;
     let hash = secrets::hash_password(password).map_err(|e| Failure::Internal(e.to_string()))?;
-    let stored: Vec<RoleGrant> = grants
-        .iter()
-        .map(|g| RoleGrant {
-            role: g.role.as_str().to_string(),
-            subject: g.subject.clone(),
-        })
-        .collect();
+    let stored = stored_grants(&grants);
     let display_name = if display_name.trim().is_empty() {
         username
     } else {
@@ -87,6 +81,33 @@ pub async fn add_user(
             store::StoreError::Conflict(message) => Failure::BadRequest(message),
             other => other.into(),
         })
+}
+
+fn stored_grants(grants: &[Grant]) -> Vec<RoleGrant> {
+    grants
+        .iter()
+        .map(|g| RoleGrant {
+            role: g.role.as_str().to_string(),
+            subject: g.subject.clone(),
+        })
+        .collect()
+}
+
+/// Replaces a user's roles with `roles` (checked as for a new user).
+pub async fn set_roles(
+    store: &Store,
+    catalog: &Catalog,
+    username: &str,
+    roles: &[&str],
+) -> Result<Vec<Grant>, Failure> {
+    let grants = parse_grants(catalog, roles)?;
+    if !store
+        .set_user_roles(username, &stored_grants(&grants))
+        .await?
+    {
+        return Err(Failure::NotFound(format!("user {username}")));
+    }
+    Ok(grants)
 }
 
 /// A token as issued: the secret is shown once and never stored.

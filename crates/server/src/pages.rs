@@ -219,6 +219,7 @@ pub fn routes() -> Router<Shared> {
         .route("/batches/{id}", get(batch_page))
         .route("/quality", get(quality_page))
         .route("/admin/users", get(users_page).post(add_user))
+        .route("/admin/users/{username}/roles", post(set_roles))
         .route("/admin/users/{username}/{change}", post(change_user))
         .route("/admin/tokens", get(tokens_page).post(issue_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
@@ -943,6 +944,43 @@ async fn change_user(
         )
         .await?;
     Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Deserialize)]
+struct RolesForm {
+    roles: String,
+    csrf: String,
+}
+
+async fn set_roles(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Path(username): Path<String>,
+    Form(form): Form<RolesForm>,
+) -> PageResult {
+    require(&state, &who, Action::ManageAccounts, &username).await?;
+    check_csrf(&state, &who, Some(&form.csrf)).await?;
+    let roles: Vec<&str> = form.roles.split([',', '\n']).collect();
+    match admin::set_roles(&state.store, &state.catalog, &username, &roles).await {
+        Ok(grants) => {
+            let labels: Vec<String> = grants.iter().map(|g| g.label()).collect();
+            state
+                .audit(
+                    &who.actor,
+                    "user_roles",
+                    &username,
+                    "ok",
+                    serde_json::json!({"roles": labels}),
+                )
+                .await?;
+            Ok(Redirect::to("/admin/users").into_response())
+        }
+        Err(Failure::BadRequest(error)) => {
+            users_view(&state, &headers, &who, Some(error), StatusCode::BAD_REQUEST).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn tokens_page(

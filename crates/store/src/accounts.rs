@@ -208,6 +208,37 @@ impl Store {
         Ok(done)
     }
 
+    /// Replaces a user's roles; false if there is no such user.
+    pub async fn set_user_roles(
+        &self,
+        username: &str,
+        roles: &[RoleGrant],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let Some(row) = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let id: i64 = row.get(0);
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for grant in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role, subject) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(&grant.role)
+                .bind(&grant.subject)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Sets a new password hash and ends every session of the user.
     pub async fn set_password(
         &self,
