@@ -1,5 +1,5 @@
 //! `xinyong serve`, `xinyong demo`, and the account and audit commands:
-//! `user add|list|disable|enable`, `token issue|list|revoke`, `audit verify|list`.
+//! `user add|list|roles|disable|enable`, `token issue|list|revoke`, `audit verify|list`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
