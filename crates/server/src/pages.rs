@@ -113,6 +113,7 @@ fn zh_message(f: &Failure) -> &'static str {
         Failure::NotFound(_) => "未找到",
         Failure::BadRequest(_) => "请求有误",
         Failure::TooManyAttempts => "尝试次数过多，请稍后再试",
+        Failure::TooLarge => "请求过大",
         Failure::Internal(_) => "内部错误",
     }
 }
@@ -776,7 +777,11 @@ pub struct UploadForm {
 /// Reads a multipart upload; a malformed body is a clear refusal.
 pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure> {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        Failure::BadRequest(format!("malformed upload: {}", e.body_text()))
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Failure::TooLarge
+        } else {
+            Failure::BadRequest(format!("malformed upload: {}", e.body_text()))
+        }
     };
     let mut form = UploadForm::default();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {

@@ -23,6 +23,8 @@ pub enum Failure {
     NotFound(String),
     BadRequest(String),
     TooManyAttempts,
+    /// A body over the size limit.
+    TooLarge,
     Internal(String),
 }
 
@@ -41,6 +43,7 @@ impl Failure {
             Failure::NotFound(_) => StatusCode::NOT_FOUND,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -53,6 +56,7 @@ impl Failure {
             Failure::NotFound(what) => format!("not found: {what}"),
             Failure::BadRequest(why) => why.clone(),
             Failure::TooManyAttempts => "too many attempts; wait a minute".into(),
+            Failure::TooLarge => "the request is larger than the server accepts".into(),
             Failure::Internal(_) => "internal error".into(),
         }
     }
