@@ -516,16 +516,7 @@ pub fn quality(data: &DataOptions, source: Option<&str>, json: bool) -> anyhow::
         "top rule broken",
     ]);
     for q in &report {
-        let top = q
-            .by_rule
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(k, n)| format!("{k} ({n})"))
-            .unwrap_or_default();
-        let delay = match (q.median_delay_days, q.max_delay_days) {
-            (Some(m), Some(x)) => format!("{m}/{x}"),
-            _ => String::new(),
-        };
+        let (top, delay) = (q.top_rule(), q.delay_text());
         out.add_row(vec![
             q.department.clone(),
             q.item.clone(),

@@ -54,6 +54,25 @@ fn add_counts(into: &mut BTreeMap<String, u64>, from: &serde_json::Value) {
     }
 }
 
+impl Quality {
+    /// The rule broken most often, with its count (`field:reason (n)`).
+    pub fn top_rule(&self) -> String {
+        self.by_rule
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, n)| format!("{k} ({n})"))
+            .unwrap_or_default()
+    }
+
+    /// Median and largest delay in days, as `median/max`.
+    pub fn delay_text(&self) -> String {
+        match (self.median_delay_days, self.max_delay_days) {
+            (Some(m), Some(x)) => format!("{m}/{x}"),
+            _ => String::new(),
+        }
+    }
+}
+
 /// Quality per department and item of `batches`, only of `department` if given.
 pub fn quality(batches: &[BatchRow], department: Option<&str>) -> Vec<Quality> {
     let source = department;

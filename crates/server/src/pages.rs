@@ -699,16 +699,7 @@ async fn quality_page(
                 .iter()
                 .map(|p| (p.period.clone(), p.error_rate * 100.0))
                 .collect();
-            let top_rule = q
-                .by_rule
-                .iter()
-                .max_by_key(|(_, n)| **n)
-                .map(|(k, n)| format!("{k} ({n})"))
-                .unwrap_or_default();
-            let delay = match (q.median_delay_days, q.max_delay_days) {
-                (Some(m), Some(x)) => format!("{m}/{x}"),
-                _ => String::new(),
-            };
+            let (top_rule, delay) = (q.top_rule(), q.delay_text());
             context! {
                 department => q.department, item => q.item, batches => q.batches, rows => q.rows,
                 error_rate => percent(q.error_rate), duplicate_rate => percent(q.duplicate_rate),
