@@ -239,14 +239,14 @@ pub fn demo(
                 )
                 .await
                 .map_err(failure)?;
-                let entry = store::NewAuditEntry {
-                    actor: &cli_actor(),
-                    action: "user_add",
-                    subject: username,
-                    outcome: "ok",
-                    detail: serde_json::json!({"roles": [role], "demo": true}),
-                };
-                store.audit(&entry, &now()).await?;
+                audit(
+                    &store,
+                    &cli_actor(),
+                    "user_add",
+                    username,
+                    serde_json::json!({"roles": [role], "demo": true}),
+                )
+                .await?;
             }
             listing.add_row(vec![username.to_string(), password, role]);
         }
@@ -343,17 +343,8 @@ pub fn user(
                         "created",
                     ]);
                     for u in &users {
-                        let roles: Vec<String> = u
-                            .roles
-                            .iter()
-                            .map(|r| {
-                                if r.subject.is_empty() {
-                                    r.role.clone()
-                                } else {
-                                    format!("{}:{}", r.role, r.subject)
-                                }
-                            })
-                            .collect();
+                        let roles: Vec<String> =
+                            u.roles.iter().map(store::RoleGrant::label).collect();
                         out.add_row(vec![
                             u.username.clone(),
                             u.display_name.clone(),
@@ -496,7 +487,7 @@ pub fn token(
                         out.add_row(vec![
                             t.id.to_string(),
                             t.name.clone(),
-                            if t.subject.is_empty() { t.role.clone() } else { format!("{}:{}", t.role, t.subject) },
+                            store::role_label(&t.role, &t.subject),
                             t.created_by.clone(),
                             t.expires_at.clone(),
                             t.revoked_at.clone().unwrap_or_default(),

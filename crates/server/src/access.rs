@@ -105,11 +105,7 @@ impl Grant {
     }
 
     pub fn label(&self) -> String {
-        if self.subject.is_empty() {
-            self.role.as_str().to_string()
-        } else {
-            format!("{}:{}", self.role.as_str(), self.subject)
-        }
+        store::role_label(self.role.as_str(), &self.subject)
     }
 }
 

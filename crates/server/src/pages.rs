@@ -851,7 +851,7 @@ async fn users_view(
         .await?
         .iter()
         .map(|u| {
-            let roles: Vec<String> = u.roles.iter().map(|r| if r.subject.is_empty() { r.role.clone() } else { format!("{}:{}", r.role, r.subject) }).collect();
+            let roles: Vec<String> = u.roles.iter().map(store::RoleGrant::label).collect();
             context! { username => u.username, display_name => u.display_name, disabled => u.disabled, roles }
         })
         .collect();

@@ -486,11 +486,9 @@ async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchR
     let mut guard = state.ingest.lock().await;
     let latest = state
         .store
-        .batches()
+        .latest_batch_id()
         .await
-        .map_err(|e| e.to_string())?
-        .last()
-        .map_or(0, |b| b.id);
+        .map_err(|e| e.to_string())?;
     // Someone else ingested since the snapshot was taken: take a new one.
     if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
         ingest::batch::recover(&state.store, &state.lake)

@@ -17,6 +17,22 @@ pub struct RoleGrant {
     pub subject: String,
 }
 
+impl RoleGrant {
+    /// `role`, or `role:subject` for a bound role.
+    pub fn label(&self) -> String {
+        label(&self.role, &self.subject)
+    }
+}
+
+/// How a role and its subject are written: `role` or `role:subject`.
+pub fn label(role: &str, subject: &str) -> String {
+    if subject.is_empty() {
+        role.to_string()
+    } else {
+        format!("{role}:{subject}")
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UserRow {
     pub id: i64,

@@ -9,7 +9,7 @@
 mod accounts;
 mod audit;
 
-pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow};
+pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
 
 use std::collections::{BTreeMap, HashMap};
