@@ -5,7 +5,9 @@
 
 mod catalog_cmd;
 mod codes_cmd;
+mod csv_table;
 mod data_cmd;
+mod model_cmd;
 mod output;
 mod server_cmd;
 mod sim_cmd;
@@ -87,6 +89,9 @@ enum Command {
     /// Verify and list the hash-chained audit log.
     #[command(subcommand)]
     Audit(server_cmd::AuditCommand),
+    /// The scorecard engine on any CSV table.
+    #[command(subcommand)]
+    Model(model_cmd::ModelCommand),
 }
 
 #[derive(Subcommand)]
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
         Command::User(command) => server_cmd::user(&cli.data, cli.catalog.as_deref(), command),
         Command::Token(command) => server_cmd::token(&cli.data, cli.catalog.as_deref(), command),
         Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
+        Command::Model(command) => model_cmd::run(command),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -53,6 +53,19 @@ pub enum SimCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a flat 12-factor risk table with the truth as target, for
+    /// benchmarking scorecard tools (`bench/scorecard.sh`); no feeds.
+    Factors {
+        /// Output CSV file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of market entities generated (rows are those operating
+        /// at the start of the final year).
+        #[arg(long, default_value_t = 1_000_000)]
+        entities: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -62,6 +75,14 @@ pub enum PresetArg {
 }
 
 pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
+    if let SimCommand::Factors {
+        out,
+        entities,
+        seed,
+    } = command
+    {
+        return factors(&out, entities, seed);
+    }
     let SimCommand::Generate {
         out,
         preset,
@@ -75,7 +96,10 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
         formats,
         banks,
         json,
-    } = command;
+    } = command
+    else {
+        bail!("unreachable sim command");
+    };
     let mut config = match preset {
         Some(PresetArg::Demo) => SimConfig::preset(Preset::Demo, seed),
         Some(PresetArg::City) => SimConfig::preset(Preset::City, seed),
@@ -140,5 +164,24 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
             manifest.records as f64 / seconds.max(1e-9)
         );
     }
+    Ok(Outcome::Ok)
+}
+
+fn factors(out: &std::path::Path, entities: u32, seed: u64) -> anyhow::Result<Outcome> {
+    let config = SimConfig {
+        entities,
+        seed,
+        ..SimConfig::default()
+    };
+    config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bar = ProgressBar::new(entities as u64);
+    let started = Instant::now();
+    let rows = sim::factors::write_csv(&config, out, |done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    outln!(
+        "{rows} rows from {entities} entities written to {} in {:.1} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(Outcome::Ok)
 }

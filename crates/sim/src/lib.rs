@@ -19,6 +19,7 @@ pub mod config;
 pub mod dirty;
 pub mod draw;
 pub mod entity;
+pub mod factors;
 pub mod feeds;
 pub mod finance;
 pub mod history;

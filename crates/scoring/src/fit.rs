@@ -1,0 +1,383 @@
+//! Fitting a scorecard: bin every column, select features, regress, scale.
+
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::binning::{self, BinningOptions, FeatureBinning, Totals, Trend};
+use crate::logistic::{self, Patterns};
+use crate::metrics;
+use crate::model::{Dropped, FORMAT, FORMAT_VERSION, Feature, Model, ModelBin, Scaling, Training};
+use crate::table::Table;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    pub binning: BinningOptions,
+    /// Trends for particular features, overriding `binning.trend`.
+    #[serde(default)]
+    pub trends: BTreeMap<String, Trend>,
+    /// Features whose IV is below this are dropped (0.02 is the usual
+    /// "not predictive" line).
+    pub min_iv: f64,
+    /// Of two features whose WoE columns correlate beyond this, the one
+    /// with the lower IV is dropped.
+    pub max_correlation: f64,
+    pub max_features: Option<usize>,
+    /// L2 penalty λ on the coefficients.
+    pub l2: f64,
+    pub scaling: Scaling,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            binning: BinningOptions::default(),
+            trends: BTreeMap::new(),
+            min_iv: 0.02,
+            max_correlation: 0.8,
+            max_features: None,
+            l2: 1.0,
+            scaling: Scaling::default(),
+        }
+    }
+}
+
+/// Who the model is: name, version, when, and what it predicts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    pub name: String,
+    pub version: String,
+    pub created: String,
+    pub target: String,
+    pub event: String,
+    /// Feature labels in words; a feature without one is labelled by name.
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    #[error("the data has no rows")]
+    Empty,
+    #[error("the target has {rows} values for {table_rows} rows")]
+    TargetLength { rows: usize, table_rows: usize },
+    #[error("the target has no {0}: a model needs both outcomes")]
+    OneOutcome(&'static str),
+    #[error("invalid option: {0}")]
+    Options(String),
+    #[error("no feature is left to fit: {0}")]
+    NoFeatures(String),
+}
+
+/// A fitted model together with the training rows' probabilities, which
+/// callers use for reports without scoring the rows again.
+pub struct Fitted {
+    pub model: Model,
+    pub probabilities: Vec<f64>,
+}
+
+pub fn fit(
+    table: &Table,
+    target: &[bool],
+    options: &FitOptions,
+    info: &ModelInfo,
+) -> Result<Fitted, FitError> {
+    let rows = table.rows();
+    if rows == 0 {
+        return Err(FitError::Empty);
+    }
+    if target.len() != rows {
+        return Err(FitError::TargetLength {
+            rows: target.len(),
+            table_rows: rows,
+        });
+    }
+    options.binning.validate().map_err(FitError::Options)?;
+    if !(options.l2 >= 0.0) {
+        return Err(FitError::Options(format!("l2 {} is negative", options.l2)));
+    }
+    let totals = Totals::of(target);
+    if totals.events == 0 {
+        return Err(FitError::OneOutcome("events"));
+    }
+    if totals.non_events == 0 {
+        return Err(FitError::OneOutcome("non-events"));
+    }
+
+    let binned: Vec<(FeatureBinning, Vec<u8>)> = table
+        .columns
+        .par_iter()
+        .zip(&table.names)
+        .map(|(column, name)| {
+            let mut feature_options = options.binning.clone();
+            if let Some(&trend) = options.trends.get(name) {
+                feature_options.trend = trend;
+            }
+            binning::bin_feature(column, target, &feature_options)
+        })
+        .collect();
+
+    let mut dropped = Vec::new();
+    let mut order: Vec<usize> = (0..binned.len()).collect();
+    order.sort_by(|&a, &b| binned[b].0.iv.total_cmp(&binned[a].0.iv).then(a.cmp(&b)));
+    let mut selected: Vec<usize> = Vec::new();
+    for &candidate in &order {
+        let name = &table.names[candidate];
+        let iv = binned[candidate].0.iv;
+        if iv < options.min_iv {
+            dropped.push(Dropped {
+                name: name.clone(),
+                iv,
+                reason: format!("information value {iv:.4} is below {}", options.min_iv),
+            });
+            continue;
+        }
+        if let Some(limit) = options.max_features
+            && selected.len() >= limit
+        {
+            dropped.push(Dropped {
+                name: name.clone(),
+                iv,
+                reason: format!("{limit} features with a higher information value were kept"),
+            });
+            continue;
+        }
+        let woe_of = |f: usize| -> Vec<f64> { binned[f].0.bins.iter().map(|b| b.woe).collect() };
+        let candidate_woe = woe_of(candidate);
+        let clash = selected.iter().find_map(|&kept| {
+            let r = correlation(
+                &binned[candidate].1,
+                &candidate_woe,
+                &binned[kept].1,
+                &woe_of(kept),
+            );
+            (r.abs() > options.max_correlation).then_some((kept, r))
+        });
+        if let Some((kept, r)) = clash {
+            dropped.push(Dropped {
+                name: name.clone(),
+                iv,
+                reason: format!(
+                    "its WoE correlates {r:.2} with '{}', which has a higher information value",
+                    table.names[kept]
+                ),
+            });
+            continue;
+        }
+        selected.push(candidate);
+    }
+
+    // Regress; a WoE feature whose coefficient is not positive is fighting
+    // the others (collinearity), so the weakest such one leaves and the
+    // regression runs again.
+    let (fit, row_patterns) = loop {
+        if selected.is_empty() {
+            return Err(FitError::NoFeatures(
+                dropped
+                    .iter()
+                    .map(|d| format!("{}: {}", d.name, d.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
+        }
+        let (patterns, row_patterns) = patterns_of(&binned, &selected, target);
+        let fit = logistic::fit(&patterns, options.l2);
+        let worst = fit
+            .coefficients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c <= 0.0)
+            .min_by(|a, b| a.1.total_cmp(b.1));
+        let Some((position, &coefficient)) = worst else {
+            break (fit, (patterns, row_patterns));
+        };
+        let feature = selected.remove(position);
+        dropped.push(Dropped {
+            name: table.names[feature].clone(),
+            iv: binned[feature].0.iv,
+            reason: format!(
+                "its coefficient {coefficient:.3} was not positive beside the other features"
+            ),
+        });
+    };
+
+    let scaling = options.scaling;
+    let factor = scaling.factor();
+    let intercept_share = (scaling.offset() - factor * fit.intercept) / selected.len() as f64;
+    let features: Vec<Feature> = selected
+        .iter()
+        .zip(&fit.coefficients)
+        .map(|(&f, &coefficient)| {
+            let name = &table.names[f];
+            let binning = &binned[f].0;
+            Feature {
+                name: name.clone(),
+                label: info
+                    .labels
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| name.clone()),
+                kind: binning.kind,
+                trend: binning.trend,
+                iv: binning.iv,
+                coefficient,
+                bins: binning
+                    .bins
+                    .iter()
+                    .map(|b| ModelBin {
+                        label: b.rule.describe(),
+                        rule: b.rule.clone(),
+                        count: b.count,
+                        events: b.events,
+                        woe: b.woe,
+                        iv: b.iv,
+                        points: (intercept_share - factor * coefficient * b.woe).round() as i64,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let (patterns, row_patterns) = row_patterns;
+    let pattern_probabilities: Vec<f64> = (0..patterns.len())
+        .map(|p| {
+            let x = &patterns.values[p * patterns.width..(p + 1) * patterns.width];
+            let eta = fit.intercept
+                + x.iter()
+                    .zip(&fit.coefficients)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+            logistic::sigmoid(eta)
+        })
+        .collect();
+    let probabilities: Vec<f64> = row_patterns
+        .iter()
+        .map(|&p| pattern_probabilities[p as usize])
+        .collect();
+    let mut model = Model {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        name: info.name.clone(),
+        version: info.version.clone(),
+        created: info.created.clone(),
+        target: info.target.clone(),
+        event: info.event.clone(),
+        scaling,
+        intercept: fit.intercept,
+        features,
+        dropped,
+        training: Training {
+            rows: rows as u64,
+            events: totals.events,
+            l2: options.l2,
+            newton_steps: fit.steps,
+            converged: fit.converged,
+            score_cuts: Vec::new(),
+            score_counts: Vec::new(),
+            metrics: metrics::summary(&probabilities, target),
+            validation: None,
+            notes: serde_json::Map::new(),
+        },
+    };
+    // The training score distribution, kept for the score's PSI later.
+    let scorer = model.scorer();
+    let selected_bins: Vec<&Vec<u8>> = selected.iter().map(|&f| &binned[f].1).collect();
+    let scores: Vec<f64> = (0..rows)
+        .into_par_iter()
+        .map_init(
+            || vec![0u8; selected_bins.len()],
+            |row_bins, row| {
+                for (slot, feature) in row_bins.iter_mut().zip(&selected_bins) {
+                    *slot = feature[row];
+                }
+                scorer.score_bins(row_bins).score as f64
+            },
+        )
+        .collect();
+    let score_cuts = metrics::decile_cuts(&scores);
+    let score_counts = metrics::histogram(scores.iter().copied(), &score_cuts);
+    model.training.score_cuts = score_cuts;
+    model.training.score_counts = score_counts;
+    if let Ok(options) = serde_json::to_value(options)
+        && let serde_json::Value::Object(map) = options
+    {
+        model.training.notes.insert("options".into(), map.into());
+    }
+    Ok(Fitted {
+        model,
+        probabilities,
+    })
+}
+
+/// Pearson correlation of two WoE-coded columns given as bin indices.
+fn correlation(a_bins: &[u8], a_woe: &[f64], b_bins: &[u8], b_woe: &[f64]) -> f64 {
+    // Joint counts of (bin a, bin b) make this one pass of byte lookups.
+    let width = b_woe.len();
+    let mut joint = vec![0u64; a_woe.len() * width];
+    for (&a, &b) in a_bins.iter().zip(b_bins) {
+        joint[a as usize * width + b as usize] += 1;
+    }
+    let n = a_bins.len() as f64;
+    let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (i, &wa) in a_woe.iter().enumerate() {
+        for (j, &wb) in b_woe.iter().enumerate() {
+            let c = joint[i * width + j] as f64;
+            sa += c * wa;
+            sb += c * wb;
+            saa += c * wa * wa;
+            sbb += c * wb * wb;
+            sab += c * wa * wb;
+        }
+    }
+    let cov = sab / n - (sa / n) * (sb / n);
+    let va = saa / n - (sa / n).powi(2);
+    let vb = sbb / n - (sb / n).powi(2);
+    if va <= 1e-15 || vb <= 1e-15 {
+        return 0.0;
+    }
+    cov / (va * vb).sqrt()
+}
+
+/// Groups rows by their bins in the selected features; returns the
+/// patterns (WoE values, rows, events) and each row's pattern.
+fn patterns_of(
+    binned: &[(FeatureBinning, Vec<u8>)],
+    selected: &[usize],
+    target: &[bool],
+) -> (Patterns, Vec<u32>) {
+    let rows = target.len();
+    let mut index: HashMap<Vec<u8>, u32> = HashMap::default();
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut patterns = Patterns {
+        width: selected.len(),
+        ..Patterns::default()
+    };
+    let mut row_patterns = Vec::with_capacity(rows);
+    let mut key = Vec::with_capacity(selected.len());
+    for (row, &event) in target.iter().enumerate() {
+        key.clear();
+        key.extend(selected.iter().map(|&f| binned[f].1[row]));
+        let p = match index.get(&key) {
+            Some(&p) => p,
+            None => {
+                let p = keys.len() as u32;
+                index.insert(key.clone(), p);
+                keys.push(key.clone());
+                patterns.rows.push(0.0);
+                patterns.events.push(0.0);
+                p
+            }
+        };
+        patterns.rows[p as usize] += 1.0;
+        patterns.events[p as usize] += f64::from(u8::from(event));
+        row_patterns.push(p);
+    }
+    patterns.values.reserve(keys.len() * selected.len());
+    for key in &keys {
+        for (&f, &bin) in selected.iter().zip(key) {
+            patterns.values.push(binned[f].0.bins[bin as usize].woe);
+        }
+    }
+    (patterns, row_patterns)
+}

@@ -1,0 +1,224 @@
+//! Properties the engine promises, over random data: monotonic bins, points
+//! that reproduce the log-odds, a JSON round trip, and the same score for a
+//! row alone as in a batch.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use scoring::binning::{self, BinRule, BinningOptions, Prebinning, Trend};
+use scoring::{CategoricalBuilder, Column, FitOptions, Model, ModelInfo, Table, Value};
+
+/// Rows of (number or missing, category or missing, event).
+fn rows() -> impl Strategy<Value = Vec<(Option<f64>, Option<u8>, bool)>> {
+    prop::collection::vec(
+        (
+            prop::option::weighted(0.9, -1000.0f64..1000.0),
+            prop::option::weighted(0.95, 0u8..12),
+            any::<bool>(),
+        ),
+        60..600,
+    )
+    .prop_map(|mut rows| {
+        // Both outcomes must occur.
+        rows[0].2 = true;
+        rows[1].2 = false;
+        rows
+    })
+}
+
+fn table_of(rows: &[(Option<f64>, Option<u8>, bool)]) -> (Table, Vec<bool>) {
+    let mut table = Table::default();
+    let numbers = rows.iter().map(|r| r.0.unwrap_or(f64::NAN)).collect();
+    // A second numeric feature tied to the outcome, so fits keep features.
+    let signal = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if r.2 {
+                (i % 7) as f64 + 3.0
+            } else {
+                (i % 5) as f64
+            }
+        })
+        .collect();
+    let mut categories = CategoricalBuilder::default();
+    for r in rows {
+        let text = r.1.map(|c| format!("c{c}"));
+        categories.push(text.as_deref());
+    }
+    table.push("number", Column::Numeric(numbers));
+    table.push("signal", Column::Numeric(signal));
+    table.push("category", categories.finish());
+    (table, rows.iter().map(|r| r.2).collect())
+}
+
+fn info() -> ModelInfo {
+    ModelInfo {
+        name: "test".into(),
+        version: "1".into(),
+        created: "2026-11-27".into(),
+        target: "bad".into(),
+        event: "1".into(),
+        labels: BTreeMap::new(),
+    }
+}
+
+fn loose_options() -> FitOptions {
+    FitOptions {
+        min_iv: 0.0,
+        max_correlation: 1.0,
+        ..FitOptions::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn monotonic_constraints_hold(
+        rows in rows(),
+        ascending in any::<bool>(),
+        tree in any::<bool>(),
+        max_bins in 1usize..10,
+        min_share in 0.0f64..0.2,
+    ) {
+        let (table, target) = table_of(&rows);
+        let options = BinningOptions {
+            trend: if ascending { Trend::Ascending } else { Trend::Descending },
+            prebinning: if tree { Prebinning::Tree } else { Prebinning::Quantile },
+            max_bins,
+            min_bin_share: min_share,
+            ..BinningOptions::default()
+        };
+        let (binning, row_bins) = binning::bin_feature(&table.columns[0], &target, &options);
+        let regular: Vec<_> = binning
+            .bins
+            .iter()
+            .filter(|b| matches!(b.rule, BinRule::Range { .. }))
+            .collect();
+        prop_assert!(!regular.is_empty() && regular.len() <= max_bins);
+        for pair in regular.windows(2) {
+            if ascending {
+                prop_assert!(pair[1].woe > pair[0].woe, "{:?}", regular);
+            } else {
+                prop_assert!(pair[1].woe < pair[0].woe, "{:?}", regular);
+            }
+        }
+        if regular.len() > 1 {
+            let min_count = (min_share * rows.len() as f64).ceil() as u64;
+            prop_assert!(regular.iter().all(|b| b.count >= min_count));
+        }
+        // Every row is counted in the bin it was assigned.
+        let mut counts = vec![0u64; binning.bins.len()];
+        for &b in &row_bins {
+            counts[b as usize] += 1;
+        }
+        let stated: Vec<u64> = binning.bins.iter().map(|b| b.count).collect();
+        prop_assert_eq!(counts, stated);
+    }
+
+    #[test]
+    fn categorical_bins_follow_event_rate(rows in rows(), max_bins in 1usize..6) {
+        let (table, target) = table_of(&rows);
+        let options = BinningOptions { max_bins, ..BinningOptions::default() };
+        let (binning, _) = binning::bin_feature(&table.columns[2], &target, &options);
+        let groups: Vec<_> = binning
+            .bins
+            .iter()
+            .filter(|b| matches!(b.rule, BinRule::Categories { .. }) && b.count > 0)
+            .collect();
+        for pair in groups.windows(2) {
+            prop_assert!(pair[1].woe > pair[0].woe);
+        }
+        let others = binning
+            .bins
+            .iter()
+            .filter(|b| matches!(b.rule, BinRule::Categories { other: true, .. }))
+            .count();
+        prop_assert_eq!(others, 1);
+    }
+
+    #[test]
+    fn points_reproduce_log_odds_and_json_round_trips(rows in rows()) {
+        let (table, target) = table_of(&rows);
+        let fitted = scoring::fit(&table, &target, &loose_options(), &info()).unwrap();
+        let model = fitted.model;
+        let scorer = model.scorer();
+        let scored = scorer.score_table(&table).unwrap();
+        let half_points = 0.5 * model.features.len() as f64 + 1e-9;
+        for (s, &p) in scored.iter().zip(&fitted.probabilities) {
+            let exact = model.scaling.score_of(s.log_odds);
+            prop_assert!((s.score as f64 - exact).abs() <= half_points, "{} vs {}", s.score, exact);
+            prop_assert!((s.probability - p).abs() < 1e-12);
+        }
+        let back = Model::from_json(&model.to_json()).unwrap();
+        prop_assert_eq!(&back, &model);
+        let again = back.scorer().score_table(&table).unwrap();
+        prop_assert_eq!(again, scored);
+    }
+
+    #[test]
+    fn a_row_alone_scores_as_in_a_batch(rows in rows()) {
+        let (table, target) = table_of(&rows);
+        let fitted = scoring::fit(&table, &target, &loose_options(), &info()).unwrap();
+        let scorer = fitted.model.scorer();
+        let batch = scorer.score_table(&table).unwrap();
+        for (row, expected) in batch.iter().enumerate() {
+            let values: Vec<Value<'_>> = fitted
+                .model
+                .features
+                .iter()
+                .map(|f| table.column(&f.name).unwrap().value(row))
+                .collect();
+            prop_assert_eq!(&scorer.score_row(&values), expected);
+        }
+    }
+}
+
+#[test]
+fn reasons_name_the_costliest_features_first() {
+    let rows: Vec<(Option<f64>, Option<u8>, bool)> = (0..2000)
+        .map(|i| {
+            let bad = i % 9 == 0 || i % 13 == 0;
+            (Some((i % 100) as f64), Some((i % 12) as u8), bad)
+        })
+        .collect();
+    let (table, target) = table_of(&rows);
+    let fitted = scoring::fit(&table, &target, &loose_options(), &info()).unwrap();
+    let scorer = fitted.model.scorer();
+    for scored in scorer.score_table(&table).unwrap() {
+        let lost: Vec<u32> = scored.reasons().iter().map(|r| r.points_lost).collect();
+        assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
+        assert!(lost.iter().all(|&l| l > 0));
+        assert!(scored.reasons().len() <= scoring::model::MAX_REASONS);
+        for reason in scored.reasons() {
+            assert!(scorer.reason_text(*reason).contains("points"));
+        }
+    }
+}
+
+#[test]
+fn unseen_categories_and_text_in_numeric_columns_score_without_panic() {
+    let rows: Vec<(Option<f64>, Option<u8>, bool)> = (0..500)
+        .map(|i| (Some(i as f64), Some((i % 3) as u8), i % 4 == 0))
+        .collect();
+    let (table, target) = table_of(&rows);
+    let fitted = scoring::fit(&table, &target, &loose_options(), &info()).unwrap();
+    let scorer = fitted.model.scorer();
+    let names: Vec<&str> = fitted
+        .model
+        .features
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    let values: Vec<Value<'_>> = names
+        .iter()
+        .map(|n| match *n {
+            "category" => Value::Text("never seen"),
+            _ => Value::Text("not a number"),
+        })
+        .collect();
+    let scored = scorer.score_row(&values);
+    assert!(scored.probability > 0.0 && scored.probability < 1.0);
+}
