@@ -9,6 +9,7 @@ mod csv_table;
 mod data_cmd;
 mod model_cmd;
 mod output;
+mod risk_cmd;
 mod server_cmd;
 mod sim_cmd;
 mod uscc_cmd;
@@ -92,6 +93,9 @@ enum Command {
     /// The scorecard engine on any CSV table.
     #[command(subcommand)]
     Model(model_cmd::ModelCommand),
+    /// The city's risk model: train, screen, show.
+    #[command(subcommand)]
+    Risk(risk_cmd::RiskCommand),
 }
 
 #[derive(Subcommand)]
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
         Command::Token(command) => server_cmd::token(&cli.data, cli.catalog.as_deref(), command),
         Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
         Command::Model(command) => model_cmd::run(command),
+        Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -91,6 +91,12 @@ impl Sql {
         for item in &catalog.items {
             let dir = lake.root().join(&item.id);
             if !dir.exists() {
+                // An item nobody has sent yet is an empty table, so queries
+                // that name it (the risk features) still run.
+                let table = MemTable::try_new(item_schema(item), vec![vec![]]).map_err(error)?;
+                context
+                    .register_table(item.id.as_str(), Arc::new(table))
+                    .map_err(error)?;
                 continue;
             }
             let partitions: Vec<(String, DataType)> = match item.partition.by {
@@ -138,6 +144,12 @@ impl Sql {
             .register_table(name, Arc::new(table))
             .map_err(error)?;
         Ok(())
+    }
+
+    /// Runs a query and returns its Arrow batches.
+    pub async fn batches(&self, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
+        let frame = self.context.sql(sql).await.map_err(error)?;
+        frame.collect().await.map_err(error)
     }
 
     /// Runs a query.

@@ -83,6 +83,19 @@ pub fn fit(
     options: &FitOptions,
     info: &ModelInfo,
 ) -> Result<Fitted, FitError> {
+    fit_weighted(table, target, None, options, info)
+}
+
+/// Fits with a weight per row (e.g. inverse probabilities of having been
+/// observed). Weights enter the regression; bins are found on the rows as
+/// they are, and the training metrics are unweighted.
+pub fn fit_weighted(
+    table: &Table,
+    target: &[bool],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+    info: &ModelInfo,
+) -> Result<Fitted, FitError> {
     let rows = table.rows();
     if rows == 0 {
         return Err(FitError::Empty);
@@ -96,6 +109,19 @@ pub fn fit(
     options.binning.validate().map_err(FitError::Options)?;
     if !(options.l2 >= 0.0) {
         return Err(FitError::Options(format!("l2 {} is negative", options.l2)));
+    }
+    if let Some(weights) = weights {
+        if weights.len() != rows {
+            return Err(FitError::Options(format!(
+                "{} weights for {rows} rows",
+                weights.len()
+            )));
+        }
+        if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+            return Err(FitError::Options(
+                "weights must be finite and not negative".to_string(),
+            ));
+        }
     }
     let totals = Totals::of(target);
     if totals.events == 0 {
@@ -181,7 +207,7 @@ pub fn fit(
                     .join("; "),
             ));
         }
-        let (patterns, row_patterns) = patterns_of(&binned, &selected, target);
+        let (patterns, row_patterns) = patterns_of(&binned, &selected, target, weights);
         let fit = logistic::fit(&patterns, options.l2);
         let worst = fit
             .coefficients
@@ -345,6 +371,7 @@ fn patterns_of(
     binned: &[(FeatureBinning, Vec<u8>)],
     selected: &[usize],
     target: &[bool],
+    weights: Option<&[f64]>,
 ) -> (Patterns, Vec<u32>) {
     let rows = target.len();
     let mut index: HashMap<Vec<u8>, u32> = HashMap::default();
@@ -369,8 +396,11 @@ fn patterns_of(
                 p
             }
         };
-        patterns.rows[p as usize] += 1.0;
-        patterns.events[p as usize] += f64::from(u8::from(event));
+        let weight = weights.map_or(1.0, |w| w[row]);
+        patterns.rows[p as usize] += weight;
+        if event {
+            patterns.events[p as usize] += weight;
+        }
         row_patterns.push(p);
     }
     patterns.values.reserve(keys.len() * selected.len());

@@ -24,7 +24,7 @@ pub mod sql;
 pub mod table;
 
 pub use binning::{BinRule, BinningOptions, Kind, Prebinning, Trend};
-pub use fit::{FitError, FitOptions, Fitted, ModelInfo, fit};
+pub use fit::{FitError, FitOptions, Fitted, ModelInfo, fit, fit_weighted};
 pub use model::{Model, ModelError, ReasonCode, Scaling, Scored, Scorer};
 pub use report::{Report, report};
 pub use table::{CategoricalBuilder, Column, Table, Value};

@@ -222,3 +222,37 @@ fn unseen_categories_and_text_in_numeric_columns_score_without_panic() {
     let scored = scorer.score_row(&values);
     assert!(scored.probability > 0.0 && scored.probability < 1.0);
 }
+
+#[test]
+fn uniform_weights_change_nothing_without_a_penalty() {
+    let rows: Vec<(Option<f64>, Option<u8>, bool)> = (0..3000)
+        .map(|i| {
+            (
+                Some((i % 97) as f64),
+                Some((i % 5) as u8),
+                i % 7 == 0 || i % 97 < 10,
+            )
+        })
+        .collect();
+    let (table, target) = table_of(&rows);
+    let options = FitOptions {
+        l2: 0.0,
+        ..loose_options()
+    };
+    let plain = scoring::fit(&table, &target, &options, &info())
+        .unwrap()
+        .model;
+    let weights = vec![3.0; target.len()];
+    let weighted = scoring::fit_weighted(&table, &target, Some(&weights), &options, &info())
+        .unwrap()
+        .model;
+    assert!((plain.intercept - weighted.intercept).abs() < 1e-6);
+    for (a, b) in plain.features.iter().zip(&weighted.features) {
+        assert!(
+            (a.coefficient - b.coefficient).abs() < 1e-6,
+            "{} {}",
+            a.coefficient,
+            b.coefficient
+        );
+    }
+}

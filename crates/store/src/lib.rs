@@ -8,9 +8,13 @@
 
 mod accounts;
 mod audit;
+mod risk;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
+pub use risk::{
+    EntityRiskRow, RankedRow, RiskListFilter, RiskModelRow, RiskScoreRow, ScreeningRow,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -1,0 +1,317 @@
+//! `xinyong risk`: train the city's risk model, screen the city, show an
+//! entity's risk.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::Subcommand;
+use risk::ClassRule;
+use scoring::Model;
+use store::{RiskModelRow, Store};
+
+use crate::Outcome;
+use crate::data_cmd::{DataOptions, catalog_in_use, now, runtime};
+use crate::output::{outln, print_json, print_table, table};
+
+#[derive(Subcommand)]
+pub enum RiskCommand {
+    /// Fit the risk model: trains on the year before --as-of, validates on the year after it.
+    Train {
+        /// Start of the hold-out year (default: 1 January of the latest inspection's year).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Score and class every entity, and keep the result.
+    Screen {
+        /// Date the features are known at (default: the month after the latest tax payments).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Model version (default: the latest).
+        #[arg(long)]
+        model: Option<String>,
+        /// Shares of classes A,B,C,D (default 0.65,0.25,0.085,0.015).
+        #[arg(long, value_delimiter = ',', conflicts_with = "cutoffs")]
+        shares: Vec<f64>,
+        /// Lowest scores of A,B,C instead of shares.
+        #[arg(long, value_delimiter = ',')]
+        cutoffs: Vec<i64>,
+    },
+    /// An entity's risk: score, class, reasons, and its history.
+    Show {
+        uscc: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(text: &str, flag: &str) -> Result<NaiveDate> {
+    text.parse()
+        .with_context(|| format!("{flag} '{text}' is not a date (YYYY-MM-DD)"))
+}
+
+pub fn run(data: &DataOptions, catalog: Option<&Path>, command: RiskCommand) -> Result<Outcome> {
+    runtime()?.block_on(async {
+        let store = data.open().await?;
+        let outcome = match command {
+            RiskCommand::Train { as_of } => {
+                let sql = open_lake(&store, data, catalog).await?;
+                let as_of = match as_of {
+                    Some(text) => Some(parse_date(&text, "--as-of")?),
+                    None => None,
+                };
+                train(&store, &sql, as_of).await.map(|_| Outcome::Ok)
+            }
+            RiskCommand::Screen {
+                as_of,
+                model,
+                shares,
+                cutoffs,
+            } => {
+                let sql = open_lake(&store, data, catalog).await?;
+                let as_of = match as_of {
+                    Some(text) => Some(parse_date(&text, "--as-of")?),
+                    None => None,
+                };
+                let rule = class_rule(&shares, &cutoffs)?;
+                screen(&store, &sql, as_of, model.as_deref(), rule)
+                    .await
+                    .map(|_| Outcome::Ok)
+            }
+            RiskCommand::Show { uscc, json } => show(&store, &uscc, json).await,
+        };
+        store.close().await;
+        outcome
+    })
+}
+
+pub async fn open_lake(
+    store: &Store,
+    data: &DataOptions,
+    catalog: Option<&Path>,
+) -> Result<lake::sql::Sql> {
+    let catalog = catalog_in_use(store, catalog).await?;
+    Ok(lake::sql::Sql::over(&lake::Lake::new(&data.data_dir), &catalog).await?)
+}
+
+fn class_rule(shares: &[f64], cutoffs: &[i64]) -> Result<ClassRule> {
+    let rule = match (shares, cutoffs) {
+        ([], []) => ClassRule::default(),
+        ([a, b, c, d], []) => ClassRule::Shares([*a, *b, *c, *d]),
+        ([], [a, b, c]) => ClassRule::Cutoffs([*a, *b, *c]),
+        ([], _) => bail!("--cutoffs takes three scores: the lowest of A, B and C"),
+        _ => bail!("--shares takes four shares: A, B, C and D"),
+    };
+    rule.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(rule)
+}
+
+/// Trains, validates and stores a model; returns it.
+pub async fn train(store: &Store, sql: &lake::sql::Sql, as_of: Option<NaiveDate>) -> Result<Model> {
+    let set = &risk::V1;
+    let as_of = match as_of {
+        Some(date) => date,
+        None => risk::default_training_as_of(sql).await?,
+    };
+    let created = now();
+    let existing = store.risk_models().await?.len();
+    let version = format!("{}-{}-{}", set.version, as_of, existing + 1);
+    let started = Instant::now();
+    let outcome = risk::train(sql, set, as_of, &version, &created)
+        .await
+        .context("cannot train the risk model")?;
+    let report = &outcome.report;
+    store
+        .save_risk_model(&RiskModelRow {
+            version: version.clone(),
+            created_at: created,
+            as_of: as_of.to_string(),
+            features_version: set.version.to_string(),
+            model_json: outcome.model.to_json(),
+            report_json: serde_json::to_string(report)?,
+        })
+        .await?;
+    let t = &report.training;
+    outln!(
+        "risk model {version}: trained on features as of {} and inspections to {} ({} of {} entities inspected, {} with problems)",
+        t.as_of,
+        t.label_until,
+        t.labelled,
+        t.population,
+        t.bad
+    );
+    outln!(
+        "  selection: {} of {} with complaints were inspected, {} of {} without; weights {:.1} and {:.1}",
+        t.with_complaints_labelled,
+        t.with_complaints_population,
+        t.labelled - t.with_complaints_labelled,
+        t.population - t.with_complaints_population,
+        t.weight_with_complaints,
+        t.weight_without_complaints
+    );
+    outln!(
+        "  training AUC {:.4}, KS {:.4}",
+        report.training_metrics.auc,
+        report.training_metrics.ks
+    );
+    let v = &report.validation;
+    match &report.validation_metrics {
+        Some(m) => outln!(
+            "  hold-out from {} to {}: {} inspected, {} with problems; AUC {:.4}, KS {:.4}, Gini {:.4}",
+            v.as_of,
+            v.label_until,
+            v.labelled,
+            v.bad,
+            m.auc,
+            m.ks,
+            m.gini
+        ),
+        None => outln!("  hold-out from {}: no inspections to validate on", v.as_of),
+    }
+    let mut t = table(&["feature", "IV", "coefficient", "bins"]);
+    for f in &outcome.model.features {
+        t.add_row(vec![
+            f.name.clone(),
+            format!("{:.4}", f.iv),
+            format!("{:.3}", f.coefficient),
+            f.bins.len().to_string(),
+        ]);
+    }
+    print_table(&t);
+    for d in &outcome.model.dropped {
+        outln!("  dropped {}: {}", d.name, d.reason);
+    }
+    outln!("  {:.1} s", started.elapsed().as_secs_f64());
+    Ok(outcome.model)
+}
+
+/// Screens the city with a stored model and keeps the result; returns the
+/// screening's id.
+pub async fn screen(
+    store: &Store,
+    sql: &lake::sql::Sql,
+    as_of: Option<NaiveDate>,
+    version: Option<&str>,
+    rule: ClassRule,
+) -> Result<i64> {
+    let row = match version {
+        Some(v) => store
+            .risk_model(v)
+            .await?
+            .with_context(|| format!("no risk model version '{v}'"))?,
+        None => store
+            .latest_risk_model()
+            .await?
+            .context("no risk model yet: run `xinyong risk train` first")?,
+    };
+    let model = Model::from_json(&row.model_json)
+        .with_context(|| format!("risk model {} is unreadable", row.version))?;
+    let as_of = match as_of {
+        Some(date) => date,
+        None => risk::default_screening_as_of(sql).await?,
+    };
+    let previous = store.latest_screening().await?;
+    let outcome = risk::screen(sql, &risk::V1, &model, as_of, rule).await?;
+    let started = Instant::now();
+    let id = risk::screen::save(store, &model, &outcome, &now()).await?;
+    let store_seconds = started.elapsed().as_secs_f64();
+    let s = &outcome.summary;
+    outln!(
+        "screening {id}: {} entities as of {as_of} with model {}",
+        outcome.subjects.len(),
+        model.version
+    );
+    let total = outcome.subjects.len().max(1) as f64;
+    for (class, count) in domain::RiskClass::ALL.iter().zip(s.class_counts) {
+        outln!(
+            "  {class} {}: {count} ({:.1}%)",
+            class.name_en(),
+            100.0 * count as f64 / total
+        );
+    }
+    outln!(
+        "  cut-offs: A from {}, B from {}, C from {}, D below",
+        s.cutoffs.a,
+        s.cutoffs.b,
+        s.cutoffs.c
+    );
+    outln!(
+        "  features {:.2} s, scoring and classing {:.3} s, storing {:.2} s",
+        s.features_seconds,
+        s.scoring_seconds,
+        store_seconds
+    );
+    outln!(
+        "  score PSI against training {:.4} ({})",
+        s.score_psi,
+        scoring::metrics::psi_reading(s.score_psi)
+    );
+    for (name, psi) in &s.feature_psi {
+        if *psi >= 0.1 {
+            outln!(
+                "  feature {name} PSI {psi:.4} ({})",
+                scoring::metrics::psi_reading(*psi)
+            );
+        }
+    }
+    if let Some(previous) = previous {
+        let moves = store.class_migration(previous.id, id).await?;
+        let moved: i64 = moves.iter().filter(|m| m.0 != m.1).map(|m| m.2).sum();
+        outln!(
+            "  {moved} entities changed class since screening {}",
+            previous.id
+        );
+    }
+    Ok(id)
+}
+
+async fn show(store: &Store, uscc: &str, json: bool) -> Result<Outcome> {
+    let code: domain::Uscc = uscc
+        .parse()
+        .map_err(|e| anyhow::anyhow!("'{uscc}' is not a valid USCC: {e}"))?;
+    let history = store.entity_risk(&code.to_string()).await?;
+    if json {
+        print_json(&history)?;
+        return Ok(Outcome::Ok);
+    }
+    let Some(latest) = history.first() else {
+        outln!("{code}: not screened");
+        return Ok(Outcome::CheckFailed);
+    };
+    let class: domain::RiskClass = latest.score.class.parse()?;
+    outln!(
+        "{code}: class {class} ({}), score {}, probability of a problem {:.1}%",
+        class.name_en(),
+        latest.score.score,
+        100.0 * latest.score.probability
+    );
+    outln!(
+        "  screening {} as of {} with model {}",
+        latest.screening_id,
+        latest.as_of,
+        latest.model_version
+    );
+    let reasons: Vec<risk::screen::StoredReason> =
+        serde_json::from_str(&latest.score.reasons_json).unwrap_or_default();
+    for r in &reasons {
+        let label = risk::V1
+            .feature(&r.feature)
+            .map_or(r.feature.as_str(), |f| f.label_en);
+        outln!("  − {} points: {label}: {}", r.points, r.bin);
+    }
+    if history.len() > 1 {
+        outln!("history");
+        let mut t = table(&["screening", "as of", "class", "score"]);
+        for h in &history {
+            t.add_row(vec![
+                h.screening_id.to_string(),
+                h.as_of.clone(),
+                h.score.class.clone(),
+                h.score.score.to_string(),
+            ]);
+        }
+        print_table(&t);
+    }
+    Ok(Outcome::Ok)
+}

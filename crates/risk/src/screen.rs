@@ -1,0 +1,142 @@
+//! Screening: score every entity, class it, and keep the result.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use domain::RiskClass;
+use lake::sql::Sql;
+use scoring::{Model, Report, Scored};
+use serde::{Deserialize, Serialize};
+use store::{RiskScoreRow, Store};
+
+use crate::RiskError;
+use crate::classes::{self, ClassRule, Cutoffs};
+use crate::features::FeatureSet;
+use crate::sample;
+
+pub struct ScreenOutcome {
+    pub as_of: NaiveDate,
+    pub subjects: Vec<String>,
+    pub scored: Vec<Scored>,
+    pub classes: Vec<RiskClass>,
+    pub summary: ScreenSummary,
+}
+
+/// What a screening stores about itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScreenSummary {
+    pub rule: ClassRule,
+    pub cutoffs: Cutoffs,
+    /// Entities in A, B, C, D.
+    pub class_counts: [u64; 4],
+    /// Features of every entity from the lake.
+    pub features_seconds: f64,
+    /// Scoring and classing every entity, reasons included.
+    pub scoring_seconds: f64,
+    /// Stability of the score and each feature against the training sample.
+    pub score_psi: f64,
+    pub feature_psi: Vec<(String, f64)>,
+}
+
+/// Scores and classes every entity known at `as_of`.
+pub async fn screen(
+    sql: &Sql,
+    set: &FeatureSet,
+    model: &Model,
+    as_of: NaiveDate,
+    rule: ClassRule,
+) -> Result<ScreenOutcome, RiskError> {
+    rule.validate().map_err(RiskError::Data)?;
+    let started = Instant::now();
+    let population = sample::population(sql, set, as_of).await?;
+    let features_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let scorer = model.scorer();
+    let scored = scorer.score_table(&population.table)?;
+    let scores: Vec<i64> = scored.iter().map(|s| s.score).collect();
+    let cutoffs = classes::cutoffs(&scores, rule);
+    let classes: Vec<RiskClass> = scores.iter().map(|&s| cutoffs.class_of(s)).collect();
+    let scoring_seconds = started.elapsed().as_secs_f64();
+
+    let mut class_counts = [0u64; 4];
+    for &c in &classes {
+        class_counts[c as usize] += 1;
+    }
+    let stability: Report = scoring::report(&scorer, &population.table, None)?;
+    Ok(ScreenOutcome {
+        as_of,
+        subjects: population.subjects,
+        scored,
+        classes,
+        summary: ScreenSummary {
+            rule,
+            cutoffs,
+            class_counts,
+            features_seconds,
+            scoring_seconds,
+            score_psi: stability.score_psi,
+            feature_psi: stability
+                .features
+                .iter()
+                .map(|f| (f.name.clone(), f.psi))
+                .collect(),
+        },
+    })
+}
+
+/// A reason as stored: the feature, its bin in words, the points lost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredReason {
+    pub feature: String,
+    pub bin: String,
+    pub points: u32,
+}
+
+/// Stores a screening with every entity's result; returns its id.
+pub async fn save(
+    store: &Store,
+    model: &Model,
+    outcome: &ScreenOutcome,
+    screened_at: &str,
+) -> Result<i64, RiskError> {
+    let rows: Vec<RiskScoreRow> = outcome
+        .subjects
+        .iter()
+        .zip(&outcome.scored)
+        .zip(&outcome.classes)
+        .map(|((subject, scored), class)| {
+            let reasons: Vec<StoredReason> = scored
+                .reasons()
+                .iter()
+                .filter_map(|r| {
+                    let feature = model.features.get(r.feature as usize)?;
+                    let bin = feature.bins.get(r.bin as usize)?;
+                    Some(StoredReason {
+                        feature: feature.name.clone(),
+                        bin: bin.label.clone(),
+                        points: r.points_lost,
+                    })
+                })
+                .collect();
+            RiskScoreRow {
+                uscc: subject.clone(),
+                score: scored.score,
+                probability: scored.probability,
+                class: class.to_string(),
+                reasons_json: serde_json::to_string(&reasons).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let summary = serde_json::to_string(&outcome.summary).unwrap_or_default();
+    let id = store
+        .save_screening(
+            screened_at,
+            &outcome.as_of.to_string(),
+            &model.version,
+            &summary,
+            rows,
+        )
+        .await?;
+    Ok(id)
+}
