@@ -38,6 +38,18 @@ pub enum RiskCommand {
         #[arg(long, value_delimiter = ',')]
         cutoffs: Vec<i64>,
     },
+    /// Export the feature table at a date as CSV (for analysis with `xinyong model`).
+    Features {
+        /// Date the features are known at (default: as for screening).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Only entities inspected in the year after --as-of, with their
+        /// outcome (`inspection_problem`) and selection weight (`weight`).
+        #[arg(long)]
+        labelled: bool,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// An entity's risk: score, class, reasons, and its history.
     Show {
         uscc: String,
@@ -78,6 +90,18 @@ pub fn run(data: &DataOptions, catalog: Option<&Path>, command: RiskCommand) -> 
                 screen(&store, &sql, as_of, model.as_deref(), rule)
                     .await
                     .map(|_| Outcome::Ok)
+            }
+            RiskCommand::Features {
+                as_of,
+                labelled,
+                out,
+            } => {
+                let sql = open_lake(&store, data, catalog).await?;
+                let as_of = match as_of {
+                    Some(text) => parse_date(&text, "--as-of")?,
+                    None => risk::default_screening_as_of(&sql).await?,
+                };
+                features(&sql, as_of, labelled, &out).await
             }
             RiskCommand::Show { uscc, json } => show(&store, &uscc, json).await,
         };
@@ -313,5 +337,61 @@ async fn show(store: &Store, uscc: &str, json: bool) -> Result<Outcome> {
         }
         print_table(&t);
     }
+    Ok(Outcome::Ok)
+}
+
+async fn features(
+    sql: &lake::sql::Sql,
+    as_of: NaiveDate,
+    labelled: bool,
+    out: &Path,
+) -> Result<Outcome> {
+    use risk::sample;
+    let set = &risk::V1;
+    let population = sample::population(sql, set, as_of).await?;
+    let (subjects, table, extra) = if labelled {
+        let until = risk::train::year_after(as_of);
+        let labels = sample::labels(sql, as_of, until).await?;
+        let complained = sample::complained(sql, as_of, until).await?;
+        let s = sample::labelled(&population, &labels, &complained, until);
+        let extra: Vec<[String; 2]> = s
+            .target
+            .iter()
+            .zip(&s.weights)
+            .map(|(&t, w)| [u8::from(t).to_string(), format!("{w}")])
+            .collect();
+        (s.subjects, s.table, Some(extra))
+    } else {
+        (population.subjects, population.table, None)
+    };
+    let mut writer =
+        csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let mut header = vec!["subject".to_string()];
+    header.extend(table.names.iter().cloned());
+    if extra.is_some() {
+        header.extend(["inspection_problem".to_string(), "weight".to_string()]);
+    }
+    writer.write_record(&header)?;
+    for (row, subject) in subjects.iter().enumerate() {
+        let mut fields = vec![subject.clone()];
+        for column in &table.columns {
+            fields.push(match column.value(row) {
+                scoring::Value::Number(v) => format!("{v}"),
+                scoring::Value::Text(t) => t.to_string(),
+                scoring::Value::Missing => String::new(),
+            });
+        }
+        if let Some(extra) = &extra {
+            fields.extend(extra[row].iter().cloned());
+        }
+        writer.write_record(&fields)?;
+    }
+    writer.flush()?;
+    outln!(
+        "{} entities as of {as_of}, {} features, written to {}",
+        subjects.len(),
+        table.names.len(),
+        out.display()
+    );
     Ok(Outcome::Ok)
 }

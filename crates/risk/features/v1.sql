@@ -21,7 +21,7 @@ closed AS (
   WHERE status IN ('deregistered', 'revoked', 'moved_out') AND effective_on < DATE '{as_of}'
 ),
 capital AS (
-  SELECT subject, SUM(CAST(subscribed_capital AS DOUBLE)) AS subscribed, COUNT(*) AS holders
+  SELECT subject, CAST(SUM(subscribed_capital) AS DOUBLE) AS subscribed, COUNT(*) AS holders
   FROM shareholder GROUP BY subject
 ),
 report AS (
@@ -33,8 +33,10 @@ report AS (
 ),
 tax AS (
   SELECT subject,
-    SUM(CASE WHEN period >= '{y1_month}' THEN CAST(amount_paid AS DOUBLE) ELSE 0 END) AS paid_1y,
-    SUM(CASE WHEN period < '{y1_month}' THEN CAST(amount_paid AS DOUBLE) ELSE 0 END) AS paid_prior,
+    -- Sums of decimals are exact, so the features do not depend on the
+    -- order DataFusion adds rows in.
+    CAST(SUM(CASE WHEN period >= '{y1_month}' THEN amount_paid END) AS DOUBLE) AS paid_1y,
+    CAST(SUM(CASE WHEN period < '{y1_month}' THEN amount_paid END) AS DOUBLE) AS paid_prior,
     SUM(CASE WHEN period >= '{y1_month}' AND amount_paid < amount_due THEN 1 ELSE 0 END) AS short_1y
   FROM tax_payment
   WHERE period >= '{y2_month}' AND period < '{as_of_month}'
