@@ -236,7 +236,7 @@ pub async fn screen(
         None => risk::default_screening_as_of(sql).await?,
     };
     let previous = store.latest_screening().await?;
-    let outcome = risk::screen(sql, &risk::V1, &model, as_of, rule).await?;
+    let outcome = risk::screen(sql, &risk::V1, &model, as_of, rule, &|_| {}).await?;
     let started = Instant::now();
     let id = risk::screen::save(store, &model, &outcome, &now()).await?;
     let store_seconds = started.elapsed().as_secs_f64();

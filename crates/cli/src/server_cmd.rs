@@ -227,8 +227,13 @@ pub fn demo(
             // a demo, without risk classes.
             match crate::risk_cmd::train(&store, &sql, None).await {
                 Ok(_) => {
-                    crate::risk_cmd::screen(&store, &sql, None, None, risk::ClassRule::default())
-                        .await?;
+                    // First as of the hold-out year's start, whose classes
+                    // the year's inspections can then be compared with, and
+                    // then as of today; the pages show the migration between.
+                    let holdout = risk::default_training_as_of(&sql).await?;
+                    let rule = risk::ClassRule::default();
+                    crate::risk_cmd::screen(&store, &sql, Some(holdout), None, rule).await?;
+                    crate::risk_cmd::screen(&store, &sql, None, None, rule).await?;
                 }
                 Err(error) => outln!("      skipped: {error:#}"),
             }

@@ -31,7 +31,8 @@ fn xinyong(data: &Path) -> assert_cmd::Command {
     command
 }
 
-/// The demo city, built once per test run: 200 entities, demo accounts.
+/// The demo city, built once per test run: 1500 entities (enough for the
+/// risk model to train and screen), demo accounts.
 fn fixture() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -39,7 +40,7 @@ fn fixture() -> &'static Path {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let output = xinyong(&dir)
-            .args(["demo", "--entities", "200", "--no-serve"])
+            .args(["demo", "--entities", "1500", "--no-serve"])
             .output()
             .unwrap();
         assert!(
@@ -282,6 +283,7 @@ async fn authorisation_matrix() {
     let all = roles.to_vec();
     let signed_in: Vec<&str> = roles[1..].to_vec();
     let profile_readers = vec!["centre", "regulator", "inspector"];
+    let supervisors = vec!["regulator", "inspector"];
     let mut own_profile = profile_readers.clone();
     own_profile.push("enterprise");
     let routes: Vec<(String, Vec<&str>)> = vec![
@@ -316,6 +318,23 @@ async fn authorisation_matrix() {
         ("/api/v1/quality?department=samr".into(), vec!["centre"]),
         ("/api/v1/audit".into(), vec!["admin"]),
         ("/api/v1/openapi.json".into(), all.clone()),
+        // Risk classes are for supervision: never the public, banks, the
+        // entity itself, departments, the credit centre or the admin.
+        ("/risk".into(), supervisors.clone()),
+        ("/risk/list".into(), supervisors.clone()),
+        ("/risk/list?class=D".into(), supervisors.clone()),
+        (format!("/risk/entity/{own}"), supervisors.clone()),
+        (format!("/risk/entity/{other}"), supervisors.clone()),
+        ("/risk/model".into(), supervisors.clone()),
+        ("/risk/screen".into(), supervisors.clone()),
+        ("/api/v1/risk".into(), supervisors.clone()),
+        ("/api/v1/risk/entities".into(), supervisors.clone()),
+        (format!("/api/v1/risk/entities/{own}"), supervisors.clone()),
+        ("/api/v1/risk/model".into(), supervisors.clone()),
+        (
+            "/api/v1/risk/screenings/current".into(),
+            supervisors.clone(),
+        ),
     ];
     let mut wrong = Vec::new();
     for (path, allowed) in &routes {
@@ -368,6 +387,150 @@ async fn authorisation_matrix() {
         anonymous
             .iter()
             .any(|e| e["action"] == "view_audit" && e["outcome"] == "denied")
+    );
+    assert!(enterprise.iter().any(|e| e["action"] == "view_risk"
+        && e["subject"] == own.as_str()
+        && e["outcome"] == "denied"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risk_pages_show_classes_with_reasons_and_rescreen() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let regulator = demo_user(&server, "regulator").await;
+
+    let overview = regulator
+        .get(server.url("/risk"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overview.contains(r#"id="classes""#), "{overview}");
+    assert!(
+        overview.contains(r#"id="migration""#),
+        "the demo screens twice"
+    );
+    assert!(
+        overview.contains(r#"id="observed""#),
+        "inspections followed the first screening"
+    );
+
+    let ranked: Value = regulator
+        .get(server.url("/api/v1/risk/entities?limit=20"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ranked = ranked.as_array().unwrap();
+    assert_eq!(ranked.len(), 20);
+    let scores: Vec<i64> = ranked
+        .iter()
+        .map(|r| r["score"].as_i64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] <= w[1]),
+        "riskiest first: {scores:?}"
+    );
+    assert!(
+        ranked[0]["reasons"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    let only_d: Value = regulator
+        .get(server.url("/api/v1/risk/entities?class=D"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(only_d.as_array().unwrap().iter().all(|r| r["class"] == "D"));
+
+    let page = regulator
+        .get(server.url(&format!("/risk/entity/{own}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="risk-class""#), "{page}");
+    let model = regulator
+        .get(server.url("/risk/model"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        model.contains(r#"id="metrics""#) && model.contains("WoE"),
+        "{model}"
+    );
+
+    // The inspector sees the classes but may not re-screen.
+    let inspector = demo_user(&server, "inspector").await;
+    let status = inspector
+        .post(server.url("/api/v1/risk/screenings/current"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The regulator re-screens from the page and watches it finish.
+    let before: Value = regulator
+        .get(server.url("/api/v1/risk"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let before_id = before["screening"]["id"].as_i64().unwrap();
+    let csrf = session_csrf(&server, &regulator).await;
+    let status = regulator
+        .post(server.url("/risk/screen"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let mut job = Value::Null;
+    for _ in 0..600 {
+        job = regulator
+            .get(server.url("/api/v1/risk/screenings/current"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if job["running"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(job["screening"].as_i64(), Some(before_id + 1), "{job}");
+    let after: Value = regulator
+        .get(server.url("/api/v1/risk"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["screening"]["id"].as_i64(), Some(before_id + 1));
+    assert!(
+        audit_entries(data, "user:regulator")
+            .iter()
+            .any(|e| e["action"] == "rescreen" && e["outcome"] == "ok")
     );
 }
 
@@ -1129,6 +1292,9 @@ async fn pages_in_both_languages_and_openapi() {
         "/api/v1/quality",
         "/api/v1/audit",
         "/api/v1/catalog",
+        "/api/v1/risk",
+        "/api/v1/risk/entities",
+        "/api/v1/risk/screenings/current",
     ] {
         assert!(
             openapi["paths"][path].is_object(),

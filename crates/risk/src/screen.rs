@@ -38,19 +38,32 @@ pub struct ScreenSummary {
     pub feature_psi: Vec<(String, f64)>,
 }
 
-/// Scores and classes every entity known at `as_of`.
+/// Where a screening is, for whoever waits on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Features,
+    Scoring,
+    Storing,
+}
+
+/// Scores and classes every entity known at `as_of`; `progress` hears of
+/// each phase as it starts.
 pub async fn screen(
     sql: &Sql,
     set: &FeatureSet,
     model: &Model,
     as_of: NaiveDate,
     rule: ClassRule,
+    progress: &(dyn Fn(Phase) + Send + Sync),
 ) -> Result<ScreenOutcome, RiskError> {
     rule.validate().map_err(RiskError::Data)?;
+    progress(Phase::Features);
     let started = Instant::now();
     let population = sample::population(sql, set, as_of).await?;
     let features_seconds = started.elapsed().as_secs_f64();
 
+    progress(Phase::Scoring);
     let started = Instant::now();
     let scorer = model.scorer();
     let scored = scorer.score_table(&population.table)?;

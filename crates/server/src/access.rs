@@ -193,6 +193,10 @@ pub enum Action<'a> {
     ViewAudit,
     /// Changing one's own password.
     ChangeOwnPassword,
+    /// Risk scores, classes and the risk model: supervision data.
+    ViewRisk,
+    /// Re-screening the city.
+    Rescreen,
 }
 
 impl Action<'_> {
@@ -210,6 +214,8 @@ impl Action<'_> {
             Action::ManageAccounts => "manage_accounts",
             Action::ViewAudit => "view_audit",
             Action::ChangeOwnPassword => "change_password",
+            Action::ViewRisk => "view_risk",
+            Action::Rescreen => "rescreen",
         }
     }
 }
@@ -235,6 +241,11 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
         } => who.has(CreditCentre) || who.bound_to(Department, department),
         Action::ManageAccounts | Action::ViewAudit => who.has(Admin),
         Action::ChangeOwnPassword => matches!(who.via, Via::Session { .. }),
+        // Classes steer inspections and are never published (DOMAIN.md
+        // §5): not the public, not banks, not the entity or its peers, and
+        // not the credit centre, which runs the platform but not supervision.
+        Action::ViewRisk => who.has(Regulator) || who.has(Inspector),
+        Action::Rescreen => who.has(Regulator),
     }
 }
 

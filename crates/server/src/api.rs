@@ -69,7 +69,7 @@ type ApiResult<T> = Result<Json<T>, ApiFailure>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Xinyong API", description = "Public credit information platform: entities, batches, quality, catalog, audit."),
-    paths(search, entity, public_entity, catalog, batches, batch, upload, quality, audit),
+    paths(search, entity, public_entity, catalog, batches, batch, upload, quality, audit, risk_overview, risk_entities, risk_entity, risk_model, risk_screening_status, risk_screening_start),
     components(schemas(views::SearchHit, views::Profile, views::PublicProfile, views::ItemSeries, views::TimelineEvent, ErrorBody, CatalogItem, UploadResult)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -100,6 +100,14 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/batches/{id}", get(batch))
         .route("/api/v1/quality", get(quality))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/risk", get(risk_overview))
+        .route("/api/v1/risk/entities", get(risk_entities))
+        .route("/api/v1/risk/entities/{uscc}", get(risk_entity))
+        .route("/api/v1/risk/model", get(risk_model))
+        .route(
+            "/api/v1/risk/screenings/current",
+            get(risk_screening_status).post(risk_screening_start),
+        )
 }
 
 pub fn upload_routes() -> Router<Shared> {
@@ -312,4 +320,104 @@ async fn audit(
         )
         .await?;
     Ok(Json(entries))
+}
+
+/// The latest screening: classes, cut-offs, by district and industry, score
+/// distribution, migration, observed problem rates (regulators, inspectors).
+#[utoipa::path(get, path = "/api/v1/risk",
+    responses((status = 200, description = "risk overview"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn risk_overview(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<crate::risk_views::Overview> {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    Ok(Json(crate::risk_views::overview(&state).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct RiskListParams {
+    /// A, B, C or D.
+    class: Option<String>,
+    /// Prefix of the division code.
+    division: Option<String>,
+    /// Prefix of the industry code.
+    industry: Option<String>,
+    /// At most 1000; default 100.
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// The latest screening's entities, riskiest first, with reasons.
+#[utoipa::path(get, path = "/api/v1/risk/entities", params(RiskListParams),
+    responses((status = 200, description = "ranked entities"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn risk_entities(
+    State(state): State<Shared>,
+    who: Principal,
+    Query(p): Query<RiskListParams>,
+) -> ApiResult<Vec<crate::risk_views::RankedView>> {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    let keep = |v: Option<String>| v.filter(|t| !t.trim().is_empty());
+    let filter = store::RiskListFilter {
+        class: keep(p.class),
+        division: keep(p.division),
+        industry: keep(p.industry),
+        limit: p.limit.unwrap_or(100).clamp(1, 1000),
+        offset: p.offset.unwrap_or(0).max(0),
+    };
+    let (_, rows) = crate::risk_views::ranked(&state, &who, &filter).await?;
+    Ok(Json(rows))
+}
+
+/// An entity's risk in every screening, newest first, with reasons.
+#[utoipa::path(get, path = "/api/v1/risk/entities/{uscc}", params(("uscc" = String, Path)),
+    responses((status = 200, description = "the entity's risk history"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn risk_entity(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(code): Path<String>,
+) -> ApiResult<Vec<crate::risk_views::EntityRiskView>> {
+    let uscc = views::parse_uscc(&code)?;
+    require(&state, &who, Action::ViewRisk, &uscc).await?;
+    let (_, history) = crate::risk_views::entity(&state, &who, &uscc).await?;
+    Ok(Json(history))
+}
+
+/// The model in use with its training and hold-out report.
+#[utoipa::path(get, path = "/api/v1/risk/model",
+    responses((status = 200, description = "model and report"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn risk_model(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<crate::risk_views::ModelView> {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    let model = crate::risk_views::model(&state)
+        .await?
+        .ok_or_else(|| Failure::NotFound("risk model".into()))?;
+    Ok(Json(model))
+}
+
+/// The re-screening in progress or last finished.
+#[utoipa::path(get, path = "/api/v1/risk/screenings/current",
+    responses((status = 200, description = "screening job"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn risk_screening_status(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<crate::risk_views::ScreeningJob> {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    Ok(Json(crate::risk_views::job(&state)))
+}
+
+/// Starts re-screening the city (regulators); poll the same address.
+#[utoipa::path(post, path = "/api/v1/risk/screenings/current",
+    responses((status = 202, description = "started"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn risk_screening_start(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<crate::risk_views::ScreeningJob>), ApiFailure> {
+    require(&state, &who, Action::Rescreen, "").await?;
+    let csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_csrf(&state, &who, csrf).await?;
+    let job = crate::risk_views::start_screening(&state, &who).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
 }

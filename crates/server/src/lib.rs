@@ -18,6 +18,7 @@ pub mod auth;
 pub mod charts;
 pub mod i18n;
 pub mod pages;
+pub mod risk_views;
 pub mod search;
 pub mod secrets;
 pub mod views;
@@ -65,6 +66,8 @@ pub struct AppState {
     /// rebuild is under way.
     names_checked: Mutex<Option<std::time::Instant>>,
     names_building: std::sync::atomic::AtomicBool,
+    /// The re-screening in progress or last finished.
+    pub screening: Mutex<risk_views::ScreeningJob>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -86,6 +89,7 @@ impl AppState {
             names: std::sync::RwLock::new(None),
             names_checked: Mutex::new(None),
             names_building: std::sync::atomic::AtomicBool::new(false),
+            screening: Mutex::new(risk_views::ScreeningJob::default()),
         }
     }
 

@@ -338,3 +338,53 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// One screening's scores in buckets of `width` points, by class:
+    /// (bucket start, class, entities).
+    pub async fn score_histogram(
+        &self,
+        screening: i64,
+        width: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let width = width.max(1);
+        let rows = sqlx::query(
+            "SELECT (score / $2) * $2, class, COUNT(*) FROM risk_scores
+             WHERE screening_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(screening)
+        .bind(width)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    /// The classes some entities got in one screening.
+    pub async fn classes_of(
+        &self,
+        screening: i64,
+        usccs: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::with_capacity(usccs.len());
+        for chunk in usccs.chunks(ROWS_PER_STATEMENT) {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|k| crate::parameter(self.backend, k + 2))
+                .collect();
+            let sql = format!(
+                "SELECT uscc, class FROM risk_scores WHERE screening_id = $1 AND uscc IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(screening);
+            for uscc in chunk {
+                query = query.bind(uscc);
+            }
+            for r in query.fetch_all(&self.pool).await? {
+                out.push((r.get(0), r.get(1)));
+            }
+        }
+        Ok(out)
+    }
+}
