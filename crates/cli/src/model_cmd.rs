@@ -18,7 +18,7 @@ use crate::output::{outln, print_json, print_table, table};
 #[derive(Subcommand)]
 pub enum ModelCommand {
     /// Fit a scorecard to a CSV table.
-    Fit(FitArgs),
+    Fit(Box<FitArgs>),
     /// Score a CSV table: adds probability, score and reasons to every row.
     Apply {
         #[arg(long, value_name = "MODEL.json")]
@@ -102,6 +102,10 @@ pub struct FitArgs {
     max_correlation: f64,
     #[arg(long, default_value_t = 1.0)]
     l2: f64,
+    /// Keep features whose coefficient comes out negative (by default they
+    /// are dropped, so a riskier bin never earns more points).
+    #[arg(long)]
+    allow_negative_coefficients: bool,
     #[arg(long, default_value_t = 600.0)]
     base_score: f64,
     #[arg(long, default_value_t = 50.0)]
@@ -112,7 +116,7 @@ pub struct FitArgs {
 
 pub fn run(command: ModelCommand) -> Result<Outcome> {
     match command {
-        ModelCommand::Fit(args) => fit(args),
+        ModelCommand::Fit(args) => fit(*args),
         ModelCommand::Apply { model, data, out } => apply(&model, &data, &out),
         ModelCommand::Report { model, data, json } => report(&model, &data, json),
         ModelCommand::ExportSql { model, table } => {
@@ -179,6 +183,7 @@ fn fit(args: FitArgs) -> Result<Outcome> {
         min_iv: args.min_iv,
         max_correlation: args.max_correlation,
         l2: args.l2,
+        positive_coefficients: !args.allow_negative_coefficients,
         scaling: Scaling {
             base_score: args.base_score,
             base_odds: args.base_odds,

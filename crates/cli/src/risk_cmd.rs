@@ -50,6 +50,14 @@ pub enum RiskCommand {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Export one screening's results as CSV: USCC, score, probability, class, reasons.
+    Export {
+        /// Screening id (default: the latest).
+        #[arg(long)]
+        screening: Option<i64>,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// An entity's risk: score, class, reasons, and its history.
     Show {
         uscc: String,
@@ -103,6 +111,7 @@ pub fn run(data: &DataOptions, catalog: Option<&Path>, command: RiskCommand) -> 
                 };
                 features(&sql, as_of, labelled, &out).await
             }
+            RiskCommand::Export { screening, out } => export(&store, screening, &out).await,
             RiskCommand::Show { uscc, json } => show(&store, &uscc, json).await,
         };
         store.close().await;
@@ -391,6 +400,48 @@ async fn features(
         "{} entities as of {as_of}, {} features, written to {}",
         subjects.len(),
         table.names.len(),
+        out.display()
+    );
+    Ok(Outcome::Ok)
+}
+
+async fn export(store: &Store, screening: Option<i64>, out: &Path) -> Result<Outcome> {
+    let id = match screening {
+        Some(id) => id,
+        None => {
+            store
+                .latest_screening()
+                .await?
+                .context("no screening yet: run `xinyong risk screen` first")?
+                .id
+        }
+    };
+    let rows = store.screening_scores(id).await?;
+    if rows.is_empty() {
+        bail!("screening {id} has no results");
+    }
+    let mut writer =
+        csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
+    writer.write_record(["uscc", "score", "probability", "class", "reasons"])?;
+    for r in &rows {
+        let reasons: Vec<risk::screen::StoredReason> =
+            serde_json::from_str(&r.reasons_json).unwrap_or_default();
+        let text: Vec<String> = reasons
+            .iter()
+            .map(|x| format!("{}: {} (-{})", x.feature, x.bin, x.points))
+            .collect();
+        writer.write_record([
+            r.uscc.clone(),
+            r.score.to_string(),
+            format!("{}", r.probability),
+            r.class.clone(),
+            text.join("; "),
+        ])?;
+    }
+    writer.flush()?;
+    outln!(
+        "screening {id}: {} entities written to {}",
+        rows.len(),
         out.display()
     );
     Ok(Outcome::Ok)

@@ -645,7 +645,8 @@ fn tree_prebins(
     max_prebins: usize,
     min_count: u64,
 ) -> Vec<std::ops::Range<usize>> {
-    let mut leaves = vec![0..fine.len()];
+    let whole = 0..fine.len();
+    let mut leaves = vec![whole];
     while leaves.len() < max_prebins {
         let mut best: Option<(f64, usize, usize)> = None;
         for (index, leaf) in leaves.iter().enumerate() {
@@ -784,9 +785,11 @@ fn optimal_groups(
     }
     let Some((value, mut k, last_start)) = answer else {
         // Too few rows for even one bin of the minimum size: one bin.
-        return (vec![0..n], iv(0, n));
+        let whole = 0..n;
+        return (vec![whole], iv(0, n));
     };
-    let mut groups = vec![last_start..n];
+    let last = last_start..n;
+    let mut groups = vec![last];
     let (mut start, mut end) = (last_start, n);
     while k > 0 {
         let previous_start = from[k][index(start, end)];

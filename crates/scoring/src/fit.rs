@@ -27,6 +27,10 @@ pub struct FitOptions {
     pub max_features: Option<usize>,
     /// L2 penalty λ on the coefficients.
     pub l2: f64,
+    /// Drop features whose coefficient comes out negative (the usual
+    /// scorecard rule: a riskier bin must never earn more points).
+    #[serde(default = "yes")]
+    pub positive_coefficients: bool,
     pub scaling: Scaling,
 }
 
@@ -39,9 +43,14 @@ impl Default for FitOptions {
             max_correlation: 0.8,
             max_features: None,
             l2: 1.0,
+            positive_coefficients: true,
             scaling: Scaling::default(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Who the model is: name, version, when, and what it predicts.
@@ -107,7 +116,7 @@ pub fn fit_weighted(
         });
     }
     options.binning.validate().map_err(FitError::Options)?;
-    if !(options.l2 >= 0.0) {
+    if options.l2.is_nan() || options.l2 < 0.0 {
         return Err(FitError::Options(format!("l2 {} is negative", options.l2)));
     }
     if let Some(weights) = weights {
@@ -213,7 +222,7 @@ pub fn fit_weighted(
             .coefficients
             .iter()
             .enumerate()
-            .filter(|(_, c)| **c <= 0.0)
+            .filter(|(_, c)| options.positive_coefficients && **c <= 0.0)
             .min_by(|a, b| a.1.total_cmp(b.1));
         let Some((position, &coefficient)) = worst else {
             break (fit, (patterns, row_patterns));

@@ -388,3 +388,26 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Every result of one screening, by USCC.
+    pub async fn screening_scores(&self, screening: i64) -> Result<Vec<RiskScoreRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT uscc, score, probability, class, reasons FROM risk_scores
+             WHERE screening_id = $1 ORDER BY uscc",
+        )
+        .bind(screening)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| RiskScoreRow {
+                uscc: r.get(0),
+                score: r.get(1),
+                probability: r.get(2),
+                class: r.get(3),
+                reasons_json: r.get(4),
+            })
+            .collect())
+    }
+}
