@@ -276,7 +276,8 @@ pub async fn screen(
         store_seconds
     );
     outln!(
-        "  score PSI against training {:.4} ({})",
+        "  score PSI against the {} {:.4} ({})",
+        s.psi_reference,
         s.score_psi,
         scoring::metrics::psi_reading(s.score_psi)
     );

@@ -13,6 +13,7 @@ use crate::RiskError;
 use crate::classes::{self, ClassRule, Cutoffs};
 use crate::features::FeatureSet;
 use crate::sample;
+use crate::train::PopulationReference;
 
 pub struct ScreenOutcome {
     pub as_of: NaiveDate,
@@ -33,9 +34,13 @@ pub struct ScreenSummary {
     pub features_seconds: f64,
     /// Scoring and classing every entity, reasons included.
     pub scoring_seconds: f64,
-    /// Stability of the score and each feature against the training sample.
+    /// Stability of the score and each feature against `psi_reference`.
     pub score_psi: f64,
     pub feature_psi: Vec<(String, f64)>,
+    /// What the PSI compares with: the population at the training date,
+    /// or, for a model without one, the training sample.
+    #[serde(default)]
+    pub psi_reference: String,
 }
 
 /// Where a screening is, for whoever waits on it.
@@ -77,6 +82,31 @@ pub async fn screen(
         class_counts[c as usize] += 1;
     }
     let stability: Report = scoring::report(&scorer, &population.table, None)?;
+    let (psi_reference, score_psi, feature_psi) = match PopulationReference::in_model(model) {
+        Some(reference) => {
+            let today = PopulationReference::of(model, &population.table)?;
+            let features = model
+                .features
+                .iter()
+                .zip(reference.feature_counts.iter().zip(&today.feature_counts))
+                .map(|(f, (then, now))| (f.name.clone(), scoring::metrics::psi(then, now)))
+                .collect();
+            (
+                "training population".to_string(),
+                scoring::metrics::psi(&reference.score_counts, &today.score_counts),
+                features,
+            )
+        }
+        None => (
+            "training sample".to_string(),
+            stability.score_psi,
+            stability
+                .features
+                .iter()
+                .map(|f| (f.name.clone(), f.psi))
+                .collect(),
+        ),
+    };
     Ok(ScreenOutcome {
         as_of,
         subjects: population.subjects,
@@ -88,12 +118,9 @@ pub async fn screen(
             class_counts,
             features_seconds,
             scoring_seconds,
-            score_psi: stability.score_psi,
-            feature_psi: stability
-                .features
-                .iter()
-                .map(|f| (f.name.clone(), f.psi))
-                .collect(),
+            score_psi,
+            feature_psi,
+            psi_reference,
         },
     })
 }

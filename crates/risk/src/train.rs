@@ -71,7 +71,7 @@ pub async fn train(
     created: &str,
 ) -> Result<TrainOutcome, RiskError> {
     let training_as_of = year_before(as_of);
-    let training = labelled_sample(sql, set, training_as_of, as_of).await?;
+    let (training_population, training) = labelled_sample(sql, set, training_as_of, as_of).await?;
     if training.facts.bad == 0 || training.facts.bad == training.facts.labelled {
         return Err(RiskError::Data(format!(
             "inspections from {training_as_of} to {as_of} give {} labelled entities, {} with problems: a model needs both outcomes",
@@ -99,7 +99,15 @@ pub async fn train(
     )?;
     let mut model = fitted.model;
 
-    let validation = labelled_sample(sql, set, as_of, year_after(as_of)).await?;
+    let (_, validation) = labelled_sample(sql, set, as_of, year_after(as_of)).await?;
+    // The training date's whole population, for monitoring: the labelled
+    // sample is the inspected, unlike the population by design, so drift
+    // is measured against everyone at the training date.
+    let reference = PopulationReference::of(&model, &training_population.table)?;
+    model.training.notes.insert(
+        REFERENCE_NOTE.into(),
+        serde_json::to_value(&reference).unwrap_or_default(),
+    );
     let scorer = model.scorer();
     let validation_report = scoring::report(
         &scorer,
@@ -136,9 +144,58 @@ async fn labelled_sample(
     set: &FeatureSet,
     as_of: NaiveDate,
     until: NaiveDate,
-) -> Result<sample::Sample, RiskError> {
+) -> Result<(sample::Population, sample::Sample), RiskError> {
     let population = sample::population(sql, set, as_of).await?;
     let labels = sample::labels(sql, as_of, until).await?;
     let complained = sample::complained(sql, as_of, until).await?;
-    Ok(sample::labelled(&population, &labels, &complained, until))
+    let labelled = sample::labelled(&population, &labels, &complained, until);
+    Ok((population, labelled))
+}
+
+/// Where a model keeps its population reference among its training notes.
+pub const REFERENCE_NOTE: &str = "population_reference";
+
+/// How the whole population at the training date spread over the model's
+/// bins and score intervals: what screenings' PSI compares with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PopulationReference {
+    pub entities: u64,
+    /// Per feature, in the model's order: entities per bin.
+    pub feature_counts: Vec<Vec<u64>>,
+    /// Entities per interval of the model's training score cuts.
+    pub score_counts: Vec<u64>,
+}
+
+impl PopulationReference {
+    pub fn of(model: &Model, table: &scoring::Table) -> Result<PopulationReference, RiskError> {
+        let scorer = model.scorer();
+        let bins = scorer.bin_table(table)?;
+        let feature_counts = model
+            .features
+            .iter()
+            .zip(&bins)
+            .map(|(feature, rows)| {
+                let mut counts = vec![0u64; feature.bins.len()];
+                for &b in rows {
+                    counts[b as usize] += 1;
+                }
+                counts
+            })
+            .collect();
+        let scores = scorer.score_binned(&bins, table.rows());
+        Ok(PopulationReference {
+            entities: table.rows() as u64,
+            feature_counts,
+            score_counts: scoring::metrics::histogram(
+                scores.iter().map(|s| s.score as f64),
+                &model.training.score_cuts,
+            ),
+        })
+    }
+
+    /// The reference a model carries, if it was trained with one.
+    pub fn in_model(model: &Model) -> Option<PopulationReference> {
+        let value = model.training.notes.get(REFERENCE_NOTE)?;
+        serde_json::from_value(value.clone()).ok()
+    }
 }

@@ -1299,6 +1299,13 @@ async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
             s => Value::from_serialize(s),
             classes,
             psi => format!("{:.4} ({})", s.summary.score_psi, scoring::metrics::psi_reading(s.summary.score_psi)),
+            psi_against_population => s.summary.psi_reference == "training population",
+            feature_psi => s.summary.feature_psi.iter().map(|(name, psi)| {
+                let label = risk::V1.feature(name).map_or(name.clone(), |d| {
+                    if lang == Lang::Zh { d.label_zh.to_string() } else { d.label_en.to_string() }
+                });
+                context! { label, psi => format!("{psi:.4}"), reading => scoring::metrics::psi_reading(*psi) }
+            }).collect::<Vec<_>>(),
             histogram => charts::bars(&bars, "score"),
             by_district => Value::from_serialize(&overview.by_district),
             by_industry => Value::from_serialize(&overview.by_industry),
