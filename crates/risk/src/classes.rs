@@ -67,10 +67,11 @@ impl Cutoffs {
     }
 }
 
-/// The cut-offs for `scores` under `rule`. With shares, classes are filled
-/// from the top in turn: each takes its share of all entities from where
-/// the previous one stopped, and entities tied at its boundary go with it
-/// (to the safer class), so shares are met up to ties.
+/// The cut-offs for `scores` under `rule`. With shares, each class's lowest
+/// score is the score at its cumulative share from the top (A at 65 %, B at
+/// 90 %, C at 98.5 % by default), and entities tied at a boundary go to the
+/// safer class. Shares are met up to ties; a tie wider than a class empties
+/// it, but the riskiest class always starts at its share from the bottom.
 pub fn cutoffs(scores: &[i64], rule: ClassRule) -> Cutoffs {
     let shares = match rule {
         ClassRule::Cutoffs([a, b, c]) => return Cutoffs { a, b, c },
@@ -79,22 +80,17 @@ pub fn cutoffs(scores: &[i64], rule: ClassRule) -> Cutoffs {
     let mut sorted = scores.to_vec();
     sorted.sort_unstable_by(|x, y| y.cmp(x));
     let n = sorted.len();
-    let mut cut = [i64::MAX; 3];
-    let mut previous = i64::MAX;
-    let mut assigned = 0;
-    for (k, share) in shares.iter().take(3).enumerate() {
-        let wanted = (share * n as f64).round() as usize;
-        if wanted > 0 && assigned < n {
-            previous = sorted[(assigned + wanted).min(n) - 1].min(previous);
-            assigned = sorted.partition_point(|&s| s >= previous);
+    let at = |cumulative: f64| -> i64 {
+        if n == 0 {
+            return 0;
         }
-        cut[k] = previous;
-    }
-    Cutoffs {
-        a: cut[0],
-        b: cut[1],
-        c: cut[2],
-    }
+        let position = ((cumulative * n as f64).round() as usize).clamp(1, n) - 1;
+        sorted[position]
+    };
+    let a = at(shares[0]);
+    let b = at(shares[0] + shares[1]).min(a);
+    let c = at(shares[0] + shares[1] + shares[2]).min(b);
+    Cutoffs { a, b, c }
 }
 
 #[cfg(test)]
@@ -115,13 +111,14 @@ mod tests {
     #[test]
     fn ties_go_to_the_safer_class() {
         // A's quarter is two entities, but four are tied at its boundary:
-        // all four are A, and B and C take the next two each.
+        // all four are A, B's boundary falls inside the same tie and B is
+        // empty, and C and D keep their quarters from the bottom.
         let scores = vec![10, 10, 10, 10, 5, 5, 1, 0];
         let cut = cutoffs(&scores, ClassRule::Shares([0.25, 0.25, 0.25, 0.25]));
         assert_eq!(cut.class_of(10), RiskClass::A);
-        assert_eq!(cut.class_of(5), RiskClass::B);
-        assert_eq!(cut.class_of(1), RiskClass::C);
-        assert_eq!(cut.class_of(0), RiskClass::C);
+        assert_eq!(cut.class_of(5), RiskClass::C);
+        assert_eq!(cut.class_of(1), RiskClass::D);
+        assert_eq!(cut.class_of(0), RiskClass::D);
     }
 
     #[test]
