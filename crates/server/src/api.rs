@@ -356,14 +356,8 @@ async fn risk_entities(
     Query(p): Query<RiskListParams>,
 ) -> ApiResult<Vec<crate::risk_views::RankedView>> {
     require(&state, &who, Action::ViewRisk, "").await?;
-    let keep = |v: Option<String>| v.filter(|t| !t.trim().is_empty());
-    let filter = store::RiskListFilter {
-        class: keep(p.class),
-        division: keep(p.division),
-        industry: keep(p.industry),
-        limit: p.limit.unwrap_or(100).clamp(1, 1000),
-        offset: p.offset.unwrap_or(0).max(0),
-    };
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let filter = crate::risk_views::list_filter(p.class, p.division, p.industry, limit, p.offset);
     let (_, rows) = crate::risk_views::ranked(&state, &who, &filter).await?;
     Ok(Json(rows))
 }

@@ -1319,24 +1319,11 @@ async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
 }
 
 #[derive(Deserialize, Default)]
-pub(crate) struct RiskListQuery {
+struct RiskListQuery {
     class: Option<String>,
     division: Option<String>,
     industry: Option<String>,
     offset: Option<i64>,
-}
-
-impl RiskListQuery {
-    pub(crate) fn filter(&self, limit: i64) -> store::RiskListFilter {
-        let keep = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
-        store::RiskListFilter {
-            class: keep(&self.class),
-            division: keep(&self.division),
-            industry: keep(&self.industry),
-            limit,
-            offset: self.offset.unwrap_or(0).max(0),
-        }
-    }
 }
 
 const RISK_PAGE_ROWS: i64 = 50;
@@ -1348,7 +1335,13 @@ async fn risk_list_page(
     Query(q): Query<RiskListQuery>,
 ) -> PageResult {
     require(&state, &who, Action::ViewRisk, "").await?;
-    let filter = q.filter(RISK_PAGE_ROWS + 1);
+    let filter = risk_views::list_filter(
+        q.class,
+        q.division,
+        q.industry,
+        RISK_PAGE_ROWS + 1,
+        q.offset,
+    );
     let (screening, mut rows) = risk_views::ranked(&state, &who, &filter).await?;
     let more = rows.len() as i64 > RISK_PAGE_ROWS;
     rows.truncate(RISK_PAGE_ROWS as usize);

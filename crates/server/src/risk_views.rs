@@ -243,6 +243,25 @@ fn reasons(json: &str) -> Vec<ReasonView> {
         .collect()
 }
 
+/// A ranked list's filter from what a page or API request gave: empty
+/// fields mean no filter, the offset is never negative.
+pub fn list_filter(
+    class: Option<String>,
+    division: Option<String>,
+    industry: Option<String>,
+    limit: i64,
+    offset: Option<i64>,
+) -> RiskListFilter {
+    let keep = |v: Option<String>| v.filter(|t| !t.trim().is_empty());
+    RiskListFilter {
+        class: keep(class),
+        division: keep(division),
+        industry: keep(industry),
+        limit,
+        offset: offset.unwrap_or(0).max(0),
+    }
+}
+
 /// The latest screening's results, riskiest first; audited.
 pub async fn ranked(
     state: &AppState,

@@ -276,8 +276,8 @@ impl Store {
     }
 
     /// One screening's results by class and a registry attribute:
-    /// `by` is `district` (first 6 digits of the division) or `section`
-    /// (first 2 digits of the industry, the GB/T 4754 division).
+    /// `by` is `district` (first 6 digits of the division) or `industry`
+    /// (first 2 digits of the industry code, its GB/T 4754 division).
     pub async fn class_counts(
         &self,
         screening: i64,
