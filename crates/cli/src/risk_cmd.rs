@@ -358,12 +358,9 @@ async fn features(
 ) -> Result<Outcome> {
     use risk::sample;
     let set = &risk::V1;
-    let population = sample::population(sql, set, as_of).await?;
     let (subjects, table, extra) = if labelled {
         let until = risk::train::year_after(as_of);
-        let labels = sample::labels(sql, as_of, until).await?;
-        let complained = sample::complained(sql, as_of, until).await?;
-        let s = sample::labelled(&population, &labels, &complained, until);
+        let (_, s) = risk::train::labelled_sample(sql, set, as_of, until).await?;
         let extra: Vec<[String; 2]> = s
             .target
             .iter()
@@ -372,6 +369,7 @@ async fn features(
             .collect();
         (s.subjects, s.table, Some(extra))
     } else {
+        let population = sample::population(sql, set, as_of).await?;
         (population.subjects, population.table, None)
     };
     let mut writer =

@@ -5,7 +5,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use domain::RiskClass;
 use lake::sql::Sql;
-use scoring::{Model, Report, Scored};
+use scoring::{Model, Scored};
 use serde::{Deserialize, Serialize};
 use store::{RiskScoreRow, Store};
 
@@ -71,7 +71,8 @@ pub async fn screen(
     progress(Phase::Scoring);
     let started = Instant::now();
     let scorer = model.scorer();
-    let scored = scorer.score_table(&population.table)?;
+    let bins = scorer.bin_table(&population.table)?;
+    let scored = scorer.score_binned(&bins, population.table.rows());
     let scores: Vec<i64> = scored.iter().map(|s| s.score).collect();
     let cutoffs = classes::cutoffs(&scores, rule);
     let classes: Vec<RiskClass> = scores.iter().map(|&s| cutoffs.class_of(s)).collect();
@@ -81,32 +82,22 @@ pub async fn screen(
     for &c in &classes {
         class_counts[c as usize] += 1;
     }
-    let stability: Report = scoring::report(&scorer, &population.table, None)?;
-    let (psi_reference, score_psi, feature_psi) = match PopulationReference::in_model(model) {
-        Some(reference) => {
-            let today = PopulationReference::of(model, &population.table)?;
-            let features = model
-                .features
-                .iter()
-                .zip(reference.feature_counts.iter().zip(&today.feature_counts))
-                .map(|(f, (then, now))| (f.name.clone(), scoring::metrics::psi(then, now)))
-                .collect();
-            (
-                "training population".to_string(),
-                scoring::metrics::psi(&reference.score_counts, &today.score_counts),
-                features,
-            )
-        }
+    // Stability from the bins and scores just computed.
+    let (psi_reference, reference) = match PopulationReference::in_model(model) {
+        Some(reference) => ("training population", reference),
         None => (
-            "training sample".to_string(),
-            stability.score_psi,
-            stability
-                .features
-                .iter()
-                .map(|f| (f.name.clone(), f.psi))
-                .collect(),
+            "training sample",
+            PopulationReference::training_sample(model),
         ),
     };
+    let today = PopulationReference::from_scored(model, &bins, &scored);
+    let feature_psi = model
+        .features
+        .iter()
+        .zip(reference.feature_counts.iter().zip(&today.feature_counts))
+        .map(|(f, (then, now))| (f.name.clone(), scoring::metrics::psi(then, now)))
+        .collect();
+    let score_psi = scoring::metrics::psi(&reference.score_counts, &today.score_counts);
     Ok(ScreenOutcome {
         as_of,
         subjects: population.subjects,
@@ -120,7 +111,7 @@ pub async fn screen(
             scoring_seconds,
             score_psi,
             feature_psi,
-            psi_reference,
+            psi_reference: psi_reference.to_string(),
         },
     })
 }

@@ -139,7 +139,9 @@ pub async fn train(
     Ok(TrainOutcome { model, report })
 }
 
-async fn labelled_sample(
+/// The population at `as_of` and its entities inspected before `until`,
+/// labelled and weighted.
+pub async fn labelled_sample(
     sql: &Sql,
     set: &FeatureSet,
     as_of: NaiveDate,
@@ -170,10 +172,20 @@ impl PopulationReference {
     pub fn of(model: &Model, table: &scoring::Table) -> Result<PopulationReference, RiskError> {
         let scorer = model.scorer();
         let bins = scorer.bin_table(table)?;
+        let scores = scorer.score_binned(&bins, table.rows());
+        Ok(PopulationReference::from_scored(model, &bins, &scores))
+    }
+
+    /// The reference of rows already binned and scored by `model`.
+    pub fn from_scored(
+        model: &Model,
+        bins: &[Vec<u8>],
+        scores: &[scoring::Scored],
+    ) -> PopulationReference {
         let feature_counts = model
             .features
             .iter()
-            .zip(&bins)
+            .zip(bins)
             .map(|(feature, rows)| {
                 let mut counts = vec![0u64; feature.bins.len()];
                 for &b in rows {
@@ -182,20 +194,33 @@ impl PopulationReference {
                 counts
             })
             .collect();
-        let scores = scorer.score_binned(&bins, table.rows());
-        Ok(PopulationReference {
-            entities: table.rows() as u64,
+        PopulationReference {
+            entities: scores.len() as u64,
             feature_counts,
             score_counts: scoring::metrics::histogram(
                 scores.iter().map(|s| s.score as f64),
                 &model.training.score_cuts,
             ),
-        })
+        }
     }
 
     /// The reference a model carries, if it was trained with one.
     pub fn in_model(model: &Model) -> Option<PopulationReference> {
         let value = model.training.notes.get(REFERENCE_NOTE)?;
         serde_json::from_value(value.clone()).ok()
+    }
+
+    /// The training sample's spread, which every model records: the
+    /// reference for a model trained without a population reference.
+    pub fn training_sample(model: &Model) -> PopulationReference {
+        PopulationReference {
+            entities: model.training.rows,
+            feature_counts: model
+                .features
+                .iter()
+                .map(|f| f.bins.iter().map(|b| b.count).collect())
+                .collect(),
+            score_counts: model.training.score_counts.clone(),
+        }
     }
 }
