@@ -17,6 +17,7 @@
 pub mod bundle;
 pub mod calendar;
 pub mod draw;
+pub mod items;
 pub mod joint;
 pub mod plan;
 pub mod roster;

@@ -272,6 +272,11 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// The row's line number in the file, the header being line 1.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     pub fn text(&self, field: &str) -> &str {
         let Some(k) = self.columns.iter().position(|c| *c == field) else {
             return "";

@@ -270,3 +270,55 @@ pub fn select_rows(table: &Table, rows: &[usize]) -> Table {
         columns,
     }
 }
+
+/// The rows of `a` followed by those of `b`, columns matched by name (both
+/// tables come from one feature set). Categorical levels are merged: `b`'s
+/// codes are mapped into `a`'s levels, new levels appended.
+pub fn concat(a: &Table, b: &Table) -> Result<Table, RiskError> {
+    let mut out = Table::default();
+    for (name, left) in a.names.iter().zip(&a.columns) {
+        let right = b
+            .column(name)
+            .ok_or_else(|| RiskError::Data(format!("feature {name} is missing from one of the tables")))?;
+        let column = match (left, right) {
+            (Column::Numeric(x), Column::Numeric(y)) => {
+                Column::Numeric(x.iter().chain(y).copied().collect())
+            }
+            (
+                Column::Categorical { levels, codes },
+                Column::Categorical {
+                    levels: other_levels,
+                    codes: other_codes,
+                },
+            ) => {
+                let mut levels = levels.clone();
+                let mapping: Vec<u32> = other_levels
+                    .iter()
+                    .map(|level| match levels.iter().position(|l| l == level) {
+                        Some(k) => k as u32,
+                        None => {
+                            levels.push(level.clone());
+                            (levels.len() - 1) as u32
+                        }
+                    })
+                    .collect();
+                let mut all = codes.clone();
+                all.extend(other_codes.iter().map(|&c| {
+                    if c == scoring::table::MISSING_CODE {
+                        c
+                    } else {
+                        mapping[c as usize]
+                    }
+                }));
+                Column::Categorical { levels, codes: all }
+            }
+            _ => {
+                return Err(RiskError::Data(format!(
+                    "feature {name} is numeric in one table and categorical in the other"
+                )));
+            }
+        };
+        out.push(name.clone(), column);
+    }
+    Ok(out)
+}

@@ -8,10 +8,15 @@
 
 mod accounts;
 mod audit;
+mod inspection;
 mod risk;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
+pub use inspection::{
+    FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,
+    RelationshipRow, TaskResult, TaskRow,
+};
 pub use risk::{
     EntityRiskRow, RankedRow, RiskListFilter, RiskModelRow, RiskScoreRow, ScreeningRow,
 };
@@ -663,6 +668,28 @@ async fn execute_rows(
         };
     }
     query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Inserts `rows` into `table` a statement of [`ROWS_PER_STATEMENT`] rows
+/// at a time.
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), StoreError> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(", "),
+            rows_of_parameters(backend, chunk.len(), columns.len())
+        );
+        execute_rows(tx, &sql, chunk).await?;
+    }
     Ok(())
 }
 
