@@ -7,6 +7,7 @@ mod catalog_cmd;
 mod codes_cmd;
 mod csv_table;
 mod data_cmd;
+mod inspection_cmd;
 mod model_cmd;
 mod output;
 mod risk_cmd;
@@ -96,6 +97,9 @@ enum Command {
     /// The city's risk model: train, screen, show.
     #[command(subcommand)]
     Risk(risk_cmd::RiskCommand),
+    /// Double random, one public: rosters, plans, verifiable draws, results, strategy simulation.
+    #[command(subcommand)]
+    Inspection(inspection_cmd::InspectionCommand),
 }
 
 #[derive(Subcommand)]
@@ -138,6 +142,9 @@ fn main() -> ExitCode {
         Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
         Command::Model(command) => model_cmd::run(command),
         Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),
+        Command::Inspection(command) => {
+            inspection_cmd::run(&cli.data, cli.catalog.as_deref(), command)
+        }
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

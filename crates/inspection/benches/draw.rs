@@ -53,7 +53,9 @@ fn main() {
     let result = draw::draw(&plan, &snapshot, &seed).unwrap_or_else(|e| panic!("draw: {e}"));
     let draw_time = t.elapsed().as_secs_f64();
 
-    bundle.draw(&seed).unwrap_or_else(|e| panic!("bundle draw: {e}"));
+    bundle
+        .draw(&seed)
+        .unwrap_or_else(|e| panic!("bundle draw: {e}"));
     let t = Instant::now();
     let report = bundle::verify(&bundle, Some(&bundle.commitment_sha256()));
     let verify = t.elapsed().as_secs_f64();
@@ -81,7 +83,10 @@ fn main() {
         loads.iter().min().copied().unwrap_or(0),
         loads.iter().max().copied().unwrap_or(0)
     );
-    println!("commit (write + hash {:.0} MB of snapshots): {commit:.3} s", bytes as f64 / 1e6);
+    println!(
+        "commit (write + hash {:.0} MB of snapshots): {commit:.3} s",
+        bytes as f64 / 1e6
+    );
     println!("read snapshots back:                     {read:.3} s");
     println!("draw + assignment:                       {draw_time:.3} s (aim under 1 s)");
     println!("verify (hashes, recompute, recusal):     {verify:.3} s");

@@ -277,9 +277,9 @@ pub fn select_rows(table: &Table, rows: &[usize]) -> Table {
 pub fn concat(a: &Table, b: &Table) -> Result<Table, RiskError> {
     let mut out = Table::default();
     for (name, left) in a.names.iter().zip(&a.columns) {
-        let right = b
-            .column(name)
-            .ok_or_else(|| RiskError::Data(format!("feature {name} is missing from one of the tables")))?;
+        let right = b.column(name).ok_or_else(|| {
+            RiskError::Data(format!("feature {name} is missing from one of the tables"))
+        })?;
         let column = match (left, right) {
             (Column::Numeric(x), Column::Numeric(y)) => {
                 Column::Numeric(x.iter().chain(y).copied().collect())

@@ -74,7 +74,9 @@ pub struct PlanRow {
 impl PlanRow {
     /// The seed, only once it has been revealed by the draw.
     pub fn revealed_seed(&self) -> Option<&str> {
-        (self.state == "drawn").then_some(self.seed.as_deref()).flatten()
+        (self.state == "drawn")
+            .then_some(self.seed.as_deref())
+            .flatten()
     }
 }
 
@@ -103,7 +105,10 @@ pub struct TaskRow {
 
 impl TaskRow {
     pub fn inspector_ids(&self) -> Vec<&str> {
-        self.inspectors.split(';').filter(|s| !s.is_empty()).collect()
+        self.inspectors
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 }
 
@@ -257,7 +262,10 @@ impl Store {
     }
 
     /// The inspector a user signs in as.
-    pub async fn inspector_of_account(&self, username: &str) -> Result<Option<InspectorRow>, StoreError> {
+    pub async fn inspector_of_account(
+        &self,
+        username: &str,
+    ) -> Result<Option<InspectorRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, name, certificate, department, competences, available, account
              FROM inspectors WHERE account = $1",
@@ -268,19 +276,29 @@ impl Store {
         Ok(row.as_ref().map(inspector_row))
     }
 
-    pub async fn set_inspector_available(&self, id: &str, available: bool, updated_at: &str) -> Result<bool, StoreError> {
+    pub async fn set_inspector_available(
+        &self,
+        id: &str,
+        available: bool,
+        updated_at: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE inspectors SET available = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(available))
-            .bind(updated_at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE inspectors SET available = $1, updated_at = $2 WHERE id = $3")
+                .bind(i64::from(available))
+                .bind(updated_at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn link_inspector_account(&self, id: &str, username: &str) -> Result<bool, StoreError> {
+    pub async fn link_inspector_account(
+        &self,
+        id: &str,
+        username: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE inspectors SET account = $1 WHERE id = $2")
             .bind(username)
@@ -365,7 +383,10 @@ impl Store {
     }
 
     /// Visits on or after `since` (YYYY-MM-DD).
-    pub async fn inspector_visits(&self, since: &str) -> Result<Vec<InspectorVisitRow>, StoreError> {
+    pub async fn inspector_visits(
+        &self,
+        since: &str,
+    ) -> Result<Vec<InspectorVisitRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT inspector, subject, inspected_on, source FROM inspector_visits
              WHERE inspected_on >= $1 ORDER BY inspector, subject, inspected_on",
@@ -384,7 +405,12 @@ impl Store {
             .collect())
     }
 
-    pub async fn open_case(&self, subject: &str, opened_on: &str, note: &str) -> Result<(), StoreError> {
+    pub async fn open_case(
+        &self,
+        subject: &str,
+        opened_on: &str,
+        note: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO open_cases (subject, opened_on, note) VALUES ($1, $2, $3)
@@ -413,7 +439,10 @@ impl Store {
         let rows = sqlx::query("SELECT subject, opened_on, note FROM open_cases ORDER BY subject")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     /// The object roster: every operating entity with its latest class, last
@@ -459,7 +488,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_some() {
-            return Err(StoreError::Conflict(format!("plan {} exists already", plan.id)));
+            return Err(StoreError::Conflict(format!(
+                "plan {} exists already",
+                plan.id
+            )));
         }
         sqlx::query(
             "INSERT INTO inspection_plans (id, name, definition, state, window_start, window_end, created_at, created_by)
@@ -479,10 +511,12 @@ impl Store {
     }
 
     pub async fn plan(&self, id: &str) -> Result<Option<PlanRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM inspection_plans WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {PLAN_COLUMNS} FROM inspection_plans WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(plan_row))
     }
 
@@ -559,9 +593,16 @@ impl Store {
         for (k, task) in tasks.into_iter().enumerate() {
             let task_id = first + k as i64;
             for inspector in &task.inspectors {
-                member_rows.push(vec![Cell::Integer(task_id), Cell::Text(Some(inspector.clone()))]);
+                member_rows.push(vec![
+                    Cell::Integer(task_id),
+                    Cell::Text(Some(inspector.clone())),
+                ]);
             }
-            let state = if task.unstaffed.is_some() { "unstaffed" } else { "assigned" };
+            let state = if task.unstaffed.is_some() {
+                "unstaffed"
+            } else {
+                "assigned"
+            };
             task_rows.push(vec![
                 Cell::Integer(task_id),
                 Cell::Text(Some(id.to_string())),
@@ -582,13 +623,29 @@ impl Store {
             backend,
             "inspection_tasks",
             &[
-                "id", "plan_id", "rank", "subject", "class", "object_key", "inspectors", "unstaffed",
-                "window_start", "window_end", "state",
+                "id",
+                "plan_id",
+                "rank",
+                "subject",
+                "class",
+                "object_key",
+                "inspectors",
+                "unstaffed",
+                "window_start",
+                "window_end",
+                "state",
             ],
             task_rows,
         )
         .await?;
-        insert_rows(&mut tx, backend, "task_inspectors", &["task_id", "inspector"], member_rows).await?;
+        insert_rows(
+            &mut tx,
+            backend,
+            "task_inspectors",
+            &["task_id", "inspector"],
+            member_rows,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -608,16 +665,22 @@ impl Store {
     }
 
     pub async fn tasks_of_plan(&self, plan: &str) -> Result<Vec<TaskRow>, StoreError> {
-        let rows = sqlx::query(&format!("{TASK_SELECT} WHERE t.plan_id = $1 ORDER BY t.rank"))
-            .bind(plan)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{TASK_SELECT} WHERE t.plan_id = $1 ORDER BY t.rank"
+        ))
+        .bind(plan)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(task_row).collect())
     }
 
     /// Staffed, not yet done tasks of drawn plans whose window overlaps
     /// `[start, end]`: the candidates for joint visits.
-    pub async fn open_tasks_overlapping(&self, start: &str, end: &str) -> Result<Vec<TaskRow>, StoreError> {
+    pub async fn open_tasks_overlapping(
+        &self,
+        start: &str,
+        end: &str,
+    ) -> Result<Vec<TaskRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "{TASK_SELECT} WHERE t.state = 'assigned' AND t.window_start <= $1 AND t.window_end >= $2
              ORDER BY t.subject, t.id"
@@ -650,17 +713,27 @@ impl Store {
     }
 
     pub async fn task_of(&self, plan: &str, subject: &str) -> Result<Option<TaskRow>, StoreError> {
-        let row = sqlx::query(&format!("{TASK_SELECT} WHERE t.plan_id = $1 AND t.subject = $2"))
-            .bind(plan)
-            .bind(subject)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "{TASK_SELECT} WHERE t.plan_id = $1 AND t.subject = $2"
+        ))
+        .bind(plan)
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(task_row))
     }
 
     /// Tasks done, across plans, most recent inspection first.
-    pub async fn done_tasks(&self, published_only: bool, limit: i64) -> Result<Vec<TaskRow>, StoreError> {
-        let filter = if published_only { "AND t.published_on IS NOT NULL" } else { "" };
+    pub async fn done_tasks(
+        &self,
+        published_only: bool,
+        limit: i64,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        let filter = if published_only {
+            "AND t.published_on IS NOT NULL"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
             "{TASK_SELECT} WHERE t.state = 'done' {filter} ORDER BY t.inspected_on DESC, t.id LIMIT $1"
         ))
@@ -674,12 +747,14 @@ impl Store {
     /// inspectors visited the entity (for later recusal).
     pub async fn record_result(&self, task_id: i64, result: &TaskResult) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let row = sqlx::query("SELECT subject, inspectors, state FROM inspection_tasks WHERE id = $1")
-            .bind(task_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::Conflict(format!("no task {task_id}")))?;
-        let (subject, inspectors, state): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        let row =
+            sqlx::query("SELECT subject, inspectors, state FROM inspection_tasks WHERE id = $1")
+                .bind(task_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::Conflict(format!("no task {task_id}")))?;
+        let (subject, inspectors, state): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
         if state != "assigned" {
             return Err(StoreError::Conflict(format!(
                 "task {task_id} is {state}: only an assigned task takes a result"
@@ -716,7 +791,15 @@ impl Store {
             &mut tx,
             backend,
             "inspection_findings",
-            &["task_id", "item", "outcome", "problem_type", "description", "recorded_at", "recorded_by"],
+            &[
+                "task_id",
+                "item",
+                "outcome",
+                "problem_type",
+                "description",
+                "recorded_at",
+                "recorded_by",
+            ],
             findings,
         )
         .await?;
@@ -759,7 +842,11 @@ impl Store {
     }
 
     /// Publishes done tasks' results; returns how many were published now.
-    pub async fn publish_results(&self, task_ids: &[i64], published_on: &str) -> Result<u64, StoreError> {
+    pub async fn publish_results(
+        &self,
+        task_ids: &[i64],
+        published_on: &str,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let mut published = 0;
         for id in task_ids {
@@ -782,7 +869,10 @@ impl Store {
         let rows = sqlx::query("SELECT day, kind, note FROM holidays ORDER BY day")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     pub async fn set_holidays(&self, days: &[(String, String, String)]) -> Result<(), StoreError> {

@@ -131,7 +131,12 @@ pub async fn rosters(store: &Store, since: NaiveDate) -> Result<Rosters, Supervi
     Ok(rosters)
 }
 
-pub async fn create_plan(store: &Store, plan: &Plan, by: &str, now: &str) -> Result<(), SupervisionError> {
+pub async fn create_plan(
+    store: &Store,
+    plan: &Plan,
+    by: &str,
+    now: &str,
+) -> Result<(), SupervisionError> {
     plan.validate()?;
     store
         .create_plan(&PlanRow {
@@ -180,7 +185,10 @@ pub async fn commit(
 ) -> Result<(Commitment, String), SupervisionError> {
     let (row, plan) = stored_plan(store, id).await?;
     if row.state != "draft" {
-        return Err(refused(format!("plan {id} is {}: only a draft can be committed", row.state)));
+        return Err(refused(format!(
+            "plan {id} is {}: only a draft can be committed",
+            row.state
+        )));
     }
     let rosters = rosters(store, plan.recusal_since()).await?;
     let seed = fresh_seed()?;
@@ -228,7 +236,10 @@ pub async fn draw(
 ) -> Result<(Draw, JointReport), SupervisionError> {
     let (row, plan) = stored_plan(store, id).await?;
     if row.state != "committed" {
-        return Err(refused(format!("plan {id} is {}: only a committed plan can be drawn", row.state)));
+        return Err(refused(format!(
+            "plan {id} is {}: only a committed plan can be drawn",
+            row.state
+        )));
     }
     let seed = row
         .seed
@@ -312,10 +323,16 @@ pub async fn merge_joint_visits(
 
 /// Verifies a plan's bundle in the data directory against the commitment
 /// hash the store published.
-pub async fn verify(store: &Store, data_dir: &Path, id: &str) -> Result<VerifyReport, SupervisionError> {
+pub async fn verify(
+    store: &Store,
+    data_dir: &Path,
+    id: &str,
+) -> Result<VerifyReport, SupervisionError> {
     let (row, _) = stored_plan(store, id).await?;
     let Some(published) = row.commitment_sha256 else {
-        return Err(refused(format!("plan {id} is a draft: there is nothing to verify yet")));
+        return Err(refused(format!(
+            "plan {id} is a draft: there is nothing to verify yet"
+        )));
     };
     let bundle = Bundle::read_dir(&bundle_dir(data_dir, id))?;
     Ok(bundle::verify(&bundle, Some(&published)))
@@ -323,10 +340,17 @@ pub async fn verify(store: &Store, data_dir: &Path, id: &str) -> Result<VerifyRe
 
 /// Copies a plan's published bundle to `out`. Before the draw the bundle
 /// holds the snapshots and the commitment only.
-pub async fn export(store: &Store, data_dir: &Path, id: &str, out: &Path) -> Result<usize, SupervisionError> {
+pub async fn export(
+    store: &Store,
+    data_dir: &Path,
+    id: &str,
+    out: &Path,
+) -> Result<usize, SupervisionError> {
     let (row, _) = stored_plan(store, id).await?;
     if row.state == "draft" {
-        return Err(refused(format!("plan {id} is a draft: nothing is published yet")));
+        return Err(refused(format!(
+            "plan {id} is a draft: nothing is published yet"
+        )));
     }
     let bundle = Bundle::read_dir(&bundle_dir(data_dir, id))?;
     bundle.write_dir(out)?;
@@ -337,7 +361,9 @@ pub async fn export(store: &Store, data_dir: &Path, id: &str, out: &Path) -> Res
 pub async fn calendar(store: &Store) -> Result<WorkCalendar, SupervisionError> {
     let mut calendar = WorkCalendar::default();
     for (day, kind, _) in store.holidays().await? {
-        let Some(day) = parse_date(&day) else { continue };
+        let Some(day) = parse_date(&day) else {
+            continue;
+        };
         if kind == "working_weekend" {
             calendar.working_weekends.insert(day);
         } else {
@@ -365,7 +391,11 @@ pub struct Progress {
 }
 
 /// A done task's publication deadline and whether it is overdue on `today`.
-pub fn publication_state(task: &store::TaskRow, calendar: &WorkCalendar, today: NaiveDate) -> Option<(NaiveDate, bool)> {
+pub fn publication_state(
+    task: &store::TaskRow,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+) -> Option<(NaiveDate, bool)> {
     let inspected = parse_date(task.inspected_on.as_deref()?)?;
     let due = calendar.publication_due(inspected);
     let overdue = match task.published_on.as_deref().and_then(parse_date) {

@@ -49,7 +49,10 @@ pub fn task_result(findings: &[FindingInput]) -> &'static str {
 /// Whether a catalog result counts as a problem found (as the risk model's
 /// labels count it).
 pub fn is_problem(result: &str) -> bool {
-    matches!(result, "problem_found" | "problem_corrected" | "not_found_at_address")
+    matches!(
+        result,
+        "problem_found" | "problem_corrected" | "not_found_at_address"
+    )
 }
 
 pub const RESULT_COLUMNS: [&str; 7] = [
@@ -70,7 +73,10 @@ pub fn read_results(path: &Path) -> Result<Vec<ResultInput>, SupervisionError> {
     let rows = inspection::roster::read_rows(reader, &file, &RESULT_COLUMNS, |row| {
         let outcome = row.required("outcome")?;
         if !OUTCOMES.contains(&outcome.as_str()) {
-            return Err(row.fail("outcome", format!("'{outcome}' is not one of {}", OUTCOMES.join(", "))));
+            return Err(row.fail(
+                "outcome",
+                format!("'{outcome}' is not one of {}", OUTCOMES.join(", ")),
+            ));
         }
         let problem_type = row.text("problem_type").to_string();
         if outcome == "problem_found" && problem_type.is_empty() {
@@ -150,7 +156,12 @@ pub async fn record(
         let task = store
             .task_of(&input.plan, &input.subject)
             .await?
-            .ok_or_else(|| refused(format!("{}: {} was not drawn in plan {}", input.source, input.subject, input.plan)))?;
+            .ok_or_else(|| {
+                refused(format!(
+                    "{}: {} was not drawn in plan {}",
+                    input.source, input.subject, input.plan
+                ))
+            })?;
         if task.state != "assigned" {
             return Err(refused(format!(
                 "{}: the task for {} in plan {} is {}, not open for a result",
@@ -176,7 +187,11 @@ pub async fn record(
                     input.source,
                     finding.item,
                     input.plan,
-                    plan.items.iter().map(|i| i.code.as_str()).collect::<Vec<_>>().join(", ")
+                    plan.items
+                        .iter()
+                        .map(|i| i.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
@@ -238,7 +253,9 @@ pub async fn record(
             file_name: None,
         };
         match ingest::batch::ingest(store, &lake, catalog, known, request).await? {
-            BatchResult::Committed(batch) | BatchResult::AlreadyIngested(batch) => batches.push(batch),
+            BatchResult::Committed(batch) | BatchResult::AlreadyIngested(batch) => {
+                batches.push(batch)
+            }
         }
     }
 
@@ -286,7 +303,9 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 fn write_result_file(path: &Path, rows: &[Vec<String>]) -> Result<(), SupervisionError> {
-    let mut out = String::from("subject,task_number,inspection_item,inspected_on,result,follow_up,authority\n");
+    let mut out = String::from(
+        "subject,task_number,inspection_item,inspected_on,result,follow_up,authority\n",
+    );
     for row in rows {
         let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&fields.join(","));

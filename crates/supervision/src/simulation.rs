@@ -62,10 +62,13 @@ pub async fn run(
 ) -> Result<SimulationReport, SupervisionError> {
     let set: &FeatureSet = &risk::V1;
     let risk_err = |e: risk::RiskError| refused(format!("risk model: {e}"));
-    let population = risk::sample::population(sql, set, as_of).await.map_err(risk_err)?;
-    let (_, history) = risk::train::labelled_sample(sql, set, risk::train::year_before(as_of), as_of)
+    let population = risk::sample::population(sql, set, as_of)
         .await
         .map_err(risk_err)?;
+    let (_, history) =
+        risk::train::labelled_sample(sql, set, risk::train::year_before(as_of), as_of)
+            .await
+            .map_err(risk_err)?;
     let index: HashMap<&str, usize> = population
         .subjects
         .iter()
@@ -78,7 +81,9 @@ pub async fn run(
         .filter(|s| truth.get(*s).copied().unwrap_or(false))
         .count();
     if violators == 0 {
-        return Err(refused("the truth names no violator among the population: is it this city's truth file?"));
+        return Err(refused(
+            "the truth names no violator among the population: is it this city's truth file?",
+        ));
     }
     let in_population: HashMap<String, bool> = population
         .subjects
@@ -223,8 +228,14 @@ fn fit_and_class(
         event: "1".to_string(),
         labels: Default::default(),
     };
-    let fitted = scoring::fit_weighted(&table, &target, Some(&weights), &risk::train::fit_options(&risk::V1), &info)
-        .map_err(|e| refused(format!("simulation model: {e}")))?;
+    let fitted = scoring::fit_weighted(
+        &table,
+        &target,
+        Some(&weights),
+        &risk::train::fit_options(&risk::V1),
+        &info,
+    )
+    .map_err(|e| refused(format!("simulation model: {e}")))?;
     let scored = fitted
         .model
         .scorer()
@@ -245,4 +256,17 @@ fn auc_vs_truth(probabilities: &[f64], subjects: &[String], truth: &HashMap<Stri
         .map(|s| truth.get(s).copied().unwrap_or(false))
         .collect();
     scoring::metrics::summary(probabilities, &labels).auc
+}
+
+/// Where the latest simulation report is kept for the pages.
+pub fn report_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("inspection").join("simulation.json")
+}
+
+pub fn save(report: &SimulationReport, path: &Path) -> Result<(), SupervisionError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    }
+    let text = serde_json::to_string_pretty(report).unwrap_or_default();
+    std::fs::write(path, text).map_err(|e| io(path, e))
 }
