@@ -928,6 +928,14 @@ pub async fn demo_inspections(store: &Store, data_dir: &Path, city: &Path) -> Re
     supervision::create_plan(store, &plan, "demo", &now()).await?;
     let (_, published) = supervision::commit(store, data_dir, &id, &now()).await?;
     let (result, _) = supervision::draw(store, data_dir, &id, &now()).await?;
+    // the demo inspector account signs in as the busiest inspector
+    if let Some((busiest, _)) = result
+        .workload
+        .iter()
+        .max_by_key(|(id, n)| (*n, std::cmp::Reverse(id.clone())))
+    {
+        store.link_inspector_account(busiest, "inspector").await?;
+    }
     outln!(
         "      plan {id}: commitment {}…, {} objects drawn, {} staffed",
         published.get(..16).unwrap_or(&published),

@@ -279,6 +279,16 @@ async fn authorisation_matrix() {
         });
     }
 
+    let plans: Value = client()
+        .get(server.url("/api/v1/inspections/plans"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let plan = plans[0]["id"].as_str().unwrap().to_string();
+
     // (path, roles allowed); everyone else is denied.
     let all = roles.to_vec();
     let signed_in: Vec<&str> = roles[1..].to_vec();
@@ -335,6 +345,26 @@ async fn authorisation_matrix() {
             "/api/v1/risk/screenings/current".into(),
             supervisors.clone(),
         ),
+        // Plans in full carry classes and teams: regulators only; the
+        // published side is everyone's.
+        ("/inspections".into(), vec!["regulator"]),
+        ("/inspections/rosters".into(), vec!["regulator"]),
+        ("/inspections/simulation".into(), vec!["regulator"]),
+        (format!("/inspections/plans/{plan}"), vec!["regulator"]),
+        ("/inspections/tasks".into(), vec!["inspector"]),
+        ("/public/inspections".into(), all.clone()),
+        (format!("/public/inspections/{plan}"), all.clone()),
+        ("/api/v1/inspections/plans".into(), all.clone()),
+        (format!("/api/v1/inspections/plans/{plan}"), all.clone()),
+        (
+            format!("/api/v1/inspections/plans/{plan}/verify"),
+            all.clone(),
+        ),
+        (
+            format!("/api/v1/inspections/plans/{plan}/detail"),
+            vec!["regulator"],
+        ),
+        ("/api/v1/inspections/tasks/mine".into(), vec!["inspector"]),
     ];
     let mut wrong = Vec::new();
     for (path, allowed) in &routes {
@@ -532,6 +562,225 @@ async fn risk_pages_show_classes_with_reasons_and_rescreen() {
             .iter()
             .any(|e| e["action"] == "rescreen" && e["outcome"] == "ok")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspections_from_plan_to_published_result() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let regulator = demo_user(&server, "regulator").await;
+    let csrf = session_csrf(&server, &regulator).await;
+    let today = chrono::Local::now().date_naive();
+    let start = today - chrono::Days::new(10);
+    let end = today + chrono::Days::new(60);
+    // the plan form, items as repeated fields
+    let created = regulator
+        .post(server.url("/inspections"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("id", "WEB-1"),
+            ("name", "网页创建的计划"),
+            ("item", "samr.licence"),
+            ("item", "samr.pricing"),
+            ("start", &start.to_string()),
+            ("end", &end.to_string()),
+            ("ratio_a", "5"),
+            ("ratio_b", "10"),
+            ("ratio_c", "20"),
+            ("ratio_d", "50"),
+            ("exclude_months", ""),
+            ("inspectors_per_object", "2"),
+            ("recusal_months", "12"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    // a draft is not public
+    let public = client()
+        .get(server.url("/api/v1/inspections/plans/WEB-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    for step in ["commit", "draw"] {
+        if step == "draw" {
+            // committed: the seed's hash is public, the seed is not
+            let public: Value = client()
+                .get(server.url("/api/v1/inspections/plans/WEB-1"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(public["plan"]["seed_sha256"].as_str().unwrap().len(), 64);
+            assert!(public["plan"]["seed"].is_null(), "{public}");
+        }
+        let done = regulator
+            .post(server.url(&format!("/inspections/plans/WEB-1/{step}")))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "{step}");
+    }
+    let public: Value = client()
+        .get(server.url("/api/v1/inspections/plans/WEB-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["plan"]["seed"].as_str().unwrap().len(), 64);
+    let picks = public["picks"].as_array().unwrap();
+    assert!(!picks.is_empty());
+    // classes are never published
+    assert!(picks.iter().all(|p| p.get("class").is_none()), "{public}");
+    let page = client()
+        .get(server.url("/public/inspections/WEB-1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"id="verified""#) && page.contains("已复核"),
+        "{page}"
+    );
+
+    // the demo inspector records a result for one of their tasks
+    let inspector = demo_user(&server, "inspector").await;
+    let inspector_csrf = session_csrf(&server, &inspector).await;
+    let tasks: Value = inspector
+        .get(server.url("/api/v1/inspections/tasks/mine"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine: Vec<&Value> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["task"]["state"] == "assigned")
+        .collect();
+    assert!(!mine.is_empty(), "{tasks}");
+    let task = &mine[0]["task"];
+    let id = task["id"].as_i64().unwrap();
+    let plan_items: Value = regulator
+        .get(server.url(&format!(
+            "/api/v1/inspections/plans/{}/detail",
+            task["plan_id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let item = plan_items["definition"]["items"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = serde_json::json!({
+        "inspected_on": today.to_string(),
+        "findings": [{"item": item, "outcome": "problem_found", "problem_type": "未按规定公示信息", "description": "年报未公示"}],
+    });
+    // without the CSRF header a session is refused
+    let refused = inspector
+        .post(server.url(&format!("/api/v1/inspections/tasks/{id}/result")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let recorded = inspector
+        .post(server.url(&format!("/api/v1/inspections/tasks/{id}/result")))
+        .header("x-csrf-token", &inspector_csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        recorded.status(),
+        StatusCode::OK,
+        "{}",
+        recorded.text().await.unwrap()
+    );
+    // a task takes one result
+    let again = inspector
+        .post(server.url(&format!("/api/v1/inspections/tasks/{id}/result")))
+        .header("x-csrf-token", &inspector_csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    // a task the inspector is not on is refused and audited
+    let detail: Value = regulator
+        .get(server.url("/api/v1/inspections/plans/WEB-1/detail"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine_ids: Vec<i64> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task"]["id"].as_i64().unwrap())
+        .collect();
+    let foreign = detail["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task"]["id"].as_i64().unwrap())
+        .find(|i| !mine_ids.contains(i))
+        .unwrap();
+    let denied = inspector
+        .post(server.url(&format!("/api/v1/inspections/tasks/{foreign}/result")))
+        .header("x-csrf-token", &inspector_csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    assert!(
+        audit_entries(data, "user:inspector")
+            .iter()
+            .any(|e| e["action"] == "record_inspection_result" && e["outcome"] == "denied")
+    );
+
+    // published by the regulator, the result shows on the public page
+    let plan_of_task = task["plan_id"].as_str().unwrap().to_string();
+    let published = regulator
+        .post(server.url(&format!("/inspections/plans/{plan_of_task}/publish")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), StatusCode::SEE_OTHER);
+    let public: Value = client()
+        .get(server.url(&format!("/api/v1/inspections/plans/{plan_of_task}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = public["picks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["uscc"] == task["subject"])
+        .unwrap();
+    assert_eq!(shown["result"], "problem_found");
+    assert_eq!(shown["published_on"], today.to_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1295,6 +1544,9 @@ async fn pages_in_both_languages_and_openapi() {
         "/api/v1/risk",
         "/api/v1/risk/entities",
         "/api/v1/risk/screenings/current",
+        "/api/v1/inspections/plans",
+        "/api/v1/inspections/plans/{id}/verify",
+        "/api/v1/inspections/tasks/{id}/result",
     ] {
         assert!(
             openapi["paths"][path].is_object(),

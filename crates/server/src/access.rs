@@ -197,6 +197,11 @@ pub enum Action<'a> {
     ViewRisk,
     /// Re-screening the city.
     Rescreen,
+    /// Inspection plans in full (classes, staffing, every task), rosters,
+    /// and creating, committing, drawing and publishing plans.
+    ManageInspections,
+    /// An inspector's own tasks.
+    ViewOwnTasks,
 }
 
 impl Action<'_> {
@@ -216,6 +221,8 @@ impl Action<'_> {
             Action::ChangeOwnPassword => "change_password",
             Action::ViewRisk => "view_risk",
             Action::Rescreen => "rescreen",
+            Action::ManageInspections => "manage_inspections",
+            Action::ViewOwnTasks => "view_own_tasks",
         }
     }
 }
@@ -246,6 +253,10 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
         // not the credit centre, which runs the platform but not supervision.
         Action::ViewRisk => who.has(Regulator) || who.has(Inspector),
         Action::Rescreen => who.has(Regulator),
+        // Plans carry classes and staffing: supervision data. Results and
+        // draws are published through the public pages instead.
+        Action::ManageInspections => who.has(Regulator),
+        Action::ViewOwnTasks => who.has(Inspector),
     }
 }
 

@@ -69,8 +69,9 @@ type ApiResult<T> = Result<Json<T>, ApiFailure>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Xinyong API", description = "Public credit information platform: entities, batches, quality, catalog, audit."),
-    paths(search, entity, public_entity, catalog, batches, batch, upload, quality, audit, risk_overview, risk_entities, risk_entity, risk_model, risk_screening_status, risk_screening_start),
-    components(schemas(views::SearchHit, views::Profile, views::PublicProfile, views::ItemSeries, views::TimelineEvent, ErrorBody, CatalogItem, UploadResult)),
+    paths(search, entity, public_entity, catalog, batches, batch, upload, quality, audit, risk_overview, risk_entities, risk_entity, risk_model, risk_screening_status, risk_screening_start,
+        crate::inspection_api::list_plans, crate::inspection_api::create_plan, crate::inspection_api::public_plan, crate::inspection_api::plan_detail, crate::inspection_api::verify_plan, crate::inspection_api::commit_plan, crate::inspection_api::draw_plan, crate::inspection_api::publish_plan, crate::inspection_api::my_tasks, crate::inspection_api::record_result),
+    components(schemas(crate::inspection_views::PlanSummary, crate::inspection_views::PublicPlan, crate::inspection_views::PublicPick, crate::inspection_views::TaskView, crate::inspection_views::PlanDetail, crate::inspection_views::Committed, crate::inspection_views::Drawn, crate::inspection_api::ResultBody, crate::inspection_api::FindingBody, crate::inspection_api::Recorded, crate::inspection_api::Published, views::SearchHit, views::Profile, views::PublicProfile, views::ItemSeries, views::TimelineEvent, ErrorBody, CatalogItem, UploadResult)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -91,6 +92,7 @@ impl utoipa::Modify for BearerAuth {
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .merge(crate::inspection_api::routes())
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/entities", get(search))
         .route("/api/v1/entities/{uscc}", get(entity))

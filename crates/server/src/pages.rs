@@ -22,7 +22,7 @@ use crate::views::{self, Failure, require};
 use crate::{Shared, admin, auth, charts, risk_views, secrets};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 23] = [
+pub const TEMPLATES: [(&str, &str); 31] = [
     ("base.html", include_str!("../templates/base.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
@@ -60,6 +60,38 @@ pub const TEMPLATES: [(&str, &str); 23] = [
     (
         "risk_screen.html",
         include_str!("../templates/risk_screen.html"),
+    ),
+    (
+        "inspections.html",
+        include_str!("../templates/inspections.html"),
+    ),
+    (
+        "inspection_plan.html",
+        include_str!("../templates/inspection_plan.html"),
+    ),
+    (
+        "inspection_rosters.html",
+        include_str!("../templates/inspection_rosters.html"),
+    ),
+    (
+        "inspection_tasks.html",
+        include_str!("../templates/inspection_tasks.html"),
+    ),
+    (
+        "inspection_task.html",
+        include_str!("../templates/inspection_task.html"),
+    ),
+    (
+        "inspection_simulation.html",
+        include_str!("../templates/inspection_simulation.html"),
+    ),
+    (
+        "public_inspections.html",
+        include_str!("../templates/public_inspections.html"),
+    ),
+    (
+        "public_inspection.html",
+        include_str!("../templates/public_inspection.html"),
     ),
 ];
 
@@ -135,7 +167,7 @@ fn zh_message(f: &Failure) -> &'static str {
     }
 }
 
-type PageResult = Result<Response, PageFailure>;
+pub(crate) type PageResult = Result<Response, PageFailure>;
 
 #[derive(Serialize)]
 struct NavLink {
@@ -166,6 +198,18 @@ fn nav(who: &Principal) -> Vec<NavLink> {
         links.push(NavLink {
             href: "/risk",
             key: "risk",
+        });
+    }
+    if allows(who, Action::ManageInspections) {
+        links.push(NavLink {
+            href: "/inspections",
+            key: "inspections",
+        });
+    }
+    if allows(who, Action::ViewOwnTasks) {
+        links.push(NavLink {
+            href: "/inspections/tasks",
+            key: "my_tasks",
         });
     }
     if allows(who, Action::ManageAccounts) {
@@ -221,7 +265,7 @@ fn render(
         .map_err(|e| Failure::Internal(format!("template {name}: {e:#}")))
 }
 
-fn page(name: &str, headers: &HeaderMap, who: &Principal, extra: Value) -> PageResult {
+pub(crate) fn page(name: &str, headers: &HeaderMap, who: &Principal, extra: Value) -> PageResult {
     Ok(render(name, headers, who, extra)?.into_response())
 }
 
@@ -256,6 +300,7 @@ pub fn routes() -> Router<Shared> {
             "/risk/screen",
             get(risk_screen_page).post(risk_screen_submit),
         )
+        .merge(crate::inspection_pages::routes())
         .route("/static/style.css", get(style))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
@@ -429,8 +474,8 @@ async fn sign_in_submit(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
 }
 
 async fn sign_out(

@@ -1,0 +1,472 @@
+//! What the inspection pages and API show and do: plans (public and
+//! regulator views), commit and draw, verification, tasks, results, rosters
+//! and the simulation report.
+//!
+//! The public sees committed and drawn plans, their hashes, the revealed
+//! seed, the drawn entities with their keys (never their class: classes are
+//! not published, DOMAIN.md §5) and published results. Regulators see
+//! everything; an inspector sees and records the tasks they are on.
+
+use chrono::NaiveDate;
+use inspection::bundle::VerifyReport;
+use inspection::plan::{Plan, Sampling};
+use serde::Serialize;
+use store::{InspectorRow, PlanRow, TaskRow};
+use supervision::results::{FindingInput, ResultInput};
+
+use crate::AppState;
+use crate::access::Principal;
+use crate::views::Failure;
+
+fn refused(e: supervision::SupervisionError) -> Failure {
+    match e {
+        supervision::SupervisionError::Refused(message) => Failure::BadRequest(message),
+        supervision::SupervisionError::Inspection(e) => Failure::BadRequest(e.to_string()),
+        other => Failure::Internal(other.to_string()),
+    }
+}
+
+/// A plan as anyone may see it once committed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanSummary {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub window_start: String,
+    pub window_end: String,
+    pub departments: Vec<String>,
+    /// (code, name) of each item.
+    pub items: Vec<(String, String)>,
+    pub sampling: String,
+    pub inspectors_per_object: u32,
+    pub committed_at: Option<String>,
+    /// Published at commit, before the draw.
+    pub commitment_sha256: Option<String>,
+    pub seed_sha256: Option<String>,
+    /// Shown only once drawn.
+    pub seed: Option<String>,
+    pub drawn_at: Option<String>,
+}
+
+fn sampling_text(sampling: &Sampling) -> String {
+    match sampling {
+        Sampling::Ratios { ratios, unclassed } => format!(
+            "A {:.1}% · B {:.1}% · C {:.1}% · D {:.1}% · unclassed {:.1}%",
+            ratios.a * 100.0,
+            ratios.b * 100.0,
+            ratios.c * 100.0,
+            ratios.d * 100.0,
+            unclassed * 100.0
+        ),
+        Sampling::Count { count } => format!("{count} at random"),
+        Sampling::WeightedCount { count, .. } => format!("{count} weighted by class"),
+    }
+}
+
+fn summary(row: &PlanRow, plan: &Plan) -> PlanSummary {
+    PlanSummary {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        state: row.state.clone(),
+        window_start: row.window_start.clone(),
+        window_end: row.window_end.clone(),
+        departments: plan.departments.clone(),
+        items: plan
+            .items
+            .iter()
+            .map(|i| (i.code.clone(), i.name.clone()))
+            .collect(),
+        sampling: sampling_text(&plan.sampling),
+        inspectors_per_object: plan.inspectors_per_object,
+        committed_at: row.committed_at.clone(),
+        commitment_sha256: row.commitment_sha256.clone(),
+        seed_sha256: row.seed_sha256.clone(),
+        seed: row.revealed_seed().map(str::to_string),
+        drawn_at: row.drawn_at.clone(),
+    }
+}
+
+/// Every plan (`public`: committed and drawn ones only), newest first.
+pub async fn plans(state: &AppState, public: bool) -> Result<Vec<PlanSummary>, Failure> {
+    let mut out = Vec::new();
+    for row in state.store.plans().await? {
+        if public && row.state == "draft" {
+            continue;
+        }
+        let plan = Plan::from_json(&row.definition, &row.id)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        out.push(summary(&row, &plan));
+    }
+    Ok(out)
+}
+
+async fn plan_of(state: &AppState, id: &str) -> Result<(PlanRow, Plan), Failure> {
+    match supervision::stored_plan(&state.store, id).await {
+        Ok(found) => Ok(found),
+        Err(supervision::SupervisionError::Refused(_)) => {
+            Err(Failure::NotFound(format!("no plan '{id}'")))
+        }
+        Err(e) => Err(Failure::Internal(e.to_string())),
+    }
+}
+
+/// A drawn entity as the public sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicPick {
+    pub rank: i64,
+    pub uscc: String,
+    pub name: String,
+    /// SHA-256 of `<seed>|object|<uscc>`.
+    pub key: String,
+    pub staffed: bool,
+    pub result: Option<String>,
+    pub inspected_on: Option<String>,
+    pub published_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicPlan {
+    pub plan: PlanSummary,
+    pub picks: Vec<PublicPick>,
+}
+
+/// A committed or drawn plan as the public sees it; drafts are not found.
+pub async fn public_plan(state: &AppState, id: &str) -> Result<PublicPlan, Failure> {
+    let (row, plan) = plan_of(state, id).await?;
+    if row.state == "draft" {
+        return Err(Failure::NotFound(format!("no plan '{id}'")));
+    }
+    let picks = state
+        .store
+        .tasks_of_plan(id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let published = t.published_on.is_some();
+            PublicPick {
+                rank: t.rank,
+                staffed: t.unstaffed.is_none(),
+                result: if published { t.result.clone() } else { None },
+                inspected_on: if published {
+                    t.inspected_on.clone()
+                } else {
+                    None
+                },
+                published_on: t.published_on.clone(),
+                uscc: t.subject,
+                name: t.subject_name,
+                key: t.object_key,
+            }
+        })
+        .collect();
+    Ok(PublicPlan {
+        plan: summary(&row, &plan),
+        picks,
+    })
+}
+
+/// A task with its publication deadline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    #[schema(value_type = Object)]
+    pub task: TaskRow,
+    pub due: Option<String>,
+    pub overdue: bool,
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+async fn task_views(state: &AppState, tasks: Vec<TaskRow>) -> Result<Vec<TaskView>, Failure> {
+    let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
+    let today = today();
+    Ok(tasks
+        .into_iter()
+        .map(|task| {
+            let publication = supervision::publication_state(&task, &calendar, today);
+            TaskView {
+                due: publication.map(|(d, _)| d.to_string()),
+                overdue: publication.is_some_and(|(_, o)| o),
+                task,
+            }
+        })
+        .collect())
+}
+
+/// Everything about a plan, for regulators.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanDetail {
+    pub plan: PlanSummary,
+    #[schema(value_type = Object)]
+    pub definition: Plan,
+    /// Counts per stratum, exclusions and workload, once drawn.
+    #[schema(value_type = Object)]
+    pub draw: Option<serde_json::Value>,
+    pub tasks: Vec<TaskView>,
+    #[schema(value_type = Object)]
+    pub progress: supervision::Progress,
+}
+
+pub async fn plan_detail(state: &AppState, id: &str) -> Result<PlanDetail, Failure> {
+    let (row, plan) = plan_of(state, id).await?;
+    let tasks = state.store.tasks_of_plan(id).await?;
+    let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
+    let progress = supervision::progress(&tasks, &calendar, today());
+    Ok(PlanDetail {
+        plan: summary(&row, &plan),
+        draw: row
+            .draw_summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
+        tasks: task_views(state, tasks).await?,
+        progress,
+        definition: plan,
+    })
+}
+
+pub async fn create(state: &AppState, who: &Principal, plan: &Plan) -> Result<(), Failure> {
+    supervision::create_plan(&state.store, plan, &who.actor, &crate::now())
+        .await
+        .map_err(|e| match e {
+            supervision::SupervisionError::Store(store::StoreError::Conflict(m)) => {
+                Failure::BadRequest(m)
+            }
+            other => refused(other),
+        })?;
+    state
+        .audit(
+            &who.actor,
+            "inspection_plan_create",
+            &plan.id,
+            "ok",
+            serde_json::json!({"plan": plan}),
+        )
+        .await
+}
+
+/// What commit publishes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Committed {
+    pub commitment_sha256: String,
+    pub seed_sha256: String,
+    /// (file, sha256, rows)
+    pub files: Vec<(String, String, u64)>,
+}
+
+pub async fn commit(state: &AppState, who: &Principal, id: &str) -> Result<Committed, Failure> {
+    plan_of(state, id).await?;
+    let (commitment, published) =
+        supervision::commit(&state.store, &state.config.data_dir, id, &crate::now())
+            .await
+            .map_err(refused)?;
+    let committed = Committed {
+        commitment_sha256: published,
+        seed_sha256: commitment.seed_sha256.clone(),
+        files: commitment
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.sha256.clone(), f.rows))
+            .collect(),
+    };
+    state
+        .audit(
+            &who.actor,
+            "inspection_commit",
+            id,
+            "ok",
+            serde_json::json!(committed),
+        )
+        .await?;
+    Ok(committed)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Drawn {
+    pub drawn: usize,
+    pub staffed: usize,
+    pub unstaffed: usize,
+    #[schema(value_type = Object)]
+    pub joint: supervision::JointReport,
+}
+
+pub async fn draw(state: &AppState, who: &Principal, id: &str) -> Result<Drawn, Failure> {
+    plan_of(state, id).await?;
+    let (result, joint) =
+        supervision::draw(&state.store, &state.config.data_dir, id, &crate::now())
+            .await
+            .map_err(refused)?;
+    let drawn = Drawn {
+        drawn: result.picks.len(),
+        staffed: result.staffed().count(),
+        unstaffed: result.unstaffed().count(),
+        joint,
+    };
+    state
+        .audit(
+            &who.actor,
+            "inspection_draw",
+            id,
+            "ok",
+            serde_json::json!(drawn),
+        )
+        .await?;
+    Ok(drawn)
+}
+
+/// Recomputes a committed plan's draw from its bundle.
+pub async fn verify(state: &AppState, id: &str) -> Result<VerifyReport, Failure> {
+    let (row, _) = plan_of(state, id).await?;
+    if row.state == "draft" {
+        return Err(Failure::NotFound(format!("no plan '{id}'")));
+    }
+    supervision::verify(&state.store, &state.config.data_dir, id)
+        .await
+        .map_err(refused)
+}
+
+/// The inspector a signed-in user is, if linked.
+pub async fn inspector_of(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Option<InspectorRow>, Failure> {
+    let Some(username) = who.actor.strip_prefix("user:") else {
+        return Ok(None);
+    };
+    Ok(state.store.inspector_of_account(username).await?)
+}
+
+pub async fn my_tasks(
+    state: &AppState,
+    who: &Principal,
+) -> Result<(Option<InspectorRow>, Vec<TaskView>), Failure> {
+    let Some(inspector) = inspector_of(state, who).await? else {
+        return Ok((None, Vec::new()));
+    };
+    let tasks = state.store.tasks_of_inspector(&inspector.id).await?;
+    Ok((Some(inspector), task_views(state, tasks).await?))
+}
+
+/// A task and whether `who` may record its result: an inspector on its
+/// team, or a regulator.
+pub async fn task_for(
+    state: &AppState,
+    who: &Principal,
+    task_id: i64,
+) -> Result<(TaskRow, Plan), Failure> {
+    let task = state
+        .store
+        .task(task_id)
+        .await?
+        .ok_or_else(|| Failure::NotFound(format!("no task {task_id}")))?;
+    let on_team = match inspector_of(state, who).await? {
+        Some(inspector) => task.inspector_ids().contains(&inspector.id.as_str()),
+        None => false,
+    };
+    if !on_team && !who.has(crate::access::Role::Regulator) {
+        state
+            .audit(
+                &who.actor,
+                "record_inspection_result",
+                &task_id.to_string(),
+                "denied",
+                serde_json::json!({}),
+            )
+            .await?;
+        return Err(Failure::Forbidden);
+    }
+    let (_, plan) = plan_of(state, &task.plan_id).await?;
+    Ok((task, plan))
+}
+
+/// Records a task's result through the lake and the store.
+pub async fn record_result(
+    state: &AppState,
+    who: &Principal,
+    task_id: i64,
+    inspected_on: NaiveDate,
+    findings: Vec<FindingInput>,
+) -> Result<(), Failure> {
+    let (task, _) = task_for(state, who, task_id).await?;
+    let input = ResultInput {
+        plan: task.plan_id.clone(),
+        subject: task.subject.clone(),
+        inspected_on,
+        findings,
+        source: format!("task {task_id}"),
+    };
+    let mut guard = state.ingest.lock().await;
+    let latest = state.store.latest_batch_id().await?;
+    if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
+        ingest::batch::recover(&state.store, &state.lake)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        let known = ingest::batch::Known::load(&state.store)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        *guard = Some((latest, known));
+    }
+    let Some((seen, known)) = guard.as_mut() else {
+        return Err(Failure::Internal("no registry snapshot".into()));
+    };
+    let recorded = supervision::results::record(
+        &state.store,
+        &state.catalog,
+        known,
+        &state.config.data_dir,
+        &[input],
+        &who.actor,
+        &crate::now(),
+    )
+    .await;
+    match &recorded {
+        Ok(r) => {
+            if let Some(batch) = r.batches.last() {
+                *seen = batch.id;
+            }
+        }
+        Err(_) => *guard = None,
+    }
+    let recorded = recorded.map_err(refused)?;
+    drop(guard);
+    state
+        .audit(
+            &who.actor,
+            "record_inspection_result",
+            &task_id.to_string(),
+            "ok",
+            serde_json::json!({"plan": task.plan_id, "subject": task.subject, "problems": recorded.problems}),
+        )
+        .await
+}
+
+pub async fn publish(state: &AppState, who: &Principal, id: &str) -> Result<u64, Failure> {
+    plan_of(state, id).await?;
+    let tasks = state.store.tasks_of_plan(id).await?;
+    let ids: Vec<i64> = tasks
+        .iter()
+        .filter(|t| t.state == "done" && t.published_on.is_none())
+        .map(|t| t.id)
+        .collect();
+    let published = state
+        .store
+        .publish_results(&ids, &today().to_string())
+        .await?;
+    state
+        .audit(
+            &who.actor,
+            "inspection_publish",
+            id,
+            "ok",
+            serde_json::json!({"published": published}),
+        )
+        .await?;
+    Ok(published)
+}
+
+/// The last simulation report, if one was run.
+pub fn simulation(state: &AppState) -> Option<serde_json::Value> {
+    let path = supervision::simulation::report_path(&state.config.data_dir);
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
