@@ -84,7 +84,7 @@ pub enum RosterCommand {
 #[derive(Subcommand)]
 pub enum PlanCommand {
     /// Create a draft plan from options or from a plan JSON file.
-    Create(PlanArgs),
+    Create(Box<PlanArgs>),
     List {
         #[arg(long)]
         json: bool,
@@ -239,7 +239,7 @@ async fn dispatch(
         }
         InspectionCommand::Roster(RosterCommand::Show { json }) => show_roster(store, json).await,
         InspectionCommand::Plan(PlanCommand::Create(args)) => {
-            let plan = plan_from_args(args)?;
+            let plan = plan_from_args(*args)?;
             supervision::create_plan(store, &plan, "cli", &now()).await?;
             outln!(
                 "plan {} created as a draft: {} items, {} departments, window {} to {}",

@@ -206,7 +206,7 @@ impl Plan {
         if !scope.districts.is_empty() && !scope.districts.iter().any(|d| d == object.district()) {
             return false;
         }
-        if !scope.towns.is_empty() && !scope.towns.iter().any(|t| *t == object.division) {
+        if !scope.towns.is_empty() && !scope.towns.contains(&object.division) {
             return false;
         }
         if !scope.industries.is_empty()
@@ -217,7 +217,7 @@ impl Plan {
         {
             return false;
         }
-        if !scope.kinds.is_empty() && !scope.kinds.iter().any(|k| *k == object.kind) {
+        if !scope.kinds.is_empty() && !scope.kinds.contains(&object.kind) {
             return false;
         }
         if !scope.classes.is_empty() && !object.class.is_some_and(|c| scope.classes.contains(&c)) {
