@@ -29,7 +29,12 @@ fn object(n: u32, class: Option<RiskClass>) -> Object {
         name: format!("佛山市测试{n}有限公司"),
         legal_representative: "张三".to_string(),
         address: format!("顺德区大良街道{n}号"),
-        division: if n.is_multiple_of(3) { "440606101" } else { "440604001" }.to_string(),
+        division: if n.is_multiple_of(3) {
+            "440606101"
+        } else {
+            "440604001"
+        }
+        .to_string(),
         industry: if n.is_multiple_of(2) { "5211" } else { "1310" }.to_string(),
         kind: "limited_company".to_string(),
         established_on: Some(day("2015-06-01")),
