@@ -169,6 +169,10 @@ async fn session_cookie(server: &Server, username: &str, password: &str) -> Stri
     cookie_pair(&response, "xy_session")
 }
 
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// The CSRF token of a signed-in client's pages.
 async fn session_csrf(server: &Server, client: &reqwest::Client) -> String {
     let html = client
@@ -606,14 +610,8 @@ async fn inspections_from_plan_to_published_result() {
     for step in ["commit", "draw"] {
         if step == "draw" {
             // committed: the seed's hash is public, the seed is not
-            let public: Value = client()
-                .get(server.url("/api/v1/inspections/plans/WEB-1"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let public: Value =
+                get_json(&client(), server.url("/api/v1/inspections/plans/WEB-1")).await;
             assert_eq!(public["plan"]["seed_sha256"].as_str().unwrap().len(), 64);
             assert!(public["plan"]["seed"].is_null(), "{public}");
         }
@@ -625,14 +623,7 @@ async fn inspections_from_plan_to_published_result() {
             .unwrap();
         assert_eq!(done.status(), StatusCode::SEE_OTHER, "{step}");
     }
-    let public: Value = client()
-        .get(server.url("/api/v1/inspections/plans/WEB-1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = get_json(&client(), server.url("/api/v1/inspections/plans/WEB-1")).await;
     assert_eq!(public["plan"]["seed"].as_str().unwrap().len(), 64);
     let picks = public["picks"].as_array().unwrap();
     assert!(!picks.is_empty());
@@ -654,14 +645,7 @@ async fn inspections_from_plan_to_published_result() {
     // the demo inspector records a result for one of their tasks
     let inspector = demo_user(&server, "inspector").await;
     let inspector_csrf = session_csrf(&server, &inspector).await;
-    let tasks: Value = inspector
-        .get(server.url("/api/v1/inspections/tasks/mine"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tasks: Value = get_json(&inspector, server.url("/api/v1/inspections/tasks/mine")).await;
     let mine: Vec<&Value> = tasks
         .as_array()
         .unwrap()
@@ -671,17 +655,14 @@ async fn inspections_from_plan_to_published_result() {
     assert!(!mine.is_empty(), "{tasks}");
     let task = &mine[0]["task"];
     let id = task["id"].as_i64().unwrap();
-    let plan_items: Value = regulator
-        .get(server.url(&format!(
+    let plan_items: Value = get_json(
+        &regulator,
+        server.url(&format!(
             "/api/v1/inspections/plans/{}/detail",
             task["plan_id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        )),
+    )
+    .await;
     let item = plan_items["definition"]["items"][0]["code"]
         .as_str()
         .unwrap()
@@ -721,14 +702,11 @@ async fn inspections_from_plan_to_published_result() {
         .unwrap();
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     // a task the inspector is not on is refused and audited
-    let detail: Value = regulator
-        .get(server.url("/api/v1/inspections/plans/WEB-1/detail"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = get_json(
+        &regulator,
+        server.url("/api/v1/inspections/plans/WEB-1/detail"),
+    )
+    .await;
     let mine_ids: Vec<i64> = tasks
         .as_array()
         .unwrap()
@@ -765,14 +743,11 @@ async fn inspections_from_plan_to_published_result() {
         .await
         .unwrap();
     assert_eq!(published.status(), StatusCode::SEE_OTHER);
-    let public: Value = client()
-        .get(server.url(&format!("/api/v1/inspections/plans/{plan_of_task}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = get_json(
+        &client(),
+        server.url(&format!("/api/v1/inspections/plans/{plan_of_task}")),
+    )
+    .await;
     let shown = public["picks"]
         .as_array()
         .unwrap()

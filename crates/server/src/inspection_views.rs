@@ -396,19 +396,9 @@ pub async fn record_result(
         source: format!("task {task_id}"),
     };
     let mut guard = state.ingest.lock().await;
-    let latest = state.store.latest_batch_id().await?;
-    if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
-        ingest::batch::recover(&state.store, &state.lake)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        let known = ingest::batch::Known::load(&state.store)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        *guard = Some((latest, known));
-    }
-    let Some((seen, known)) = guard.as_mut() else {
-        return Err(Failure::Internal("no registry snapshot".into()));
-    };
+    let (seen, known) = crate::views::fresh_known(state, &mut guard)
+        .await
+        .map_err(Failure::Internal)?;
     let recorded = supervision::results::record(
         &state.store,
         &state.catalog,

@@ -482,14 +482,17 @@ pub async fn upload(
     })
 }
 
-async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchResult, String> {
-    let mut guard = state.ingest.lock().await;
+/// The shared registry snapshot, taken anew when someone else has ingested
+/// since it was taken. The caller holds `state.ingest`'s lock.
+pub(crate) async fn fresh_known<'a>(
+    state: &AppState,
+    guard: &'a mut Option<(i64, Known)>,
+) -> Result<&'a mut (i64, Known), String> {
     let latest = state
         .store
         .latest_batch_id()
         .await
         .map_err(|e| e.to_string())?;
-    // Someone else ingested since the snapshot was taken: take a new one.
     if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
         ingest::batch::recover(&state.store, &state.lake)
             .await
@@ -497,9 +500,14 @@ async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchR
         let known = Known::load(&state.store).await.map_err(|e| e.to_string())?;
         *guard = Some((latest, known));
     }
-    let Some((seen, known)) = guard.as_mut() else {
-        return Err("no registry snapshot".into());
-    };
+    guard
+        .as_mut()
+        .ok_or_else(|| "no registry snapshot".to_string())
+}
+
+async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchResult, String> {
+    let mut guard = state.ingest.lock().await;
+    let (seen, known) = fresh_known(state, &mut guard).await?;
     let result =
         ingest::batch::ingest(&state.store, &state.lake, &state.catalog, known, request).await;
     match &result {

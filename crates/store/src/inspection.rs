@@ -771,7 +771,7 @@ impl Store {
         .bind(task_id)
         .execute(&mut *tx)
         .await?;
-        let findings = result
+        let findings: Vec<Vec<Cell>> = result
             .findings
             .iter()
             .map(|f| {

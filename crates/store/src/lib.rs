@@ -678,7 +678,7 @@ async fn insert_rows(
     backend: Backend,
     table: &str,
     columns: &[&str],
-    rows: Vec<Vec<Cell>>,
+    rows: impl IntoIterator<Item = Vec<Cell>>,
 ) -> Result<(), StoreError> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Cell, ROWS_PER_STATEMENT, Store, StoreError, execute_rows, rows_of_parameters};
+use crate::{Cell, ROWS_PER_STATEMENT, Store, StoreError, insert_rows};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RiskModelRow {
@@ -182,26 +182,32 @@ impl Store {
         .bind(summary_json)
         .execute(&mut *tx)
         .await?;
-        let mut rows = Vec::with_capacity(ROWS_PER_STATEMENT);
-        let mut scores = scores.into_iter().peekable();
-        while scores.peek().is_some() {
-            rows.clear();
-            for s in scores.by_ref().take(ROWS_PER_STATEMENT) {
-                rows.push(vec![
-                    Cell::Integer(id),
-                    Cell::Text(Some(s.uscc)),
-                    Cell::Integer(s.score),
-                    Cell::Number(Some(s.probability)),
-                    Cell::Text(Some(s.class)),
-                    Cell::Text(Some(s.reasons_json)),
-                ]);
-            }
-            let sql = format!(
-                "INSERT INTO risk_scores (screening_id, uscc, score, probability, class, reasons) VALUES {}",
-                rows_of_parameters(self.backend, rows.len(), 6)
-            );
-            execute_rows(&mut tx, &sql, std::mem::take(&mut rows)).await?;
-        }
+        let rows = scores.into_iter().map(|s| {
+            vec![
+                Cell::Integer(id),
+                Cell::Text(Some(s.uscc)),
+                Cell::Integer(s.score),
+                Cell::Number(Some(s.probability)),
+                Cell::Text(Some(s.class)),
+                Cell::Text(Some(s.reasons_json)),
+            ]
+        });
+        let backend = self.backend;
+        insert_rows(
+            &mut tx,
+            backend,
+            "risk_scores",
+            &[
+                "screening_id",
+                "uscc",
+                "score",
+                "probability",
+                "class",
+                "reasons",
+            ],
+            rows,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
