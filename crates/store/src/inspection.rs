@@ -451,7 +451,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.uscc, e.name, e.legal_representative, e.address, e.division, e.industry,
                     e.entity_type, e.established_on, r.class, v.last_inspected,
-                    CASE WHEN c.subject IS NULL THEN 0 ELSE 1 END
+                    CAST(CASE WHEN c.subject IS NULL THEN 0 ELSE 1 END AS BIGINT)
              FROM entities e
              LEFT JOIN risk_scores r ON r.uscc = e.uscc
                AND r.screening_id = (SELECT MAX(id) FROM risk_screenings)

@@ -529,3 +529,169 @@ async fn rejects_other_urls() {
         Err(store::StoreError::Url(_))
     ));
 }
+
+/// Rosters, a plan from draft to drawn, tasks, a result and publication.
+async fn exercise_inspections(store: &Store) {
+    use store::{FindingRow, InspectorRow, InspectorVisitRow, NewTask, PlanRow, RelationshipRow, TaskResult};
+    let catalog = Catalog::default_catalog();
+    store
+        .save_catalog(&catalog, domain::catalog::DEFAULT_CATALOG_TOML, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    let mut batch = BatchWriter::begin(store, "samr", "registration", "reg.csv", "abc", "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    let uscc = "91440606722473344C";
+    batch
+        .upsert_entity(
+            &EntityUpdate {
+                uscc,
+                name: "美的集团股份有限公司",
+                entity_type: "joint_stock_company",
+                legal_representative: "方洪波",
+                registered_capital: Some(698_000.0),
+                established_on: "2000-04-07",
+                industry: "38",
+                division: "440606106",
+                address: "佛山市顺德区北滘镇美的大道6号",
+                status: "operating",
+                registration_number: None,
+            },
+            "2026-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    batch
+        .commit(1, 1, 0, &serde_json::json!({}), "2026-01-01T00:00:01Z")
+        .await
+        .unwrap();
+
+    let inspector = |id: &str| InspectorRow {
+        id: id.to_string(),
+        name: format!("检查员{id}"),
+        certificate: format!("4406{id}"),
+        department: "samr".to_string(),
+        competences: "registration;food_safety".to_string(),
+        available: true,
+        account: None,
+    };
+    store.upsert_inspectors(&[inspector("1"), inspector("2")], "t").await.unwrap();
+    store.link_inspector_account("1", "wang").await.unwrap();
+    // a re-import keeps the account link
+    store.upsert_inspectors(&[inspector("1")], "t2").await.unwrap();
+    assert_eq!(store.inspector_of_account("wang").await.unwrap().unwrap().id, "1");
+    assert!(store.set_inspector_available("2", false, "t3").await.unwrap());
+    assert!(!store.inspector("2").await.unwrap().unwrap().available);
+    let relationship = RelationshipRow {
+        inspector: "2".into(),
+        subject: uscc.into(),
+        relationship: "kinship".into(),
+    };
+    store.add_relationships(&[relationship.clone(), relationship.clone()], "t").await.unwrap();
+    assert_eq!(store.relationships().await.unwrap().len(), 1);
+    store
+        .add_inspector_visits(&[InspectorVisitRow {
+            inspector: "1".into(),
+            subject: uscc.into(),
+            inspected_on: "2025-06-01".into(),
+            source: "import".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.inspector_visits("2025-01-01").await.unwrap().len(), 1);
+    assert!(store.inspector_visits("2025-07-01").await.unwrap().is_empty());
+    store.open_case(uscc, "2026-01-02", "立案").await.unwrap();
+    let roster = store.object_roster().await.unwrap();
+    assert_eq!(roster.len(), 1);
+    assert!(roster[0].open_case);
+    assert!(roster[0].class.is_none());
+    assert!(store.close_case(uscc).await.unwrap());
+
+    let plan = PlanRow {
+        id: "P1".into(),
+        name: "计划".into(),
+        definition: "{}".into(),
+        state: "draft".into(),
+        window_start: "2026-02-01".into(),
+        window_end: "2026-03-31".into(),
+        created_at: "t".into(),
+        created_by: "user:wang".into(),
+        committed_at: None,
+        commitment_sha256: None,
+        seed_sha256: None,
+        seed: None,
+        drawn_at: None,
+        draw_summary: None,
+    };
+    store.create_plan(&plan).await.unwrap();
+    assert!(store.create_plan(&plan).await.is_err());
+    // drawing needs a commit first; the seed stays hidden until drawn
+    assert!(store.record_draw("P1", "t", "{}", Vec::new()).await.is_err());
+    store.commit_plan("P1", "t", "c0ffee", "5eed", "secret").await.unwrap();
+    assert!(store.commit_plan("P1", "t", "c0ffee", "5eed", "secret").await.is_err());
+    assert_eq!(store.plan("P1").await.unwrap().unwrap().revealed_seed(), None);
+    let tasks = vec![NewTask {
+        rank: 1,
+        subject: uscc.into(),
+        class: Some("D".into()),
+        object_key: "ab".into(),
+        inspectors: vec!["1".into(), "2".into()],
+        unstaffed: None,
+    }];
+    store.record_draw("P1", "t", "{}", tasks).await.unwrap();
+    assert_eq!(store.plan("P1").await.unwrap().unwrap().revealed_seed(), Some("secret"));
+    let mine = store.tasks_of_inspector("1").await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].subject_name, "美的集团股份有限公司");
+    let task = mine[0].id;
+    assert_eq!(store.open_tasks_overlapping("2026-03-01", "2026-04-30").await.unwrap().len(), 1);
+    assert!(store.open_tasks_overlapping("2026-04-01", "2026-04-30").await.unwrap().is_empty());
+    store.set_visits(&[(task, task)]).await.unwrap();
+    let result = TaskResult {
+        inspected_on: "2026-02-10".into(),
+        result: "problem_found".into(),
+        findings: vec![FindingRow {
+            task_id: task,
+            item: "samr.food".into(),
+            outcome: "problem_found".into(),
+            problem_type: "食品安全违法".into(),
+            description: "".into(),
+            recorded_at: "t".into(),
+            recorded_by: "user:wang".into(),
+        }],
+        recorded_at: "t".into(),
+        recorded_by: "user:wang".into(),
+    };
+    store.record_result(task, &result).await.unwrap();
+    assert!(store.record_result(task, &result).await.is_err(), "one result per task");
+    assert_eq!(store.findings(task).await.unwrap().len(), 1);
+    // the team's visit counts for later recusal
+    assert_eq!(store.inspector_visits("2026-02-01").await.unwrap().len(), 2);
+    assert_eq!(store.publish_results(&[task], "2026-02-20").await.unwrap(), 1);
+    assert_eq!(store.publish_results(&[task], "2026-02-21").await.unwrap(), 0);
+    let done = store.done_tasks(true, 10).await.unwrap();
+    assert_eq!(done[0].published_on.as_deref(), Some("2026-02-20"));
+    assert_eq!(done[0].visit_id, Some(task));
+    store
+        .set_holidays(&[("2026-10-01".into(), "holiday".into(), "国庆".into())])
+        .await
+        .unwrap();
+    assert_eq!(store.holidays().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn inspections_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_inspections(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn inspections_on_postgres() {
+    let (url, drop) = fresh_postgres("inspections").await;
+    let store = Store::open(&url).await.unwrap();
+    exercise_inspections(&store).await;
+    store.close().await;
+    drop().await;
+}
