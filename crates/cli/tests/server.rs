@@ -600,6 +600,32 @@ async fn inspections_from_plan_to_published_result() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    // the same through the API, as JSON; a plan breaking a rule is refused
+    let mut plan: Value = get_json(
+        &regulator,
+        server.url("/api/v1/inspections/plans/WEB-1/detail"),
+    )
+    .await["definition"]
+        .clone();
+    plan["id"] = "API-1".into();
+    let by_api = regulator
+        .post(server.url("/api/v1/inspections/plans"))
+        .header("x-csrf-token", &csrf)
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_api.status(), StatusCode::CREATED);
+    plan["id"] = "API-2".into();
+    plan["inspectors_per_object"] = 1.into();
+    let refused = regulator
+        .post(server.url("/api/v1/inspections/plans"))
+        .header("x-csrf-token", &csrf)
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     // a draft is not public
     let public = client()
         .get(server.url("/api/v1/inspections/plans/WEB-1"))

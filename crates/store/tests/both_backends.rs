@@ -532,15 +532,28 @@ async fn rejects_other_urls() {
 
 /// Rosters, a plan from draft to drawn, tasks, a result and publication.
 async fn exercise_inspections(store: &Store) {
-    use store::{FindingRow, InspectorRow, InspectorVisitRow, NewTask, PlanRow, RelationshipRow, TaskResult};
+    use store::{
+        FindingRow, InspectorRow, InspectorVisitRow, NewTask, PlanRow, RelationshipRow, TaskResult,
+    };
     let catalog = Catalog::default_catalog();
     store
-        .save_catalog(&catalog, domain::catalog::DEFAULT_CATALOG_TOML, "2026-01-01T00:00:00Z")
+        .save_catalog(
+            &catalog,
+            domain::catalog::DEFAULT_CATALOG_TOML,
+            "2026-01-01T00:00:00Z",
+        )
         .await
         .unwrap();
-    let mut batch = BatchWriter::begin(store, "samr", "registration", "reg.csv", "abc", "2026-01-01T00:00:00Z")
-        .await
-        .unwrap();
+    let mut batch = BatchWriter::begin(
+        store,
+        "samr",
+        "registration",
+        "reg.csv",
+        "abc",
+        "2026-01-01T00:00:00Z",
+    )
+    .await
+    .unwrap();
     let uscc = "91440606722473344C";
     batch
         .upsert_entity(
@@ -575,19 +588,41 @@ async fn exercise_inspections(store: &Store) {
         available: true,
         account: None,
     };
-    store.upsert_inspectors(&[inspector("1"), inspector("2")], "t").await.unwrap();
+    store
+        .upsert_inspectors(&[inspector("1"), inspector("2")], "t")
+        .await
+        .unwrap();
     store.link_inspector_account("1", "wang").await.unwrap();
     // a re-import keeps the account link
-    store.upsert_inspectors(&[inspector("1")], "t2").await.unwrap();
-    assert_eq!(store.inspector_of_account("wang").await.unwrap().unwrap().id, "1");
-    assert!(store.set_inspector_available("2", false, "t3").await.unwrap());
+    store
+        .upsert_inspectors(&[inspector("1")], "t2")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .inspector_of_account("wang")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "1"
+    );
+    assert!(
+        store
+            .set_inspector_available("2", false, "t3")
+            .await
+            .unwrap()
+    );
     assert!(!store.inspector("2").await.unwrap().unwrap().available);
     let relationship = RelationshipRow {
         inspector: "2".into(),
         subject: uscc.into(),
         relationship: "kinship".into(),
     };
-    store.add_relationships(&[relationship.clone(), relationship.clone()], "t").await.unwrap();
+    store
+        .add_relationships(&[relationship.clone(), relationship.clone()], "t")
+        .await
+        .unwrap();
     assert_eq!(store.relationships().await.unwrap().len(), 1);
     store
         .add_inspector_visits(&[InspectorVisitRow {
@@ -599,7 +634,13 @@ async fn exercise_inspections(store: &Store) {
         .await
         .unwrap();
     assert_eq!(store.inspector_visits("2025-01-01").await.unwrap().len(), 1);
-    assert!(store.inspector_visits("2025-07-01").await.unwrap().is_empty());
+    assert!(
+        store
+            .inspector_visits("2025-07-01")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.open_case(uscc, "2026-01-02", "立案").await.unwrap();
     let roster = store.object_roster().await.unwrap();
     assert_eq!(roster.len(), 1);
@@ -626,10 +667,26 @@ async fn exercise_inspections(store: &Store) {
     store.create_plan(&plan).await.unwrap();
     assert!(store.create_plan(&plan).await.is_err());
     // drawing needs a commit first; the seed stays hidden until drawn
-    assert!(store.record_draw("P1", "t", "{}", Vec::new()).await.is_err());
-    store.commit_plan("P1", "t", "c0ffee", "5eed", "secret").await.unwrap();
-    assert!(store.commit_plan("P1", "t", "c0ffee", "5eed", "secret").await.is_err());
-    assert_eq!(store.plan("P1").await.unwrap().unwrap().revealed_seed(), None);
+    assert!(
+        store
+            .record_draw("P1", "t", "{}", Vec::new())
+            .await
+            .is_err()
+    );
+    store
+        .commit_plan("P1", "t", "c0ffee", "5eed", "secret")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .commit_plan("P1", "t", "c0ffee", "5eed", "secret")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.plan("P1").await.unwrap().unwrap().revealed_seed(),
+        None
+    );
     let tasks = vec![NewTask {
         rank: 1,
         subject: uscc.into(),
@@ -639,13 +696,29 @@ async fn exercise_inspections(store: &Store) {
         unstaffed: None,
     }];
     store.record_draw("P1", "t", "{}", tasks).await.unwrap();
-    assert_eq!(store.plan("P1").await.unwrap().unwrap().revealed_seed(), Some("secret"));
+    assert_eq!(
+        store.plan("P1").await.unwrap().unwrap().revealed_seed(),
+        Some("secret")
+    );
     let mine = store.tasks_of_inspector("1").await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].subject_name, "美的集团股份有限公司");
     let task = mine[0].id;
-    assert_eq!(store.open_tasks_overlapping("2026-03-01", "2026-04-30").await.unwrap().len(), 1);
-    assert!(store.open_tasks_overlapping("2026-04-01", "2026-04-30").await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .open_tasks_overlapping("2026-03-01", "2026-04-30")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .open_tasks_overlapping("2026-04-01", "2026-04-30")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.set_visits(&[(task, task)]).await.unwrap();
     let result = TaskResult {
         inspected_on: "2026-02-10".into(),
@@ -663,12 +736,21 @@ async fn exercise_inspections(store: &Store) {
         recorded_by: "user:wang".into(),
     };
     store.record_result(task, &result).await.unwrap();
-    assert!(store.record_result(task, &result).await.is_err(), "one result per task");
+    assert!(
+        store.record_result(task, &result).await.is_err(),
+        "one result per task"
+    );
     assert_eq!(store.findings(task).await.unwrap().len(), 1);
     // the team's visit counts for later recusal
     assert_eq!(store.inspector_visits("2026-02-01").await.unwrap().len(), 2);
-    assert_eq!(store.publish_results(&[task], "2026-02-20").await.unwrap(), 1);
-    assert_eq!(store.publish_results(&[task], "2026-02-21").await.unwrap(), 0);
+    assert_eq!(
+        store.publish_results(&[task], "2026-02-20").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.publish_results(&[task], "2026-02-21").await.unwrap(),
+        0
+    );
     let done = store.done_tasks(true, 10).await.unwrap();
     assert_eq!(done[0].published_on.as_deref(), Some("2026-02-20"));
     assert_eq!(done[0].visit_id, Some(task));
