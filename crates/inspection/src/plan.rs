@@ -125,9 +125,16 @@ impl Plan {
             plan: self.id.clone(),
             message,
         };
-        if self.id.trim().is_empty() || self.id.contains(['/', '\\', ' ']) {
+        // the id names the bundle's directory: letters, digits, '-' and '_'
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 64
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
             return Err(fail(
-                "the plan id must be non-empty, without spaces or slashes".into(),
+                "a plan id is 1 to 64 letters, digits, '-' or '_'".into(),
             ));
         }
         if self.items.is_empty() {

@@ -537,3 +537,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn plan_ids_cannot_leave_the_bundle_directory() {
+    for id in ["..", "a/b", "a b", "", "计划"] {
+        let mut p = plan(Sampling::default());
+        p.id = id.to_string();
+        assert!(p.validate().is_err(), "{id:?}");
+    }
+}
