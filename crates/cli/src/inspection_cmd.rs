@@ -204,9 +204,7 @@ pub fn run(
         ..
     } = &command
     {
-        let bundle = Bundle::read_dir(dir)?;
-        let report = inspection::bundle::verify(&bundle, commitment.as_deref());
-        return print_verify(&report, *json);
+        return verify_bundle(dir, commitment.as_deref(), *json);
     }
     runtime()?.block_on(async {
         let store = data.open().await?;
@@ -343,9 +341,12 @@ async fn dispatch(
             }
             print_verify(&report, json)
         }
-        InspectionCommand::Verify { from: Some(_), .. } => {
-            unreachable!("handled before the store opens")
-        }
+        InspectionCommand::Verify {
+            from: Some(dir),
+            commitment,
+            json,
+            ..
+        } => verify_bundle(&dir, commitment.as_deref(), json),
         InspectionCommand::Export { plan, out } => {
             let files = supervision::export(store, dir, &plan, &out).await?;
             outln!(
@@ -408,6 +409,11 @@ async fn dispatch(
         }
         InspectionCommand::Simulate(args) => simulate(store, data, catalog, args).await,
     }
+}
+
+fn verify_bundle(dir: &Path, commitment: Option<&str>, json: bool) -> Result<Outcome> {
+    let bundle = Bundle::read_dir(dir)?;
+    print_verify(&inspection::bundle::verify(&bundle, commitment), json)
 }
 
 fn print_verify(report: &VerifyReport, json: bool) -> Result<Outcome> {
