@@ -10,7 +10,8 @@ use domain::risk::{RiskClass, SamplingRatios};
 use inspection::bundle::{Bundle, VerifyReport};
 use inspection::items::{STANDARD_ITEMS, standard_item};
 use inspection::plan::{Exclusions, Plan, Sampling, Scope, Window};
-use store::{InspectorRow, InspectorVisitRow, RelationshipRow, Store};
+use store::Store;
+use supervision::roster_files;
 
 use crate::Outcome;
 use crate::data_cmd::{DataOptions, catalog_in_use, now, runtime};
@@ -566,80 +567,21 @@ async fn import_roster(
     let open = |path: &Path| {
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))
     };
+    let name = |path: &Path| path.display().to_string();
     if let Some(path) = inspectors {
-        let rows = inspection::roster::read_inspectors(open(path)?, &path.display().to_string())?;
-        let rows: Vec<InspectorRow> = rows
-            .into_iter()
-            .map(|i| InspectorRow {
-                id: i.id,
-                name: i.name,
-                certificate: i.certificate,
-                department: i.department,
-                competences: i.competences.join(";"),
-                available: i.available,
-                account: None,
-            })
-            .collect();
-        store.upsert_inspectors(&rows, &now()).await?;
-        outln!("{} inspectors imported from {}", rows.len(), path.display());
+        let n = roster_files::import_inspectors(store, open(path)?, &name(path), &now()).await?;
+        outln!("{n} inspectors imported from {}", path.display());
     }
     if let Some(path) = relationships {
-        let rows =
-            inspection::roster::read_relationships(open(path)?, &path.display().to_string())?;
-        for r in &rows {
-            if r.subject.parse::<domain::Uscc>().is_err() {
-                bail!(
-                    "{}: subject '{}' is not a valid unified social credit code",
-                    path.display(),
-                    r.subject
-                );
-            }
-        }
-        let rows: Vec<RelationshipRow> = rows
-            .into_iter()
-            .map(|r| RelationshipRow {
-                inspector: r.inspector,
-                subject: r.subject,
-                relationship: r.kind,
-            })
-            .collect();
-        store.add_relationships(&rows, &now()).await?;
+        let n = roster_files::import_relationships(store, open(path)?, &name(path), &now()).await?;
         outln!(
-            "{} declared relationships imported from {}",
-            rows.len(),
+            "{n} declared relationships imported from {}",
             path.display()
         );
     }
     if let Some(path) = history {
-        let file = path.display().to_string();
-        let rows = inspection::roster::read_rows(
-            open(path)?,
-            &file,
-            &["subject", "inspected_on", "inspector_1", "inspector_2"],
-            |row| {
-                let day = row
-                    .date("inspected_on")?
-                    .ok_or_else(|| row.fail("inspected_on", "must not be empty"))?;
-                let subject = row.required("subject")?;
-                Ok([row.text("inspector_1"), row.text("inspector_2")]
-                    .into_iter()
-                    .filter(|i| !i.is_empty())
-                    .map(|i| InspectorVisitRow {
-                        inspector: i.to_string(),
-                        subject: subject.clone(),
-                        inspected_on: day.to_string(),
-                        source: "import".to_string(),
-                    })
-                    .collect::<Vec<_>>())
-            },
-        )?;
-        let rows: Vec<InspectorVisitRow> = rows.into_iter().flatten().collect();
-        store.add_inspector_visits(&rows).await?;
-        outln!(
-            "{} past inspector visits imported from {}",
-            rows.len(),
-            path.display()
-        );
+        let n = roster_files::import_history(store, open(path)?, &name(path)).await?;
+        outln!("{n} past inspector visits imported from {}", path.display());
     }
     Ok(Outcome::Ok)
 }

@@ -600,6 +600,51 @@ async fn inspections_from_plan_to_published_result() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    // a roster file from the page: a bad row stores nothing and is named
+    let upload = |text: String| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("item", "relationships")
+            .part(
+                "file",
+                reqwest::multipart::Part::text(text).file_name("rel.csv"),
+            )
+    };
+    let own = enterprise_uscc(data);
+    let bad = regulator
+        .post(server.url("/inspections/rosters/import"))
+        .multipart(upload(format!(
+            "inspector,subject,relationship\n1,{own},kinship\n2,not-a-code,kinship\n"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("row 3, field &#x27;subject&#x27;")
+    );
+    let good = regulator
+        .post(server.url("/inspections/rosters/import"))
+        .multipart(upload(format!(
+            "inspector,subject,relationship\n1,{own},kinship\n"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), StatusCode::SEE_OTHER);
+    let rosters = regulator
+        .get(server.url("/inspections/rosters"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rosters.contains(&own), "{rosters}");
+
     // the same through the API, as JSON; a plan breaking a rule is refused
     let mut plan: Value = get_json(
         &regulator,

@@ -535,3 +535,45 @@ async fn public_plan_page(
         },
     )
 }
+
+/// Imports a roster file uploaded from the rosters page: `item` says which
+/// (inspectors, relationships or history). A file with a bad row stores
+/// nothing and the page names the row.
+pub async fn roster_import(
+    State(state): State<Shared>,
+    who: Principal,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    require(&state, &who, Action::ManageInspections, "").await?;
+    let form = crate::pages::read_upload(multipart).await?;
+    check_csrf(&state, &who, form.csrf.as_deref()).await?;
+    let file = form
+        .file_name
+        .clone()
+        .unwrap_or_else(|| "upload.csv".into());
+    let kind = form.item.clone().unwrap_or_default();
+    let store = &state.store;
+    let bytes = form.bytes.as_slice();
+    let imported = match kind.as_str() {
+        "inspectors" => {
+            supervision::roster_files::import_inspectors(store, bytes, &file, &crate::now()).await
+        }
+        "relationships" => {
+            supervision::roster_files::import_relationships(store, bytes, &file, &crate::now())
+                .await
+        }
+        "history" => supervision::roster_files::import_history(store, bytes, &file).await,
+        other => return Err(Failure::BadRequest(format!("unknown roster '{other}'")).into()),
+    }
+    .map_err(views::refused)?;
+    state
+        .audit(
+            &who.actor,
+            "inspection_roster_import",
+            &kind,
+            "ok",
+            serde_json::json!({"file": file, "rows": imported}),
+        )
+        .await?;
+    Ok(Redirect::to("/inspections/rosters").into_response())
+}

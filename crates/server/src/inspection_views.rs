@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::access::Principal;
 use crate::views::Failure;
 
-fn refused(e: supervision::SupervisionError) -> Failure {
+pub(crate) fn refused(e: supervision::SupervisionError) -> Failure {
     match e {
         supervision::SupervisionError::Refused(message) => Failure::BadRequest(message),
         supervision::SupervisionError::Inspection(e) => Failure::BadRequest(e.to_string()),

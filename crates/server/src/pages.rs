@@ -307,7 +307,12 @@ pub fn routes() -> Router<Shared> {
 }
 
 pub fn upload_routes() -> Router<Shared> {
-    Router::new().route("/upload", get(upload_page).post(upload_submit))
+    Router::new()
+        .route("/upload", get(upload_page).post(upload_submit))
+        .route(
+            "/inspections/rosters/import",
+            post(crate::inspection_pages::roster_import),
+        )
 }
 
 async fn style() -> Response {

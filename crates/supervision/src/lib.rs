@@ -11,6 +11,7 @@
 //! before they are marked in the store.
 
 pub mod results;
+pub mod roster_files;
 pub mod simulation;
 
 use std::path::{Path, PathBuf};
