@@ -71,6 +71,8 @@ pub struct AppState {
     names_building: std::sync::atomic::AtomicBool,
     /// The re-screening in progress or last finished.
     pub screening: Mutex<risk_views::ScreeningJob>,
+    /// Inspection verifications by plan, with the bundle stamp they hold for.
+    pub verifications: Mutex<std::collections::HashMap<String, (String, inspection::VerifyReport)>>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -93,6 +95,7 @@ impl AppState {
             names_checked: Mutex::new(None),
             names_building: std::sync::atomic::AtomicBool::new(false),
             screening: Mutex::new(risk_views::ScreeningJob::default()),
+            verifications: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
