@@ -451,14 +451,8 @@ fn print_verify(report: &VerifyReport, json: bool) -> Result<Outcome> {
 }
 
 async fn publish_plan(store: &Store, plan: &str) -> Result<()> {
-    let tasks = store.tasks_of_plan(plan).await?;
-    let ids: Vec<i64> = tasks
-        .iter()
-        .filter(|t| t.state == "done" && t.published_on.is_none())
-        .map(|t| t.id)
-        .collect();
-    let today = chrono::Local::now().date_naive().to_string();
-    let published = store.publish_results(&ids, &today).await?;
+    let today = chrono::Local::now().date_naive();
+    let published = supervision::publish(store, plan, today).await?;
     outln!("plan {plan}: {published} results published on {today}");
     Ok(())
 }
@@ -490,12 +484,7 @@ fn plan_from_args(args: PlanArgs) -> Result<Plan> {
         })?;
         items.push(item);
     }
-    let mut departments: Vec<String> = Vec::new();
-    for item in &items {
-        if !departments.contains(&item.department) {
-            departments.push(item.department.clone());
-        }
-    }
+    let departments = inspection::plan::departments_of(&items);
     let ratios = match args.ratios.as_slice() {
         [] => SamplingRatios::default(),
         [a, b, c, d] => SamplingRatios {
@@ -693,21 +682,7 @@ async fn show_plan(store: &Store, id: &str, json: bool) -> Result<Outcome> {
             item.competence
         );
     }
-    outln!(
-        "  sampling      {}",
-        match &plan.sampling {
-            Sampling::Ratios { ratios, unclassed } => format!(
-                "A {:.1}%, B {:.1}%, C {:.1}%, D {:.1}%, unclassed {:.1}%",
-                ratios.a * 100.0,
-                ratios.b * 100.0,
-                ratios.c * 100.0,
-                ratios.d * 100.0,
-                unclassed * 100.0
-            ),
-            Sampling::Count { count } => format!("{count} objects at random"),
-            Sampling::WeightedCount { count, .. } => format!("{count} objects weighted by class"),
-        }
-    );
+    outln!("  sampling      {}", plan.sampling.describe());
     outln!(
         "  team          {} inspectors per object; recusal window {} months",
         plan.inspectors_per_object,

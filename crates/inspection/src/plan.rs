@@ -61,6 +61,36 @@ pub enum Sampling {
     },
 }
 
+impl Sampling {
+    /// The rule in words, for pages and the command line.
+    pub fn describe(&self) -> String {
+        match self {
+            Sampling::Ratios { ratios, unclassed } => format!(
+                "A {:.1}% · B {:.1}% · C {:.1}% · D {:.1}% · unclassed {:.1}%",
+                ratios.a * 100.0,
+                ratios.b * 100.0,
+                ratios.c * 100.0,
+                ratios.d * 100.0,
+                unclassed * 100.0
+            ),
+            Sampling::Count { count } => format!("{count} objects at random"),
+            Sampling::WeightedCount { count, .. } => format!("{count} objects weighted by class"),
+        }
+    }
+}
+
+/// The departments of some items, each once, in the items' order (the
+/// first leads).
+pub fn departments_of(items: &[Item]) -> Vec<String> {
+    let mut departments: Vec<String> = Vec::new();
+    for item in items {
+        if !departments.contains(&item.department) {
+            departments.push(item.department.clone());
+        }
+    }
+    departments
+}
+
 impl Default for Sampling {
     fn default() -> Self {
         Sampling::Ratios {

@@ -210,34 +210,16 @@ pub async fn record_result(
                 body.inspected_on
             ))
         })?;
-    let outcomes = supervision::results::OUTCOMES;
-    let mut findings = Vec::new();
-    for f in body.findings {
-        if !outcomes.contains(&f.outcome.as_str()) {
-            return Err(Failure::BadRequest(format!(
-                "outcome '{}' is not one of {}",
-                f.outcome,
-                outcomes.join(", ")
-            ))
-            .into());
-        }
-        if f.outcome == "problem_found" && f.problem_type.trim().is_empty() {
-            return Err(Failure::BadRequest(format!(
-                "item {}: a problem found needs its type",
-                f.item
-            ))
-            .into());
-        }
-        findings.push(FindingInput {
+    let findings = body
+        .findings
+        .into_iter()
+        .map(|f| FindingInput {
             item: f.item,
             outcome: f.outcome,
             problem_type: f.problem_type,
             description: f.description,
-        });
-    }
-    if findings.is_empty() {
-        return Err(Failure::BadRequest("a result needs at least one finding".into()).into());
-    }
+        })
+        .collect();
     views::record_result(&state, &who, id, inspected_on, findings).await?;
     Ok(Json(Recorded { task: id }))
 }

@@ -129,12 +129,7 @@ fn plan_of_form(form: &PlanForm) -> Result<Plan, Failure> {
                 .ok_or_else(|| Failure::BadRequest(format!("unknown item '{code}'")))?,
         );
     }
-    let mut departments: Vec<String> = Vec::new();
-    for item in &items {
-        if !departments.contains(&item.department) {
-            departments.push(item.department.clone());
-        }
-    }
+    let departments = inspection::plan::departments_of(&items);
     let percent = |k: usize, class: &str| -> Result<f64, Failure> {
         Ok(number::<f64>(&form.ratios[k], &format!("the ratio of class {class}"))? / 100.0)
     };
@@ -471,29 +466,16 @@ async fn task_submit(
         &field("inspected_on").unwrap_or_default(),
         "inspection date",
     )?;
-    let mut findings = Vec::new();
-    for item in &plan.items {
-        let outcome = field(&format!("outcome_{}", item.code)).unwrap_or_default();
-        if !OUTCOMES.contains(&outcome.as_str()) {
-            return Err(
-                Failure::BadRequest(format!("item {}: choose an outcome", item.code)).into(),
-            );
-        }
-        let problem_type = field(&format!("type_{}", item.code)).unwrap_or_default();
-        if outcome == "problem_found" && problem_type.is_empty() {
-            return Err(Failure::BadRequest(format!(
-                "item {}: a problem found needs its type",
-                item.code
-            ))
-            .into());
-        }
-        findings.push(FindingInput {
+    let findings = plan
+        .items
+        .iter()
+        .map(|item| FindingInput {
             item: item.code.clone(),
-            outcome,
-            problem_type,
+            outcome: field(&format!("outcome_{}", item.code)).unwrap_or_default(),
+            problem_type: field(&format!("type_{}", item.code)).unwrap_or_default(),
             description: field(&format!("description_{}", item.code)).unwrap_or_default(),
-        });
-    }
+        })
+        .collect();
     views::record_result(&state, &who, id, inspected_on, findings).await?;
     Ok(Redirect::to(&format!("/inspections/tasks/{id}")).into_response())
 }

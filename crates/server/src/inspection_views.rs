@@ -9,7 +9,8 @@
 
 use chrono::NaiveDate;
 use inspection::bundle::VerifyReport;
-use inspection::plan::{Plan, Sampling};
+use inspection::calendar::WorkCalendar;
+use inspection::plan::Plan;
 use serde::Serialize;
 use store::{InspectorRow, PlanRow, TaskRow};
 use supervision::results::{FindingInput, ResultInput};
@@ -48,21 +49,6 @@ pub struct PlanSummary {
     pub drawn_at: Option<String>,
 }
 
-fn sampling_text(sampling: &Sampling) -> String {
-    match sampling {
-        Sampling::Ratios { ratios, unclassed } => format!(
-            "A {:.1}% · B {:.1}% · C {:.1}% · D {:.1}% · unclassed {:.1}%",
-            ratios.a * 100.0,
-            ratios.b * 100.0,
-            ratios.c * 100.0,
-            ratios.d * 100.0,
-            unclassed * 100.0
-        ),
-        Sampling::Count { count } => format!("{count} at random"),
-        Sampling::WeightedCount { count, .. } => format!("{count} weighted by class"),
-    }
-}
-
 fn summary(row: &PlanRow, plan: &Plan) -> PlanSummary {
     PlanSummary {
         id: row.id.clone(),
@@ -76,7 +62,7 @@ fn summary(row: &PlanRow, plan: &Plan) -> PlanSummary {
             .iter()
             .map(|i| (i.code.clone(), i.name.clone()))
             .collect(),
-        sampling: sampling_text(&plan.sampling),
+        sampling: plan.sampling.describe(),
         inspectors_per_object: plan.inspectors_per_object,
         committed_at: row.committed_at.clone(),
         commitment_sha256: row.commitment_sha256.clone(),
@@ -178,20 +164,19 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-async fn task_views(state: &AppState, tasks: Vec<TaskRow>) -> Result<Vec<TaskView>, Failure> {
-    let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
+fn task_views(tasks: Vec<TaskRow>, calendar: &WorkCalendar) -> Vec<TaskView> {
     let today = today();
-    Ok(tasks
+    tasks
         .into_iter()
         .map(|task| {
-            let publication = supervision::publication_state(&task, &calendar, today);
+            let publication = supervision::publication_state(&task, calendar, today);
             TaskView {
                 due: publication.map(|(d, _)| d.to_string()),
                 overdue: publication.is_some_and(|(_, o)| o),
                 task,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Everything about a plan, for regulators.
@@ -219,7 +204,7 @@ pub async fn plan_detail(state: &AppState, id: &str) -> Result<PlanDetail, Failu
             .draw_summary
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok()),
-        tasks: task_views(state, tasks).await?,
+        tasks: task_views(tasks, &calendar),
         progress,
         definition: plan,
     })
@@ -392,7 +377,8 @@ pub async fn my_tasks(
         return Ok((None, Vec::new()));
     };
     let tasks = state.store.tasks_of_inspector(&inspector.id).await?;
-    Ok((Some(inspector), task_views(state, tasks).await?))
+    let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
+    Ok((Some(inspector), task_views(tasks, &calendar)))
 }
 
 /// A task and whether `who` may record its result: an inspector on its
@@ -480,16 +466,9 @@ pub async fn record_result(
 
 pub async fn publish(state: &AppState, who: &Principal, id: &str) -> Result<u64, Failure> {
     plan_of(state, id).await?;
-    let tasks = state.store.tasks_of_plan(id).await?;
-    let ids: Vec<i64> = tasks
-        .iter()
-        .filter(|t| t.state == "done" && t.published_on.is_none())
-        .map(|t| t.id)
-        .collect();
-    let published = state
-        .store
-        .publish_results(&ids, &today().to_string())
-        .await?;
+    let published = supervision::publish(&state.store, id, today())
+        .await
+        .map_err(refused)?;
     state
         .audit(
             &who.actor,

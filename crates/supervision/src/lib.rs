@@ -358,6 +358,19 @@ pub async fn export(
     Ok(std::fs::read_dir(out).map_err(|e| io(out, e))?.count())
 }
 
+/// Publishes a plan's recorded, unpublished results on `today`; returns
+/// how many.
+pub async fn publish(store: &Store, plan: &str, today: NaiveDate) -> Result<u64, SupervisionError> {
+    let ids: Vec<i64> = store
+        .tasks_of_plan(plan)
+        .await?
+        .iter()
+        .filter(|t| t.state == "done" && t.published_on.is_none())
+        .map(|t| t.id)
+        .collect();
+    Ok(store.publish_results(&ids, &today.to_string()).await?)
+}
+
 /// The working-day calendar from the holidays the store holds.
 pub async fn calendar(store: &Store) -> Result<WorkCalendar, SupervisionError> {
     let mut calendar = WorkCalendar::default();

@@ -180,7 +180,28 @@ pub async fn record(
                 input.source, input.inspected_on
             )));
         }
+        if input.findings.is_empty() {
+            return Err(refused(format!(
+                "{}: a result needs at least one finding",
+                input.source
+            )));
+        }
         for finding in &input.findings {
+            if !OUTCOMES.contains(&finding.outcome.as_str()) {
+                return Err(refused(format!(
+                    "{}, item {}: outcome '{}' is not one of {}",
+                    input.source,
+                    finding.item,
+                    finding.outcome,
+                    OUTCOMES.join(", ")
+                )));
+            }
+            if finding.outcome == "problem_found" && finding.problem_type.trim().is_empty() {
+                return Err(refused(format!(
+                    "{}, item {}: a problem found needs its type",
+                    input.source, finding.item
+                )));
+            }
             if !plan.items.iter().any(|i| i.code == finding.item) {
                 return Err(refused(format!(
                     "{}, field 'item': '{}' is not an item of plan {} ({})",
