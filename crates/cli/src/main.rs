@@ -7,6 +7,7 @@ mod catalog_cmd;
 mod codes_cmd;
 mod csv_table;
 mod data_cmd;
+mod finance_cmd;
 mod inspection_cmd;
 mod model_cmd;
 mod output;

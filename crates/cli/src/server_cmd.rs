@@ -156,7 +156,7 @@ pub fn demo(
         .clone()
         .unwrap_or_else(|| data.data_dir.join("demo-city"));
     let manifest = city.join("manifest.json");
-    outln!("[1/6] synthetic city in {}", city.display());
+    outln!("[1/7] synthetic city in {}", city.display());
     if manifest.exists() {
         outln!("      already generated; reusing it");
     } else {
@@ -198,10 +198,10 @@ pub fn demo(
     runtime()?.block_on(async {
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
-        outln!("[2/6] store {}", data.url());
+        outln!("[2/7] store {}", data.url());
         let requests = manifest_requests(&manifest, &catalog)?;
         let stored = store.batches().await?.len();
-        outln!("[3/6] ingest {} batches", requests.len());
+        outln!("[3/7] ingest {} batches", requests.len());
         if stored >= requests.len() {
             outln!("      already ingested ({stored} batches); reusing them");
         } else {
@@ -218,7 +218,7 @@ pub fn demo(
                 batches.len()
             );
         }
-        outln!("[4/6] risk model");
+        outln!("[4/7] risk model");
         if store.latest_screening().await?.is_some() {
             outln!("      already screened; reusing it");
         } else {
@@ -238,15 +238,17 @@ pub fn demo(
                 Err(error) => outln!("      skipped: {error:#}"),
             }
         }
-        outln!("[5/6] double random inspections");
+        outln!("[5/7] double random inspections");
         crate::inspection_cmd::demo_inspections(&store, &data.data_dir, &city).await?;
-        outln!("[6/6] demo accounts (one per role; for demonstration only)");
         let bank = first_bank(&city).unwrap_or_else(|| "bank-01".into());
         // The entity with the most records makes the fullest profile.
         let enterprise = store
             .entity_with_most_events()
             .await?
             .context("the demo city has no event records")?;
+        outln!("[6/7] financing: banks, products, demands, applications");
+        crate::finance_cmd::demo_finance(&store, &city, &bank, &enterprise).await?;
+        outln!("[7/7] demo accounts (one per role; for demonstration only)");
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);

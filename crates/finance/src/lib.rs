@@ -1,9 +1,13 @@
 //! Financing small firms (DOMAIN.md §8), the pure part: whether a bank may
-//! read an enterprise's data ([`consent`]) and which loan products fit a
-//! financing demand, with the reasons ([`matching`]).
+//! read an enterprise's data ([`consent`]), which loan products fit a
+//! financing demand, with the reasons ([`matching`]), the legal moves of a
+//! loan application ([`workflow`]) and the credit report's rules
+//! ([`report`]).
 //!
 //! No database, clock or IO: callers hand in the authorisations, the
 //! products, the enterprise's facts and the time.
 
 pub mod consent;
 pub mod matching;
+pub mod report;
+pub mod workflow;

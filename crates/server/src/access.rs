@@ -8,8 +8,11 @@
 //! | credit centre | every profile, batch and quality report; upload for any department |
 //! | department | its own batches, quality and uploads, for its own items |
 //! | regulator, inspector | every profile |
-//! | bank | public data (consent-based reports come with the finance issue) |
-//! | enterprise | its own full profile |
+//! | bank | public data; its own products and applications; credit reports only under a live authorisation (checked per read by `finance::consent`) |
+//! | enterprise | its own full profile, authorisations, demands and applications |
+//!
+//! The credit centre runs the financing platform: it approves products and
+//! sees the financing statistics, as regulators do.
 
 use serde::Serialize;
 
@@ -202,6 +205,19 @@ pub enum Action<'a> {
     ManageInspections,
     /// An inspector's own tasks.
     ViewOwnTasks,
+    /// An enterprise's own financing: authorisations, demands, applications.
+    ManageOwnFinance {
+        uscc: &'a str,
+    },
+    /// A bank's own products and applications, and asking for reports
+    /// (each read is then checked against the enterprise's consent).
+    ActAsBank {
+        bank: &'a str,
+    },
+    /// Approving, rejecting and pausing products of any bank.
+    ReviewProducts,
+    /// The financing statistics and every demand and application.
+    ViewFinanceStatistics,
 }
 
 impl Action<'_> {
@@ -223,6 +239,10 @@ impl Action<'_> {
             Action::Rescreen => "rescreen",
             Action::ManageInspections => "manage_inspections",
             Action::ViewOwnTasks => "view_own_tasks",
+            Action::ManageOwnFinance { .. } => "manage_own_finance",
+            Action::ActAsBank { .. } => "act_as_bank",
+            Action::ReviewProducts => "review_products",
+            Action::ViewFinanceStatistics => "view_finance_statistics",
         }
     }
 }
@@ -257,6 +277,10 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
         // draws are published through the public pages instead.
         Action::ManageInspections => who.has(Regulator),
         Action::ViewOwnTasks => who.has(Inspector),
+        Action::ManageOwnFinance { uscc } => who.bound_to(Enterprise, uscc),
+        Action::ActAsBank { bank } => who.bound_to(Bank, bank),
+        Action::ReviewProducts => who.has(CreditCentre),
+        Action::ViewFinanceStatistics => who.has(CreditCentre) || who.has(Regulator),
     }
 }
 

@@ -68,10 +68,11 @@ type ApiResult<T> = Result<Json<T>, ApiFailure>;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Xinyong API", description = "Public credit information platform: entities, batches, quality, catalog, audit."),
+    info(title = "Xinyong API", description = "Public credit information platform: entities, batches, quality, catalog, audit, risk, inspections, financing."),
     paths(search, entity, public_entity, catalog, batches, batch, upload, quality, audit, risk_overview, risk_entities, risk_entity, risk_model, risk_screening_status, risk_screening_start,
-        crate::inspection_api::list_plans, crate::inspection_api::create_plan, crate::inspection_api::public_plan, crate::inspection_api::plan_detail, crate::inspection_api::verify_plan, crate::inspection_api::commit_plan, crate::inspection_api::draw_plan, crate::inspection_api::publish_plan, crate::inspection_api::my_tasks, crate::inspection_api::record_result),
-    components(schemas(crate::inspection_views::PlanSummary, crate::inspection_views::PublicPlan, crate::inspection_views::PublicPick, crate::inspection_views::TaskView, crate::inspection_views::PlanDetail, crate::inspection_views::Committed, crate::inspection_views::Drawn, crate::inspection_api::ResultBody, crate::inspection_api::FindingBody, crate::inspection_api::Recorded, crate::inspection_api::Published, views::SearchHit, views::Profile, views::PublicProfile, views::ItemSeries, views::TimelineEvent, ErrorBody, CatalogItem, UploadResult)),
+        crate::inspection_api::list_plans, crate::inspection_api::create_plan, crate::inspection_api::public_plan, crate::inspection_api::plan_detail, crate::inspection_api::verify_plan, crate::inspection_api::commit_plan, crate::inspection_api::draw_plan, crate::inspection_api::publish_plan, crate::inspection_api::my_tasks, crate::inspection_api::record_result,
+        crate::finance_api::register, crate::finance_api::products, crate::finance_api::create_product, crate::finance_api::product_step, crate::finance_api::consents, crate::finance_api::grant, crate::finance_api::revoke, crate::finance_api::report, crate::finance_api::demands, crate::finance_api::post_demand, crate::finance_api::demand, crate::finance_api::matching_demands, crate::finance_api::applications, crate::finance_api::apply, crate::finance_api::application, crate::finance_api::move_application),
+    components(schemas(crate::finance_views::Registration, crate::finance_views::ProductView, crate::finance_views::ProductInput, crate::finance_views::Consents, crate::finance_views::GrantView, crate::finance_views::AccessView, crate::finance_views::GrantInput, crate::finance_views::CreditReport, crate::finance_views::PaymentSection, crate::finance_views::DemandInput, crate::finance_views::DemandDetail, crate::finance_views::MatchView, crate::finance_views::DemandForBank, crate::finance_views::ApplicationInput, crate::finance_views::ApplicationDetail, crate::finance_views::Transition, crate::finance_api::Created, crate::inspection_views::PlanSummary, crate::inspection_views::PublicPlan, crate::inspection_views::PublicPick, crate::inspection_views::TaskView, crate::inspection_views::PlanDetail, crate::inspection_views::Committed, crate::inspection_views::Drawn, crate::inspection_api::ResultBody, crate::inspection_api::FindingBody, crate::inspection_api::Recorded, crate::inspection_api::Published, views::SearchHit, views::Profile, views::PublicProfile, views::ItemSeries, views::TimelineEvent, ErrorBody, CatalogItem, UploadResult)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -93,6 +94,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn routes() -> Router<Shared> {
     Router::new()
         .merge(crate::inspection_api::routes())
+        .merge(crate::finance_api::routes())
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/entities", get(search))
         .route("/api/v1/entities/{uscc}", get(entity))
@@ -110,6 +112,17 @@ pub fn routes() -> Router<Shared> {
             "/api/v1/risk/screenings/current",
             get(risk_screening_status).post(risk_screening_start),
         )
+}
+
+/// Checks the `X-CSRF-Token` header of a cookie session's change (tokens
+/// need none).
+pub(crate) async fn csrf_header(
+    state: &Shared,
+    who: &crate::access::Principal,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), Failure> {
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    crate::auth::check_csrf(state, who, token).await
 }
 
 pub fn upload_routes() -> Router<Shared> {

@@ -15,8 +15,7 @@ use utoipa::ToSchema;
 
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
-use crate::api::{ApiFailure, ErrorBody};
-use crate::auth::check_csrf;
+use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
 use crate::inspection_views::{
     self as views, Committed, Drawn, PlanDetail, PlanSummary, PublicPlan, TaskView,
 };
@@ -38,11 +37,6 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/inspections/plans/{id}/publish", post(publish_plan))
         .route("/api/v1/inspections/tasks/mine", get(my_tasks))
         .route("/api/v1/inspections/tasks/{id}/result", post(record_result))
-}
-
-async fn csrf(state: &Shared, who: &Principal, headers: &HeaderMap) -> Result<(), Failure> {
-    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    check_csrf(state, who, token).await
 }
 
 /// Plans: committed and drawn ones for everyone, drafts too for regulators.

@@ -22,7 +22,41 @@ use crate::views::{self, Failure, require};
 use crate::{Shared, admin, auth, charts, risk_views, secrets};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 31] = [
+pub const TEMPLATES: [(&str, &str); 41] = [
+    ("print.html", include_str!("../templates/print.html")),
+    ("finance.html", include_str!("../templates/finance.html")),
+    (
+        "finance_register.html",
+        include_str!("../templates/finance_register.html"),
+    ),
+    (
+        "finance_consents.html",
+        include_str!("../templates/finance_consents.html"),
+    ),
+    (
+        "finance_demands.html",
+        include_str!("../templates/finance_demands.html"),
+    ),
+    (
+        "finance_demand.html",
+        include_str!("../templates/finance_demand.html"),
+    ),
+    (
+        "finance_applications.html",
+        include_str!("../templates/finance_applications.html"),
+    ),
+    (
+        "finance_application.html",
+        include_str!("../templates/finance_application.html"),
+    ),
+    (
+        "finance_reports.html",
+        include_str!("../templates/finance_reports.html"),
+    ),
+    (
+        "finance_report.html",
+        include_str!("../templates/finance_report.html"),
+    ),
     ("base.html", include_str!("../templates/base.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
@@ -159,6 +193,7 @@ fn zh_message(f: &Failure) -> &'static str {
     match f {
         Failure::SignInNeeded => "请先登录",
         Failure::Forbidden => "无权访问",
+        Failure::Refused(_) => "未获授权",
         Failure::NotFound(_) => "未找到",
         Failure::BadRequest(_) => "请求有误",
         Failure::TooManyAttempts => "尝试次数过多，请稍后再试",
@@ -301,6 +336,7 @@ pub fn routes() -> Router<Shared> {
             get(risk_screen_page).post(risk_screen_submit),
         )
         .merge(crate::inspection_pages::routes())
+        .merge(crate::finance_pages::routes())
         .route("/static/style.css", get(style))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))

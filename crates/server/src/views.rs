@@ -20,6 +20,8 @@ pub enum Failure {
     /// No one is signed in, and the request needs someone.
     SignInNeeded,
     Forbidden,
+    /// Not allowed, with the reason the asker may know (a consent check's).
+    Refused(String),
     NotFound(String),
     BadRequest(String),
     TooManyAttempts,
@@ -39,7 +41,7 @@ impl Failure {
         use axum::http::StatusCode;
         match self {
             Failure::SignInNeeded => StatusCode::UNAUTHORIZED,
-            Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::Forbidden | Failure::Refused(_) => StatusCode::FORBIDDEN,
             Failure::NotFound(_) => StatusCode::NOT_FOUND,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
@@ -53,6 +55,7 @@ impl Failure {
         match self {
             Failure::SignInNeeded => "sign in first".into(),
             Failure::Forbidden => "not allowed".into(),
+            Failure::Refused(why) => format!("not allowed: {why}"),
             Failure::NotFound(what) => format!("not found: {what}"),
             Failure::BadRequest(why) => why.clone(),
             Failure::TooManyAttempts => "too many attempts; wait a minute".into(),
@@ -213,7 +216,7 @@ pub struct PublicProfile {
     pub events: Vec<TimelineEvent>,
 }
 
-fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineEvent {
+pub(crate) fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineEvent {
     TimelineEvent {
         item: record.item.clone(),
         name_zh: item.map_or(record.item.clone(), |i| i.name_zh.clone()),

@@ -8,11 +8,16 @@
 
 mod accounts;
 mod audit;
+mod finance;
 mod inspection;
 mod risk;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
+pub use finance::{
+    AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
+    DemandRow, LoanOutcome, ProductRow,
+};
 pub use inspection::{
     FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,
     RelationshipRow, TaskResult, TaskRow,
@@ -651,6 +656,9 @@ enum Cell {
     Text(Option<String>),
     Number(Option<f64>),
     Integer(i64),
+    /// An integer that may be missing: a typed NULL, which PostgreSQL
+    /// needs for an integer column.
+    OptionalInteger(Option<i64>),
 }
 
 /// Runs a statement whose parameters are `rows`, row after row.
@@ -665,6 +673,7 @@ async fn execute_rows(
             Cell::Text(text) => query.bind(text),
             Cell::Number(number) => query.bind(number),
             Cell::Integer(integer) => query.bind(integer),
+            Cell::OptionalInteger(integer) => query.bind(integer),
         };
     }
     query.execute(&mut **tx).await?;

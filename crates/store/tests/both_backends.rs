@@ -777,3 +777,302 @@ async fn inspections_on_postgres() {
     store.close().await;
     drop().await;
 }
+
+async fn exercise_finance(store: &Store) {
+    use store::{
+        AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow,
+        BankRow, DemandRow, LoanOutcome, ProductRow,
+    };
+    store
+        .upsert_banks(&[
+            BankRow {
+                id: "1".into(),
+                name: "甲银行".into(),
+                uscc: "91440600MA4UXXXX0X".into(),
+            },
+            BankRow {
+                id: "2".into(),
+                name: "乙银行".into(),
+                uscc: "91440600MA4UYYYY0Y".into(),
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.banks().await.unwrap().len(), 2);
+
+    let grant = AuthorisationRow {
+        id: 0,
+        enterprise: "E1".into(),
+        bank: "1".into(),
+        application_id: None,
+        scope: "registration;tax".into(),
+        purpose: "授信".into(),
+        granted_at: "2026-01-01T00:00:00Z".into(),
+        granted_by: "user:e".into(),
+        expires_at: "2026-04-01T00:00:00Z".into(),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    let first = store.grant_authorisation(&grant).await.unwrap();
+    let second = store.grant_authorisation(&grant).await.unwrap();
+    assert_eq!(second, first + 1);
+    // Only the enterprise's own grant can be revoked, and only once.
+    assert!(
+        !store
+            .revoke_authorisation(first, "E2", "2026-01-02T00:00:00Z", "user:x")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .revoke_authorisation(first, "E1", "2026-01-02T00:00:00Z", "user:e")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_authorisation(first, "E1", "2026-01-03T00:00:00Z", "user:e")
+            .await
+            .unwrap()
+    );
+    let grants = store.authorisations_of("E1").await.unwrap();
+    assert_eq!(grants.len(), 2);
+    assert_eq!(
+        grants[1].revoked_at.as_deref(),
+        Some("2026-01-02T00:00:00Z")
+    );
+
+    let access = AccessRow {
+        id: 0,
+        at: "2026-01-05T00:00:00Z".into(),
+        bank: "1".into(),
+        actor: "user:bank".into(),
+        enterprise: "E1".into(),
+        application_id: None,
+        scope: "tax".into(),
+        purpose: "授信".into(),
+        outcome: "allowed".into(),
+        reason: "authorised by grant 2".into(),
+        authorisation_id: Some(second),
+        report_number: Some("XYR-1".into()),
+    };
+    store.record_access(&access).await.unwrap();
+    store
+        .record_access(&AccessRow {
+            bank: "2".into(),
+            outcome: "denied".into(),
+            authorisation_id: None,
+            report_number: None,
+            ..access.clone()
+        })
+        .await
+        .unwrap();
+    let seen = store.accesses_of("E1", 10).await.unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].outcome, "denied");
+    assert_eq!(store.accesses_by_bank("1", 10).await.unwrap().len(), 1);
+
+    let product = ProductRow {
+        id: 0,
+        bank: "1".into(),
+        name: "税易贷".into(),
+        amount_min: 10.0,
+        amount_max: 300.0,
+        term_months_max: 36,
+        rate_min: 3.6,
+        rate_max: 5.2,
+        collateral: "none".into(),
+        guarantee: "none".into(),
+        eligibility: "{}".into(),
+        state: "pending".into(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        created_by: "user:bank".into(),
+        reviewed_at: None,
+        reviewed_by: None,
+    };
+    let ids = store
+        .create_products(&[product.clone(), product])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert!(
+        store
+            .set_product_state(
+                ids[0],
+                "pending",
+                "published",
+                "2026-01-02T00:00:00Z",
+                "user:centre"
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_product_state(
+                ids[0],
+                "pending",
+                "published",
+                "2026-01-02T00:00:00Z",
+                "user:centre"
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.product(ids[0]).await.unwrap().unwrap().state,
+        "published"
+    );
+
+    let demands = store
+        .create_demands(&[DemandRow {
+            id: 0,
+            enterprise: "E1".into(),
+            posted_at: "2026-01-03T00:00:00Z".into(),
+            amount: 100.0,
+            term_months: 12,
+            purpose: "周转".into(),
+            urgency: "normal".into(),
+            state: "open".into(),
+            reference: String::new(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.open_demands(10).await.unwrap().len(), 1);
+    assert_eq!(store.demands_of("E1").await.unwrap()[0].id, demands[0]);
+
+    let application = ApplicationRow {
+        id: 0,
+        enterprise: "E1".into(),
+        product_id: ids[0],
+        bank: "1".into(),
+        demand_id: Some(demands[0]),
+        amount: 100.0,
+        term_months: 12,
+        state: "submitted".into(),
+        reason: String::new(),
+        created_at: "2026-01-04T00:00:00Z".into(),
+        updated_at: "2026-01-04T00:00:00Z".into(),
+        loan_amount: None,
+        loan_rate: None,
+        loan_term_months: None,
+        disbursed_on: None,
+        loan_status: None,
+    };
+    let event = ApplicationEventRow {
+        application_id: 0,
+        seq: 1,
+        at: "2026-01-04T00:00:00Z".into(),
+        actor: "user:e".into(),
+        state: "submitted".into(),
+        reason: String::new(),
+    };
+    let apps = store
+        .create_applications(&[application], &[(0, event.clone())])
+        .await
+        .unwrap();
+    let id = apps[0];
+    let moved = |state: &str, at: &str| ApplicationEventRow {
+        application_id: id,
+        seq: 0,
+        at: at.into(),
+        actor: "user:bank".into(),
+        state: state.into(),
+        reason: String::new(),
+    };
+    store
+        .move_application(
+            id,
+            "submitted",
+            "accepted",
+            &moved("accepted", "2026-01-05T00:00:00Z"),
+            None,
+        )
+        .await
+        .unwrap();
+    // A stale move (someone moved it first) is a conflict.
+    assert!(
+        store
+            .move_application(
+                id,
+                "submitted",
+                "accepted",
+                &moved("accepted", "2026-01-05T00:00:00Z"),
+                None
+            )
+            .await
+            .is_err()
+    );
+    for (from, to) in [("accepted", "under_review"), ("under_review", "approved")] {
+        store
+            .move_application(id, from, to, &moved(to, "2026-01-06T00:00:00Z"), None)
+            .await
+            .unwrap();
+    }
+    let loan = LoanOutcome {
+        amount: 90.0,
+        rate: 4.1,
+        term_months: 12,
+        disbursed_on: "2026-01-08".into(),
+    };
+    store
+        .move_application(
+            id,
+            "approved",
+            "disbursed",
+            &moved("disbursed", "2026-01-08T00:00:00Z"),
+            Some(&loan),
+        )
+        .await
+        .unwrap();
+    let stored = store.application(id).await.unwrap().unwrap();
+    assert_eq!(stored.state, "disbursed");
+    assert_eq!(stored.loan_amount, Some(90.0));
+    assert_eq!(stored.loan_term_months, Some(12));
+    assert_eq!(stored.disbursed_on.as_deref(), Some("2026-01-08"));
+    assert_eq!(stored.loan_status.as_deref(), Some("current"));
+    let events = store.application_events(id).await.unwrap();
+    let states: Vec<&str> = events.iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "submitted",
+            "accepted",
+            "under_review",
+            "approved",
+            "disbursed"
+        ]
+    );
+    assert_eq!(
+        store
+            .applications_where(ApplicationParty::Bank, "1", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .applications_where(ApplicationParty::Bank, "2", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn finance_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_finance(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn finance_on_postgres() {
+    let (url, drop) = fresh_postgres("finance").await;
+    let store = Store::open(&url).await.unwrap();
+    exercise_finance(&store).await;
+    store.close().await;
+    drop().await;
+}

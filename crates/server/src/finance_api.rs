@@ -1,0 +1,269 @@
+//! The financing API under `/api/v1/finance`: products for everyone;
+//! registration for enterprises; authorisations, demands and applications
+//! for the enterprise; products, matching demands, applications and credit
+//! reports (under consent) for banks; approval for the credit centre.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::Shared;
+use crate::access::{Action, Principal};
+use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
+use crate::finance_views::{
+    self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
+    DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, Registration, ReportRequest,
+    Transition, enterprise_of,
+};
+use crate::views::{Failure, require};
+
+type ApiResult<T> = Result<Json<T>, ApiFailure>;
+type CreatedResult = Result<(StatusCode, Json<Created>), ApiFailure>;
+
+/// The id of what was created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+fn created(id: i64) -> CreatedResult {
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/api/v1/finance/register", post(register))
+        .route(
+            "/api/v1/finance/products",
+            get(products).post(create_product),
+        )
+        .route("/api/v1/finance/products/{id}/{step}", post(product_step))
+        .route("/api/v1/finance/consents", get(consents).post(grant))
+        .route("/api/v1/finance/consents/{id}/revoke", post(revoke))
+        .route("/api/v1/finance/reports/{uscc}", get(report))
+        .route("/api/v1/finance/demands", get(demands).post(post_demand))
+        .route("/api/v1/finance/demands/matching", get(matching_demands))
+        .route("/api/v1/finance/demands/{id}", get(demand))
+        .route(
+            "/api/v1/finance/applications",
+            get(applications).post(apply),
+        )
+        .route("/api/v1/finance/applications/{id}", get(application))
+        .route(
+            "/api/v1/finance/applications/{id}/transitions",
+            post(move_application),
+        )
+}
+
+/// The enterprise the asker acts for; a denial (audited) when none.
+async fn own_enterprise(state: &Shared, who: &Principal) -> Result<String, Failure> {
+    let uscc = enterprise_of(who).unwrap_or("").to_string();
+    require(
+        state,
+        who,
+        Action::ManageOwnFinance { uscc: &uscc },
+        "finance",
+    )
+    .await?;
+    Ok(uscc)
+}
+
+/// Registers an enterprise against the registry and creates its account.
+#[utoipa::path(post, path = "/api/v1/finance/register", request_body = Registration,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+pub async fn register(
+    State(state): State<Shared>,
+    Json(form): Json<Registration>,
+) -> CreatedResult {
+    created(views::register(&state, &form).await?)
+}
+
+/// Products: published ones for everyone; a bank's own in every state; all for the credit centre.
+#[utoipa::path(get, path = "/api/v1/finance/products",
+    responses((status = 200, body = Vec<ProductView>)))]
+pub async fn products(State(state): State<Shared>, who: Principal) -> ApiResult<Vec<ProductView>> {
+    Ok(Json(views::products(&state, &who).await?))
+}
+
+/// Submits a product of the asker's bank for approval.
+#[utoipa::path(post, path = "/api/v1/finance/products", request_body = ProductInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_product(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<ProductInput>,
+) -> CreatedResult {
+    csrf(&state, &who, &headers).await?;
+    created(views::create_product(&state, &who, &input).await?)
+}
+
+/// `approve`, `reject` (credit centre), `pause`, `resume` (credit centre or the product's bank).
+#[utoipa::path(post, path = "/api/v1/finance/products/{id}/{step}",
+    params(("id" = i64, Path), ("step" = String, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn product_step(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path((id, step)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiFailure> {
+    csrf(&state, &who, &headers).await?;
+    views::product_step(&state, &who, id, &step).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The enterprise's authorisations and every read of its data ("who looked").
+#[utoipa::path(get, path = "/api/v1/finance/consents",
+    responses((status = 200, body = Consents), (status = 403, body = ErrorBody)))]
+pub async fn consents(State(state): State<Shared>, who: Principal) -> ApiResult<Consents> {
+    let uscc = own_enterprise(&state, &who).await?;
+    Ok(Json(views::consents(&state, &who, &uscc).await?))
+}
+
+/// Grants a bank access to groups of the enterprise's data until an expiry.
+#[utoipa::path(post, path = "/api/v1/finance/consents", request_body = GrantInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn grant(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<GrantInput>,
+) -> CreatedResult {
+    let uscc = own_enterprise(&state, &who).await?;
+    csrf(&state, &who, &headers).await?;
+    created(views::grant(&state, &who, &uscc, &input).await?)
+}
+
+/// Revokes a grant; the very next read is refused.
+#[utoipa::path(post, path = "/api/v1/finance/consents/{id}/revoke", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiFailure> {
+    let uscc = own_enterprise(&state, &who).await?;
+    csrf(&state, &who, &headers).await?;
+    views::revoke(&state, &who, &uscc, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A credit report for the asker's bank, under a live authorisation covering every group read; each request is logged, and a refusal says why.
+#[utoipa::path(get, path = "/api/v1/finance/reports/{uscc}", params(("uscc" = String, Path), ReportRequest),
+    responses((status = 200, body = CreditReport), (status = 403, body = ErrorBody)))]
+pub async fn report(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(uscc): Path<String>,
+    Query(request): Query<ReportRequest>,
+) -> ApiResult<CreditReport> {
+    let uscc = crate::views::parse_uscc(&uscc)?;
+    Ok(Json(
+        views::credit_report(&state, &who, &uscc, &request).await?,
+    ))
+}
+
+/// The enterprise's own demands.
+#[utoipa::path(get, path = "/api/v1/finance/demands",
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn demands(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<Vec<store::DemandRow>> {
+    let uscc = own_enterprise(&state, &who).await?;
+    Ok(Json(
+        state.store.demands_of(&uscc).await.map_err(Failure::from)?,
+    ))
+}
+
+/// Posts a financing demand.
+#[utoipa::path(post, path = "/api/v1/finance/demands", request_body = DemandInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+pub async fn post_demand(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<DemandInput>,
+) -> CreatedResult {
+    let uscc = own_enterprise(&state, &who).await?;
+    csrf(&state, &who, &headers).await?;
+    created(views::post_demand(&state, &who, &uscc, &input).await?)
+}
+
+/// A demand with every published product ranked against it, each rule checked and worded.
+#[utoipa::path(get, path = "/api/v1/finance/demands/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = DemandDetail), (status = 403, body = ErrorBody)))]
+pub async fn demand(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<DemandDetail> {
+    Ok(Json(views::demand_detail(&state, &who, id).await?))
+}
+
+/// Open demands that fit at least one of the asker's bank's products.
+#[utoipa::path(get, path = "/api/v1/finance/demands/matching",
+    responses((status = 200, body = Vec<DemandForBank>), (status = 403, body = ErrorBody)))]
+pub async fn matching_demands(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<Vec<DemandForBank>> {
+    Ok(Json(views::demands_for_bank(&state, &who).await?))
+}
+
+/// The applications the asker is a party to (or all, for those who see the statistics).
+#[utoipa::path(get, path = "/api/v1/finance/applications",
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
+pub async fn applications(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<Vec<store::ApplicationRow>> {
+    Ok(Json(views::my_applications(&state, &who).await?))
+}
+
+/// Applies to a product; with `authorise`, grants the product's bank access for this application.
+#[utoipa::path(post, path = "/api/v1/finance/applications", request_body = ApplicationInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn apply(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<ApplicationInput>,
+) -> CreatedResult {
+    let uscc = own_enterprise(&state, &who).await?;
+    csrf(&state, &who, &headers).await?;
+    created(views::apply(&state, &who, &uscc, &input).await?)
+}
+
+/// An application with its history and time in each state.
+#[utoipa::path(get, path = "/api/v1/finance/applications/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationDetail), (status = 403, body = ErrorBody)))]
+pub async fn application(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<ApplicationDetail> {
+    Ok(Json(views::application_detail(&state, &who, id).await?))
+}
+
+/// Moves an application: the bank accepts, reviews, approves, rejects (with a reason) and reports the disbursed loan; the enterprise withdraws.
+#[utoipa::path(post, path = "/api/v1/finance/applications/{id}/transitions", params(("id" = i64, Path)),
+    request_body = Transition,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn move_application(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(transition): Json<Transition>,
+) -> Result<StatusCode, ApiFailure> {
+    csrf(&state, &who, &headers).await?;
+    views::move_application(&state, &who, id, &transition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,1450 @@
+//! What the financing pages and API show and do, once for both:
+//! registration of enterprises, authorisations and the access log, credit
+//! reports under consent, products, demands with matching, and
+//! applications through their states. Each function says what it checks
+//! and what it audits; the rules themselves are the `finance` crate's.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use domain::catalog::Publicity;
+use finance::consent::{self, Access, Authorisation, Decision, Scope};
+use finance::matching::{self, Demand, EnterpriseFacts, Product, RuleCheck};
+use finance::report::{self, PaymentBehaviour, YearFigures};
+use finance::workflow::{self, Party, State};
+use serde::{Deserialize, Serialize};
+use store::{
+    AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
+    DemandRow, EntityRow, LoanOutcome, ProductRow,
+};
+
+use crate::access::{Action, Principal, Role, allows};
+use crate::views::{Failure, TimelineEvent, require};
+use crate::{AppState, now};
+
+/// The most rows a list returns.
+const LIST_LIMIT: i64 = 500;
+
+fn parse_time(text: &str, what: &str) -> Result<DateTime<Utc>, Failure> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Failure::Internal(format!("stored {what} '{text}' is not a time")))
+}
+
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The bank a principal acts for, if any.
+pub fn bank_of(who: &Principal) -> Option<&str> {
+    who.subjects(Role::Bank).into_iter().next()
+}
+
+/// The enterprise a principal acts for, if any.
+pub fn enterprise_of(who: &Principal) -> Option<&str> {
+    who.subjects(Role::Enterprise).into_iter().next()
+}
+
+/// The scope as stored: groups joined by `;`.
+fn scope_text(scope: &BTreeSet<Scope>) -> String {
+    scope
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Parses groups given as text; an unknown group is the asker's mistake.
+pub fn parse_scope<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+) -> Result<BTreeSet<Scope>, Failure> {
+    let mut scope = BTreeSet::new();
+    for text in texts
+        .into_iter()
+        .flat_map(|t| t.split([';', ',']))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let group = Scope::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+            Failure::BadRequest(format!(
+                "unknown group '{text}' (groups: {})",
+                names.join(", ")
+            ))
+        })?;
+        scope.insert(group);
+    }
+    Ok(scope)
+}
+
+fn authorisation_of(row: &AuthorisationRow) -> Result<Authorisation, Failure> {
+    Ok(Authorisation {
+        id: row.id,
+        enterprise: row.enterprise.clone(),
+        bank: row.bank.clone(),
+        application: row.application_id,
+        scope: parse_scope([row.scope.as_str()])
+            .map_err(|_| Failure::Internal(format!("grant {}: damaged scope", row.id)))?,
+        purpose: row.purpose.clone(),
+        granted_at: parse_time(&row.granted_at, "grant time")?,
+        expires_at: parse_time(&row.expires_at, "expiry")?,
+        revoked_at: row
+            .revoked_at
+            .as_deref()
+            .map(|t| parse_time(t, "revocation time"))
+            .transpose()?,
+    })
+}
+
+async fn bank_names(state: &AppState) -> Result<BTreeMap<String, String>, Failure> {
+    Ok(state
+        .store
+        .banks()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect())
+}
+
+// ---------------------------------------------------------------- registration
+
+/// An enterprise's registration on the platform.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Registration {
+    pub uscc: String,
+    /// The legal representative's name, as the registry holds it.
+    pub legal_representative: String,
+    /// `legal_representative` or `agent`.
+    pub capacity: String,
+    /// Who registers: the legal representative or the authorised agent.
+    pub applicant_name: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// Registers an enterprise against the registry: the code must be an
+/// operating entity's and the legal representative's name must match the
+/// registry's. Creates the account (role `enterprise:USCC`); audited,
+/// refusals too.
+pub async fn register(state: &AppState, form: &Registration) -> Result<i64, Failure> {
+    let uscc = domain::Uscc::parse_input(&form.uscc)
+        .map(|p| p.value.to_string())
+        .map_err(|e| Failure::BadRequest(format!("'{}' is not a valid code: {e}", form.uscc)))?;
+    let checked = check_registration(state, &uscc, form).await;
+    if let Err(Failure::BadRequest(why)) = &checked {
+        state
+            .audit(
+                "anonymous",
+                "enterprise_register",
+                &uscc,
+                "denied",
+                serde_json::json!({"username": form.username, "reason": why}),
+            )
+            .await?;
+    }
+    checked?;
+    let role = format!("enterprise:{uscc}");
+    let display = format!("{}（{}）", form.applicant_name.trim(), uscc);
+    let user_id = crate::admin::add_user(
+        &state.store,
+        &state.catalog,
+        form.username.trim(),
+        &display,
+        &form.password,
+        &[role.as_str()],
+    )
+    .await?;
+    state
+        .store
+        .record_registration(
+            &uscc,
+            user_id,
+            form.applicant_name.trim(),
+            &form.capacity,
+            &now(),
+        )
+        .await?;
+    state
+        .audit(
+            &format!("user:{}", form.username.trim()),
+            "enterprise_register",
+            &uscc,
+            "ok",
+            serde_json::json!({"capacity": form.capacity}),
+        )
+        .await?;
+    Ok(user_id)
+}
+
+async fn check_registration(
+    state: &AppState,
+    uscc: &str,
+    form: &Registration,
+) -> Result<(), Failure> {
+    let Some(entity) = state.store.entity(uscc).await? else {
+        return Err(Failure::BadRequest(format!(
+            "{uscc} is not in the registry"
+        )));
+    };
+    if entity.status != "operating" {
+        return Err(Failure::BadRequest(format!(
+            "{uscc} is {} in the registry, not operating",
+            entity.status
+        )));
+    }
+    if form.legal_representative.trim() != entity.legal_representative.trim() {
+        return Err(Failure::BadRequest(
+            "the legal representative does not match the registry".into(),
+        ));
+    }
+    let applicant = form.applicant_name.trim();
+    match form.capacity.as_str() {
+        "legal_representative" if applicant != entity.legal_representative.trim() => {
+            Err(Failure::BadRequest(
+                "registering as the legal representative, the applicant must be them".into(),
+            ))
+        }
+        "legal_representative" => Ok(()),
+        "agent" if applicant.is_empty() => {
+            Err(Failure::BadRequest("an agent gives their name".into()))
+        }
+        "agent" => Ok(()),
+        other => Err(Failure::BadRequest(format!(
+            "capacity '{other}' is neither legal_representative nor agent"
+        ))),
+    }
+}
+
+// ---------------------------------------------------------------- consents
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GrantView {
+    #[schema(value_type = Object)]
+    pub grant: AuthorisationRow,
+    pub bank_name: String,
+    pub scope: Vec<String>,
+    /// `live`, `expired` or `revoked`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccessView {
+    #[schema(value_type = Object)]
+    pub access: AccessRow,
+    pub bank_name: String,
+}
+
+/// An enterprise's grants and every read of its data.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Consents {
+    pub uscc: String,
+    pub grants: Vec<GrantView>,
+    pub accesses: Vec<AccessView>,
+    #[schema(value_type = Vec<Object>)]
+    pub banks: Vec<BankRow>,
+    pub groups: Vec<String>,
+}
+
+pub async fn consents(state: &AppState, who: &Principal, uscc: &str) -> Result<Consents, Failure> {
+    require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    let names = bank_names(state).await?;
+    let name = |bank: &str| names.get(bank).cloned().unwrap_or_else(|| bank.to_string());
+    let current = Utc::now();
+    let mut grants = Vec::new();
+    for row in state.store.authorisations_of(uscc).await? {
+        let grant = authorisation_of(&row)?;
+        let status = if grant.revoked_at.is_some_and(|r| r <= current) {
+            "revoked"
+        } else if grant.is_live(current) {
+            "live"
+        } else {
+            "expired"
+        };
+        grants.push(GrantView {
+            bank_name: name(&row.bank),
+            scope: grant.scope.iter().map(|s| s.as_str().to_string()).collect(),
+            status: status.to_string(),
+            grant: row,
+        });
+    }
+    let accesses = state
+        .store
+        .accesses_of(uscc, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(|access| AccessView {
+            bank_name: name(&access.bank),
+            access,
+        })
+        .collect();
+    Ok(Consents {
+        uscc: uscc.to_string(),
+        grants,
+        accesses,
+        banks: state.store.banks().await?,
+        groups: Scope::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+    })
+}
+
+/// A grant as an enterprise gives it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct GrantInput {
+    pub bank: String,
+    /// Groups: registration, tax, social_insurance, utilities,
+    /// penalties_and_lists, court, intellectual_property, credit_profile.
+    pub scope: Vec<String>,
+    pub purpose: String,
+    /// Days the grant lasts, 1 to 366.
+    pub days: i64,
+    /// For one application only.
+    #[serde(default)]
+    pub application: Option<i64>,
+}
+
+/// Stores an enterprise's grant to a bank; audited.
+pub async fn grant(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+    input: &GrantInput,
+) -> Result<i64, Failure> {
+    require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    let scope = parse_scope(input.scope.iter().map(String::as_str))?;
+    if scope.is_empty() {
+        return Err(Failure::BadRequest("choose at least one group".into()));
+    }
+    if !(1..=366).contains(&input.days) {
+        return Err(Failure::BadRequest("a grant lasts 1 to 366 days".into()));
+    }
+    let purpose = input.purpose.trim();
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        return Err(Failure::BadRequest(
+            "give the purpose, at most 200 characters".into(),
+        ));
+    }
+    if !state
+        .store
+        .banks()
+        .await?
+        .iter()
+        .any(|b| b.id == input.bank)
+    {
+        return Err(Failure::BadRequest(format!("no bank '{}'", input.bank)));
+    }
+    if let Some(id) = input.application {
+        let application = state.store.application(id).await?;
+        if application.is_none_or(|a| a.enterprise != uscc || a.bank != input.bank) {
+            return Err(Failure::BadRequest(format!(
+                "application {id} is not yours with this bank"
+            )));
+        }
+    }
+    let granted_at = Utc::now();
+    let row = AuthorisationRow {
+        id: 0,
+        enterprise: uscc.to_string(),
+        bank: input.bank.clone(),
+        application_id: input.application,
+        scope: scope_text(&scope),
+        purpose: purpose.to_string(),
+        granted_at: rfc3339(granted_at),
+        granted_by: who.actor.clone(),
+        expires_at: rfc3339(granted_at + Duration::days(input.days)),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    let id = state.store.grant_authorisation(&row).await?;
+    state
+        .audit(
+            &who.actor,
+            "consent_grant",
+            uscc,
+            "ok",
+            serde_json::json!({"grant": id, "bank": row.bank, "scope": row.scope,
+                "expires_at": row.expires_at, "application": row.application_id}),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Revokes an enterprise's own grant, from this instant; audited.
+pub async fn revoke(state: &AppState, who: &Principal, uscc: &str, id: i64) -> Result<(), Failure> {
+    require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    if !state
+        .store
+        .revoke_authorisation(id, uscc, &now(), &who.actor)
+        .await?
+    {
+        return Err(Failure::NotFound(format!("a live grant {id} of yours")));
+    }
+    state
+        .audit(
+            &who.actor,
+            "consent_revoke",
+            uscc,
+            "ok",
+            serde_json::json!({"grant": id}),
+        )
+        .await
+}
+
+// ---------------------------------------------------------------- credit report
+
+/// What a bank asks for.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+pub struct ReportRequest {
+    /// The application the report is for, if any.
+    pub application: Option<i64>,
+    /// Groups wanted, `,` between; all the live grant covers when absent.
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentSection {
+    pub name_zh: String,
+    pub name_en: String,
+    pub group: String,
+    #[schema(value_type = Object)]
+    pub behaviour: PaymentBehaviour,
+}
+
+/// A credit report: the authorised groups only.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreditReport {
+    pub number: String,
+    pub generated_at: String,
+    pub bank: String,
+    pub bank_name: String,
+    pub authorisation: i64,
+    pub application: Option<i64>,
+    pub scope: Vec<String>,
+    pub uscc: String,
+    pub name: String,
+    /// Registry basics, when `registration` is in scope.
+    #[schema(value_type = Option<Object>)]
+    pub registry: Option<EntityRow>,
+    pub division_name: String,
+    pub industry_name: String,
+    /// The years the report covers.
+    pub years: Vec<i64>,
+    pub payments: Vec<PaymentSection>,
+    /// Records per group, newest first: penalties and lists only within
+    /// their publicity periods.
+    pub records: BTreeMap<String, Vec<TimelineEvent>>,
+}
+
+/// Produces a credit report for a bank, after checking the enterprise's
+/// consent with `finance::consent::check`. Every request, allowed or
+/// denied, goes to the access log the enterprise sees and to the audit
+/// log; a denial tells the bank why.
+pub async fn credit_report(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+    request: &ReportRequest,
+) -> Result<CreditReport, Failure> {
+    let bank = bank_of(who).unwrap_or("");
+    require(state, who, Action::ActAsBank { bank }, uscc).await?;
+    let Some(entity) = state.store.entity(uscc).await? else {
+        return Err(Failure::NotFound(format!("entity {uscc}")));
+    };
+    let grants: Vec<Authorisation> = state
+        .store
+        .authorisations_of(uscc)
+        .await?
+        .iter()
+        .map(authorisation_of)
+        .collect::<Result<_, _>>()?;
+    let current = Utc::now();
+    let needs = match request.scope.as_deref() {
+        Some(text) if !text.trim().is_empty() => parse_scope([text])?,
+        // Everything the live grant for this request covers; without one,
+        // every group, and the check says why not.
+        _ => grants
+            .iter()
+            .filter(|g| {
+                g.bank == bank
+                    && g.is_live(current)
+                    && g.application.is_none_or(|a| Some(a) == request.application)
+            })
+            .max_by_key(|g| g.granted_at)
+            .map_or_else(|| Scope::ALL.into_iter().collect(), |g| g.scope.clone()),
+    };
+    let decision = consent::check(
+        &grants,
+        &Access {
+            bank,
+            enterprise: uscc,
+            application: request.application,
+            needs: &needs,
+            now: current,
+        },
+    );
+    let names = bank_names(state).await?;
+    let bank_name = names.get(bank).cloned().unwrap_or_else(|| bank.to_string());
+    let authorisation = match &decision {
+        Decision::Allowed { authorisation } => Some(*authorisation),
+        _ => None,
+    };
+    let number = match authorisation {
+        Some(_) => Some(report::report_number(
+            current.date_naive(),
+            bank,
+            &crate::secrets::random_hex(4).map_err(|e| Failure::Internal(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let purpose = authorisation
+        .and_then(|id| grants.iter().find(|g| g.id == id))
+        .map_or(String::new(), |g| g.purpose.clone());
+    let outcome = if decision.allowed() {
+        "allowed"
+    } else {
+        "denied"
+    };
+    state
+        .store
+        .record_access(&AccessRow {
+            id: 0,
+            at: rfc3339(current),
+            bank: bank.to_string(),
+            actor: who.actor.clone(),
+            enterprise: uscc.to_string(),
+            application_id: request.application,
+            scope: scope_text(&needs),
+            purpose,
+            outcome: outcome.to_string(),
+            reason: decision.reason(),
+            authorisation_id: authorisation,
+            report_number: number.clone(),
+        })
+        .await?;
+    state
+        .audit(
+            &who.actor,
+            "credit_report",
+            uscc,
+            if decision.allowed() { "ok" } else { "denied" },
+            serde_json::json!({"bank": bank, "scope": scope_text(&needs), "reason": decision.reason(),
+                "report": number, "application": request.application}),
+        )
+        .await?;
+    let (Some(authorisation), Some(number)) = (authorisation, number) else {
+        return Err(Failure::Refused(decision.reason()));
+    };
+    let mut report = assemble_report(
+        state,
+        entity,
+        &needs,
+        bank,
+        bank_name,
+        authorisation,
+        number,
+        current,
+    )
+    .await?;
+    report.application = request.application;
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn assemble_report(
+    state: &AppState,
+    entity: EntityRow,
+    scope: &BTreeSet<Scope>,
+    bank: &str,
+    bank_name: String,
+    authorisation: i64,
+    number: String,
+    at: DateTime<Utc>,
+) -> Result<CreditReport, Failure> {
+    let uscc = entity.uscc.clone();
+    let today = at.date_naive();
+    let today_text = today.to_string();
+    let group_of = |item: &str| {
+        state
+            .catalog
+            .item(item)
+            .and_then(|i| report::scope_of(&i.department, i.category.as_str()))
+    };
+    let mut yearly: BTreeMap<String, Vec<YearFigures>> = BTreeMap::new();
+    for row in state.store.summaries(&uscc).await? {
+        yearly
+            .entry(row.item.clone())
+            .or_default()
+            .push(YearFigures {
+                year: row.year,
+                records: row.records,
+                amount: row.amount,
+                flagged: row.flagged,
+            });
+    }
+    let mut payments = Vec::new();
+    for (item_id, years) in &yearly {
+        let Some(item) = state.catalog.item(item_id) else {
+            continue;
+        };
+        let Some(group) = group_of(item_id) else {
+            continue;
+        };
+        let payment_group = matches!(
+            group,
+            Scope::Tax | Scope::SocialInsurance | Scope::Utilities
+        );
+        if !payment_group
+            || !scope.contains(&group)
+            || item.record != domain::catalog::RecordKind::Periodic
+        {
+            continue;
+        }
+        payments.push(PaymentSection {
+            name_zh: item.name_zh.clone(),
+            name_en: item.name_en.clone(),
+            group: group.as_str().to_string(),
+            behaviour: report::payment_behaviour(item_id, years, today.year() as i64),
+        });
+    }
+    let mut records: BTreeMap<String, Vec<TimelineEvent>> = BTreeMap::new();
+    for event in state.store.events(&uscc).await?.into_iter().rev() {
+        let Some(item) = state.catalog.item(&event.item) else {
+            continue;
+        };
+        let Some(group) = group_of(&event.item) else {
+            continue;
+        };
+        if !scope.contains(&group) {
+            continue;
+        }
+        let limited = matches!(
+            item.publicity,
+            Publicity::PenaltyPeriod { .. } | Publicity::WhileListed { .. }
+        );
+        if limited && !crate::views::published(item, &event, &today_text) {
+            continue;
+        }
+        records
+            .entry(group.as_str().to_string())
+            .or_default()
+            .push(crate::views::timeline_event(Some(item), event));
+    }
+    let division_name = domain::division::lookup(&entity.division)
+        .map_or(entity.division.clone(), |d| d.name_zh.to_string());
+    let industry_name = domain::industry::division(&entity.industry)
+        .map_or(entity.industry.clone(), |d| d.name_zh.to_string());
+    Ok(CreditReport {
+        number,
+        generated_at: rfc3339(at),
+        bank: bank.to_string(),
+        bank_name,
+        authorisation,
+        application: None,
+        scope: scope.iter().map(|s| s.as_str().to_string()).collect(),
+        uscc,
+        name: entity.name.clone(),
+        registry: scope.contains(&Scope::Registration).then_some(entity),
+        division_name,
+        industry_name,
+        years: report::window(today.year() as i64).collect(),
+        payments,
+        records,
+    })
+}
+
+// ---------------------------------------------------------------- products
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProductView {
+    #[schema(value_type = Object)]
+    pub product: ProductRow,
+    pub bank_name: String,
+    #[schema(value_type = Object)]
+    pub eligibility: matching::Eligibility,
+}
+
+fn product_of(row: &ProductRow) -> Result<Product, Failure> {
+    Ok(Product {
+        id: row.id,
+        bank: row.bank.clone(),
+        name: row.name.clone(),
+        amount_min: row.amount_min,
+        amount_max: row.amount_max,
+        term_months_max: row.term_months_max.max(0) as u32,
+        rate_min: row.rate_min,
+        rate_max: row.rate_max,
+        eligibility: serde_json::from_str(&row.eligibility).map_err(|e| {
+            Failure::Internal(format!("product {}: damaged eligibility: {e}", row.id))
+        })?,
+    })
+}
+
+/// The products `who` may see: published ones for everyone, a bank's own
+/// in every state, every one for the credit centre.
+pub async fn products(state: &AppState, who: &Principal) -> Result<Vec<ProductView>, Failure> {
+    let names = bank_names(state).await?;
+    let reviewer = allows(who, Action::ReviewProducts);
+    let own = bank_of(who);
+    let mut out = Vec::new();
+    for row in state.store.products().await? {
+        if row.state != "published" && !reviewer && own != Some(row.bank.as_str()) {
+            continue;
+        }
+        let eligibility = product_of(&row)?.eligibility;
+        out.push(ProductView {
+            bank_name: names
+                .get(&row.bank)
+                .cloned()
+                .unwrap_or_else(|| row.bank.clone()),
+            product: row,
+            eligibility,
+        });
+    }
+    Ok(out)
+}
+
+/// A product as a bank submits it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ProductInput {
+    pub name: String,
+    /// 万元
+    pub amount_min: f64,
+    pub amount_max: f64,
+    pub term_months_max: i64,
+    /// % a year
+    pub rate_min: f64,
+    pub rate_max: f64,
+    #[serde(default)]
+    pub collateral: String,
+    #[serde(default)]
+    pub guarantee: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub eligibility: matching::Eligibility,
+}
+
+fn check_product(input: &ProductInput) -> Result<(), Failure> {
+    let bad = |why: &str| Err(Failure::BadRequest(why.to_string()));
+    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
+        return bad("a product has a name of at most 100 characters");
+    }
+    if !(input.amount_min > 0.0 && input.amount_min <= input.amount_max) {
+        return bad("the amount range must be positive, its minimum at most its maximum");
+    }
+    if !(1..=360).contains(&input.term_months_max) {
+        return bad("the longest term is 1 to 360 months");
+    }
+    if !(input.rate_min > 0.0 && input.rate_min <= input.rate_max && input.rate_max < 36.0) {
+        return bad("the rate range must be positive, its minimum at most its maximum, under 36 %");
+    }
+    let e = &input.eligibility;
+    if let Some(section) = e.sections.iter().find(|s| {
+        s.len() != 1
+            || !s.chars().all(|c| c.is_ascii_uppercase())
+            || domain::industry::section(s.chars().next().unwrap_or('?')).is_none()
+    }) {
+        return Err(Failure::BadRequest(format!(
+            "'{section}' is not a GB/T 4754 section letter"
+        )));
+    }
+    if let Some(district) = e
+        .districts
+        .iter()
+        .find(|d| d.len() != 6 || !d.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Failure::BadRequest(format!(
+            "'{district}' is not a 6-digit district code"
+        )));
+    }
+    if e.min_tax_paid < 0.0 {
+        return bad("the minimum tax paid cannot be negative");
+    }
+    Ok(())
+}
+
+/// Submits a bank's product for the credit centre's approval; audited.
+pub async fn create_product(
+    state: &AppState,
+    who: &Principal,
+    input: &ProductInput,
+) -> Result<i64, Failure> {
+    let bank = bank_of(who).unwrap_or("");
+    require(state, who, Action::ActAsBank { bank }, "product").await?;
+    check_product(input)?;
+    let eligibility =
+        serde_json::to_string(&input.eligibility).map_err(|e| Failure::Internal(e.to_string()))?;
+    let row = ProductRow {
+        id: 0,
+        bank: bank.to_string(),
+        name: input.name.trim().to_string(),
+        amount_min: input.amount_min,
+        amount_max: input.amount_max,
+        term_months_max: input.term_months_max,
+        rate_min: input.rate_min,
+        rate_max: input.rate_max,
+        collateral: input.collateral.trim().to_string(),
+        guarantee: input.guarantee.trim().to_string(),
+        eligibility,
+        state: "pending".into(),
+        created_at: now(),
+        created_by: who.actor.clone(),
+        reviewed_at: None,
+        reviewed_by: None,
+    };
+    let ids = state
+        .store
+        .create_products(std::slice::from_ref(&row))
+        .await?;
+    let id = ids.first().copied().unwrap_or_default();
+    state
+        .audit(
+            &who.actor,
+            "product_create",
+            &format!("product:{id}"),
+            "ok",
+            serde_json::json!({"bank": bank, "name": row.name}),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Approves, rejects, pauses or resumes a product. The credit centre does
+/// all four; a bank pauses and resumes its own approved products.
+pub async fn product_step(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    step: &str,
+) -> Result<(), Failure> {
+    let subject = format!("product:{id}");
+    let product = state.store.product(id).await?;
+    let own = product
+        .as_ref()
+        .is_some_and(|p| allows(who, Action::ActAsBank { bank: &p.bank }));
+    let (from, to, bank_may) = match step {
+        "approve" => ("pending", "published", false),
+        "reject" => ("pending", "rejected", false),
+        "pause" => ("published", "paused", true),
+        "resume" => ("paused", "published", true),
+        other => return Err(Failure::NotFound(format!("no step '{other}'"))),
+    };
+    if !(allows(who, Action::ReviewProducts) || bank_may && own) {
+        require(state, who, Action::ReviewProducts, &subject).await?;
+    }
+    let Some(product) = product else {
+        return Err(Failure::NotFound(subject));
+    };
+    if !state
+        .store
+        .set_product_state(id, from, to, &now(), &who.actor)
+        .await?
+    {
+        return Err(Failure::BadRequest(format!(
+            "product {id} is {}, not {from}",
+            product.state
+        )));
+    }
+    state
+        .audit(
+            &who.actor,
+            &format!("product_{step}"),
+            &subject,
+            "ok",
+            serde_json::json!({"bank": product.bank}),
+        )
+        .await
+}
+
+// ---------------------------------------------------------------- demands and matching
+
+/// A demand as an enterprise posts it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct DemandInput {
+    /// 万元
+    pub amount: f64,
+    pub term_months: i64,
+    pub purpose: String,
+    /// `normal` or `urgent`.
+    #[serde(default = "normal")]
+    pub urgency: String,
+}
+
+fn normal() -> String {
+    "normal".into()
+}
+
+pub async fn post_demand(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+    input: &DemandInput,
+) -> Result<i64, Failure> {
+    require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    if !(input.amount > 0.0 && input.amount <= 1_000_000.0) {
+        return Err(Failure::BadRequest(
+            "the amount is more than 0 and at most 1,000,000 万元".into(),
+        ));
+    }
+    if !(1..=360).contains(&input.term_months) {
+        return Err(Failure::BadRequest("the term is 1 to 360 months".into()));
+    }
+    let purpose = input.purpose.trim();
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        return Err(Failure::BadRequest(
+            "give the purpose, at most 200 characters".into(),
+        ));
+    }
+    if !matches!(input.urgency.as_str(), "normal" | "urgent") {
+        return Err(Failure::BadRequest("urgency is normal or urgent".into()));
+    }
+    let ids = state
+        .store
+        .create_demands(&[DemandRow {
+            id: 0,
+            enterprise: uscc.to_string(),
+            posted_at: now(),
+            amount: input.amount,
+            term_months: input.term_months,
+            purpose: purpose.to_string(),
+            urgency: input.urgency.clone(),
+            state: "open".into(),
+            reference: String::new(),
+        }])
+        .await?;
+    let id = ids.first().copied().unwrap_or_default();
+    state
+        .audit(
+            &who.actor,
+            "demand_post",
+            uscc,
+            "ok",
+            serde_json::json!({"demand": id, "amount": input.amount}),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// What matching knows of an enterprise, from the registry and its yearly
+/// summaries: tax paid last year and the average insured headcount.
+pub async fn enterprise_facts(state: &AppState, uscc: &str) -> Result<EnterpriseFacts, Failure> {
+    let Some(entity) = state.store.entity(uscc).await? else {
+        return Err(Failure::NotFound(format!("entity {uscc}")));
+    };
+    let today = Utc::now().date_naive();
+    let last_year = today.year() as i64 - 1;
+    let summaries = state.store.summaries(uscc).await?;
+    let of = |item: &str| {
+        summaries
+            .iter()
+            .find(|s| s.item == item && s.year == last_year)
+    };
+    let tax_paid_1y = of("tax_payment").map_or(0.0, |s| s.amount / 10_000.0);
+    let headcount = of("social_insurance")
+        .filter(|s| s.records > 0)
+        .map_or(0, |s| (s.amount / s.records as f64).round() as u32);
+    let age_years = chrono::NaiveDate::parse_from_str(&entity.established_on, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| today.years_since(d))
+        .unwrap_or(0);
+    Ok(EnterpriseFacts {
+        uscc: uscc.to_string(),
+        section: domain::industry::division(&entity.industry)
+            .map_or(String::new(), |d| d.section.to_string()),
+        age_years,
+        district: entity.division.chars().take(6).collect(),
+        tax_paid_1y,
+        headcount,
+        // The financing grade comes with the financing scorecard; until an
+        // enterprise has one, products asking for a grade say so.
+        grade: None,
+        in_pool: false,
+        programmes: Vec::new(),
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MatchView {
+    pub product: ProductView,
+    pub eligible: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub checks: Vec<RuleCheck>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DemandDetail {
+    #[schema(value_type = Object)]
+    pub demand: DemandRow,
+    #[schema(value_type = Object)]
+    pub facts: EnterpriseFacts,
+    /// Every published product, eligible ones first, each with its checks.
+    pub matches: Vec<MatchView>,
+}
+
+fn demand_of(row: &DemandRow) -> Demand {
+    Demand {
+        amount: row.amount,
+        term_months: row.term_months.max(0) as u32,
+    }
+}
+
+/// A demand with every published product ranked against it. The enterprise
+/// that posted it sees it, and those who see the statistics.
+pub async fn demand_detail(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> Result<DemandDetail, Failure> {
+    let demand = state.store.demand(id).await?;
+    let owner = demand.as_ref().map_or("", |d| d.enterprise.as_str());
+    if !allows(who, Action::ViewFinanceStatistics) {
+        require(
+            state,
+            who,
+            Action::ManageOwnFinance { uscc: owner },
+            &format!("demand:{id}"),
+        )
+        .await?;
+    }
+    let Some(demand) = demand else {
+        return Err(Failure::NotFound(format!("demand {id}")));
+    };
+    let facts = enterprise_facts(state, &demand.enterprise).await?;
+    let views: Vec<ProductView> = products(state, &Principal::anonymous()).await?;
+    let catalogue: Vec<Product> = views
+        .iter()
+        .map(|v| product_of(&v.product))
+        .collect::<Result<_, _>>()?;
+    let ranked = matching::rank(&catalogue, &facts, &demand_of(&demand));
+    let mut by_id: BTreeMap<i64, ProductView> =
+        views.into_iter().map(|v| (v.product.id, v)).collect();
+    let matches = ranked
+        .into_iter()
+        .filter_map(|a| {
+            let eligible = a.eligible();
+            by_id.remove(&a.product).map(|product| MatchView {
+                product,
+                eligible,
+                checks: a.checks,
+            })
+        })
+        .collect();
+    Ok(DemandDetail {
+        demand,
+        facts,
+        matches,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DemandForBank {
+    #[schema(value_type = Object)]
+    pub demand: DemandRow,
+    pub enterprise_name: String,
+    /// The bank's published products the demand is eligible for.
+    pub products: Vec<String>,
+}
+
+/// Open demands that fit at least one of the bank's published products.
+pub async fn demands_for_bank(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Vec<DemandForBank>, Failure> {
+    let bank = bank_of(who).unwrap_or("");
+    require(state, who, Action::ActAsBank { bank }, "demands").await?;
+    let own: Vec<Product> = state
+        .store
+        .products()
+        .await?
+        .iter()
+        .filter(|p| p.bank == bank && p.state == "published")
+        .map(product_of)
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for demand in state.store.open_demands(LIST_LIMIT).await? {
+        let facts = enterprise_facts(state, &demand.enterprise).await?;
+        let wanted = demand_of(&demand);
+        let products: Vec<String> = own
+            .iter()
+            .filter(|p| matching::assess(p, &facts, &wanted).eligible())
+            .map(|p| p.name.clone())
+            .collect();
+        if products.is_empty() {
+            continue;
+        }
+        let enterprise_name = state
+            .store
+            .entity(&demand.enterprise)
+            .await?
+            .map_or(String::new(), |e| e.name);
+        out.push(DemandForBank {
+            demand,
+            enterprise_name,
+            products,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- applications
+
+/// An application as the enterprise makes it; `authorise` confirms the
+/// grant to the product's bank for this application.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ApplicationInput {
+    pub product: i64,
+    #[serde(default)]
+    pub demand: Option<i64>,
+    /// 万元
+    pub amount: f64,
+    pub term_months: i64,
+    #[serde(default)]
+    pub authorise: bool,
+    /// Groups the grant covers; every group when empty.
+    #[serde(default)]
+    pub scope: Vec<String>,
+}
+
+/// How long an application's grant lasts.
+const APPLICATION_GRANT_DAYS: i64 = 90;
+
+/// Applies to a published product: the application starts `submitted`,
+/// and with the enterprise's confirmation a grant for this application
+/// goes to the bank. Audited.
+pub async fn apply(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+    input: &ApplicationInput,
+) -> Result<i64, Failure> {
+    require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    let Some(product) = state.store.product(input.product).await? else {
+        return Err(Failure::BadRequest(format!("no product {}", input.product)));
+    };
+    if product.state != "published" {
+        return Err(Failure::BadRequest(format!(
+            "product {} is {}, not open to applications",
+            product.id, product.state
+        )));
+    }
+    if let Some(demand) = input.demand {
+        let owned = state.store.demand(demand).await?;
+        if owned.is_none_or(|d| d.enterprise != uscc) {
+            return Err(Failure::BadRequest(format!("demand {demand} is not yours")));
+        }
+    }
+    if !(input.amount > 0.0) || !(1..=360).contains(&input.term_months) {
+        return Err(Failure::BadRequest(
+            "give a positive amount and a term of 1 to 360 months".into(),
+        ));
+    }
+    let at = now();
+    let row = ApplicationRow {
+        id: 0,
+        enterprise: uscc.to_string(),
+        product_id: product.id,
+        bank: product.bank.clone(),
+        demand_id: input.demand,
+        amount: input.amount,
+        term_months: input.term_months,
+        state: State::Submitted.as_str().into(),
+        reason: String::new(),
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        loan_amount: None,
+        loan_rate: None,
+        loan_term_months: None,
+        disbursed_on: None,
+        loan_status: None,
+    };
+    let event = ApplicationEventRow {
+        application_id: 0,
+        seq: 1,
+        at,
+        actor: who.actor.clone(),
+        state: State::Submitted.as_str().into(),
+        reason: String::new(),
+    };
+    let ids = state
+        .store
+        .create_applications(std::slice::from_ref(&row), &[(0, event)])
+        .await?;
+    let id = ids.first().copied().unwrap_or_default();
+    state
+        .audit(
+            &who.actor,
+            "application_submit",
+            &format!("application:{id}"),
+            "ok",
+            serde_json::json!({"enterprise": uscc, "product": product.id, "bank": product.bank}),
+        )
+        .await?;
+    if input.authorise {
+        let scope = if input.scope.is_empty() {
+            Scope::ALL.iter().map(|s| s.as_str().to_string()).collect()
+        } else {
+            input.scope.clone()
+        };
+        grant(
+            state,
+            who,
+            uscc,
+            &GrantInput {
+                bank: product.bank.clone(),
+                scope,
+                purpose: format!("贷款申请 {id}（{}）", product.name),
+                days: APPLICATION_GRANT_DAYS,
+                application: Some(id),
+            },
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// The party `who` is for an application, if any.
+fn party_of(who: &Principal, application: &ApplicationRow) -> Option<Party> {
+    if allows(
+        who,
+        Action::ManageOwnFinance {
+            uscc: &application.enterprise,
+        },
+    ) {
+        return Some(Party::Enterprise);
+    }
+    if allows(
+        who,
+        Action::ActAsBank {
+            bank: &application.bank,
+        },
+    ) {
+        return Some(Party::Bank);
+    }
+    None
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationDetail {
+    #[schema(value_type = Object)]
+    pub application: ApplicationRow,
+    pub enterprise_name: String,
+    pub product_name: String,
+    pub bank_name: String,
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<ApplicationEventRow>,
+    /// Seconds in each state entered, the current one up to now.
+    pub time_in_states: Vec<(String, i64)>,
+    /// The states the asker may move it to.
+    pub next_states: Vec<String>,
+}
+
+/// An application, for its enterprise, its bank, or those who see the
+/// statistics; audited when refused.
+pub async fn application_detail(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> Result<ApplicationDetail, Failure> {
+    let application = state.store.application(id).await?;
+    let party = application.as_ref().and_then(|a| party_of(who, a));
+    if party.is_none() {
+        require(
+            state,
+            who,
+            Action::ViewFinanceStatistics,
+            &format!("application:{id}"),
+        )
+        .await?;
+    }
+    let Some(application) = application else {
+        return Err(Failure::NotFound(format!("application {id}")));
+    };
+    let events = state.store.application_events(id).await?;
+    let mut entered = Vec::new();
+    for event in &events {
+        let Some(state) = State::parse(&event.state) else {
+            return Err(Failure::Internal(format!(
+                "application {id}: unknown state"
+            )));
+        };
+        entered.push(workflow::Entered {
+            state,
+            at: parse_time(&event.at, "event time")?,
+        });
+    }
+    let current = State::parse(&application.state)
+        .ok_or_else(|| Failure::Internal(format!("application {id}: unknown state")))?;
+    let product_name = state
+        .store
+        .product(application.product_id)
+        .await?
+        .map_or(String::new(), |p| p.name);
+    let enterprise_name = state
+        .store
+        .entity(&application.enterprise)
+        .await?
+        .map_or(String::new(), |e| e.name);
+    let names = bank_names(state).await?;
+    Ok(ApplicationDetail {
+        bank_name: names
+            .get(&application.bank)
+            .cloned()
+            .unwrap_or_else(|| application.bank.clone()),
+        enterprise_name,
+        product_name,
+        time_in_states: workflow::time_in_states(&entered, Utc::now())
+            .into_iter()
+            .map(|(s, seconds)| (s.as_str().to_string(), seconds))
+            .collect(),
+        next_states: party
+            .map(|p| workflow::next_states(current, p))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+        events,
+        application,
+    })
+}
+
+/// The applications `who` is a party to, newest first: the enterprise's
+/// own, or those made to the bank.
+pub async fn my_applications(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Vec<ApplicationRow>, Failure> {
+    if let Some(uscc) = enterprise_of(who) {
+        return Ok(state
+            .store
+            .applications_where(ApplicationParty::Enterprise, uscc, LIST_LIMIT)
+            .await?);
+    }
+    if let Some(bank) = bank_of(who) {
+        return Ok(state
+            .store
+            .applications_where(ApplicationParty::Bank, bank, LIST_LIMIT)
+            .await?);
+    }
+    require(state, who, Action::ViewFinanceStatistics, "applications").await?;
+    let mut all = state.store.applications().await?;
+    all.reverse();
+    all.truncate(LIST_LIMIT as usize);
+    Ok(all)
+}
+
+/// A move of an application by one of its parties.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Transition {
+    /// The state to move to.
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
+    /// The loan, when the bank reports it disbursed.
+    #[serde(default)]
+    pub loan_amount: Option<f64>,
+    #[serde(default)]
+    pub loan_rate: Option<f64>,
+    #[serde(default)]
+    pub loan_term_months: Option<i64>,
+    #[serde(default)]
+    pub disbursed_on: Option<String>,
+}
+
+/// Moves an application, if the asker is the party the workflow names for
+/// that move; refusals and moves are audited.
+pub async fn move_application(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    transition: &Transition,
+) -> Result<(), Failure> {
+    let subject = format!("application:{id}");
+    let application = state.store.application(id).await?;
+    let Some(party) = application.as_ref().and_then(|a| party_of(who, a)) else {
+        state
+            .audit(
+                &who.actor,
+                "application_move",
+                &subject,
+                "denied",
+                serde_json::json!({"to": transition.to}),
+            )
+            .await?;
+        return Err(if who.is_anonymous() {
+            Failure::SignInNeeded
+        } else {
+            Failure::Forbidden
+        });
+    };
+    let Some(application) = application else {
+        return Err(Failure::NotFound(subject));
+    };
+    let to = State::parse(&transition.to)
+        .ok_or_else(|| Failure::BadRequest(format!("no state '{}'", transition.to)))?;
+    let from = State::parse(&application.state)
+        .ok_or_else(|| Failure::Internal(format!("{subject}: unknown state")))?;
+    if let Err(e) = workflow::check(from, to, party, &transition.reason) {
+        state
+            .audit(
+                &who.actor,
+                "application_move",
+                &subject,
+                "denied",
+                serde_json::json!({"from": from.as_str(), "to": to.as_str(), "reason": e.to_string()}),
+            )
+            .await?;
+        return Err(Failure::BadRequest(e.to_string()));
+    }
+    let loan = if to == State::Disbursed {
+        let (Some(amount), Some(rate), Some(term_months), Some(disbursed_on)) = (
+            transition.loan_amount,
+            transition.loan_rate,
+            transition.loan_term_months,
+            transition.disbursed_on.as_deref(),
+        ) else {
+            return Err(Failure::BadRequest(
+                "a disbursement reports the loan's amount, rate, term and date".into(),
+            ));
+        };
+        if !(amount > 0.0) || !(rate > 0.0 && rate < 36.0) || !(1..=360).contains(&term_months) {
+            return Err(Failure::BadRequest(
+                "the loan needs a positive amount, a rate under 36 % and a term of 1 to 360 months"
+                    .into(),
+            ));
+        }
+        let date =
+            chrono::NaiveDate::parse_from_str(disbursed_on.trim(), "%Y-%m-%d").map_err(|_| {
+                Failure::BadRequest(format!("'{disbursed_on}' is not a date (YYYY-MM-DD)"))
+            })?;
+        Some(LoanOutcome {
+            amount,
+            rate,
+            term_months,
+            disbursed_on: date.to_string(),
+        })
+    } else {
+        None
+    };
+    let event = ApplicationEventRow {
+        application_id: id,
+        seq: 0,
+        at: now(),
+        actor: who.actor.clone(),
+        state: to.as_str().into(),
+        reason: transition.reason.trim().to_string(),
+    };
+    state
+        .store
+        .move_application(id, from.as_str(), to.as_str(), &event, loan.as_ref())
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(why) => Failure::BadRequest(why),
+            other => other.into(),
+        })?;
+    state
+        .audit(
+            &who.actor,
+            "application_move",
+            &subject,
+            "ok",
+            serde_json::json!({"from": from.as_str(), "to": to.as_str(), "reason": event.reason}),
+        )
+        .await
+}

@@ -1,0 +1,128 @@
+-- Financing small firms (DOMAIN.md §8): banks, enterprises registered on the
+-- platform, authorisations and every use of them, loan products, financing
+-- demands, applications and the history of their states. Same text for both
+-- dialects: ids are assigned by the store.
+
+CREATE TABLE banks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    uscc TEXT NOT NULL
+);
+
+-- Who registered an enterprise on the platform, and in what capacity
+-- (legal_representative or agent). The account's role is enterprise:USCC.
+CREATE TABLE enterprise_registrations (
+    uscc TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    applicant_name TEXT NOT NULL,
+    capacity TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    PRIMARY KEY (uscc, user_id)
+);
+
+-- What an enterprise granted one bank: scope (';' between groups), purpose,
+-- expiry; for one application when application_id is set.
+CREATE TABLE authorisations (
+    id BIGINT PRIMARY KEY,
+    enterprise TEXT NOT NULL,
+    bank TEXT NOT NULL,
+    application_id BIGINT,
+    scope TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT
+);
+CREATE INDEX authorisations_enterprise ON authorisations (enterprise, bank);
+
+-- Every bank read of an enterprise's data, allowed or denied, with the
+-- reason: the enterprise's "who looked at my data, when, why".
+CREATE TABLE data_accesses (
+    id BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    bank TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    enterprise TEXT NOT NULL,
+    application_id BIGINT,
+    scope TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    authorisation_id BIGINT,
+    report_number TEXT
+);
+CREATE INDEX data_accesses_enterprise ON data_accesses (enterprise, id);
+CREATE INDEX data_accesses_bank ON data_accesses (bank, id);
+
+-- state: pending (awaiting the credit centre) → published ⇄ paused, or
+-- rejected. eligibility is finance::matching::Eligibility as JSON.
+CREATE TABLE loan_products (
+    id BIGINT PRIMARY KEY,
+    bank TEXT NOT NULL,
+    name TEXT NOT NULL,
+    amount_min DOUBLE PRECISION NOT NULL,
+    amount_max DOUBLE PRECISION NOT NULL,
+    term_months_max BIGINT NOT NULL,
+    rate_min DOUBLE PRECISION NOT NULL,
+    rate_max DOUBLE PRECISION NOT NULL,
+    collateral TEXT NOT NULL,
+    guarantee TEXT NOT NULL,
+    eligibility TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    reviewed_at TEXT,
+    reviewed_by TEXT
+);
+CREATE INDEX loan_products_bank ON loan_products (bank);
+
+-- An enterprise's financing demand. state: open or closed.
+CREATE TABLE financing_demands (
+    id BIGINT PRIMARY KEY,
+    enterprise TEXT NOT NULL,
+    posted_at TEXT NOT NULL,
+    amount DOUBLE PRECISION NOT NULL,
+    term_months BIGINT NOT NULL,
+    purpose TEXT NOT NULL,
+    urgency TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reference TEXT NOT NULL
+);
+CREATE INDEX financing_demands_enterprise ON financing_demands (enterprise);
+
+-- An application to a product; finance::workflow gives the states and who
+-- moves them. The loan columns are the bank's report of the outcome.
+CREATE TABLE loan_applications (
+    id BIGINT PRIMARY KEY,
+    enterprise TEXT NOT NULL,
+    product_id BIGINT NOT NULL REFERENCES loan_products (id),
+    bank TEXT NOT NULL,
+    demand_id BIGINT,
+    amount DOUBLE PRECISION NOT NULL,
+    term_months BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    loan_amount DOUBLE PRECISION,
+    loan_rate DOUBLE PRECISION,
+    loan_term_months BIGINT,
+    disbursed_on TEXT,
+    loan_status TEXT
+);
+CREATE INDEX loan_applications_enterprise ON loan_applications (enterprise);
+CREATE INDEX loan_applications_bank ON loan_applications (bank);
+
+-- Every state an application entered, by whom: time in each state comes
+-- from here.
+CREATE TABLE application_events (
+    application_id BIGINT NOT NULL REFERENCES loan_applications (id),
+    seq BIGINT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (application_id, seq)
+);

@@ -1,0 +1,851 @@
+//! Financing small firms: banks, registrations, authorisations and their
+//! uses, products, demands, applications and their state history.
+//!
+//! The store keeps plain rows; the `finance` crate gives them meaning (which
+//! grant allows a read, which transitions are legal, which products fit).
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{Cell, Store, StoreError, insert_rows};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BankRow {
+    pub id: String,
+    pub name: String,
+    pub uscc: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuthorisationRow {
+    pub id: i64,
+    pub enterprise: String,
+    pub bank: String,
+    pub application_id: Option<i64>,
+    /// `;` between groups.
+    pub scope: String,
+    pub purpose: String,
+    pub granted_at: String,
+    pub granted_by: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+}
+
+/// One bank read of an enterprise's data, allowed or denied.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AccessRow {
+    pub id: i64,
+    pub at: String,
+    pub bank: String,
+    pub actor: String,
+    pub enterprise: String,
+    pub application_id: Option<i64>,
+    pub scope: String,
+    pub purpose: String,
+    /// `allowed` or `denied`.
+    pub outcome: String,
+    pub reason: String,
+    pub authorisation_id: Option<i64>,
+    pub report_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProductRow {
+    pub id: i64,
+    pub bank: String,
+    pub name: String,
+    pub amount_min: f64,
+    pub amount_max: f64,
+    pub term_months_max: i64,
+    pub rate_min: f64,
+    pub rate_max: f64,
+    pub collateral: String,
+    pub guarantee: String,
+    /// `finance::matching::Eligibility` as JSON.
+    pub eligibility: String,
+    pub state: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub reviewed_at: Option<String>,
+    pub reviewed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DemandRow {
+    pub id: i64,
+    pub enterprise: String,
+    pub posted_at: String,
+    pub amount: f64,
+    pub term_months: i64,
+    pub purpose: String,
+    pub urgency: String,
+    pub state: String,
+    /// The sender's own number for an imported demand; empty otherwise.
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub enterprise: String,
+    pub product_id: i64,
+    pub bank: String,
+    pub demand_id: Option<i64>,
+    pub amount: f64,
+    pub term_months: i64,
+    pub state: String,
+    pub reason: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub loan_amount: Option<f64>,
+    pub loan_rate: Option<f64>,
+    pub loan_term_months: Option<i64>,
+    pub disbursed_on: Option<String>,
+    /// repaid, current, overdue or default, as the bank last reported.
+    pub loan_status: Option<String>,
+}
+
+/// A state an application entered.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApplicationEventRow {
+    pub application_id: i64,
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub state: String,
+    pub reason: String,
+}
+
+/// The loan a bank reports when it disburses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoanOutcome {
+    pub amount: f64,
+    pub rate: f64,
+    pub term_months: i64,
+    pub disbursed_on: String,
+}
+
+const AUTHORISATION_COLUMNS: &str =
+    "SELECT id, enterprise, bank, application_id, scope, purpose, granted_at, granted_by,
+        expires_at, revoked_at, revoked_by FROM authorisations";
+
+fn authorisation_row(r: &sqlx::any::AnyRow) -> AuthorisationRow {
+    AuthorisationRow {
+        id: r.get(0),
+        enterprise: r.get(1),
+        bank: r.get(2),
+        application_id: r.get(3),
+        scope: r.get(4),
+        purpose: r.get(5),
+        granted_at: r.get(6),
+        granted_by: r.get(7),
+        expires_at: r.get(8),
+        revoked_at: r.get(9),
+        revoked_by: r.get(10),
+    }
+}
+
+const ACCESS_COLUMNS: &str =
+    "SELECT id, at, bank, actor, enterprise, application_id, scope, purpose, outcome, reason,
+        authorisation_id, report_number FROM data_accesses";
+
+fn access_row(r: &sqlx::any::AnyRow) -> AccessRow {
+    AccessRow {
+        id: r.get(0),
+        at: r.get(1),
+        bank: r.get(2),
+        actor: r.get(3),
+        enterprise: r.get(4),
+        application_id: r.get(5),
+        scope: r.get(6),
+        purpose: r.get(7),
+        outcome: r.get(8),
+        reason: r.get(9),
+        authorisation_id: r.get(10),
+        report_number: r.get(11),
+    }
+}
+
+const PRODUCT_COLUMNS: &str = "SELECT id, bank, name, amount_min, amount_max, term_months_max, rate_min, rate_max,
+        collateral, guarantee, eligibility, state, created_at, created_by, reviewed_at, reviewed_by FROM loan_products";
+
+fn product_row(r: &sqlx::any::AnyRow) -> ProductRow {
+    ProductRow {
+        id: r.get(0),
+        bank: r.get(1),
+        name: r.get(2),
+        amount_min: r.get(3),
+        amount_max: r.get(4),
+        term_months_max: r.get(5),
+        rate_min: r.get(6),
+        rate_max: r.get(7),
+        collateral: r.get(8),
+        guarantee: r.get(9),
+        eligibility: r.get(10),
+        state: r.get(11),
+        created_at: r.get(12),
+        created_by: r.get(13),
+        reviewed_at: r.get(14),
+        reviewed_by: r.get(15),
+    }
+}
+
+const DEMAND_COLUMNS: &str =
+    "SELECT id, enterprise, posted_at, amount, term_months, purpose, urgency, state, reference
+        FROM financing_demands";
+
+fn demand_row(r: &sqlx::any::AnyRow) -> DemandRow {
+    DemandRow {
+        id: r.get(0),
+        enterprise: r.get(1),
+        posted_at: r.get(2),
+        amount: r.get(3),
+        term_months: r.get(4),
+        purpose: r.get(5),
+        urgency: r.get(6),
+        state: r.get(7),
+        reference: r.get(8),
+    }
+}
+
+const APPLICATION_COLUMNS: &str =
+    "SELECT id, enterprise, product_id, bank, demand_id, amount, term_months, state, reason,
+        created_at, updated_at, loan_amount, loan_rate, loan_term_months, disbursed_on, loan_status
+        FROM loan_applications";
+
+fn application_row(r: &sqlx::any::AnyRow) -> ApplicationRow {
+    ApplicationRow {
+        id: r.get(0),
+        enterprise: r.get(1),
+        product_id: r.get(2),
+        bank: r.get(3),
+        demand_id: r.get(4),
+        amount: r.get(5),
+        term_months: r.get(6),
+        state: r.get(7),
+        reason: r.get(8),
+        created_at: r.get(9),
+        updated_at: r.get(10),
+        loan_amount: r.get(11),
+        loan_rate: r.get(12),
+        loan_term_months: r.get(13),
+        disbursed_on: r.get(14),
+        loan_status: r.get(15),
+    }
+}
+
+fn text(value: &str) -> Cell {
+    Cell::Text(Some(value.to_string()))
+}
+
+fn optional_text(value: Option<&str>) -> Cell {
+    Cell::Text(value.map(str::to_string))
+}
+
+/// The next id of a table whose ids the store assigns.
+async fn next_id(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &str,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+            .fetch_one(&mut **tx)
+            .await?
+            .get(0),
+    )
+}
+
+impl Store {
+    /// Adds banks, or renames those already known.
+    pub async fn upsert_banks(&self, banks: &[BankRow]) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for bank in banks {
+            sqlx::query(
+                "INSERT INTO banks (id, name, uscc) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, uscc = excluded.uscc",
+            )
+            .bind(&bank.id)
+            .bind(&bank.name)
+            .bind(&bank.uscc)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn banks(&self) -> Result<Vec<BankRow>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, uscc FROM banks ORDER BY LENGTH(id), id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| BankRow {
+                id: r.get(0),
+                name: r.get(1),
+                uscc: r.get(2),
+            })
+            .collect())
+    }
+
+    /// Records who registered an enterprise, after its account was created.
+    pub async fn record_registration(
+        &self,
+        uscc: &str,
+        user_id: i64,
+        applicant_name: &str,
+        capacity: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO enterprise_registrations (uscc, user_id, applicant_name, capacity, registered_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(uscc)
+        .bind(user_id)
+        .bind(applicant_name)
+        .bind(capacity)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Enterprises registered on the platform, by month of registration.
+    pub async fn registrations_by_month(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT SUBSTR(registered_at, 1, 7), COUNT(DISTINCT uscc) FROM enterprise_registrations
+             GROUP BY SUBSTR(registered_at, 1, 7) ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Stores a grant and returns its id.
+    pub async fn grant_authorisation(&self, grant: &AuthorisationRow) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = next_id(&mut tx, "authorisations").await?;
+        sqlx::query(
+            "INSERT INTO authorisations (id, enterprise, bank, application_id, scope, purpose, granted_at,
+               granted_by, expires_at, revoked_at, revoked_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
+        )
+        .bind(id)
+        .bind(&grant.enterprise)
+        .bind(&grant.bank)
+        .bind(grant.application_id)
+        .bind(&grant.scope)
+        .bind(&grant.purpose)
+        .bind(&grant.granted_at)
+        .bind(&grant.granted_by)
+        .bind(&grant.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// An enterprise's grants, newest first.
+    pub async fn authorisations_of(
+        &self,
+        enterprise: &str,
+    ) -> Result<Vec<AuthorisationRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{AUTHORISATION_COLUMNS} WHERE enterprise = $1 ORDER BY id DESC"
+        ))
+        .bind(enterprise)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(authorisation_row).collect())
+    }
+
+    pub async fn authorisation(&self, id: i64) -> Result<Option<AuthorisationRow>, StoreError> {
+        let row = sqlx::query(&format!("{AUTHORISATION_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(authorisation_row))
+    }
+
+    /// Revokes an enterprise's grant; false when it is not theirs or was
+    /// revoked already.
+    pub async fn revoke_authorisation(
+        &self,
+        id: i64,
+        enterprise: &str,
+        at: &str,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE authorisations SET revoked_at = $1, revoked_by = $2
+             WHERE id = $3 AND enterprise = $4 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(by)
+        .bind(id)
+        .bind(enterprise)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Logs one read or denial; returns its id.
+    pub async fn record_access(&self, access: &AccessRow) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = next_id(&mut tx, "data_accesses").await?;
+        sqlx::query(
+            "INSERT INTO data_accesses (id, at, bank, actor, enterprise, application_id, scope, purpose, outcome,
+               reason, authorisation_id, report_number)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id)
+        .bind(&access.at)
+        .bind(&access.bank)
+        .bind(&access.actor)
+        .bind(&access.enterprise)
+        .bind(access.application_id)
+        .bind(&access.scope)
+        .bind(&access.purpose)
+        .bind(&access.outcome)
+        .bind(&access.reason)
+        .bind(access.authorisation_id)
+        .bind(&access.report_number)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The reads of an enterprise's data, newest first.
+    pub async fn accesses_of(
+        &self,
+        enterprise: &str,
+        limit: i64,
+    ) -> Result<Vec<AccessRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{ACCESS_COLUMNS} WHERE enterprise = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(enterprise)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(access_row).collect())
+    }
+
+    /// A bank's reads, newest first.
+    pub async fn accesses_by_bank(
+        &self,
+        bank: &str,
+        limit: i64,
+    ) -> Result<Vec<AccessRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{ACCESS_COLUMNS} WHERE bank = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(bank)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(access_row).collect())
+    }
+
+    /// Stores products as given (their ids are assigned); returns the ids.
+    pub async fn create_products(&self, products: &[ProductRow]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let first = next_id(&mut tx, "loan_products").await?;
+        let ids: Vec<i64> = (0..products.len() as i64).map(|k| first + k).collect();
+        let rows: Vec<Vec<Cell>> = products
+            .iter()
+            .zip(&ids)
+            .map(|(p, id)| {
+                vec![
+                    Cell::Integer(*id),
+                    text(&p.bank),
+                    text(&p.name),
+                    Cell::Number(Some(p.amount_min)),
+                    Cell::Number(Some(p.amount_max)),
+                    Cell::Integer(p.term_months_max),
+                    Cell::Number(Some(p.rate_min)),
+                    Cell::Number(Some(p.rate_max)),
+                    text(&p.collateral),
+                    text(&p.guarantee),
+                    text(&p.eligibility),
+                    text(&p.state),
+                    text(&p.created_at),
+                    text(&p.created_by),
+                    optional_text(p.reviewed_at.as_deref()),
+                    optional_text(p.reviewed_by.as_deref()),
+                ]
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "loan_products",
+            &[
+                "id",
+                "bank",
+                "name",
+                "amount_min",
+                "amount_max",
+                "term_months_max",
+                "rate_min",
+                "rate_max",
+                "collateral",
+                "guarantee",
+                "eligibility",
+                "state",
+                "created_at",
+                "created_by",
+                "reviewed_at",
+                "reviewed_by",
+            ],
+            rows,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Every product, by id.
+    pub async fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
+        let rows = sqlx::query(&format!("{PRODUCT_COLUMNS} ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(product_row).collect())
+    }
+
+    pub async fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
+        let row = sqlx::query(&format!("{PRODUCT_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(product_row))
+    }
+
+    /// Moves a product from `from` to `to`; false when it was not in `from`.
+    pub async fn set_product_state(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        at: &str,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE loan_products SET state = $1, reviewed_at = $2, reviewed_by = $3 WHERE id = $4 AND state = $5",
+        )
+        .bind(to)
+        .bind(at)
+        .bind(by)
+        .bind(id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores demands (ids assigned); returns the ids.
+    pub async fn create_demands(&self, demands: &[DemandRow]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let first = next_id(&mut tx, "financing_demands").await?;
+        let ids: Vec<i64> = (0..demands.len() as i64).map(|k| first + k).collect();
+        let rows: Vec<Vec<Cell>> = demands
+            .iter()
+            .zip(&ids)
+            .map(|(d, id)| {
+                vec![
+                    Cell::Integer(*id),
+                    text(&d.enterprise),
+                    text(&d.posted_at),
+                    Cell::Number(Some(d.amount)),
+                    Cell::Integer(d.term_months),
+                    text(&d.purpose),
+                    text(&d.urgency),
+                    text(&d.state),
+                    text(&d.reference),
+                ]
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "financing_demands",
+            &[
+                "id",
+                "enterprise",
+                "posted_at",
+                "amount",
+                "term_months",
+                "purpose",
+                "urgency",
+                "state",
+                "reference",
+            ],
+            rows,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    pub async fn demand(&self, id: i64) -> Result<Option<DemandRow>, StoreError> {
+        let row = sqlx::query(&format!("{DEMAND_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(demand_row))
+    }
+
+    /// An enterprise's demands, newest first.
+    pub async fn demands_of(&self, enterprise: &str) -> Result<Vec<DemandRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{DEMAND_COLUMNS} WHERE enterprise = $1 ORDER BY posted_at DESC, id DESC"
+        ))
+        .bind(enterprise)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(demand_row).collect())
+    }
+
+    /// Open demands, newest first, at most `limit`.
+    pub async fn open_demands(&self, limit: i64) -> Result<Vec<DemandRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{DEMAND_COLUMNS} WHERE state = 'open' ORDER BY posted_at DESC, id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(demand_row).collect())
+    }
+
+    /// Every demand (statistics), by id.
+    pub async fn demands(&self) -> Result<Vec<DemandRow>, StoreError> {
+        let rows = sqlx::query(&format!("{DEMAND_COLUMNS} ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(demand_row).collect())
+    }
+
+    /// Stores applications with the history of states each entered (ids
+    /// assigned; `events` pairs an index into `applications` with the
+    /// event). Returns the ids.
+    pub async fn create_applications(
+        &self,
+        applications: &[ApplicationRow],
+        events: &[(usize, ApplicationEventRow)],
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let first = next_id(&mut tx, "loan_applications").await?;
+        let ids: Vec<i64> = (0..applications.len() as i64).map(|k| first + k).collect();
+        let rows: Vec<Vec<Cell>> = applications
+            .iter()
+            .zip(&ids)
+            .map(|(a, id)| {
+                vec![
+                    Cell::Integer(*id),
+                    text(&a.enterprise),
+                    Cell::Integer(a.product_id),
+                    text(&a.bank),
+                    Cell::OptionalInteger(a.demand_id),
+                    Cell::Number(Some(a.amount)),
+                    Cell::Integer(a.term_months),
+                    text(&a.state),
+                    text(&a.reason),
+                    text(&a.created_at),
+                    text(&a.updated_at),
+                    Cell::Number(a.loan_amount),
+                    Cell::Number(a.loan_rate),
+                    Cell::OptionalInteger(a.loan_term_months),
+                    optional_text(a.disbursed_on.as_deref()),
+                    optional_text(a.loan_status.as_deref()),
+                ]
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "loan_applications",
+            &[
+                "id",
+                "enterprise",
+                "product_id",
+                "bank",
+                "demand_id",
+                "amount",
+                "term_months",
+                "state",
+                "reason",
+                "created_at",
+                "updated_at",
+                "loan_amount",
+                "loan_rate",
+                "loan_term_months",
+                "disbursed_on",
+                "loan_status",
+            ],
+            rows,
+        )
+        .await?;
+        let mut event_rows = Vec::with_capacity(events.len());
+        for (index, event) in events {
+            let id = ids.get(*index).ok_or_else(|| {
+                StoreError::Conflict(format!("event of application #{index}, which is not given"))
+            })?;
+            event_rows.push(vec![
+                Cell::Integer(*id),
+                Cell::Integer(event.seq),
+                text(&event.at),
+                text(&event.actor),
+                text(&event.state),
+                text(&event.reason),
+            ]);
+        }
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "application_events",
+            &["application_id", "seq", "at", "actor", "state", "reason"],
+            event_rows,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    pub async fn application(&self, id: i64) -> Result<Option<ApplicationRow>, StoreError> {
+        let row = sqlx::query(&format!("{APPLICATION_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(application_row))
+    }
+
+    /// Applications of an enterprise (`enterprise = …`) or to a bank
+    /// (`bank = …`), newest first.
+    pub async fn applications_where(
+        &self,
+        column: ApplicationParty,
+        value: &str,
+        limit: i64,
+    ) -> Result<Vec<ApplicationRow>, StoreError> {
+        let column = match column {
+            ApplicationParty::Enterprise => "enterprise",
+            ApplicationParty::Bank => "bank",
+        };
+        let rows = sqlx::query(&format!(
+            "{APPLICATION_COLUMNS} WHERE {column} = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(value)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(application_row).collect())
+    }
+
+    /// Every application (statistics), by id.
+    pub async fn applications(&self) -> Result<Vec<ApplicationRow>, StoreError> {
+        let rows = sqlx::query(&format!("{APPLICATION_COLUMNS} ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(application_row).collect())
+    }
+
+    pub async fn application_events(
+        &self,
+        id: i64,
+    ) -> Result<Vec<ApplicationEventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT application_id, seq, at, actor, state, reason FROM application_events
+             WHERE application_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ApplicationEventRow {
+                application_id: r.get(0),
+                seq: r.get(1),
+                at: r.get(2),
+                actor: r.get(3),
+                state: r.get(4),
+                reason: r.get(5),
+            })
+            .collect())
+    }
+
+    /// Moves an application from `from` to `to` and records the event;
+    /// a conflict when it is no longer in `from` (someone moved it first).
+    pub async fn move_application(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        event: &ApplicationEventRow,
+        loan: Option<&LoanOutcome>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE loan_applications SET state = $1, reason = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+        )
+        .bind(to)
+        .bind(&event.reason)
+        .bind(&event.at)
+        .bind(id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(loan) = loan {
+            sqlx::query(
+                "UPDATE loan_applications SET loan_amount = $1, loan_rate = $2, loan_term_months = $3,
+                   disbursed_on = $4, loan_status = 'current' WHERE id = $5",
+            )
+            .bind(loan.amount)
+            .bind(loan.rate)
+            .bind(loan.term_months)
+            .bind(&loan.disbursed_on)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "application {id} is no longer {from}"
+            )));
+        }
+        let seq: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM application_events WHERE application_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        sqlx::query(
+            "INSERT INTO application_events (application_id, seq, at, actor, state, reason)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(seq)
+        .bind(&event.at)
+        .bind(&event.actor)
+        .bind(to)
+        .bind(&event.reason)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Whose applications to list.
+#[derive(Debug, Clone, Copy)]
+pub enum ApplicationParty {
+    Enterprise,
+    Bank,
+}
