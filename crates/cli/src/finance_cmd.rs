@@ -8,10 +8,11 @@
 //! that time-in-state figures have something to measure.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{Days, NaiveDate};
+use clap::Subcommand;
 use finance::consent::Scope;
 use finance::matching::Eligibility;
 use serde::Deserialize;
@@ -19,7 +20,54 @@ use store::{
     ApplicationEventRow, ApplicationRow, AuthorisationRow, BankRow, DemandRow, ProductRow, Store,
 };
 
-use crate::output::outln;
+use crate::Outcome;
+use crate::data_cmd::{DataOptions, now, runtime};
+use crate::output::{outln, print_json};
+
+#[derive(Subcommand)]
+pub enum FinanceCommand {
+    /// Load a synthetic city's financing side (finance/banks.csv, products.jsonl, demands.csv, applications.csv) into an empty financing store.
+    Load {
+        /// The city directory `xinyong sim` wrote.
+        city: PathBuf,
+    },
+    /// Train the financing scorecard on the loans' outcomes and grade every enterprise A–D.
+    Grade {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(data: &DataOptions, catalog: Option<&Path>, command: FinanceCommand) -> Result<Outcome> {
+    runtime()?.block_on(async {
+        let store = data.open().await?;
+        let outcome = match command {
+            FinanceCommand::Load { city } => {
+                let loaded = load_city_finance(&store, &city).await?;
+                outln!(
+                    "{} banks, {} products, {} demands, {} applications loaded",
+                    loaded.banks,
+                    loaded.products,
+                    loaded.demands,
+                    loaded.applications
+                );
+                Ok(Outcome::Ok)
+            }
+            FinanceCommand::Grade { json } => {
+                let sql = crate::risk_cmd::open_lake(&store, data, catalog).await?;
+                let report = grade_financing(&store, &sql).await?;
+                if json {
+                    print_json(&report)?;
+                } else {
+                    print_grading(&report);
+                }
+                Ok(Outcome::Ok)
+            }
+        };
+        store.close().await;
+        outcome
+    })
+}
 
 #[derive(Deserialize)]
 struct BankLine {
@@ -288,7 +336,13 @@ pub async fn load_city_finance(store: &Store, city: &Path) -> Result<Loaded> {
 /// The demo's financing side: the city's banks, products, demands and
 /// applications, and a live authorisation from the demo enterprise to the
 /// demo bank so that its credit report opens at once.
-pub async fn demo_finance(store: &Store, city: &Path, bank: &str, enterprise: &str) -> Result<()> {
+pub async fn demo_finance(
+    store: &Store,
+    sql: &lake::sql::Sql,
+    city: &Path,
+    bank: &str,
+    enterprise: &str,
+) -> Result<()> {
     if !store.banks().await?.is_empty() {
         outln!("      financing data exists already; reusing it");
         return Ok(());
@@ -301,6 +355,19 @@ pub async fn demo_finance(store: &Store, city: &Path, bank: &str, enterprise: &s
         loaded.demands,
         loaded.applications
     );
+    // A city too small to have both loan outcomes still makes a demo,
+    // without financing grades.
+    match grade_financing(store, sql).await {
+        Ok(g) => outln!(
+            "      financing scorecard {}: grades A {}, B {}, C {}, D {}",
+            g.version,
+            g.grades[0],
+            g.grades[1],
+            g.grades[2],
+            g.grades[3]
+        ),
+        Err(error) => outln!("      financing grades skipped: {error:#}"),
+    }
     let granted_at = chrono::Utc::now();
     let scope: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     store
@@ -320,4 +387,114 @@ pub async fn demo_finance(store: &Store, city: &Path, bank: &str, enterprise: &s
         })
         .await?;
     Ok(())
+}
+
+/// What grading did, for the command line.
+#[derive(serde::Serialize)]
+pub struct Grading {
+    pub version: String,
+    pub as_of: NaiveDate,
+    pub report: risk::financing::FinancingReport,
+    pub cutoffs: risk::Cutoffs,
+    pub grades: [u64; 4],
+}
+
+fn print_grading(g: &Grading) {
+    outln!(
+        "financing scorecard {} (features {}), as of {}",
+        g.version,
+        g.report.features_version,
+        g.as_of
+    );
+    for (year, loans, bad) in &g.report.loans_by_year {
+        outln!("  loans paid out in {year}: {loans}, {bad} overdue or defaulted");
+    }
+    let m = &g.report.training_metrics;
+    outln!(
+        "  training: {} loans, AUC {:.3}, KS {:.3}",
+        g.report.trained_on,
+        m.auc,
+        m.ks
+    );
+    if let (Some(year), Some(m)) = (g.report.holdout_year, &g.report.holdout_metrics) {
+        outln!("  held-out {year}: AUC {:.3}, KS {:.3}", m.auc, m.ks);
+    }
+    outln!(
+        "  grades: A {} (score ≥ {}), B {} (≥ {}), C {} (≥ {}), D {}",
+        g.grades[0],
+        g.cutoffs.a,
+        g.grades[1],
+        g.cutoffs.b,
+        g.grades[2],
+        g.cutoffs.c,
+        g.grades[3]
+    );
+}
+
+/// Trains the financing scorecard on every disbursed loan's outcome, grades
+/// every enterprise as of the lake's latest data, and stores both.
+pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grading> {
+    let mut loans = Vec::new();
+    for a in store.applications().await? {
+        let Some(day) = a.disbursed_on.as_deref() else {
+            continue;
+        };
+        let disbursed_on: NaiveDate = day
+            .parse()
+            .with_context(|| format!("application {}: disbursed on '{day}'", a.id))?;
+        loans.push(risk::financing::Loan {
+            subject: a.enterprise,
+            disbursed_on,
+            bad: matches!(a.loan_status.as_deref(), Some("overdue" | "default")),
+        });
+    }
+    let created = now();
+    let version = format!(
+        "fin-{}",
+        created.replace([':', '-'], "").trim_end_matches('Z')
+    );
+    let set = &risk::V1;
+    let trained = risk::financing::train(sql, set, &loans, &version, &created).await?;
+    let as_of = risk::default_screening_as_of(sql).await?;
+    let (graded, cutoffs) = risk::financing::grade(sql, set, &trained.model, as_of).await?;
+    store
+        .save_financing_model(&store::FinancingModelRow {
+            version: version.clone(),
+            created_at: created,
+            as_of: as_of.to_string(),
+            model_json: serde_json::to_string(&trained.model)?,
+            report_json: serde_json::to_string(&trained.report)?,
+        })
+        .await?;
+    let mut grades = [0u64; 4];
+    let rows = graded
+        .into_iter()
+        .map(|g| {
+            grades[match g.grade {
+                'A' => 0,
+                'B' => 1,
+                'C' => 2,
+                _ => 3,
+            }] += 1;
+            Ok(store::FinancingScoreRow {
+                uscc: g.subject,
+                model_version: version.clone(),
+                as_of: as_of.to_string(),
+                score: g.score,
+                probability: g.probability,
+                grade: g.grade.to_string(),
+                reasons: serde_json::to_string(&g.reasons)?,
+                employees: g.employees,
+                tax_paid_1y: g.tax_paid_1y,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    store.replace_financing_scores(rows).await?;
+    Ok(Grading {
+        version,
+        as_of,
+        report: trained.report,
+        cutoffs,
+        grades,
+    })
 }

@@ -101,6 +101,9 @@ enum Command {
     /// Double random, one public: rosters, plans, verifiable draws, results, strategy simulation.
     #[command(subcommand)]
     Inspection(inspection_cmd::InspectionCommand),
+    /// Financing small firms: load a city's banks, products and loans; grade enterprises for lenders.
+    #[command(subcommand)]
+    Finance(finance_cmd::FinanceCommand),
 }
 
 #[derive(Subcommand)]
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
         Command::Model(command) => model_cmd::run(command),
         Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),
+        Command::Finance(command) => finance_cmd::run(&cli.data, cli.catalog.as_deref(), command),
         Command::Inspection(command) => {
             inspection_cmd::run(&cli.data, cli.catalog.as_deref(), command)
         }

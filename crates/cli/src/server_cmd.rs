@@ -247,7 +247,8 @@ pub fn demo(
             .await?
             .context("the demo city has no event records")?;
         outln!("[6/7] financing: banks, products, demands, applications");
-        crate::finance_cmd::demo_finance(&store, &city, &bank, &enterprise).await?;
+        let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
+        crate::finance_cmd::demo_finance(&store, &sql, &city, &bank, &enterprise).await?;
         outln!("[7/7] demo accounts (one per role; for demonstration only)");
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {

@@ -8,10 +8,12 @@
 //! - [`features`]: the feature definitions;
 //! - [`sample`]: the population at a date, labels and their weights;
 //! - [`classes`]: class cut-offs from shares or scores;
-//! - [`train`] and [`screen`]: the two jobs.
+//! - [`train`] and [`screen`]: the two jobs;
+//! - [`financing`]: the financing scorecard, learnt from loan outcomes.
 
 pub mod classes;
 pub mod features;
+pub mod financing;
 pub mod sample;
 pub mod screen;
 pub mod train;

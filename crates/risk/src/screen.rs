@@ -124,6 +124,23 @@ pub struct StoredReason {
     pub points: u32,
 }
 
+/// The reasons of one score in words: feature, bin, points lost.
+pub fn reasons_of(model: &Model, scored: &Scored) -> Vec<StoredReason> {
+    scored
+        .reasons()
+        .iter()
+        .filter_map(|r| {
+            let feature = model.features.get(r.feature as usize)?;
+            let bin = feature.bins.get(r.bin as usize)?;
+            Some(StoredReason {
+                feature: feature.name.clone(),
+                bin: bin.label.clone(),
+                points: r.points_lost,
+            })
+        })
+        .collect()
+}
+
 /// Stores a screening with every entity's result; returns its id.
 pub async fn save(
     store: &Store,
@@ -137,19 +154,7 @@ pub async fn save(
         .zip(&outcome.scored)
         .zip(&outcome.classes)
         .map(|((subject, scored), class)| {
-            let reasons: Vec<StoredReason> = scored
-                .reasons()
-                .iter()
-                .filter_map(|r| {
-                    let feature = model.features.get(r.feature as usize)?;
-                    let bin = feature.bins.get(r.bin as usize)?;
-                    Some(StoredReason {
-                        feature: feature.name.clone(),
-                        bin: bin.label.clone(),
-                        points: r.points_lost,
-                    })
-                })
-                .collect();
+            let reasons = reasons_of(model, scored);
             RiskScoreRow {
                 uscc: subject.clone(),
                 score: scored.score,

@@ -234,7 +234,8 @@ async fn grant_submit(
             .map(|(_, v)| v.clone())
             .collect(),
         purpose: field(&fields, "purpose").to_string(),
-        days: number(field(&fields, "days"), "days")?,
+        days: Some(number(field(&fields, "days"), "days")?),
+        expires_at: None,
         application: None,
     };
     views::grant(&state, &who, &uscc, &input).await?;

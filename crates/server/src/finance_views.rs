@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use domain::catalog::Publicity;
 use finance::consent::{self, Access, Authorisation, Decision, Scope};
-use finance::matching::{self, Demand, EnterpriseFacts, Product, RuleCheck};
+use finance::matching::{self, Demand, EnterpriseFacts, Grade, Product, RuleCheck};
 use finance::report::{self, PaymentBehaviour, YearFigures};
 use finance::workflow::{self, Party, State};
 use serde::{Deserialize, Serialize};
@@ -294,8 +294,12 @@ pub struct GrantInput {
     /// penalties_and_lists, court, intellectual_property, credit_profile.
     pub scope: Vec<String>,
     pub purpose: String,
-    /// Days the grant lasts, 1 to 366.
-    pub days: i64,
+    /// Days the grant lasts, 1 to 366; or give `expires_at`.
+    #[serde(default)]
+    pub days: Option<i64>,
+    /// The instant the grant ends (RFC 3339), within 366 days.
+    #[serde(default)]
+    pub expires_at: Option<String>,
     /// For one application only.
     #[serde(default)]
     pub application: Option<i64>,
@@ -313,9 +317,28 @@ pub async fn grant(
     if scope.is_empty() {
         return Err(Failure::BadRequest("choose at least one group".into()));
     }
-    if !(1..=366).contains(&input.days) {
-        return Err(Failure::BadRequest("a grant lasts 1 to 366 days".into()));
-    }
+    let granted_at = Utc::now();
+    let expires_at = match (input.days, input.expires_at.as_deref()) {
+        (Some(days), None) if (1..=366).contains(&days) => granted_at + Duration::days(days),
+        (None, Some(text)) => {
+            let at = DateTime::parse_from_rfc3339(text.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    Failure::BadRequest(format!("expires_at '{text}' is not an RFC 3339 time"))
+                })?;
+            if at <= granted_at || at > granted_at + Duration::days(366) {
+                return Err(Failure::BadRequest(
+                    "a grant expires after now and within 366 days".into(),
+                ));
+            }
+            at
+        }
+        _ => {
+            return Err(Failure::BadRequest(
+                "give days (1 to 366) or expires_at, not both".into(),
+            ));
+        }
+    };
     let purpose = input.purpose.trim();
     if purpose.is_empty() || purpose.chars().count() > 200 {
         return Err(Failure::BadRequest(
@@ -339,7 +362,6 @@ pub async fn grant(
             )));
         }
     }
-    let granted_at = Utc::now();
     let row = AuthorisationRow {
         id: 0,
         enterprise: uscc.to_string(),
@@ -349,7 +371,7 @@ pub async fn grant(
         purpose: purpose.to_string(),
         granted_at: rfc3339(granted_at),
         granted_by: who.actor.clone(),
-        expires_at: rfc3339(granted_at + Duration::days(input.days)),
+        expires_at: rfc3339(expires_at),
         revoked_at: None,
         revoked_by: None,
     };
@@ -431,6 +453,23 @@ pub struct CreditReport {
     /// Records per group, newest first: penalties and lists only within
     /// their publicity periods.
     pub records: BTreeMap<String, Vec<TimelineEvent>>,
+    /// The financing score and grade, when `credit_profile` is in scope and
+    /// the enterprise has been graded.
+    pub profile: Option<CreditProfile>,
+}
+
+/// The platform's financing score of an enterprise, with its reasons.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreditProfile {
+    pub score: i64,
+    /// A (best) to D.
+    pub grade: String,
+    /// Estimated probability that a loan goes overdue or defaults.
+    pub probability: f64,
+    pub model_version: String,
+    pub as_of: String,
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<crate::risk_views::ReasonView>,
 }
 
 /// Produces a credit report for a bank, after checking the enterprise's
@@ -627,11 +666,27 @@ async fn assemble_report(
             .or_default()
             .push(crate::views::timeline_event(Some(item), event));
     }
+    let profile = match scope.contains(&Scope::CreditProfile) {
+        true => state
+            .store
+            .financing_score(&uscc)
+            .await?
+            .map(|s| CreditProfile {
+                score: s.score,
+                grade: s.grade,
+                probability: s.probability,
+                reasons: crate::risk_views::reasons(&s.reasons),
+                model_version: s.model_version,
+                as_of: s.as_of,
+            }),
+        false => None,
+    };
     let division_name = domain::division::lookup(&entity.division)
         .map_or(entity.division.clone(), |d| d.name_zh.to_string());
     let industry_name = domain::industry::division(&entity.industry)
         .map_or(entity.industry.clone(), |d| d.name_zh.to_string());
     Ok(CreditReport {
+        profile,
         number,
         generated_at: rfc3339(at),
         bank: bank.to_string(),
@@ -922,24 +977,27 @@ pub async fn post_demand(
     Ok(id)
 }
 
-/// What matching knows of an enterprise, from the registry and its yearly
-/// summaries: tax paid last year and the average insured headcount.
+/// What matching knows of an enterprise: the registry, and its financing
+/// profile (grade, employees and tax paid, from the features the grade was
+/// computed on). Before it has been graded, tax paid comes from last year's
+/// tax summary and the headcount is unknown (0), which rules asking for
+/// either say.
 pub async fn enterprise_facts(state: &AppState, uscc: &str) -> Result<EnterpriseFacts, Failure> {
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };
     let today = Utc::now().date_naive();
-    let last_year = today.year() as i64 - 1;
-    let summaries = state.store.summaries(uscc).await?;
-    let of = |item: &str| {
-        summaries
+    let profile = state.store.financing_score(uscc).await?;
+    let tax_paid_yuan = match profile.as_ref().and_then(|p| p.tax_paid_1y) {
+        Some(yuan) => yuan,
+        None => state
+            .store
+            .summaries(uscc)
+            .await?
             .iter()
-            .find(|s| s.item == item && s.year == last_year)
+            .find(|s| s.item == "tax_payment" && s.year == today.year() as i64 - 1)
+            .map_or(0.0, |s| s.amount),
     };
-    let tax_paid_1y = of("tax_payment").map_or(0.0, |s| s.amount / 10_000.0);
-    let headcount = of("social_insurance")
-        .filter(|s| s.records > 0)
-        .map_or(0, |s| (s.amount / s.records as f64).round() as u32);
     let age_years = chrono::NaiveDate::parse_from_str(&entity.established_on, "%Y-%m-%d")
         .ok()
         .and_then(|d| today.years_since(d))
@@ -950,14 +1008,25 @@ pub async fn enterprise_facts(state: &AppState, uscc: &str) -> Result<Enterprise
             .map_or(String::new(), |d| d.section.to_string()),
         age_years,
         district: entity.division.chars().take(6).collect(),
-        tax_paid_1y,
-        headcount,
-        // The financing grade comes with the financing scorecard; until an
-        // enterprise has one, products asking for a grade say so.
-        grade: None,
+        tax_paid_1y: (tax_paid_yuan / 100.0).round() / 100.0,
+        headcount: profile
+            .as_ref()
+            .and_then(|p| p.employees)
+            .map_or(0, |e| e.max(0.0).round() as u32),
+        grade: profile.as_ref().and_then(|p| grade_of(&p.grade)),
         in_pool: false,
         programmes: Vec::new(),
     })
+}
+
+fn grade_of(text: &str) -> Option<Grade> {
+    match text {
+        "A" => Some(Grade::A),
+        "B" => Some(Grade::B),
+        "C" => Some(Grade::C),
+        "D" => Some(Grade::D),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1190,7 +1259,8 @@ pub async fn apply(
                 bank: product.bank.clone(),
                 scope,
                 purpose: format!("贷款申请 {id}（{}）", product.name),
-                days: APPLICATION_GRANT_DAYS,
+                days: Some(APPLICATION_GRANT_DAYS),
+                expires_at: None,
                 application: Some(id),
             },
         )

@@ -226,7 +226,8 @@ pub struct ReasonView {
     pub points: u32,
 }
 
-fn reasons(json: &str) -> Vec<ReasonView> {
+/// Stored reasons in words, with each feature's labels.
+pub(crate) fn reasons(json: &str) -> Vec<ReasonView> {
     let stored: Vec<StoredReason> = serde_json::from_str(json).unwrap_or_default();
     stored
         .into_iter()

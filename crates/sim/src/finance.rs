@@ -262,7 +262,10 @@ pub fn demands(config: &SimConfig, entity: &Entity, products: &[Product]) -> Vec
                 "rejected"
             };
             let (approved_amount, rate, loan_outcome) = if decision == "approved" {
-                let default = draw.chance(entity.truth.violation_probability * 0.6);
+                // About 5 % of the loans go bad, the riskier borrowers'
+                // more often: what a financing scorecard has to learn.
+                let default =
+                    draw.chance((0.02 + 2.0 * entity.truth.violation_probability).min(0.9));
                 let outcome = if default {
                     *draw.pick(&["overdue", "default"])
                 } else if draw.chance(0.5) {

@@ -849,3 +849,136 @@ pub enum ApplicationParty {
     Enterprise,
     Bank,
 }
+
+/// A stored financing scorecard.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FinancingModelRow {
+    pub version: String,
+    pub created_at: String,
+    pub as_of: String,
+    pub model_json: String,
+    pub report_json: String,
+}
+
+/// An enterprise's financing score and grade.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FinancingScoreRow {
+    pub uscc: String,
+    pub model_version: String,
+    pub as_of: String,
+    pub score: i64,
+    pub probability: f64,
+    pub grade: String,
+    /// JSON list of reasons: feature, bin, points lost.
+    pub reasons: String,
+    pub employees: Option<f64>,
+    /// Yuan, in the year before `as_of`.
+    pub tax_paid_1y: Option<f64>,
+}
+
+impl Store {
+    pub async fn save_financing_model(&self, model: &FinancingModelRow) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO financing_models (version, created_at, as_of, model_json, report_json)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&model.version)
+        .bind(&model.created_at)
+        .bind(&model.as_of)
+        .bind(&model.model_json)
+        .bind(&model.report_json)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest financing scorecard, if one was trained.
+    pub async fn latest_financing_model(&self) -> Result<Option<FinancingModelRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, created_at, as_of, model_json, report_json FROM financing_models
+             ORDER BY created_at DESC, version DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| FinancingModelRow {
+            version: r.get(0),
+            created_at: r.get(1),
+            as_of: r.get(2),
+            model_json: r.get(3),
+            report_json: r.get(4),
+        }))
+    }
+
+    /// Replaces every enterprise's financing score with `rows`, at once.
+    pub async fn replace_financing_scores(
+        &self,
+        rows: Vec<FinancingScoreRow>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM financing_scores")
+            .execute(&mut *tx)
+            .await?;
+        let cells: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(Some(r.uscc)),
+                    Cell::Text(Some(r.model_version)),
+                    Cell::Text(Some(r.as_of)),
+                    Cell::Integer(r.score),
+                    Cell::Number(Some(r.probability)),
+                    Cell::Text(Some(r.grade)),
+                    Cell::Text(Some(r.reasons)),
+                    Cell::Number(r.employees),
+                    Cell::Number(r.tax_paid_1y),
+                ]
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "financing_scores",
+            &[
+                "uscc",
+                "model_version",
+                "as_of",
+                "score",
+                "probability",
+                "grade",
+                "reasons",
+                "employees",
+                "tax_paid_1y",
+            ],
+            cells,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn financing_score(
+        &self,
+        uscc: &str,
+    ) -> Result<Option<FinancingScoreRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT uscc, model_version, as_of, score, probability, grade, reasons, employees, tax_paid_1y
+             FROM financing_scores WHERE uscc = $1",
+        )
+        .bind(uscc)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| FinancingScoreRow {
+            uscc: r.get(0),
+            model_version: r.get(1),
+            as_of: r.get(2),
+            score: r.get(3),
+            probability: r.get(4),
+            grade: r.get(5),
+            reasons: r.get(6),
+            employees: r.get(7),
+            tax_paid_1y: r.get(8),
+        }))
+    }
+}

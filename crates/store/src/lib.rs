@@ -16,7 +16,7 @@ pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
 pub use finance::{
     AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
-    DemandRow, LoanOutcome, ProductRow,
+    DemandRow, FinancingModelRow, FinancingScoreRow, LoanOutcome, ProductRow,
 };
 pub use inspection::{
     FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,

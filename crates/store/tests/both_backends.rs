@@ -1058,6 +1058,48 @@ async fn exercise_finance(store: &Store) {
             .unwrap()
             .is_empty()
     );
+    assert!(store.latest_financing_model().await.unwrap().is_none());
+    store
+        .save_financing_model(&store::FinancingModelRow {
+            version: "fin-1".into(),
+            created_at: "2026-01-09T00:00:00Z".into(),
+            as_of: "2026-01-01".into(),
+            model_json: "{}".into(),
+            report_json: "{}".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .latest_financing_model()
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        "fin-1"
+    );
+    let score = |uscc: &str, grade: &str, employees: Option<f64>| store::FinancingScoreRow {
+        uscc: uscc.into(),
+        model_version: "fin-1".into(),
+        as_of: "2026-01-01".into(),
+        score: 600,
+        probability: 0.05,
+        grade: grade.into(),
+        reasons: "[]".into(),
+        employees,
+        tax_paid_1y: Some(12_000.0),
+    };
+    store
+        .replace_financing_scores(vec![score("E1", "B", Some(12.0)), score("E2", "D", None)])
+        .await
+        .unwrap();
+    store
+        .replace_financing_scores(vec![score("E1", "A", None)])
+        .await
+        .unwrap();
+    let e1 = store.financing_score("E1").await.unwrap().unwrap();
+    assert_eq!((e1.grade.as_str(), e1.employees), ("A", None));
+    assert!(store.financing_score("E2").await.unwrap().is_none());
 }
 
 #[tokio::test]

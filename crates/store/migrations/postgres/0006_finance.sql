@@ -126,3 +126,29 @@ CREATE TABLE application_events (
     reason TEXT NOT NULL,
     PRIMARY KEY (application_id, seq)
 );
+
+-- The financing scorecard: the platform's credit profile for lenders,
+-- learnt from loan outcomes (a model apart from supervision's classes).
+CREATE TABLE financing_models (
+    version TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    model_json TEXT NOT NULL,
+    report_json TEXT NOT NULL
+);
+
+-- Each enterprise's latest financing score and grade (A best), with the
+-- reasons (feature, bin and points lost, as JSON), and the facts product
+-- rules ask about, from the same features: employees and tax paid in the
+-- year before as_of (yuan).
+CREATE TABLE financing_scores (
+    uscc TEXT PRIMARY KEY,
+    model_version TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    score BIGINT NOT NULL,
+    probability DOUBLE PRECISION NOT NULL,
+    grade TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    employees DOUBLE PRECISION,
+    tax_paid_1y DOUBLE PRECISION
+);

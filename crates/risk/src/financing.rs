@@ -1,0 +1,247 @@
+//! The financing scorecard: the platform's credit profile of an enterprise
+//! for lenders. Same engine and features as the supervision model, another
+//! target: whether a loan the enterprise took went overdue or defaulted.
+//! It never sees inspection results and is never shown as a supervision
+//! class; its grades (A best) serve matching and the credit report.
+//!
+//! Features are taken at the point of lending: each loan is paired with the
+//! enterprise's features as of 1 January of the year it was paid out, so a
+//! loan's outcome is never explained by what happened after it. The latest
+//! year of loans is held out for validation when there are earlier ones.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use lake::sql::Sql;
+use scoring::metrics::Summary;
+use scoring::{Model, ModelInfo};
+use serde::{Deserialize, Serialize};
+
+use crate::RiskError;
+use crate::classes::{self, ClassRule, Cutoffs};
+use crate::features::FeatureSet;
+use crate::sample::{self, select_rows};
+use crate::screen::{StoredReason, reasons_of};
+use crate::train::fit_options;
+
+/// A loan paid out and how it turned out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loan {
+    pub subject: String,
+    pub disbursed_on: NaiveDate,
+    /// Overdue or defaulted.
+    pub bad: bool,
+}
+
+/// Shares of grades A, B, C, D among scored enterprises, best first.
+pub const GRADE_SHARES: [f64; 4] = [0.2, 0.3, 0.3, 0.2];
+
+/// What training found, kept beside the model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FinancingReport {
+    pub features_version: String,
+    /// Loans by year of payment, and how many went bad.
+    pub loans_by_year: Vec<(i32, u64, u64)>,
+    pub trained_on: u64,
+    pub training_metrics: Summary,
+    /// On the held-out latest year, when there was one with both outcomes.
+    pub holdout_year: Option<i32>,
+    pub holdout_metrics: Option<Summary>,
+}
+
+pub struct FinancingOutcome {
+    pub model: Model,
+    pub report: FinancingReport,
+}
+
+/// One enterprise, scored and graded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graded {
+    pub subject: String,
+    pub score: i64,
+    pub probability: f64,
+    /// "A" … "D".
+    pub grade: char,
+    pub reasons: Vec<StoredReason>,
+    /// The facts product rules ask about, from the same features.
+    pub employees: Option<f64>,
+    /// Yuan, in the year before the as-of date.
+    pub tax_paid_1y: Option<f64>,
+}
+
+/// Features at each loan year's start, labelled by the year's loans: per
+/// enterprise and year, bad when any of its loans that year went bad.
+async fn loan_samples(
+    sql: &Sql,
+    set: &FeatureSet,
+    loans: &[Loan],
+) -> Result<Vec<(i32, scoring::Table, Vec<bool>)>, RiskError> {
+    let mut by_year: BTreeMap<i32, BTreeMap<&str, bool>> = BTreeMap::new();
+    for loan in loans {
+        let bad = by_year
+            .entry(loan.disbursed_on.year())
+            .or_default()
+            .entry(loan.subject.as_str())
+            .or_insert(false);
+        *bad |= loan.bad;
+    }
+    let mut out = Vec::new();
+    for (year, outcomes) in by_year {
+        let as_of = NaiveDate::from_ymd_opt(year, 1, 1)
+            .ok_or_else(|| RiskError::Data(format!("no 1 January in {year}")))?;
+        let population = sample::population(sql, set, as_of).await?;
+        let mut rows = Vec::new();
+        let mut target = Vec::new();
+        for (row, subject) in population.subjects.iter().enumerate() {
+            if let Some(&bad) = outcomes.get(subject.as_str()) {
+                rows.push(row);
+                target.push(bad);
+            }
+        }
+        out.push((year, select_rows(&population.table, &rows), target));
+    }
+    Ok(out)
+}
+
+/// Trains the financing scorecard on loan outcomes.
+pub async fn train(
+    sql: &Sql,
+    set: &FeatureSet,
+    loans: &[Loan],
+    version: &str,
+    created: &str,
+) -> Result<FinancingOutcome, RiskError> {
+    let samples = loan_samples(sql, set, loans).await?;
+    let both = |target: &[bool]| target.iter().any(|b| *b) && target.iter().any(|b| !*b);
+    let loans_by_year: Vec<(i32, u64, u64)> = samples
+        .iter()
+        .map(|(year, _, t)| {
+            (
+                *year,
+                t.len() as u64,
+                t.iter().filter(|b| **b).count() as u64,
+            )
+        })
+        .collect();
+    // Hold the latest year out when the years before it can train alone.
+    let holdout = match samples.split_last() {
+        Some((last, rest))
+            if both(&last.2)
+                && both(&rest.iter().flat_map(|s| s.2.clone()).collect::<Vec<_>>()) =>
+        {
+            Some(last.0)
+        }
+        _ => None,
+    };
+    let mut training: Option<(scoring::Table, Vec<bool>)> = None;
+    let mut held: Option<(scoring::Table, Vec<bool>)> = None;
+    for (year, table, target) in samples {
+        if Some(year) == holdout {
+            held = Some((table, target));
+            continue;
+        }
+        training = Some(match training {
+            None => (table, target),
+            Some((t, mut y)) => {
+                y.extend(target);
+                (sample::concat(&t, &table)?, y)
+            }
+        });
+    }
+    let Some((table, target)) = training else {
+        return Err(RiskError::Data(
+            "no loans paid out: nothing to learn from".into(),
+        ));
+    };
+    if !both(&target) {
+        return Err(RiskError::Data(format!(
+            "{} loans, {} bad: a financing model needs both outcomes",
+            target.len(),
+            target.iter().filter(|b| **b).count()
+        )));
+    }
+    let info = ModelInfo {
+        name: format!("financing {}", set.version),
+        version: version.to_string(),
+        created: created.to_string(),
+        target: "loan_overdue_or_default".to_string(),
+        event: "1".to_string(),
+        labels: set
+            .features
+            .iter()
+            .map(|f| (f.name.to_string(), f.label_en.to_string()))
+            .collect(),
+    };
+    let fitted = scoring::fit_weighted(&table, &target, None, &fit_options(set), &info)?;
+    let mut model = fitted.model;
+    let holdout_metrics = match &held {
+        Some((table, target)) => {
+            scoring::report(&model.scorer(), table, Some(target.as_slice()))?.metrics
+        }
+        None => None,
+    };
+    model.training.validation = holdout_metrics;
+    model.training.notes.insert(
+        "features_version".into(),
+        serde_json::Value::String(set.version.to_string()),
+    );
+    Ok(FinancingOutcome {
+        report: FinancingReport {
+            features_version: set.version.to_string(),
+            loans_by_year,
+            trained_on: target.len() as u64,
+            training_metrics: model.training.metrics,
+            holdout_year: holdout,
+            holdout_metrics,
+        },
+        model,
+    })
+}
+
+/// Scores every enterprise known at `as_of` and grades it by
+/// [`GRADE_SHARES`]; returns the grades and the cut-offs used.
+pub async fn grade(
+    sql: &Sql,
+    set: &FeatureSet,
+    model: &Model,
+    as_of: NaiveDate,
+) -> Result<(Vec<Graded>, Cutoffs), RiskError> {
+    let population = sample::population(sql, set, as_of).await?;
+    let scorer = model.scorer();
+    let bins = scorer.bin_table(&population.table)?;
+    let scored = scorer.score_binned(&bins, population.table.rows());
+    let scores: Vec<i64> = scored.iter().map(|s| s.score).collect();
+    let cutoffs = classes::cutoffs(&scores, ClassRule::Shares(GRADE_SHARES));
+    let numbers = |name: &str| match population.table.column(name) {
+        Some(scoring::Column::Numeric(values)) => Some(values.clone()),
+        _ => None,
+    };
+    let (employees, tax_paid) = (numbers("employees"), numbers("tax_paid_1y"));
+    let value = |column: &Option<Vec<f64>>, row: usize| {
+        column
+            .as_ref()
+            .and_then(|c| c.get(row).copied())
+            .filter(|v| v.is_finite())
+    };
+    let graded = population
+        .subjects
+        .into_iter()
+        .zip(&scored)
+        .enumerate()
+        .map(|(row, (subject, s))| Graded {
+            employees: value(&employees, row),
+            tax_paid_1y: value(&tax_paid, row),
+            subject,
+            score: s.score,
+            probability: s.probability,
+            grade: cutoffs
+                .class_of(s.score)
+                .to_string()
+                .chars()
+                .next()
+                .unwrap_or('D'),
+            reasons: reasons_of(model, s),
+        })
+        .collect();
+    Ok((graded, cutoffs))
+}
