@@ -369,6 +369,30 @@ async fn authorisation_matrix() {
             vec!["regulator"],
         ),
         ("/api/v1/inspections/tasks/mine".into(), vec!["inspector"]),
+        // Financing: the showcase is everyone's; authorisations, demands
+        // and applications their parties'; reports only under consent (the
+        // demo enterprise authorised the demo bank; no one else did).
+        ("/finance".into(), all.clone()),
+        ("/finance/register".into(), all.clone()),
+        ("/finance/consents".into(), vec!["enterprise"]),
+        ("/finance/demands".into(), vec!["bank", "enterprise"]),
+        (
+            "/finance/applications".into(),
+            vec!["centre", "regulator", "bank", "enterprise"],
+        ),
+        ("/finance/reports".into(), vec!["bank"]),
+        (format!("/finance/reports/{own}"), vec!["bank"]),
+        (format!("/finance/reports/{other}"), vec![]),
+        ("/api/v1/finance/products".into(), all.clone()),
+        ("/api/v1/finance/consents".into(), vec!["enterprise"]),
+        ("/api/v1/finance/demands".into(), vec!["enterprise"]),
+        ("/api/v1/finance/demands/matching".into(), vec!["bank"]),
+        (
+            "/api/v1/finance/applications".into(),
+            vec!["centre", "regulator", "bank", "enterprise"],
+        ),
+        (format!("/api/v1/finance/reports/{own}"), vec!["bank"]),
+        (format!("/api/v1/finance/reports/{other}"), vec![]),
     ];
     let mut wrong = Vec::new();
     for (path, allowed) in &routes {
@@ -1972,4 +1996,527 @@ async fn real_browser_signs_in_as_each_role() {
         );
     }
     browser.quit().await;
+}
+
+/// A bank's API token: a machine client of that bank.
+fn bank_token(data: &Path, bank: &str) -> String {
+    let output = xinyong(data)
+        .args([
+            "token",
+            "issue",
+            "--name",
+            &format!("bank {bank} system"),
+            "--role",
+            &format!("bank:{bank}"),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let issued: Value = serde_json::from_slice(&output.stdout).unwrap();
+    issued["secret"].as_str().unwrap().to_string()
+}
+
+/// Registers an operating entity of the registry as a platform enterprise:
+/// the `from_end`-th from the end of a search (the matrix test reads from
+/// its start), never one in `taken`. Returns its code and a signed-in
+/// client.
+async fn register_enterprise(
+    server: &Server,
+    username: &str,
+    from_end: usize,
+    taken: &[String],
+) -> (String, reqwest::Client) {
+    let centre = demo_user(server, "centre").await;
+    let hits = get_json(&centre, server.url("/api/v1/entities?q=有限公司")).await;
+    let uscc = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|h| h["status"] == "operating")
+        .map(|h| h["uscc"].as_str().unwrap().to_string())
+        .filter(|u| !taken.contains(u))
+        .nth(from_end)
+        .unwrap();
+    let profile = get_json(&centre, server.url(&format!("/api/v1/entities/{uscc}"))).await;
+    let representative = profile["entity"]["legal_representative"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let register = |name: &str| {
+        serde_json::json!({
+            "uscc": uscc, "legal_representative": name, "capacity": "agent",
+            "applicant_name": "李经办", "username": username, "password": "Finance-test-2026",
+        })
+    };
+    // The registry decides: a wrong legal representative is refused.
+    let refused = client()
+        .post(server.url("/api/v1/finance/register"))
+        .json(&register("不是此人"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("legal representative"), "{text}");
+    let created = client()
+        .post(server.url("/api/v1/finance/register"))
+        .json(&register(&representative))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let (client, status) = sign_in(server, username, "Finance-test-2026").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    (uscc, client)
+}
+
+async fn post_json(
+    client: &reqwest::Client,
+    url: String,
+    csrf: &str,
+    body: Value,
+) -> reqwest::Response {
+    client
+        .post(url)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_decides_every_bank_read() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let (uscc, enterprise) = register_enterprise(&server, "consent-test", 0, &[own]).await;
+    let csrf = session_csrf(&server, &enterprise).await;
+    let bank = demo_user(&server, "bank").await;
+    let other_bank = bank_token(data, "2");
+    let report = |scope: &str| {
+        let query = if scope.is_empty() {
+            String::new()
+        } else {
+            format!("?scope={scope}")
+        };
+        server.url(&format!("/api/v1/finance/reports/{uscc}{query}"))
+    };
+    let refusal = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body: Value = response.json().await.unwrap();
+        body["error"].as_str().unwrap().to_string()
+    };
+
+    // No grant: refused, page and API alike, with the reason.
+    let why = refusal(bank.get(report("")).send().await.unwrap()).await;
+    assert!(why.contains("has not authorised this bank"), "{why}");
+    let page = bank
+        .get(server.url(&format!("/finance/reports/{uscc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+
+    // Another bank's grant does not count.
+    let granted = post_json(
+        &enterprise,
+        server.url("/api/v1/finance/consents"),
+        &csrf,
+        serde_json::json!({"bank": "2", "scope": ["registration", "tax"], "purpose": "流动资金贷款", "days": 30}),
+    )
+    .await;
+    assert_eq!(granted.status(), StatusCode::CREATED);
+    let why = refusal(bank.get(report("")).send().await.unwrap()).await;
+    assert!(why.contains("has not authorised this bank"), "{why}");
+    let theirs = client()
+        .get(report("tax"))
+        .bearer_auth(&other_bank)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+
+    // A grant of registration only: tax is out of scope; the report holds
+    // the granted group alone.
+    let grant: Value = post_json(
+        &enterprise,
+        server.url("/api/v1/finance/consents"),
+        &csrf,
+        serde_json::json!({"bank": "1", "scope": ["registration"], "purpose": "授信调查", "days": 30}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let grant_id = grant["id"].as_i64().unwrap();
+    let why = refusal(bank.get(report("registration,tax")).send().await.unwrap()).await;
+    assert!(why.contains("does not cover tax"), "{why}");
+    let allowed: Value = bank
+        .get(report(""))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(allowed["scope"], serde_json::json!(["registration"]));
+    assert!(allowed["registry"].is_object());
+    assert!(allowed["payments"].as_array().unwrap().is_empty());
+    assert!(allowed["profile"].is_null());
+    let number = allowed["number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("XYR-"), "{number}");
+    let printable = bank
+        .get(server.url(&format!("/finance/reports/{uscc}?print=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(printable.status(), StatusCode::OK);
+    assert!(printable.text().await.unwrap().contains("report-number"));
+
+    // Revocation takes effect on the very next request.
+    let revoked = enterprise
+        .post(server.url(&format!("/api/v1/finance/consents/{grant_id}/revoke")))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let why = refusal(bank.get(report("")).send().await.unwrap()).await;
+    assert!(why.contains("revoked"), "{why}");
+
+    // A grant that runs out: allowed before, refused after.
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expiring = post_json(
+        &enterprise,
+        server.url("/api/v1/finance/consents"),
+        &csrf,
+        serde_json::json!({"bank": "1", "scope": ["court"], "purpose": "续贷", "expires_at": soon}),
+    )
+    .await;
+    assert_eq!(expiring.status(), StatusCode::CREATED);
+    assert_eq!(
+        bank.get(report("court")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let why = refusal(bank.get(report("court")).send().await.unwrap()).await;
+    assert!(why.contains("expired") || why.contains("revoked"), "{why}");
+
+    // The enterprise sees every read: who, when, why, allowed or not.
+    let consents = get_json(&enterprise, server.url("/api/v1/finance/consents")).await;
+    let accesses = consents["accesses"].as_array().unwrap();
+    let outcomes = |bank: &str, outcome: &str| {
+        accesses
+            .iter()
+            .filter(|a| a["access"]["bank"] == bank && a["access"]["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!(outcomes("1", "denied"), 6);
+    assert_eq!(outcomes("1", "allowed"), 3);
+    assert_eq!(outcomes("2", "allowed"), 1);
+    assert!(
+        accesses
+            .iter()
+            .any(|a| a["access"]["report_number"] == number.as_str())
+    );
+    let page = enterprise
+        .get(server.url("/finance/consents"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&number));
+
+    // So does the audit log, denials included.
+    let audited = audit_entries(data, "user:bank");
+    let reads: Vec<&Value> = audited
+        .iter()
+        .filter(|e| e["action"] == "credit_report" && e["subject"] == uscc.as_str())
+        .collect();
+    assert_eq!(reads.len(), 9);
+    assert_eq!(reads.iter().filter(|e| e["outcome"] == "denied").count(), 6);
+    // Someone else's grants cannot be revoked, nor read.
+    let foreign = demo_user(&server, "enterprise").await;
+    let foreign_csrf = session_csrf(&server, &foreign).await;
+    let attempt = foreign
+        .post(server.url(&format!("/api/v1/finance/consents/{grant_id}/revoke")))
+        .header("x-csrf-token", &foreign_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attempt.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loan_applications_move_by_the_right_party_only() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let (uscc, enterprise) = register_enterprise(&server, "workflow-test", 1, &[own]).await;
+    let csrf = session_csrf(&server, &enterprise).await;
+    let bank = demo_user(&server, "bank").await;
+    let bank_csrf = session_csrf(&server, &bank).await;
+    let other_bank = bank_token(data, "2");
+    let centre = demo_user(&server, "centre").await;
+    let centre_csrf = session_csrf(&server, &centre).await;
+
+    // A product goes public only once the credit centre approves it.
+    let created: Value = post_json(
+        &bank,
+        server.url("/api/v1/finance/products"),
+        &bank_csrf,
+        serde_json::json!({"name": "测试流水贷", "amount_min": 10.0, "amount_max": 500.0,
+            "term_months_max": 36, "rate_min": 3.5, "rate_max": 5.5,
+            "eligibility": {"min_age_years": 0}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let product = created["id"].as_i64().unwrap();
+    let public = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["product"]["id"] == product)
+    };
+    assert!(!public(
+        &get_json(&client(), server.url("/api/v1/finance/products")).await
+    ));
+    let step = |who: &reqwest::Client, csrf: &str, step: &str| {
+        who.post(server.url(&format!("/api/v1/finance/products/{product}/{step}")))
+            .header("x-csrf-token", csrf.to_string())
+            .send()
+    };
+    assert_eq!(
+        step(&bank, &bank_csrf, "approve").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        step(&centre, &centre_csrf, "approve")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(public(
+        &get_json(&client(), server.url("/api/v1/finance/products")).await
+    ));
+
+    // Applying, with the enterprise's confirmation, grants this bank access
+    // for this application.
+    let applied: Value = post_json(
+        &enterprise,
+        server.url("/api/v1/finance/applications"),
+        &csrf,
+        serde_json::json!({"product": product, "amount": 100.0, "term_months": 12, "authorise": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = applied["id"].as_i64().unwrap();
+    let grants = get_json(&enterprise, server.url("/api/v1/finance/consents")).await;
+    assert!(
+        grants["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["grant"]["application_id"] == id && g["grant"]["bank"] == "1")
+    );
+    let for_application = bank
+        .get(server.url(&format!("/api/v1/finance/reports/{uscc}?application={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(for_application.status(), StatusCode::OK);
+    // The grant is for that application only.
+    let other_use = bank
+        .get(server.url(&format!(
+            "/api/v1/finance/reports/{uscc}?application={}",
+            id + 1000
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_use.status(), StatusCode::FORBIDDEN);
+
+    let transition = |who: &reqwest::Client, csrf: &str, body: Value| {
+        who.post(server.url(&format!("/api/v1/finance/applications/{id}/transitions")))
+            .header("x-csrf-token", csrf.to_string())
+            .json(&body)
+            .send()
+    };
+    let to = |state: &str| serde_json::json!({"to": state});
+    // Not the bank's to move for another bank; not the enterprise's to accept.
+    let foreign = client()
+        .post(server.url(&format!("/api/v1/finance/applications/{id}/transitions")))
+        .bearer_auth(&other_bank)
+        .json(&to("accepted"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let by_enterprise = transition(&enterprise, &csrf, to("accepted"))
+        .await
+        .unwrap();
+    assert_eq!(by_enterprise.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        by_enterprise
+            .text()
+            .await
+            .unwrap()
+            .contains("only the bank")
+    );
+    // Illegal moves are refused whoever asks.
+    assert_eq!(
+        transition(&bank, &bank_csrf, to("approved"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    for state in ["accepted", "under_review"] {
+        assert_eq!(
+            transition(&bank, &bank_csrf, to(state))
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NO_CONTENT,
+            "{state}"
+        );
+    }
+    let unexplained = transition(&bank, &bank_csrf, to("rejected")).await.unwrap();
+    assert_eq!(unexplained.status(), StatusCode::BAD_REQUEST);
+    assert!(unexplained.text().await.unwrap().contains("reason"));
+    assert_eq!(
+        transition(&bank, &bank_csrf, to("approved"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        transition(&bank, &bank_csrf, to("disbursed"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST,
+        "a disbursement reports the loan"
+    );
+    let paid = transition(
+        &bank,
+        &bank_csrf,
+        serde_json::json!({"to": "disbursed", "loan_amount": 90.0, "loan_rate": 4.2,
+            "loan_term_months": 12, "disbursed_on": "2026-11-20"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(paid.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        transition(&enterprise, &csrf, to("withdrawn"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST,
+        "nothing leaves a final state"
+    );
+
+    let detail = get_json(
+        &bank,
+        server.url(&format!("/api/v1/finance/applications/{id}")),
+    )
+    .await;
+    let states: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "submitted",
+            "accepted",
+            "under_review",
+            "approved",
+            "disbursed"
+        ]
+    );
+    assert_eq!(detail["application"]["loan_amount"], 90.0);
+    assert_eq!(detail["time_in_states"].as_array().unwrap().len(), 4);
+    assert!(detail["next_states"].as_array().unwrap().is_empty());
+    let theirs = client()
+        .get(server.url(&format!("/api/v1/finance/applications/{id}")))
+        .bearer_auth(&other_bank)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::FORBIDDEN);
+    let moves = audit_entries(data, "user:bank");
+    assert!(moves.iter().any(|e| e["action"] == "application_move"
+        && e["subject"] == format!("application:{id}")
+        && e["outcome"] == "denied"));
+
+    // Matching: every eligible product passes every rule; every excluded
+    // one names the rule that excludes it.
+    let demand: Value = post_json(
+        &enterprise,
+        server.url("/api/v1/finance/demands"),
+        &csrf,
+        serde_json::json!({"amount": 120.0, "term_months": 12, "purpose": "采购原材料"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let detail = get_json(
+        &enterprise,
+        server.url(&format!("/api/v1/finance/demands/{}", demand["id"])),
+    )
+    .await;
+    let matches = detail["matches"].as_array().unwrap();
+    assert!(
+        matches
+            .iter()
+            .any(|m| m["product"]["product"]["id"] == product && m["eligible"] == true)
+    );
+    let mut seen_excluded = false;
+    for m in matches {
+        let checks = m["checks"].as_array().unwrap();
+        let failed: Vec<&Value> = checks.iter().filter(|c| c["passed"] == false).collect();
+        if m["eligible"] == true {
+            assert!(failed.is_empty(), "{m}");
+        } else {
+            seen_excluded = true;
+            assert!(!failed.is_empty(), "{m}");
+            assert!(
+                failed
+                    .iter()
+                    .all(|c| !c["rule"].as_str().unwrap().is_empty()
+                        && !c["reason"].as_str().unwrap().is_empty())
+            );
+        }
+    }
+    assert!(seen_excluded);
+    // The demand page shows the reasons; another enterprise cannot see it.
+    let page = enterprise
+        .get(server.url(&format!("/finance/demands/{}", demand["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let foreign = demo_user(&server, "enterprise").await;
+    let hidden = foreign
+        .get(server.url(&format!("/api/v1/finance/demands/{}", demand["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), StatusCode::FORBIDDEN);
 }
