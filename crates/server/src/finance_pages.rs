@@ -448,3 +448,143 @@ async fn report_page(
         context! { r => Value::from_serialize(&report), print => query.print.is_some() },
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use finance::report::{PaymentBehaviour, YearFigures};
+    use store::{EntityRow, EventRow};
+
+    use super::*;
+    use crate::access::{Grant, Via};
+    use crate::finance_views::{CreditProfile, CreditReport, PaymentSection};
+    use crate::risk_views::ReasonView;
+    use crate::views::TimelineEvent;
+
+    fn bank() -> Principal {
+        Principal {
+            actor: "user:zhao".into(),
+            display_name: "赵经理".into(),
+            grants: vec![Grant::parse("bank:1").unwrap()],
+            via: Via::Session {
+                user_id: 2,
+                session_sha256: "s".into(),
+                csrf_token: "csrf-token".into(),
+            },
+        }
+    }
+
+    fn report() -> CreditReport {
+        let year = |year, amount, flagged| YearFigures {
+            year,
+            records: 12,
+            amount,
+            flagged,
+        };
+        let mut records = BTreeMap::new();
+        records.insert(
+            "court".to_string(),
+            vec![TimelineEvent {
+                item: "court_judgment".into(),
+                name_zh: "裁判文书".into(),
+                name_en: "Court judgments".into(),
+                category: "court".into(),
+                record: EventRow {
+                    item: "court_judgment".into(),
+                    event_date: "2025-05-12".into(),
+                    title: "买卖合同纠纷".into(),
+                    detail: serde_json::json!({}),
+                    department: "court".into(),
+                    batch_id: 9,
+                    source_row: 31,
+                    publicity_until: None,
+                },
+            }],
+        );
+        CreditReport {
+            number: "XYR-20261128-1-0A1B2C3D".into(),
+            generated_at: "2026-11-28T09:30:00Z".into(),
+            bank: "1".into(),
+            bank_name: "中国工商银行佛山分行".into(),
+            authorisation: 7,
+            application: Some(42),
+            scope: vec![
+                "registration".into(),
+                "tax".into(),
+                "court".into(),
+                "credit_profile".into(),
+            ],
+            uscc: "91440606722473344C".into(),
+            name: "佛山市顺德区美的<电器>有限公司".into(),
+            registry: Some(EntityRow {
+                uscc: "91440606722473344C".into(),
+                name: "佛山市顺德区美的<电器>有限公司".into(),
+                entity_type: "enterprise".into(),
+                legal_representative: "方洪波".into(),
+                registered_capital: Some(120_000.0),
+                established_on: "2000-04-07".into(),
+                industry: "38".into(),
+                division: "440606".into(),
+                address: "佛山市顺德区北滘镇美的大道6号".into(),
+                status: "operating".into(),
+                registration_number: None,
+            }),
+            division_name: "顺德区".into(),
+            industry_name: "电气机械和器材制造业".into(),
+            years: vec![2023, 2024, 2025, 2026],
+            payments: vec![PaymentSection {
+                name_zh: "纳税信息".into(),
+                name_en: "Tax payments".into(),
+                group: "tax".into(),
+                behaviour: finance::report::payment_behaviour(
+                    "tax_payment",
+                    &[year(2024, 1_250_000.0, 0), year(2025, 1_410_500.5, 2)],
+                    2026,
+                ),
+            }],
+            records,
+            profile: Some(CreditProfile {
+                score: 612,
+                grade: "B".into(),
+                probability: 0.034,
+                model_version: "fin-20261128T052754".into(),
+                as_of: "2026-01-01".into(),
+                reasons: vec![ReasonView {
+                    feature: "tax_paid_1y".into(),
+                    label_zh: "近一年纳税额（元）".into(),
+                    label_en: "tax paid in the last year (yuan)".into(),
+                    bin: "100 to under 30000".into(),
+                    points: 14,
+                }],
+            }),
+        }
+    }
+
+    /// The credit report as a bank sees it, and its printable form: the
+    /// number, the scope, payment behaviour, records and the profile.
+    #[test]
+    fn credit_report_page() {
+        let report = report();
+        let behaviour: &PaymentBehaviour = &report.payments[0].behaviour;
+        assert_eq!(behaviour.flagged, 2);
+        let render = |print: bool| {
+            crate::pages::render(
+                "finance_report.html",
+                &HeaderMap::new(),
+                &bank(),
+                context! { r => Value::from_serialize(&report), print },
+            )
+            .unwrap()
+            .0
+        };
+        let page = render(false);
+        assert!(page.contains("XYR-20261128-1-0A1B2C3D"));
+        assert!(page.contains("美的&lt;电器&gt;"));
+        insta::assert_snapshot!("credit_report", page);
+        let printable = render(true);
+        assert!(!printable.contains("<nav>"));
+        insta::assert_snapshot!("credit_report_print", printable);
+    }
+}

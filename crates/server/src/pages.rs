@@ -266,7 +266,7 @@ fn nav(who: &Principal) -> Vec<NavLink> {
 
 /// Renders a page with what every page needs: messages, language, who is
 /// signed in, their navigation and CSRF token.
-fn render(
+pub(crate) fn render(
     name: &str,
     headers: &HeaderMap,
     who: &Principal,
