@@ -1199,7 +1199,8 @@ pub async fn apply(
             return Err(Failure::BadRequest(format!("demand {demand} is not yours")));
         }
     }
-    if !(input.amount > 0.0) || !(1..=360).contains(&input.term_months) {
+    let sensible = input.amount > 0.0 && (1..=360).contains(&input.term_months);
+    if !sensible {
         return Err(Failure::BadRequest(
             "give a positive amount and a term of 1 to 360 months".into(),
         ));
@@ -1473,7 +1474,9 @@ pub async fn move_application(
                 "a disbursement reports the loan's amount, rate, term and date".into(),
             ));
         };
-        if !(amount > 0.0) || !(rate > 0.0 && rate < 36.0) || !(1..=360).contains(&term_months) {
+        let sensible =
+            amount > 0.0 && rate > 0.0 && rate < 36.0 && (1..=360).contains(&term_months);
+        if !sensible {
             return Err(Failure::BadRequest(
                 "the loan needs a positive amount, a rate under 36 % and a term of 1 to 360 months"
                     .into(),
