@@ -393,6 +393,15 @@ async fn authorisation_matrix() {
         ),
         (format!("/api/v1/finance/reports/{own}"), vec!["bank"]),
         (format!("/api/v1/finance/reports/{other}"), vec![]),
+        ("/finance/statistics".into(), vec!["centre", "regulator"]),
+        (
+            "/finance/statistics/export/by_bank.csv".into(),
+            vec!["centre", "regulator"],
+        ),
+        (
+            "/api/v1/finance/statistics".into(),
+            vec!["centre", "regulator"],
+        ),
     ];
     let mut wrong = Vec::new();
     for (path, allowed) in &routes {
@@ -2519,4 +2528,69 @@ async fn loan_applications_move_by_the_right_party_only() {
         .await
         .unwrap();
     assert_eq!(hidden.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn financing_statistics_add_up_in_every_form() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let regulator = demo_user(&server, "regulator").await;
+    let stats = get_json(&regulator, server.url("/api/v1/finance/statistics")).await;
+    let totals = &stats["totals"];
+    assert!(totals["applications"].as_u64().unwrap() > 0);
+    assert_eq!(totals["institutions"], 38);
+    // Every breakdown adds up to the totals.
+    for table in ["by_year", "by_bank", "by_district", "by_section"] {
+        let rows = stats[table].as_array().unwrap();
+        let sum = |field: &str| rows.iter().map(|r| r[field].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(
+            sum("applications"),
+            totals["applications"].as_u64().unwrap(),
+            "{table}"
+        );
+        assert_eq!(sum("loans"), totals["loans"].as_u64().unwrap(), "{table}");
+    }
+    // The CSV export holds the same figures.
+    let csv = regulator
+        .get(server.url("/finance/statistics/export/by_bank.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.unwrap();
+    let loans: u64 = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(loans, totals["loans"].as_u64().unwrap());
+    // The workbook is a real XLSX (a zip) with every table.
+    let xlsx = regulator
+        .get(server.url("/finance/statistics/export/statistics.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    let missing = regulator
+        .get(server.url("/finance/statistics/export/nothing.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let page = regulator
+        .get(server.url("/finance/statistics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"));
 }

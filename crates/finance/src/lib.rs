@@ -1,8 +1,8 @@
 //! Financing small firms (DOMAIN.md §8), the pure part: whether a bank may
 //! read an enterprise's data ([`consent`]), which loan products fit a
 //! financing demand, with the reasons ([`matching`]), the legal moves of a
-//! loan application ([`workflow`]) and the credit report's rules
-//! ([`report`]).
+//! loan application ([`workflow`]), the credit report's rules
+//! ([`report`]) and the financing statistics ([`statistics`]).
 //!
 //! No database, clock or IO: callers hand in the authorisations, the
 //! products, the enterprise's facts and the time.
@@ -10,4 +10,5 @@
 pub mod consent;
 pub mod matching;
 pub mod report;
+pub mod statistics;
 pub mod workflow;

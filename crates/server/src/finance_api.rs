@@ -53,6 +53,7 @@ pub fn routes() -> Router<Shared> {
             get(applications).post(apply),
         )
         .route("/api/v1/finance/applications/{id}", get(application))
+        .route("/api/v1/finance/statistics", get(statistics))
         .route(
             "/api/v1/finance/applications/{id}/transitions",
             post(move_application),
@@ -266,4 +267,14 @@ pub async fn move_application(
     csrf(&state, &who, &headers).await?;
     views::move_application(&state, &who, id, &transition).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Totals; demands, applications, loans, amounts and landing rates by year, bank, district and industry; time in each state (credit centre, regulators).
+#[utoipa::path(get, path = "/api/v1/finance/statistics",
+    responses((status = 200, body = views::Statistics), (status = 403, body = ErrorBody)))]
+pub async fn statistics(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<views::Statistics> {
+    Ok(Json(views::statistics(&state, &who).await?))
 }

@@ -40,6 +40,8 @@ pub fn routes() -> Router<Shared> {
             "/finance/applications/{id}",
             get(application_page).post(move_submit),
         )
+        .route("/finance/statistics", get(statistics_page))
+        .route("/finance/statistics/export/{file}", get(statistics_export))
         .route("/finance/reports", get(report_form_page))
         .route("/finance/reports/{uscc}", get(report_page))
 }
@@ -85,6 +87,7 @@ async fn home_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
             enterprise => enterprise_of(&who),
             bank => bank_of(&who),
             reviewer => allows(&who, Action::ReviewProducts),
+            statistics => allows(&who, Action::ViewFinanceStatistics),
             sections => domain::industry::sections().iter().map(|s| s.code.to_string()).collect::<Vec<_>>(),
         },
     )
@@ -447,6 +450,118 @@ async fn report_page(
         &who,
         context! { r => Value::from_serialize(&report), print => query.print.is_some() },
     )
+}
+
+async fn statistics_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    let s = views::statistics(&state, &who).await?;
+    let chart = |title: &str, value: &dyn Fn(&finance::statistics::YearRow) -> f64| {
+        let points: Vec<(String, f64)> = s
+            .by_year
+            .iter()
+            .map(|y| (y.figures.key.clone(), value(y)))
+            .collect();
+        crate::charts::bars(&points, title)
+    };
+    let charts = vec![
+        chart("loans", &|y| y.figures.loans as f64),
+        chart("amount", &|y| y.figures.amount),
+        chart("landing rate", &|y| {
+            y.figures.landing_rate.unwrap_or(0.0) * 100.0
+        }),
+        chart("demands", &|y| y.demands as f64),
+    ];
+    page(
+        "finance_statistics.html",
+        &headers,
+        &who,
+        context! { s => Value::from_serialize(&s), charts },
+    )
+}
+
+/// One table as CSV (`by_bank.csv`, …) or every table as sheets of one
+/// workbook (`statistics.xlsx`).
+async fn statistics_export(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(file): Path<String>,
+) -> PageResult {
+    use axum::http::header;
+    let s = views::statistics(&state, &who).await?;
+    let tables = views::statistics_tables(&s);
+    if file == "statistics.xlsx" {
+        let bytes = workbook(&tables).map_err(|e| Failure::Internal(format!("xlsx: {e}")))?;
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"statistics.xlsx\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    let Some((name, head, rows)) = file
+        .strip_suffix(".csv")
+        .and_then(|name| tables.iter().find(|(n, _, _)| *n == name))
+    else {
+        return Err(Failure::NotFound(format!("no table '{file}'")).into());
+    };
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut write = || -> Result<Vec<u8>, csv::Error> {
+        writer.write_record(head)?;
+        for row in rows {
+            writer.write_record(row)?;
+        }
+        writer.flush()?;
+        Ok(writer.get_ref().clone())
+    };
+    let bytes = write().map_err(|e| Failure::Internal(format!("csv: {e}")))?;
+    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Tables as the sheets of one workbook; numbers stay numbers.
+fn workbook(
+    tables: &[(&'static str, Vec<String>, Vec<Vec<String>>)],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, head, rows) in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name)?;
+        for (column, title) in head.iter().enumerate() {
+            sheet.write_string(0, column as u16, title)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (column, cell) in row.iter().enumerate() {
+                let (r, column) = (r as u32 + 1, column as u16);
+                match cell.parse::<f64>() {
+                    Ok(number) if column > 0 || head[0] == "year" || *name == "totals" => {
+                        sheet.write_number(r, column, number)?;
+                    }
+                    _ => {
+                        sheet.write_string(r, column, cell)?;
+                    }
+                }
+            }
+        }
+    }
+    book.save_to_buffer()
 }
 
 #[cfg(test)]

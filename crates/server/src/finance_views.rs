@@ -1521,3 +1521,233 @@ pub async fn move_application(
         )
         .await
 }
+
+// ---------------------------------------------------------------- statistics
+
+/// The financing statistics, for the credit centre and regulators.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Statistics {
+    #[schema(value_type = Object)]
+    pub totals: finance::statistics::Totals,
+    #[schema(value_type = Vec<Object>)]
+    pub by_year: Vec<finance::statistics::YearRow>,
+    /// Keys are bank ids; `names` has their names.
+    #[schema(value_type = Vec<Object>)]
+    pub by_bank: Vec<finance::statistics::Breakdown>,
+    /// Keys are district codes.
+    #[schema(value_type = Vec<Object>)]
+    pub by_district: Vec<finance::statistics::Breakdown>,
+    /// Keys are GB/T 4754 section letters.
+    #[schema(value_type = Vec<Object>)]
+    pub by_section: Vec<finance::statistics::Breakdown>,
+    #[schema(value_type = Vec<Object>)]
+    pub state_times: Vec<finance::statistics::StateTime>,
+    /// Enterprises registered on the platform, by month.
+    pub registrations: Vec<(String, i64)>,
+    /// Names of the keys of every breakdown: banks, districts, sections.
+    pub names: BTreeMap<String, String>,
+}
+
+/// Codes at a time in one registry lookup, under every backend's limit of
+/// parameters.
+const LOOKUP_CHUNK: usize = 5_000;
+
+pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics, Failure> {
+    require(
+        state,
+        who,
+        Action::ViewFinanceStatistics,
+        "finance_statistics",
+    )
+    .await?;
+    let applications = state.store.applications().await?;
+    let mut codes: Vec<&str> = applications.iter().map(|a| a.enterprise.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut entities: BTreeMap<String, EntityRow> = BTreeMap::new();
+    for chunk in codes.chunks(LOOKUP_CHUNK) {
+        for entity in state.store.entities_with_codes(chunk).await? {
+            entities.insert(entity.uscc.clone(), entity);
+        }
+    }
+    let facts: Vec<finance::statistics::ApplicationFact> = applications
+        .iter()
+        .map(|a| {
+            let entity = entities.get(&a.enterprise);
+            finance::statistics::ApplicationFact {
+                year: a.created_at.chars().take(4).collect(),
+                bank: a.bank.clone(),
+                district: entity.map_or(String::new(), |e| e.division.chars().take(6).collect()),
+                section: entity
+                    .and_then(|e| domain::industry::division(&e.industry))
+                    .map_or(String::new(), |d| d.section.to_string()),
+                loan: a.disbursed_on.as_ref().and(a.loan_amount),
+            }
+        })
+        .collect();
+    let demands = state.store.demands().await?;
+    let demand_years: Vec<String> = demands
+        .iter()
+        .map(|d| d.posted_at.chars().take(4).collect())
+        .collect();
+    let banks = state.store.banks().await?;
+    let products = state.store.products().await?;
+    let registrations = state.store.registrations_by_month().await?;
+    let registered: i64 = registrations.iter().map(|(_, n)| n).sum();
+
+    let mut spans = Vec::new();
+    let events = state.store.all_application_events().await?;
+    for pair in events.windows(2) {
+        let [this, next] = pair else { continue };
+        if this.application_id != next.application_id {
+            continue;
+        }
+        let seconds = (parse_time(&next.at, "event time")? - parse_time(&this.at, "event time")?)
+            .num_seconds();
+        spans.push((this.state.clone(), seconds.max(0)));
+    }
+
+    let mut names: BTreeMap<String, String> = banks
+        .iter()
+        .map(|b| (b.id.clone(), b.name.clone()))
+        .collect();
+    let by_district = finance::statistics::breakdown(&facts, |f| &f.district);
+    for row in &by_district {
+        if let Some(d) = domain::division::lookup(&row.key) {
+            names.insert(row.key.clone(), d.name_zh.to_string());
+        }
+    }
+    let by_section = finance::statistics::breakdown(&facts, |f| &f.section);
+    for row in &by_section {
+        if let Some(s) = row.key.chars().next().and_then(domain::industry::section) {
+            names.insert(row.key.clone(), s.name_zh.to_string());
+        }
+    }
+    Ok(Statistics {
+        totals: finance::statistics::totals(
+            &facts,
+            registered.max(0) as u64,
+            banks.len() as u64,
+            products.iter().filter(|p| p.state == "published").count() as u64,
+            demands.len() as u64,
+        ),
+        by_year: finance::statistics::by_year(&facts, &demand_years),
+        by_bank: finance::statistics::breakdown(&facts, |f| &f.bank),
+        by_district,
+        by_section,
+        state_times: finance::statistics::state_times(&spans),
+        registrations,
+        names,
+    })
+}
+
+/// The statistics' tables as rows of text, for CSV and XLSX: each table's
+/// name, its header and its rows.
+pub fn statistics_tables(s: &Statistics) -> Vec<(&'static str, Vec<String>, Vec<Vec<String>>)> {
+    let rate = |r: Option<f64>| r.map_or(String::new(), |r| format!("{r:.4}"));
+    let breakdown = |rows: &[finance::statistics::Breakdown]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| {
+                vec![
+                    r.key.clone(),
+                    s.names.get(&r.key).cloned().unwrap_or_default(),
+                    r.applications.to_string(),
+                    r.loans.to_string(),
+                    format!("{:.2}", r.amount),
+                    rate(r.landing_rate),
+                ]
+            })
+            .collect()
+    };
+    let header = |key: &str| {
+        [
+            key,
+            "name",
+            "applications",
+            "loans",
+            "amount_10k_yuan",
+            "landing_rate",
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    let years = s
+        .by_year
+        .iter()
+        .map(|y| {
+            vec![
+                y.figures.key.clone(),
+                y.demands.to_string(),
+                y.figures.applications.to_string(),
+                y.figures.loans.to_string(),
+                format!("{:.2}", y.figures.amount),
+                rate(y.figures.landing_rate),
+                rate(y.loans_growth),
+                rate(y.amount_growth),
+            ]
+        })
+        .collect();
+    let t = &s.totals;
+    vec![
+        (
+            "totals",
+            [
+                "enterprises_registered",
+                "institutions",
+                "products_published",
+                "demands",
+                "applications",
+                "loans",
+                "amount_10k_yuan",
+                "landing_rate",
+            ]
+            .map(str::to_string)
+            .to_vec(),
+            vec![vec![
+                t.enterprises_registered.to_string(),
+                t.institutions.to_string(),
+                t.products_published.to_string(),
+                t.demands.to_string(),
+                t.applications.to_string(),
+                t.loans.to_string(),
+                format!("{:.2}", t.amount),
+                rate(t.landing_rate),
+            ]],
+        ),
+        (
+            "by_year",
+            [
+                "year",
+                "demands",
+                "applications",
+                "loans",
+                "amount_10k_yuan",
+                "landing_rate",
+                "loans_growth",
+                "amount_growth",
+            ]
+            .map(str::to_string)
+            .to_vec(),
+            years,
+        ),
+        ("by_bank", header("bank"), breakdown(&s.by_bank)),
+        ("by_district", header("district"), breakdown(&s.by_district)),
+        ("by_section", header("section"), breakdown(&s.by_section)),
+        (
+            "state_times",
+            ["state", "applications", "mean_hours"]
+                .map(str::to_string)
+                .to_vec(),
+            s.state_times
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.state.clone(),
+                        t.applications.to_string(),
+                        format!("{:.1}", t.mean_hours),
+                    ]
+                })
+                .collect(),
+        ),
+    ]
+}

@@ -22,7 +22,11 @@ use crate::views::{self, Failure, require};
 use crate::{Shared, admin, auth, charts, risk_views, secrets};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 41] = [
+pub const TEMPLATES: [(&str, &str); 42] = [
+    (
+        "finance_statistics.html",
+        include_str!("../templates/finance_statistics.html"),
+    ),
     ("print.html", include_str!("../templates/print.html")),
     ("finance.html", include_str!("../templates/finance.html")),
     (

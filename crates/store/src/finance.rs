@@ -235,6 +235,17 @@ fn application_row(r: &sqlx::any::AnyRow) -> ApplicationRow {
     }
 }
 
+fn event_row(r: &sqlx::any::AnyRow) -> ApplicationEventRow {
+    ApplicationEventRow {
+        application_id: r.get(0),
+        seq: r.get(1),
+        at: r.get(2),
+        actor: r.get(3),
+        state: r.get(4),
+        reason: r.get(5),
+    }
+}
+
 fn text(value: &str) -> Cell {
     Cell::Text(Some(value.to_string()))
 }
@@ -767,17 +778,7 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ApplicationEventRow {
-                application_id: r.get(0),
-                seq: r.get(1),
-                at: r.get(2),
-                actor: r.get(3),
-                state: r.get(4),
-                reason: r.get(5),
-            })
-            .collect())
+        Ok(rows.iter().map(event_row).collect())
     }
 
     /// Moves an application from `from` to `to` and records the event;
@@ -980,5 +981,18 @@ impl Store {
             employees: r.get(7),
             tax_paid_1y: r.get(8),
         }))
+    }
+}
+
+impl Store {
+    /// Every application's states, in order (statistics).
+    pub async fn all_application_events(&self) -> Result<Vec<ApplicationEventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT application_id, seq, at, actor, state, reason FROM application_events
+             ORDER BY application_id, seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event_row).collect())
     }
 }
