@@ -509,23 +509,23 @@ async fn statistics_export(
         )
             .into_response());
     }
-    let Some((name, head, rows)) = file
+    let Some(table) = file
         .strip_suffix(".csv")
-        .and_then(|name| tables.iter().find(|(n, _, _)| *n == name))
+        .and_then(|name| tables.iter().find(|t| t.name == name))
     else {
         return Err(Failure::NotFound(format!("no table '{file}'")).into());
     };
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut write = || -> Result<Vec<u8>, csv::Error> {
-        writer.write_record(head)?;
-        for row in rows {
+        writer.write_record(&table.header)?;
+        for row in &table.rows {
             writer.write_record(row)?;
         }
         writer.flush()?;
         Ok(writer.get_ref().clone())
     };
     let bytes = write().map_err(|e| Failure::Internal(format!("csv: {e}")))?;
-    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    let disposition = format!("attachment; filename=\"{}.csv\"", table.name);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -537,21 +537,23 @@ async fn statistics_export(
 }
 
 /// Tables as the sheets of one workbook; numbers stay numbers.
-fn workbook(
-    tables: &[(&'static str, Vec<String>, Vec<Vec<String>>)],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn workbook(tables: &[views::TextTable]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    for (name, head, rows) in tables {
+    for table in tables {
         let sheet = book.add_worksheet();
-        sheet.set_name(*name)?;
-        for (column, title) in head.iter().enumerate() {
+        sheet.set_name(table.name)?;
+        for (column, title) in table.header.iter().enumerate() {
             sheet.write_string(0, column as u16, title)?;
         }
-        for (r, row) in rows.iter().enumerate() {
+        for (r, row) in table.rows.iter().enumerate() {
             for (column, cell) in row.iter().enumerate() {
                 let (r, column) = (r as u32 + 1, column as u16);
                 match cell.parse::<f64>() {
-                    Ok(number) if column > 0 || head[0] == "year" || *name == "totals" => {
+                    // Keys (bank ids, district codes) stay text; years and
+                    // every figure are numbers.
+                    Ok(number)
+                        if column > 0 || table.name == "by_year" || table.name == "totals" =>
+                    {
                         sheet.write_number(r, column, number)?;
                     }
                     _ => {

@@ -1641,9 +1641,15 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
     })
 }
 
-/// The statistics' tables as rows of text, for CSV and XLSX: each table's
-/// name, its header and its rows.
-pub fn statistics_tables(s: &Statistics) -> Vec<(&'static str, Vec<String>, Vec<Vec<String>>)> {
+/// A table as text, for CSV and XLSX.
+pub struct TextTable {
+    pub name: &'static str,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The statistics' tables as rows of text.
+pub fn statistics_tables(s: &Statistics) -> Vec<TextTable> {
     let rate = |r: Option<f64>| r.map_or(String::new(), |r| format!("{r:.4}"));
     let breakdown = |rows: &[finance::statistics::Breakdown]| -> Vec<Vec<String>> {
         rows.iter()
@@ -1750,4 +1756,7 @@ pub fn statistics_tables(s: &Statistics) -> Vec<(&'static str, Vec<String>, Vec<
                 .collect(),
         ),
     ]
+    .into_iter()
+    .map(|(name, header, rows)| TextTable { name, header, rows })
+    .collect()
 }
