@@ -2,13 +2,15 @@
 //! read an enterprise's data ([`consent`]), which loan products fit a
 //! financing demand, with the reasons ([`matching`]), the legal moves of a
 //! loan application ([`workflow`]), the credit report's rules
-//! ([`report`]) and the financing statistics ([`statistics`]).
+//! ([`report`]), the cultivation pool's rules ([`pool`]) and the
+//! financing statistics ([`statistics`]).
 //!
 //! No database, clock or IO: callers hand in the authorisations, the
 //! products, the enterprise's facts and the time.
 
 pub mod consent;
 pub mod matching;
+pub mod pool;
 pub mod report;
 pub mod statistics;
 pub mod workflow;

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod finance;
 mod inspection;
+mod outreach;
 mod risk;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
@@ -21,6 +22,9 @@ pub use finance::{
 pub use inspection::{
     FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,
     RelationshipRow, TaskResult, TaskRow,
+};
+pub use outreach::{
+    AccountFilingRow, KeyEnterpriseRow, KeyPushRow, PoolMemberRow, PoolRuleRow, VisitRow,
 };
 pub use risk::{
     EntityRiskRow, RankedRow, RiskListFilter, RiskModelRow, RiskScoreRow, ScreeningRow,

@@ -1100,6 +1100,132 @@ async fn exercise_finance(store: &Store) {
     let e1 = store.financing_score("E1").await.unwrap().unwrap();
     assert_eq!((e1.grade.as_str(), e1.employees), ("A", None));
     assert!(store.financing_score("E2").await.unwrap().is_none());
+
+    // The pool is replaced whole with each rule.
+    assert!(store.pool_rule().await.unwrap().is_none());
+    let v1 = store
+        .replace_pool(
+            "{}",
+            "2026-02-01T00:00:00Z",
+            "user:centre",
+            vec![("E1".into(), "[]".into()), ("E2".into(), "[]".into())],
+        )
+        .await
+        .unwrap();
+    let v2 = store
+        .replace_pool(
+            "{\"min_grade\":\"A\"}",
+            "2026-02-02T00:00:00Z",
+            "user:centre",
+            vec![("E2".into(), "[]".into())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2, v1 + 1);
+    assert_eq!(store.pool_rule().await.unwrap().unwrap().version, v2);
+    assert!(!store.in_pool("E1").await.unwrap());
+    assert!(store.in_pool("E2").await.unwrap());
+    assert_eq!(store.pool_members().await.unwrap().len(), 1);
+
+    // Key enterprises: pushed once per bank; only a pushed bank answers.
+    let key = store::KeyEnterpriseRow {
+        uscc: "E1".into(),
+        note: "专精特新".into(),
+        added_at: "2026-02-03T00:00:00Z".into(),
+        added_by: "user:regulator".into(),
+    };
+    store
+        .push_key_enterprise(&key, &["1".into(), "2".into()])
+        .await
+        .unwrap();
+    store
+        .push_key_enterprise(&key, &["1".into()])
+        .await
+        .unwrap();
+    assert_eq!(store.key_pushes(None).await.unwrap().len(), 2);
+    assert!(
+        store
+            .respond_to_push(
+                "E1",
+                "1",
+                "credit_granted",
+                Some(200.0),
+                "2026-02-04T00:00:00Z",
+                "user:bank"
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .respond_to_push(
+                "E9",
+                "1",
+                "contacted",
+                None,
+                "2026-02-04T00:00:00Z",
+                "user:bank"
+            )
+            .await
+            .unwrap()
+    );
+    let ours = store.key_pushes(Some("1")).await.unwrap();
+    assert_eq!(
+        (ours[0].response.as_str(), ours[0].amount),
+        ("credit_granted", Some(200.0))
+    );
+
+    // Visits and account filings belong to whoever recorded them.
+    let visit = store::VisitRow {
+        id: 0,
+        uscc: "E1".into(),
+        visitor: "张客户经理".into(),
+        organisation: "1".into(),
+        visited_on: "2026-02-05".into(),
+        needs: "流动资金".into(),
+        follow_up: "推荐信用贷".into(),
+        first_loan: "unknown".into(),
+        recorded_at: "2026-02-05T00:00:00Z".into(),
+        recorded_by: "user:bank".into(),
+    };
+    let visit_id = store.record_visit(&visit).await.unwrap();
+    assert!(!store.set_first_loan(visit_id, "2", "yes").await.unwrap());
+    assert!(store.set_first_loan(visit_id, "1", "yes").await.unwrap());
+    assert_eq!(store.visits(Some("1")).await.unwrap()[0].first_loan, "yes");
+    let filing = store::AccountFilingRow {
+        id: 0,
+        uscc: "E1".into(),
+        bank: "1".into(),
+        applied_on: "2026-02-06".into(),
+        opened_on: None,
+        filed_at: "2026-02-06T00:00:00Z".into(),
+        filed_by: "user:bank".into(),
+    };
+    let filing_id = store.file_account(&filing).await.unwrap();
+    assert!(
+        !store
+            .open_account(filing_id, "2", "2026-02-07")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .open_account(filing_id, "1", "2026-02-07")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .open_account(filing_id, "1", "2026-02-08")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.account_filings(None).await.unwrap()[0]
+            .opened_on
+            .as_deref(),
+        Some("2026-02-07")
+    );
 }
 
 #[tokio::test]

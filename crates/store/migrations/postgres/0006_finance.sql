@@ -152,3 +152,68 @@ CREATE TABLE financing_scores (
     employees DOUBLE PRECISION,
     tax_paid_1y DOUBLE PRECISION
 );
+
+-- The cultivation pool: the rule in force (finance::pool::PoolRule as
+-- JSON, a new version per change) and its members with the checks that
+-- admitted them.
+CREATE TABLE pool_rules (
+    version BIGINT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+CREATE TABLE pool_members (
+    uscc TEXT PRIMARY KEY,
+    rule_version BIGINT NOT NULL,
+    admitted_at TEXT NOT NULL,
+    checks TEXT NOT NULL
+);
+
+-- Key enterprises (重点企业) a regulator lists, pushed to banks; each bank
+-- answers: contacted, credit_granted (with the amount) or declined.
+CREATE TABLE key_enterprises (
+    uscc TEXT PRIMARY KEY,
+    note TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    added_by TEXT NOT NULL
+);
+CREATE TABLE key_pushes (
+    uscc TEXT NOT NULL,
+    bank TEXT NOT NULL,
+    pushed_at TEXT NOT NULL,
+    pushed_by TEXT NOT NULL,
+    response TEXT NOT NULL,
+    amount DOUBLE PRECISION,
+    responded_at TEXT,
+    responded_by TEXT,
+    PRIMARY KEY (uscc, bank)
+);
+
+-- Visits to enterprises (走访): who visited, when, the needs found, the
+-- follow-up, and whether the enterprise got its first loan.
+CREATE TABLE enterprise_visits (
+    id BIGINT PRIMARY KEY,
+    uscc TEXT NOT NULL,
+    visitor TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    visited_on TEXT NOT NULL,
+    needs TEXT NOT NULL,
+    follow_up TEXT NOT NULL,
+    first_loan TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL
+);
+CREATE INDEX enterprise_visits_uscc ON enterprise_visits (uscc);
+
+-- Settlement-account filing (结算账户备案): a bank files an enterprise's
+-- new account on application and records its opening.
+CREATE TABLE account_filings (
+    id BIGINT PRIMARY KEY,
+    uscc TEXT NOT NULL,
+    bank TEXT NOT NULL,
+    applied_on TEXT NOT NULL,
+    opened_on TEXT,
+    filed_at TEXT NOT NULL,
+    filed_by TEXT NOT NULL
+);
+CREATE INDEX account_filings_bank ON account_filings (bank);
