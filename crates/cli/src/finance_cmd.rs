@@ -339,6 +339,7 @@ pub async fn load_city_finance(store: &Store, city: &Path) -> Result<Loaded> {
 pub async fn demo_finance(
     store: &Store,
     sql: &lake::sql::Sql,
+    catalog: &domain::Catalog,
     city: &Path,
     bank: &str,
     enterprise: &str,
@@ -368,6 +369,18 @@ pub async fn demo_finance(
         ),
         Err(error) => outln!("      financing grades skipped: {error:#}"),
     }
+    // The cultivation pool under the default rule.
+    let rule = finance::pool::PoolRule::default();
+    let members = server::finance_outreach::select_pool(store, catalog, &rule)
+        .await
+        .map_err(|e| anyhow::anyhow!("pool: {}", e.message()))?;
+    outln!(
+        "      cultivation pool: {} members under the default rule",
+        members.len()
+    );
+    store
+        .replace_pool(&serde_json::to_string(&rule)?, &now(), "cli:demo", members)
+        .await?;
     let granted_at = chrono::Utc::now();
     let scope: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     store

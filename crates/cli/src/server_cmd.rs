@@ -248,7 +248,7 @@ pub fn demo(
             .context("the demo city has no event records")?;
         outln!("[6/7] financing: banks, products, demands, applications");
         let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
-        crate::finance_cmd::demo_finance(&store, &sql, &city, &bank, &enterprise).await?;
+        crate::finance_cmd::demo_finance(&store, &sql, &catalog, &city, &bank, &enterprise).await?;
         outln!("[7/7] demo accounts (one per role; for demonstration only)");
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {

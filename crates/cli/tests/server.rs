@@ -2594,3 +2594,238 @@ async fn financing_statistics_add_up_in_every_form() {
         .unwrap();
     assert!(page.contains("<svg"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_key_enterprises_visits_and_accounts() {
+    let data = fixture();
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let centre = demo_user(&server, "centre").await;
+    let centre_csrf = session_csrf(&server, &centre).await;
+    let regulator = demo_user(&server, "regulator").await;
+    let regulator_csrf = session_csrf(&server, &regulator).await;
+    let bank = demo_user(&server, "bank").await;
+    let bank_csrf = session_csrf(&server, &bank).await;
+
+    // The pool: the credit centre's rule selects members, each admitted by
+    // checks that all passed.
+    let set = post_json(
+        &centre,
+        server.url("/api/v1/finance/pool"),
+        &centre_csrf,
+        serde_json::json!({"min_grade": "C", "min_age_years": 1, "clean_record": true}),
+    )
+    .await;
+    assert_eq!(set.status(), StatusCode::CREATED);
+    let pool = get_json(&bank, server.url("/api/v1/finance/pool")).await;
+    assert_eq!(pool["rule"]["min_grade"], "C");
+    let members = pool["members"].as_array().unwrap();
+    assert!(!members.is_empty());
+    for member in members {
+        assert!(
+            member["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["passed"] == true),
+            "{member}"
+        );
+    }
+    // A bank with no product for the pool does not see it.
+    let products = get_json(&client(), server.url("/api/v1/finance/products")).await;
+    let pool_banks: Vec<&str> = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["eligibility"]["pool_only"] == true)
+        .map(|p| p["product"]["bank"].as_str().unwrap())
+        .collect();
+    let outsider = (1..=38)
+        .map(|b| b.to_string())
+        .find(|b| !pool_banks.contains(&b.as_str()))
+        .unwrap();
+    let outsider_token = bank_token(data, &outsider);
+    let refused = client()
+        .get(server.url("/api/v1/finance/pool"))
+        .bearer_auth(&outsider_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let restored = post_json(
+        &centre,
+        server.url("/api/v1/finance/pool"),
+        &centre_csrf,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(restored.status(), StatusCode::CREATED);
+
+    // Key enterprises: the regulator pushes, the bank answers.
+    let pushed = post_json(
+        &regulator,
+        server.url("/api/v1/finance/key-enterprises"),
+        &regulator_csrf,
+        serde_json::json!({"uscc": own, "note": "专精特新", "banks": ["1"]}),
+    )
+    .await;
+    assert_eq!(pushed.status(), StatusCode::CREATED);
+    let by_bank = post_json(
+        &bank,
+        server.url("/api/v1/finance/key-enterprises"),
+        &bank_csrf,
+        serde_json::json!({"uscc": own}),
+    )
+    .await;
+    assert_eq!(by_bank.status(), StatusCode::FORBIDDEN);
+    let ours = get_json(&bank, server.url("/api/v1/finance/key-enterprises")).await;
+    assert!(
+        ours["pushes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["push"]["uscc"] == own.as_str())
+    );
+    let respond = |who: &reqwest::Client, csrf: &str, body: Value| {
+        who.post(server.url(&format!("/api/v1/finance/key-enterprises/{own}/response")))
+            .header("x-csrf-token", csrf.to_string())
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        respond(
+            &bank,
+            &bank_csrf,
+            serde_json::json!({"response": "credit_granted"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        respond(
+            &bank,
+            &bank_csrf,
+            serde_json::json!({"response": "credit_granted", "amount": 300.0})
+        )
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let not_pushed = client()
+        .post(server.url(&format!("/api/v1/finance/key-enterprises/{own}/response")))
+        .bearer_auth(&outsider_token)
+        .json(&serde_json::json!({"response": "contacted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_pushed.status(), StatusCode::NOT_FOUND);
+
+    // Visits: recorded by the bank, their first loans its own to mark.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let future = post_json(
+        &bank,
+        server.url("/api/v1/finance/visits"),
+        &bank_csrf,
+        serde_json::json!({"uscc": own, "visitor": "张经理", "visited_on": tomorrow.to_string(), "needs": "流动资金"}),
+    )
+    .await;
+    assert_eq!(future.status(), StatusCode::BAD_REQUEST);
+    let today = chrono::Utc::now().date_naive();
+    let visit: Value = post_json(
+        &bank,
+        server.url("/api/v1/finance/visits"),
+        &bank_csrf,
+        serde_json::json!({"uscc": own, "visitor": "张经理", "visited_on": today.to_string(),
+            "needs": "流动资金", "follow_up": "推荐信用贷"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let visit = visit["id"].as_i64().unwrap();
+    let mark = client()
+        .post(server.url(&format!("/api/v1/finance/visits/{visit}/first-loan")))
+        .bearer_auth(&outsider_token)
+        .json(&serde_json::json!({"first_loan": "yes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mark.status(), StatusCode::NOT_FOUND);
+    let mark = post_json(
+        &bank,
+        server.url(&format!("/api/v1/finance/visits/{visit}/first-loan")),
+        &bank_csrf,
+        serde_json::json!({"first_loan": "yes"}),
+    )
+    .await;
+    assert_eq!(mark.status(), StatusCode::NO_CONTENT);
+
+    // Account filing: the time from application to opening is measured.
+    let applied = today - chrono::Duration::days(3);
+    let filing: Value = post_json(
+        &bank,
+        server.url("/api/v1/finance/accounts"),
+        &bank_csrf,
+        serde_json::json!({"uscc": own, "applied_on": applied.to_string()}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let filing = filing["id"].as_i64().unwrap();
+    let open = |day: chrono::NaiveDate| {
+        bank.post(server.url(&format!("/api/v1/finance/accounts/{filing}/opened")))
+            .header("x-csrf-token", bank_csrf.clone())
+            .json(&serde_json::json!({"opened_on": day.to_string()}))
+            .send()
+    };
+    assert_eq!(
+        open(applied - chrono::Duration::days(1))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(open(today).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(open(today).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let filings = get_json(&centre, server.url("/api/v1/finance/accounts")).await;
+    let ours = filings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["filing"]["id"] == filing)
+        .unwrap();
+    assert_eq!(ours["days_to_open"], 3);
+
+    // The statistics count all of it.
+    let stats = get_json(&regulator, server.url("/api/v1/finance/statistics")).await;
+    let outreach = &stats["outreach"];
+    assert!(outreach["key_credit_granted"].as_u64().unwrap() >= 1);
+    assert!(outreach["key_amount"].as_f64().unwrap() >= 300.0);
+    assert!(outreach["visits_first_loan"].as_u64().unwrap() >= 1);
+    assert!(outreach["accounts_opened"].as_u64().unwrap() >= 1);
+    assert!(outreach["mean_days_to_open"].as_f64().is_some());
+    assert!(outreach["pool_members"].as_u64().unwrap() > 0);
+    for path in [
+        "/finance/pool",
+        "/finance/key-enterprises",
+        "/finance/visits",
+        "/finance/accounts",
+    ] {
+        let page = centre.get(server.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+    }
+    let audited = audit_entries(data, "user:bank");
+    for action in [
+        "key_enterprise_response",
+        "visit_record",
+        "visit_first_loan",
+        "account_file",
+        "account_open",
+    ] {
+        assert!(audited.iter().any(|e| e["action"] == action), "{action}");
+    }
+}

@@ -218,6 +218,12 @@ pub enum Action<'a> {
     ReviewProducts,
     /// The financing statistics and every demand and application.
     ViewFinanceStatistics,
+    /// Setting the cultivation pool's rule.
+    ManagePool,
+    /// Listing key enterprises and pushing them to banks.
+    ManageKeyEnterprises,
+    /// Recording visits to enterprises (banks and the credit centre).
+    RecordVisits,
 }
 
 impl Action<'_> {
@@ -243,6 +249,9 @@ impl Action<'_> {
             Action::ActAsBank { .. } => "act_as_bank",
             Action::ReviewProducts => "review_products",
             Action::ViewFinanceStatistics => "view_finance_statistics",
+            Action::ManagePool => "manage_pool",
+            Action::ManageKeyEnterprises => "manage_key_enterprises",
+            Action::RecordVisits => "record_visits",
         }
     }
 }
@@ -281,6 +290,9 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
         Action::ActAsBank { bank } => who.bound_to(Bank, bank),
         Action::ReviewProducts => who.has(CreditCentre),
         Action::ViewFinanceStatistics => who.has(CreditCentre) || who.has(Regulator),
+        Action::ManagePool => who.has(CreditCentre),
+        Action::ManageKeyEnterprises => who.has(Regulator),
+        Action::RecordVisits => who.has(Bank) || who.has(CreditCentre),
     }
 }
 

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::Shared;
 use crate::access::{Action, Principal};
 use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
+use crate::finance_outreach as outreach;
 use crate::finance_views::{
     self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
     DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, Registration, ReportRequest,
@@ -54,6 +55,22 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/api/v1/finance/applications/{id}", get(application))
         .route("/api/v1/finance/statistics", get(statistics))
+        .route("/api/v1/finance/pool", get(pool).post(set_pool_rule))
+        .route(
+            "/api/v1/finance/key-enterprises",
+            get(key_enterprises).post(push_key),
+        )
+        .route(
+            "/api/v1/finance/key-enterprises/{uscc}/response",
+            post(respond_push),
+        )
+        .route("/api/v1/finance/visits", get(visits).post(record_visit))
+        .route(
+            "/api/v1/finance/visits/{id}/first-loan",
+            post(set_first_loan),
+        )
+        .route("/api/v1/finance/accounts", get(filings).post(file_account))
+        .route("/api/v1/finance/accounts/{id}/opened", post(open_account))
         .route(
             "/api/v1/finance/applications/{id}/transitions",
             post(move_application),
@@ -277,4 +294,144 @@ pub async fn statistics(
     who: Principal,
 ) -> ApiResult<views::Statistics> {
     Ok(Json(views::statistics(&state, &who).await?))
+}
+
+/// The cultivation pool: its rule and members with the checks that admitted them (credit centre, regulators, banks with a product for the pool).
+#[utoipa::path(get, path = "/api/v1/finance/pool",
+    responses((status = 200, body = outreach::PoolView), (status = 403, body = ErrorBody)))]
+pub async fn pool(State(state): State<Shared>, who: Principal) -> ApiResult<outreach::PoolView> {
+    Ok(Json(outreach::pool(&state, &who).await?))
+}
+
+/// Sets the pool's rule (finance::pool::PoolRule) and selects its members anew (credit centre).
+#[utoipa::path(post, path = "/api/v1/finance/pool", request_body(content = Object),
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_pool_rule(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(rule): Json<finance::pool::PoolRule>,
+) -> CreatedResult {
+    csrf(&state, &who, &headers).await?;
+    let (version, _) = outreach::set_pool_rule(&state, &who, &rule).await?;
+    created(version)
+}
+
+/// Key enterprises and their pushes (regulators, the credit centre); a bank's own pushes.
+#[utoipa::path(get, path = "/api/v1/finance/key-enterprises",
+    responses((status = 200, body = outreach::KeyEnterprises), (status = 403, body = ErrorBody)))]
+pub async fn key_enterprises(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<outreach::KeyEnterprises> {
+    Ok(Json(outreach::key_enterprises(&state, &who).await?))
+}
+
+/// Lists a key enterprise and pushes it to banks (regulators); `id` in the answer is the number of banks pushed to.
+#[utoipa::path(post, path = "/api/v1/finance/key-enterprises", request_body = outreach::KeyInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn push_key(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<outreach::KeyInput>,
+) -> CreatedResult {
+    csrf(&state, &who, &headers).await?;
+    created(outreach::push_key(&state, &who, &input).await? as i64)
+}
+
+/// A bank's answer to a push: contacted, credit_granted (with the amount) or declined.
+#[utoipa::path(post, path = "/api/v1/finance/key-enterprises/{uscc}/response", params(("uscc" = String, Path)),
+    request_body = outreach::PushResponse,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn respond_push(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(uscc): Path<String>,
+    Json(answer): Json<outreach::PushResponse>,
+) -> Result<StatusCode, ApiFailure> {
+    csrf(&state, &who, &headers).await?;
+    outreach::respond_push(&state, &who, &uscc, &answer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Visits: the asker's organisation's; every one for regulators and the credit centre.
+#[utoipa::path(get, path = "/api/v1/finance/visits",
+    responses((status = 200, body = Vec<outreach::VisitView>), (status = 403, body = ErrorBody)))]
+pub async fn visits(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<Vec<outreach::VisitView>> {
+    Ok(Json(outreach::visits(&state, &who).await?))
+}
+
+/// Records a visit (banks, the credit centre).
+#[utoipa::path(post, path = "/api/v1/finance/visits", request_body = outreach::VisitInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn record_visit(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<outreach::VisitInput>,
+) -> CreatedResult {
+    csrf(&state, &who, &headers).await?;
+    created(outreach::record_visit(&state, &who, &input).await?)
+}
+
+/// Whether the visited enterprise got its first loan: `{"first_loan": "yes"}` or `"no"`.
+#[utoipa::path(post, path = "/api/v1/finance/visits/{id}/first-loan", params(("id" = i64, Path)),
+    request_body(content = Object),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_first_loan(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<StatusCode, ApiFailure> {
+    csrf(&state, &who, &headers).await?;
+    let value = body["first_loan"].as_str().unwrap_or("");
+    outreach::set_first_loan(&state, &who, id, value).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Settlement-account filings with days from application to opening: a bank's own; all for the credit centre and regulators.
+#[utoipa::path(get, path = "/api/v1/finance/accounts",
+    responses((status = 200, body = Vec<outreach::FilingView>), (status = 403, body = ErrorBody)))]
+pub async fn filings(
+    State(state): State<Shared>,
+    who: Principal,
+) -> ApiResult<Vec<outreach::FilingView>> {
+    Ok(Json(outreach::filings(&state, &who).await?))
+}
+
+/// Files an enterprise's new settlement account (banks).
+#[utoipa::path(post, path = "/api/v1/finance/accounts", request_body = outreach::FilingInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn file_account(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Json(input): Json<outreach::FilingInput>,
+) -> CreatedResult {
+    csrf(&state, &who, &headers).await?;
+    created(outreach::file_account(&state, &who, &input).await?)
+}
+
+/// Records the account's opening: `{"opened_on": "YYYY-MM-DD"}`.
+#[utoipa::path(post, path = "/api/v1/finance/accounts/{id}/opened", params(("id" = i64, Path)),
+    request_body(content = Object),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn open_account(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<StatusCode, ApiFailure> {
+    csrf(&state, &who, &headers).await?;
+    let opened_on = body["opened_on"].as_str().unwrap_or("");
+    outreach::open_account(&state, &who, id, opened_on).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

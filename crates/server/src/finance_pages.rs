@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
 use crate::auth::check_csrf;
+use crate::finance_outreach as outreach;
 use crate::finance_views::{
     self as views, ApplicationInput, DemandInput, GrantInput, ProductInput, Registration,
     ReportRequest, Transition, bank_of, enterprise_of,
@@ -42,6 +43,16 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/finance/statistics", get(statistics_page))
         .route("/finance/statistics/export/{file}", get(statistics_export))
+        .route("/finance/pool", get(pool_page).post(pool_submit))
+        .route("/finance/key-enterprises", get(key_page).post(key_submit))
+        .route(
+            "/finance/key-enterprises/{uscc}/response",
+            post(key_response),
+        )
+        .route("/finance/visits", get(visits_page).post(visit_submit))
+        .route("/finance/visits/{id}/first-loan", post(first_loan_submit))
+        .route("/finance/accounts", get(accounts_page).post(account_submit))
+        .route("/finance/accounts/{id}/opened", post(account_opened))
         .route("/finance/reports", get(report_form_page))
         .route("/finance/reports/{uscc}", get(report_page))
 }
@@ -64,6 +75,25 @@ fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Optio
     match text.trim() {
         "" => Ok(None),
         text => number(text, what).map(Some),
+    }
+}
+
+/// Items of a list field, split at commas or spaces.
+fn list_field(text: &str) -> Vec<String> {
+    text.split([',', ' ', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A grade from a select field; empty means none.
+fn grade_field(text: &str) -> Result<Option<finance::matching::Grade>, Failure> {
+    match text {
+        "" => Ok(None),
+        other => crate::finance_views::grade_of(other)
+            .map(Some)
+            .ok_or_else(|| Failure::BadRequest(format!("no grade '{other}'"))),
     }
 }
 
@@ -139,22 +169,8 @@ async fn product_submit(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
     form_csrf(&state, &who, &fields).await?;
-    let list = |name: &str| -> Vec<String> {
-        field(&fields, name)
-            .split([',', ' ', '，'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let min_grade = match field(&fields, "min_grade") {
-        "" => None,
-        "A" => Some(finance::matching::Grade::A),
-        "B" => Some(finance::matching::Grade::B),
-        "C" => Some(finance::matching::Grade::C),
-        "D" => Some(finance::matching::Grade::D),
-        other => return Err(Failure::BadRequest(format!("no grade '{other}'")).into()),
-    };
+    let list = |name: &str| list_field(field(&fields, name));
+    let min_grade = grade_field(field(&fields, "min_grade"))?;
     let programme = Some(field(&fields, "programme").to_string()).filter(|p| !p.is_empty());
     let input = ProductInput {
         name: field(&fields, "name").to_string(),
@@ -564,6 +580,163 @@ fn workbook(tables: &[views::TextTable]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
         }
     }
     book.save_to_buffer()
+}
+
+async fn pool_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+    let pool = outreach::pool(&state, &who).await?;
+    page(
+        "finance_pool.html",
+        &headers,
+        &who,
+        context! { p => Value::from_serialize(&pool), manager => allows(&who, Action::ManagePool) },
+    )
+}
+
+async fn pool_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    let rule = finance::pool::PoolRule {
+        min_grade: grade_field(field(&fields, "min_grade"))?
+            .ok_or_else(|| Failure::BadRequest("choose the worst grade admitted".into()))?,
+        min_age_years: optional_number(field(&fields, "min_age_years"), "the least age")?
+            .unwrap_or(0),
+        min_tax_paid: optional_number(field(&fields, "min_tax_paid"), "the least tax paid")?
+            .unwrap_or(0.0),
+        min_headcount: optional_number(field(&fields, "min_headcount"), "the least headcount")?
+            .unwrap_or(0),
+        sections: list_field(field(&fields, "sections")),
+        clean_record: !field(&fields, "clean_record").is_empty(),
+    };
+    outreach::set_pool_rule(&state, &who, &rule).await?;
+    Ok(Redirect::to("/finance/pool").into_response())
+}
+
+async fn key_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+    let key = outreach::key_enterprises(&state, &who).await?;
+    page(
+        "finance_key.html",
+        &headers,
+        &who,
+        context! {
+            k => Value::from_serialize(&key),
+            manager => allows(&who, Action::ManageKeyEnterprises),
+            bank => bank_of(&who),
+        },
+    )
+}
+
+async fn key_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    let input = outreach::KeyInput {
+        uscc: field(&fields, "uscc").to_string(),
+        note: field(&fields, "note").to_string(),
+        banks: list_field(field(&fields, "banks")),
+    };
+    outreach::push_key(&state, &who, &input).await?;
+    Ok(Redirect::to("/finance/key-enterprises").into_response())
+}
+
+async fn key_response(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(uscc): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    let answer = outreach::PushResponse {
+        response: field(&fields, "response").to_string(),
+        amount: optional_number(field(&fields, "amount"), "the amount")?,
+    };
+    outreach::respond_push(&state, &who, &uscc, &answer).await?;
+    Ok(Redirect::to("/finance/key-enterprises").into_response())
+}
+
+async fn visits_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    let visits = outreach::visits(&state, &who).await?;
+    page(
+        "finance_visits.html",
+        &headers,
+        &who,
+        context! { visits => Value::from_serialize(&visits), recorder => allows(&who, Action::RecordVisits) },
+    )
+}
+
+async fn visit_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    let input = outreach::VisitInput {
+        uscc: field(&fields, "uscc").to_string(),
+        visitor: field(&fields, "visitor").to_string(),
+        visited_on: field(&fields, "visited_on").to_string(),
+        needs: field(&fields, "needs").to_string(),
+        follow_up: field(&fields, "follow_up").to_string(),
+    };
+    outreach::record_visit(&state, &who, &input).await?;
+    Ok(Redirect::to("/finance/visits").into_response())
+}
+
+async fn first_loan_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    outreach::set_first_loan(&state, &who, id, field(&fields, "first_loan")).await?;
+    Ok(Redirect::to("/finance/visits").into_response())
+}
+
+async fn accounts_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    let filings = outreach::filings(&state, &who).await?;
+    page(
+        "finance_accounts.html",
+        &headers,
+        &who,
+        context! { filings => Value::from_serialize(&filings), bank => bank_of(&who) },
+    )
+}
+
+async fn account_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    let input = outreach::FilingInput {
+        uscc: field(&fields, "uscc").to_string(),
+        applied_on: field(&fields, "applied_on").to_string(),
+    };
+    outreach::file_account(&state, &who, &input).await?;
+    Ok(Redirect::to("/finance/accounts").into_response())
+}
+
+async fn account_opened(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    form_csrf(&state, &who, &fields).await?;
+    outreach::open_account(&state, &who, id, field(&fields, "opened_on")).await?;
+    Ok(Redirect::to("/finance/accounts").into_response())
 }
 
 #[cfg(test)]

@@ -1014,12 +1014,12 @@ pub async fn enterprise_facts(state: &AppState, uscc: &str) -> Result<Enterprise
             .and_then(|p| p.employees)
             .map_or(0, |e| e.max(0.0).round() as u32),
         grade: profile.as_ref().and_then(|p| grade_of(&p.grade)),
-        in_pool: false,
+        in_pool: state.store.in_pool(uscc).await?,
         programmes: Vec::new(),
     })
 }
 
-fn grade_of(text: &str) -> Option<Grade> {
+pub(crate) fn grade_of(text: &str) -> Option<Grade> {
     match text {
         "A" => Some(Grade::A),
         "B" => Some(Grade::B),
@@ -1546,6 +1546,7 @@ pub struct Statistics {
     pub registrations: Vec<(String, i64)>,
     /// Names of the keys of every breakdown: banks, districts, sections.
     pub names: BTreeMap<String, String>,
+    pub outreach: crate::finance_outreach::OutreachStatistics,
 }
 
 /// Codes at a time in one registry lookup, under every backend's limit of
@@ -1638,6 +1639,7 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
         state_times: finance::statistics::state_times(&spans),
         registrations,
         names,
+        outreach: crate::finance_outreach::outreach_statistics(state).await?,
     })
 }
 
@@ -1754,6 +1756,45 @@ pub fn statistics_tables(s: &Statistics) -> Vec<TextTable> {
                     ]
                 })
                 .collect(),
+        ),
+        (
+            "outreach",
+            [
+                "pool_members",
+                "pool_members_with_loans",
+                "key_pushes",
+                "key_contacted",
+                "key_credit_granted",
+                "key_amount_10k_yuan",
+                "visits",
+                "visits_decided",
+                "visits_first_loan",
+                "first_loan_rate",
+                "accounts_filed",
+                "accounts_opened",
+                "mean_days_to_open",
+            ]
+            .map(str::to_string)
+            .to_vec(),
+            {
+                let o = &s.outreach;
+                vec![vec![
+                    o.pool_members.to_string(),
+                    o.pool_members_with_loans.to_string(),
+                    o.key_pushes.to_string(),
+                    o.key_contacted.to_string(),
+                    o.key_credit_granted.to_string(),
+                    format!("{:.2}", o.key_amount),
+                    o.visits.to_string(),
+                    o.visits_decided.to_string(),
+                    o.visits_first_loan.to_string(),
+                    rate(o.first_loan_rate),
+                    o.accounts_filed.to_string(),
+                    o.accounts_opened.to_string(),
+                    o.mean_days_to_open
+                        .map_or(String::new(), |d| format!("{d:.1}")),
+                ]]
+            },
         ),
     ]
     .into_iter()

@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod finance_api;
+pub mod finance_outreach;
 pub mod finance_pages;
 pub mod finance_views;
 pub mod i18n;

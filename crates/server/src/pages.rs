@@ -22,7 +22,23 @@ use crate::views::{self, Failure, require};
 use crate::{Shared, admin, auth, charts, risk_views, secrets};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 42] = [
+pub const TEMPLATES: [(&str, &str); 46] = [
+    (
+        "finance_pool.html",
+        include_str!("../templates/finance_pool.html"),
+    ),
+    (
+        "finance_key.html",
+        include_str!("../templates/finance_key.html"),
+    ),
+    (
+        "finance_visits.html",
+        include_str!("../templates/finance_visits.html"),
+    ),
+    (
+        "finance_accounts.html",
+        include_str!("../templates/finance_accounts.html"),
+    ),
     (
         "finance_statistics.html",
         include_str!("../templates/finance_statistics.html"),

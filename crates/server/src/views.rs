@@ -230,18 +230,18 @@ pub(crate) fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineE
 
 /// Whether a stored event may be shown to the public on `today`.
 pub fn published(item: &Item, event: &EventRow, today: &str) -> bool {
+    published_until(item, event.publicity_until.as_deref(), today)
+}
+
+/// Whether a record of `item` whose publicity ends `until` is published on
+/// `today`.
+pub fn published_until(item: &Item, until: Option<&str>, today: &str) -> bool {
     match &item.publicity {
         Publicity::Public => true,
         // No end date: the decision was not to be published at all.
-        Publicity::PenaltyPeriod { .. } => event
-            .publicity_until
-            .as_deref()
-            .is_some_and(|until| until >= today),
+        Publicity::PenaltyPeriod { .. } => until.is_some_and(|until| until >= today),
         // No end date: still listed.
-        Publicity::WhileListed { .. } => event
-            .publicity_until
-            .as_deref()
-            .is_none_or(|until| until >= today),
+        Publicity::WhileListed { .. } => until.is_none_or(|until| until >= today),
         Publicity::Consent | Publicity::Internal => false,
     }
 }

@@ -24,7 +24,8 @@ pub use inspection::{
     RelationshipRow, TaskResult, TaskRow,
 };
 pub use outreach::{
-    AccountFilingRow, KeyEnterpriseRow, KeyPushRow, PoolMemberRow, PoolRuleRow, VisitRow,
+    AccountFilingRow, KeyEnterpriseRow, KeyPushRow, PoolCandidate, PoolMemberRow, PoolRuleRow,
+    VisitRow,
 };
 pub use risk::{
     EntityRiskRow, RankedRow, RiskListFilter, RiskModelRow, RiskScoreRow, ScreeningRow,

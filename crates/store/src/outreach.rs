@@ -444,3 +444,55 @@ impl Store {
             .collect())
     }
 }
+
+/// A graded, operating enterprise as the pool rules read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolCandidate {
+    pub uscc: String,
+    pub grade: String,
+    pub employees: Option<f64>,
+    pub tax_paid_1y: Option<f64>,
+    pub established_on: String,
+    pub industry: String,
+}
+
+impl Store {
+    /// Every graded enterprise that is operating.
+    pub async fn pool_candidates(&self) -> Result<Vec<PoolCandidate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.uscc, f.grade, f.employees, f.tax_paid_1y, e.established_on, e.industry
+             FROM financing_scores f JOIN entities e ON e.uscc = f.uscc
+             WHERE e.status = 'operating' ORDER BY f.uscc",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| PoolCandidate {
+                uscc: r.get(0),
+                grade: r.get(1),
+                employees: r.get(2),
+                tax_paid_1y: r.get(3),
+                established_on: r.get(4),
+                industry: r.get(5),
+            })
+            .collect())
+    }
+
+    /// `(uscc, item, publicity_until)` of every event record of `items`.
+    pub async fn events_of_items(
+        &self,
+        items: &[&str],
+    ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let mut out = Vec::new();
+        for item in items {
+            let rows =
+                sqlx::query("SELECT uscc, item, publicity_until FROM events WHERE item = $1")
+                    .bind(*item)
+                    .fetch_all(&self.pool)
+                    .await?;
+            out.extend(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))));
+        }
+        Ok(out)
+    }
+}
