@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use lake::sql::Sql;
+use scoring::Model;
 use scoring::metrics::Summary;
-use scoring::{Model, ModelInfo};
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
@@ -22,7 +22,7 @@ use crate::classes::{self, ClassRule, Cutoffs};
 use crate::features::FeatureSet;
 use crate::sample::{self, select_rows};
 use crate::screen::{StoredReason, reasons_of};
-use crate::train::fit_options;
+use crate::train::{fit_options, model_info};
 
 /// A loan paid out and how it turned out.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,18 +160,13 @@ pub async fn train(
             target.iter().filter(|b| **b).count()
         )));
     }
-    let info = ModelInfo {
-        name: format!("financing {}", set.version),
-        version: version.to_string(),
-        created: created.to_string(),
-        target: "loan_overdue_or_default".to_string(),
-        event: "1".to_string(),
-        labels: set
-            .features
-            .iter()
-            .map(|f| (f.name.to_string(), f.label_en.to_string()))
-            .collect(),
-    };
+    let info = model_info(
+        set,
+        "financing",
+        "loan_overdue_or_default",
+        version,
+        created,
+    );
     let fitted = scoring::fit_weighted(&table, &target, None, &fit_options(set), &info)?;
     let mut model = fitted.model;
     let holdout_metrics = match &held {

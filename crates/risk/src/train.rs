@@ -62,6 +62,28 @@ pub fn fit_options(set: &FeatureSet) -> FitOptions {
     }
 }
 
+/// What a model of `set` says about itself: name, version, target, labels.
+pub fn model_info(
+    set: &FeatureSet,
+    name: &str,
+    target: &str,
+    version: &str,
+    created: &str,
+) -> ModelInfo {
+    ModelInfo {
+        name: format!("{name} {}", set.version),
+        version: version.to_string(),
+        created: created.to_string(),
+        target: target.to_string(),
+        event: "1".to_string(),
+        labels: set
+            .features
+            .iter()
+            .map(|f| (f.name.to_string(), f.label_en.to_string()))
+            .collect(),
+    }
+}
+
 /// Trains and validates a model whose hold-out year starts at `as_of`.
 pub async fn train(
     sql: &Sql,
@@ -78,18 +100,7 @@ pub async fn train(
             training.facts.labelled, training.facts.bad
         )));
     }
-    let info = ModelInfo {
-        name: format!("city risk {}", set.version),
-        version: version.to_string(),
-        created: created.to_string(),
-        target: "inspection_problem".to_string(),
-        event: "1".to_string(),
-        labels: set
-            .features
-            .iter()
-            .map(|f| (f.name.to_string(), f.label_en.to_string()))
-            .collect(),
-    };
+    let info = model_info(set, "city risk", "inspection_problem", version, created);
     let fitted = scoring::fit_weighted(
         &training.table,
         &training.target,

@@ -12,15 +12,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::Shared;
-use crate::access::{Action, Principal};
+use crate::access::Principal;
 use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
 use crate::finance_outreach as outreach;
 use crate::finance_views::{
     self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
     DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, Registration, ReportRequest,
-    Transition, enterprise_of,
+    Transition,
 };
-use crate::views::{Failure, require};
+use crate::views::Failure;
 
 type ApiResult<T> = Result<Json<T>, ApiFailure>;
 type CreatedResult = Result<(StatusCode, Json<Created>), ApiFailure>;
@@ -77,19 +77,6 @@ pub fn routes() -> Router<Shared> {
         )
 }
 
-/// The enterprise the asker acts for; a denial (audited) when none.
-async fn own_enterprise(state: &Shared, who: &Principal) -> Result<String, Failure> {
-    let uscc = enterprise_of(who).unwrap_or("").to_string();
-    require(
-        state,
-        who,
-        Action::ManageOwnFinance { uscc: &uscc },
-        "finance",
-    )
-    .await?;
-    Ok(uscc)
-}
-
 /// Registers an enterprise against the registry and creates its account.
 #[utoipa::path(post, path = "/api/v1/finance/register", request_body = Registration,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
@@ -139,7 +126,7 @@ pub async fn product_step(
 #[utoipa::path(get, path = "/api/v1/finance/consents",
     responses((status = 200, body = Consents), (status = 403, body = ErrorBody)))]
 pub async fn consents(State(state): State<Shared>, who: Principal) -> ApiResult<Consents> {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     Ok(Json(views::consents(&state, &who, &uscc).await?))
 }
 
@@ -152,7 +139,7 @@ pub async fn grant(
     headers: HeaderMap,
     Json(input): Json<GrantInput>,
 ) -> CreatedResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     created(views::grant(&state, &who, &uscc, &input).await?)
 }
@@ -166,7 +153,7 @@ pub async fn revoke(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiFailure> {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     views::revoke(&state, &who, &uscc, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -194,7 +181,7 @@ pub async fn demands(
     State(state): State<Shared>,
     who: Principal,
 ) -> ApiResult<Vec<store::DemandRow>> {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     Ok(Json(
         state.store.demands_of(&uscc).await.map_err(Failure::from)?,
     ))
@@ -209,7 +196,7 @@ pub async fn post_demand(
     headers: HeaderMap,
     Json(input): Json<DemandInput>,
 ) -> CreatedResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     created(views::post_demand(&state, &who, &uscc, &input).await?)
 }
@@ -254,7 +241,7 @@ pub async fn apply(
     headers: HeaderMap,
     Json(input): Json<ApplicationInput>,
 ) -> CreatedResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     created(views::apply(&state, &who, &uscc, &input).await?)
 }

@@ -210,25 +210,12 @@ async fn product_step(
     Ok(Redirect::to("/finance").into_response())
 }
 
-/// The enterprise the asker acts for; a denial (audited) when none.
-async fn own_enterprise(state: &Shared, who: &Principal) -> Result<String, Failure> {
-    let uscc = enterprise_of(who).unwrap_or("").to_string();
-    require(
-        state,
-        who,
-        Action::ManageOwnFinance { uscc: &uscc },
-        "finance",
-    )
-    .await?;
-    Ok(uscc)
-}
-
 async fn consents_page(
     State(state): State<Shared>,
     headers: HeaderMap,
     who: Principal,
 ) -> PageResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     let consents = views::consents(&state, &who, &uscc).await?;
     page(
         "finance_consents.html",
@@ -243,7 +230,7 @@ async fn grant_submit(
     who: Principal,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     form_csrf(&state, &who, &fields).await?;
     let input = GrantInput {
         bank: field(&fields, "bank").to_string(),
@@ -267,7 +254,7 @@ async fn revoke_submit(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     views::revoke(&state, &who, &uscc, id).await?;
     Ok(Redirect::to("/finance/consents").into_response())
@@ -289,7 +276,7 @@ async fn demands_page(
             context! { fitting => Value::from_serialize(&fitting), own => Value::from(()) },
         );
     }
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     let own = state.store.demands_of(&uscc).await?;
     page(
         "finance_demands.html",
@@ -304,7 +291,7 @@ async fn demand_submit(
     who: Principal,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     form_csrf(&state, &who, &fields).await?;
     let input = DemandInput {
         amount: number(field(&fields, "amount"), "the amount")?,
@@ -341,7 +328,7 @@ async fn apply_submit(
     Path(demand): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let uscc = own_enterprise(&state, &who).await?;
+    let uscc = views::own_enterprise(&state, &who).await?;
     form_csrf(&state, &who, &fields).await?;
     let input = ApplicationInput {
         product: number(field(&fields, "product"), "the product")?,
@@ -748,22 +735,12 @@ mod tests {
     use store::{EntityRow, EventRow};
 
     use super::*;
-    use crate::access::{Grant, Via};
     use crate::finance_views::{CreditProfile, CreditReport, PaymentSection};
     use crate::risk_views::ReasonView;
     use crate::views::TimelineEvent;
 
     fn bank() -> Principal {
-        Principal {
-            actor: "user:zhao".into(),
-            display_name: "赵经理".into(),
-            grants: vec![Grant::parse("bank:1").unwrap()],
-            via: Via::Session {
-                user_id: 2,
-                session_sha256: "s".into(),
-                csrf_token: "csrf-token".into(),
-            },
-        }
+        crate::pages::tests::signed_in("zhao", "赵经理", "bank:1")
     }
 
     fn report() -> CreditReport {

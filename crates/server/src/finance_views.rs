@@ -45,6 +45,19 @@ pub fn enterprise_of(who: &Principal) -> Option<&str> {
     who.subjects(Role::Enterprise).into_iter().next()
 }
 
+/// The enterprise the asker acts for; a denial (audited) when none.
+pub async fn own_enterprise(state: &AppState, who: &Principal) -> Result<String, Failure> {
+    let uscc = enterprise_of(who).unwrap_or("").to_string();
+    require(
+        state,
+        who,
+        Action::ManageOwnFinance { uscc: &uscc },
+        "finance",
+    )
+    .await?;
+    Ok(uscc)
+}
+
 /// The scope as stored: groups joined by `;`.
 fn scope_text(scope: &BTreeSet<Scope>) -> String {
     scope

@@ -1267,22 +1267,27 @@ async fn audit_page(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::access::Grant;
     use store::{EntityRow, EventRow, SummaryRow};
 
-    fn regulator() -> Principal {
+    /// Someone signed in by session with one role, for rendering pages.
+    pub(crate) fn signed_in(user: &str, name: &str, role: &str) -> Principal {
         Principal {
-            actor: "user:li".into(),
-            display_name: "李监管".into(),
-            grants: vec![Grant::parse("regulator").unwrap()],
+            actor: format!("user:{user}"),
+            display_name: name.into(),
+            grants: vec![Grant::parse(role).unwrap()],
             via: Via::Session {
                 user_id: 1,
                 session_sha256: "s".into(),
                 csrf_token: "csrf-token".into(),
             },
         }
+    }
+
+    fn regulator() -> Principal {
+        signed_in("li", "李监管", "regulator")
     }
 
     fn profile() -> views::Profile {
