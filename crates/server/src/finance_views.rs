@@ -1028,7 +1028,26 @@ pub async fn enterprise_facts(state: &AppState, uscc: &str) -> Result<Enterprise
             .map_or(0, |e| e.max(0.0).round() as u32),
         grade: profile.as_ref().and_then(|p| grade_of(&p.grade)),
         in_pool: state.store.in_pool(uscc).await?,
-        programmes: Vec::new(),
+        programmes: programmes_of(state, uscc, &today.to_string()).await?,
+    })
+}
+
+/// The special programmes the platform's records put an enterprise in: the
+/// technology programme while a high-tech certificate is valid. Lists of
+/// other programmes (epidemic relief, resume production, green) come from
+/// the departments that run them and are not fed yet, so products for them
+/// match no one and say so.
+async fn programmes_of(state: &AppState, uscc: &str, today: &str) -> Result<Vec<String>, Failure> {
+    let certified = state.store.events(uscc).await?.iter().any(|e| {
+        e.item == "high_tech_enterprise"
+            && e.detail["valid_to"]
+                .as_str()
+                .is_some_and(|until| until >= today)
+    });
+    Ok(if certified {
+        vec!["technology".to_string()]
+    } else {
+        Vec::new()
     })
 }
 
