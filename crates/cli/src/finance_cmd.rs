@@ -430,7 +430,7 @@ fn print_grading(g: &Grading) {
         m.ks
     );
     if let (Some(year), Some(m)) = (g.report.holdout_year, &g.report.holdout_metrics) {
-        outln!("  held-out {year}: AUC {:.3}, KS {:.3}", m.auc, m.ks);
+        outln!("  held out {year} on: AUC {:.3}, KS {:.3}", m.auc, m.ks);
     }
     outln!(
         "  grades: A {} (score ≥ {}), B {} (≥ {}), C {} (≥ {}), D {}",

@@ -7,7 +7,8 @@
 //! Features are taken at the point of lending: each loan is paired with the
 //! enterprise's features as of 1 January of the year it was paid out, so a
 //! loan's outcome is never explained by what happened after it. The latest
-//! year of loans is held out for validation when there are earlier ones.
+//! year with both outcomes (and any after it) is held out for validation
+//! when earlier years can train alone.
 
 use std::collections::BTreeMap;
 
@@ -44,7 +45,8 @@ pub struct FinancingReport {
     pub loans_by_year: Vec<(i32, u64, u64)>,
     pub trained_on: u64,
     pub training_metrics: Summary,
-    /// On the held-out latest year, when there was one with both outcomes.
+    /// The first held-out year (it and later years validate), when one
+    /// had both outcomes after earlier years that had both.
     pub holdout_year: Option<i32>,
     pub holdout_metrics: Option<Summary>,
 }
@@ -123,24 +125,23 @@ pub async fn train(
             )
         })
         .collect();
-    // Hold the latest year out when the years before it can train alone.
-    let holdout = match samples.split_last() {
-        Some((last, rest))
-            if both(&last.2)
-                && both(&rest.iter().flat_map(|s| s.2.clone()).collect::<Vec<_>>()) =>
-        {
-            Some(last.0)
-        }
-        _ => None,
-    };
+    // Hold out from the latest year with both outcomes whose earlier years
+    // have both too; that year and any later ones validate, the earlier
+    // ones train.
+    let holdout = (1..samples.len()).rev().find(|&k| {
+        let earlier: Vec<bool> = samples[..k].iter().flat_map(|s| s.2.clone()).collect();
+        both(&samples[k].2) && both(&earlier)
+    });
+    let holdout_year = holdout.map(|k| samples[k].0);
     let mut training: Option<(scoring::Table, Vec<bool>)> = None;
     let mut held: Option<(scoring::Table, Vec<bool>)> = None;
-    for (year, table, target) in samples {
-        if Some(year) == holdout {
-            held = Some((table, target));
-            continue;
-        }
-        training = Some(match training {
+    for (k, (_, table, target)) in samples.into_iter().enumerate() {
+        let slot = if holdout.is_some_and(|h| k >= h) {
+            &mut held
+        } else {
+            &mut training
+        };
+        *slot = Some(match slot.take() {
             None => (table, target),
             Some((t, mut y)) => {
                 y.extend(target);
@@ -167,7 +168,13 @@ pub async fn train(
         version,
         created,
     );
-    let fitted = scoring::fit_weighted(&table, &target, None, &fit_options(set), &info)?;
+    // Loans are hundreds where inspections are thousands: the engine's
+    // default bins of at least 5 % keep the card from learning noise.
+    let options = scoring::FitOptions {
+        binning: scoring::BinningOptions::default(),
+        ..fit_options(set)
+    };
+    let fitted = scoring::fit_weighted(&table, &target, None, &options, &info)?;
     let mut model = fitted.model;
     let holdout_metrics = match &held {
         Some((table, target)) => {
@@ -186,7 +193,7 @@ pub async fn train(
             loans_by_year,
             trained_on: target.len() as u64,
             training_metrics: model.training.metrics,
-            holdout_year: holdout,
+            holdout_year,
             holdout_metrics,
         },
         model,
