@@ -51,6 +51,10 @@ pub struct Totals {
     pub institutions: u64,
     pub products_published: u64,
     pub demands: u64,
+    /// Demands matched to a product: at least one application made on them.
+    pub demands_matched: u64,
+    /// Demands with a loan paid out on them.
+    pub demands_funded: u64,
     pub applications: u64,
     pub loans: u64,
     /// 万元
@@ -122,23 +126,30 @@ pub fn by_year(facts: &[ApplicationFact], demand_years: &[String]) -> Vec<YearRo
     out
 }
 
+/// How many there are of what the totals count besides applications.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub enterprises_registered: u64,
+    pub institutions: u64,
+    pub products_published: u64,
+    pub demands: u64,
+    pub demands_matched: u64,
+    pub demands_funded: u64,
+}
+
 /// Totals over every application.
-pub fn totals(
-    facts: &[ApplicationFact],
-    enterprises_registered: u64,
-    institutions: u64,
-    products_published: u64,
-    demands: u64,
-) -> Totals {
+pub fn totals(facts: &[ApplicationFact], counts: Counts) -> Totals {
     let mut all = Breakdown::default();
     for fact in facts {
         add(&mut all, fact);
     }
     Totals {
-        enterprises_registered,
-        institutions,
-        products_published,
-        demands,
+        enterprises_registered: counts.enterprises_registered,
+        institutions: counts.institutions,
+        products_published: counts.products_published,
+        demands: counts.demands,
+        demands_matched: counts.demands_matched,
+        demands_funded: counts.demands_funded,
         applications: all.applications,
         loans: all.loans,
         amount: all.amount,
@@ -204,7 +215,13 @@ mod tests {
         let banks = breakdown(&facts, |f| &f.bank);
         assert_eq!(banks[0].loans, 2);
         assert!((banks[1].landing_rate.unwrap() - 0.5).abs() < 1e-12);
-        let all = totals(&facts, 3, 2, 5, 1);
+        let all = totals(
+            &facts,
+            Counts {
+                demands: 1,
+                ..Counts::default()
+            },
+        );
         assert_eq!((all.applications, all.loans), (5, 3));
         assert_eq!(all.amount, 300.0);
         // The breakdowns add up to the totals.

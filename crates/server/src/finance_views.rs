@@ -1623,6 +1623,13 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
         .iter()
         .map(|d| d.posted_at.chars().take(4).collect())
         .collect();
+    let matched: std::collections::BTreeSet<i64> =
+        applications.iter().filter_map(|a| a.demand_id).collect();
+    let funded: std::collections::BTreeSet<i64> = applications
+        .iter()
+        .filter(|a| a.disbursed_on.is_some())
+        .filter_map(|a| a.demand_id)
+        .collect();
     let banks = state.store.banks().await?;
     let products = state.store.products().await?;
     let registrations = state.store.registrations_by_month().await?;
@@ -1659,10 +1666,15 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
     Ok(Statistics {
         totals: finance::statistics::totals(
             &facts,
-            registered.max(0) as u64,
-            banks.len() as u64,
-            products.iter().filter(|p| p.state == "published").count() as u64,
-            demands.len() as u64,
+            finance::statistics::Counts {
+                enterprises_registered: registered.max(0) as u64,
+                institutions: banks.len() as u64,
+                products_published: products.iter().filter(|p| p.state == "published").count()
+                    as u64,
+                demands: demands.len() as u64,
+                demands_matched: matched.len() as u64,
+                demands_funded: funded.len() as u64,
+            },
         ),
         by_year: finance::statistics::by_year(&facts, &demand_years),
         by_bank: finance::statistics::breakdown(&facts, |f| &f.bank),
@@ -1736,6 +1748,8 @@ pub fn statistics_tables(s: &Statistics) -> Vec<TextTable> {
                 "institutions",
                 "products_published",
                 "demands",
+                "demands_matched",
+                "demands_funded",
                 "applications",
                 "loans",
                 "amount_10k_yuan",
@@ -1748,6 +1762,8 @@ pub fn statistics_tables(s: &Statistics) -> Vec<TextTable> {
                 t.institutions.to_string(),
                 t.products_published.to_string(),
                 t.demands.to_string(),
+                t.demands_matched.to_string(),
+                t.demands_funded.to_string(),
                 t.applications.to_string(),
                 t.loans.to_string(),
                 format!("{:.2}", t.amount),
