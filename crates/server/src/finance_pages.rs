@@ -732,7 +732,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use finance::report::{PaymentBehaviour, YearFigures};
-    use store::{EntityRow, EventRow};
+    use store::EventRow;
 
     use super::*;
     use crate::finance_views::{CreditProfile, CreditReport, PaymentSection};
@@ -785,19 +785,7 @@ mod tests {
             ],
             uscc: "91440606722473344C".into(),
             name: "佛山市顺德区美的<电器>有限公司".into(),
-            registry: Some(EntityRow {
-                uscc: "91440606722473344C".into(),
-                name: "佛山市顺德区美的<电器>有限公司".into(),
-                entity_type: "enterprise".into(),
-                legal_representative: "方洪波".into(),
-                registered_capital: Some(120_000.0),
-                established_on: "2000-04-07".into(),
-                industry: "38".into(),
-                division: "440606".into(),
-                address: "佛山市顺德区北滘镇美的大道6号".into(),
-                status: "operating".into(),
-                registration_number: None,
-            }),
+            registry: Some(crate::pages::tests::profile().entity),
             division_name: "顺德区".into(),
             industry_name: "电气机械和器材制造业".into(),
             years: vec![2023, 2024, 2025, 2026],

@@ -1290,7 +1290,8 @@ pub(crate) mod tests {
         signed_in("li", "李监管", "regulator")
     }
 
-    fn profile() -> views::Profile {
+    /// A full profile with markup in its name, for rendering pages.
+    pub(crate) fn profile() -> views::Profile {
         let year = |year, amount| SummaryRow {
             item: "tax_payment".into(),
             year,
