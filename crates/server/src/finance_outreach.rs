@@ -32,13 +32,11 @@ async fn entity_name(state: &AppState, uscc: &str) -> Result<String, Failure> {
 }
 
 async fn names_of(state: &AppState, codes: &[&str]) -> Result<BTreeMap<String, String>, Failure> {
-    let mut names = BTreeMap::new();
-    for chunk in codes.chunks(5_000) {
-        for e in state.store.entities_with_codes(chunk).await? {
-            names.insert(e.uscc, e.name);
-        }
-    }
-    Ok(names)
+    Ok(crate::finance_views::entities_by_code(state, codes)
+        .await?
+        .into_iter()
+        .map(|(code, e)| (code, e.name))
+        .collect())
 }
 
 // ---------------------------------------------------------------- the pool
@@ -645,15 +643,16 @@ pub struct OutreachStatistics {
     pub mean_days_to_open: Option<f64>,
 }
 
-pub async fn outreach_statistics(state: &AppState) -> Result<OutreachStatistics, Failure> {
+/// The figures, given every application (the statistics have read them).
+pub async fn outreach_statistics(
+    state: &AppState,
+    applications: &[store::ApplicationRow],
+) -> Result<OutreachStatistics, Failure> {
     let members = state.store.pool_members().await?;
-    let borrowers: std::collections::BTreeSet<String> = state
-        .store
-        .applications()
-        .await?
-        .into_iter()
+    let borrowers: std::collections::BTreeSet<&str> = applications
+        .iter()
         .filter(|a| a.disbursed_on.is_some())
-        .map(|a| a.enterprise)
+        .map(|a| a.enterprise.as_str())
         .collect();
     let pushes = state.store.key_pushes(None).await?;
     let visits = state.store.visits(None).await?;
@@ -668,7 +667,7 @@ pub async fn outreach_statistics(state: &AppState) -> Result<OutreachStatistics,
         pool_members: members.len() as u64,
         pool_members_with_loans: members
             .iter()
-            .filter(|m| borrowers.contains(&m.uscc))
+            .filter(|m| borrowers.contains(m.uscc.as_str()))
             .count() as u64,
         key_pushes: pushes.len() as u64,
         key_contacted: pushes.iter().filter(|p| p.response != "pending").count() as u64,

@@ -1585,6 +1585,20 @@ pub struct Statistics {
 /// parameters.
 const LOOKUP_CHUNK: usize = 5_000;
 
+/// The registry entries of `codes`, by code, looked up a chunk at a time.
+pub(crate) async fn entities_by_code(
+    state: &AppState,
+    codes: &[&str],
+) -> Result<BTreeMap<String, EntityRow>, Failure> {
+    let mut entities = BTreeMap::new();
+    for chunk in codes.chunks(LOOKUP_CHUNK) {
+        for entity in state.store.entities_with_codes(chunk).await? {
+            entities.insert(entity.uscc.clone(), entity);
+        }
+    }
+    Ok(entities)
+}
+
 pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics, Failure> {
     require(
         state,
@@ -1597,12 +1611,7 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
     let mut codes: Vec<&str> = applications.iter().map(|a| a.enterprise.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
-    let mut entities: BTreeMap<String, EntityRow> = BTreeMap::new();
-    for chunk in codes.chunks(LOOKUP_CHUNK) {
-        for entity in state.store.entities_with_codes(chunk).await? {
-            entities.insert(entity.uscc.clone(), entity);
-        }
-    }
+    let entities = entities_by_code(state, &codes).await?;
     let facts: Vec<finance::statistics::ApplicationFact> = applications
         .iter()
         .map(|a| {
@@ -1683,7 +1692,7 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
         state_times: finance::statistics::state_times(&spans),
         registrations,
         names,
-        outreach: crate::finance_outreach::outreach_statistics(state).await?,
+        outreach: crate::finance_outreach::outreach_statistics(state, &applications).await?,
     })
 }
 
