@@ -92,6 +92,8 @@ enum Command {
     /// Verify and list the hash-chained audit log.
     #[command(subcommand)]
     Audit(server_cmd::AuditCommand),
+    /// Messages waiting in or sent from the outbox (one-time codes, notices to accounts), newest first.
+    Outbox(server_cmd::OutboxArgs),
     /// The scorecard engine on any CSV table.
     #[command(subcommand)]
     Model(model_cmd::ModelCommand),
@@ -144,6 +146,7 @@ fn main() -> ExitCode {
         Command::User(command) => server_cmd::user(&cli.data, cli.catalog.as_deref(), command),
         Command::Token(command) => server_cmd::token(&cli.data, cli.catalog.as_deref(), command),
         Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
+        Command::Outbox(args) => server_cmd::outbox(&cli.data, args),
         Command::Model(command) => model_cmd::run(command),
         Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),
         Command::Finance(command) => finance_cmd::run(&cli.data, cli.catalog.as_deref(), command),

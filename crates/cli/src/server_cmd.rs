@@ -534,6 +534,45 @@ pub fn token(
     })
 }
 
+#[derive(clap::Args)]
+pub struct OutboxArgs {
+    /// Only messages to this recipient (a phone number, an e-mail address, or user:NAME).
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The outbox as the operator sees it. Codes are in the messages: this is
+/// for whoever runs the platform (and the demo), never a page.
+pub fn outbox(data: &DataOptions, args: OutboxArgs) -> anyhow::Result<Outcome> {
+    runtime()?.block_on(async {
+        let store = data.open().await?;
+        let messages = store.outbox(args.to.as_deref(), args.limit).await?;
+        if args.json {
+            print_json(&messages)?;
+        } else {
+            let mut out = table(&["#", "time", "channel", "to", "subject", "sent", "body"]);
+            for m in &messages {
+                out.add_row(vec![
+                    m.id.to_string(),
+                    m.created_at.clone(),
+                    m.channel.clone(),
+                    m.recipient.clone(),
+                    m.subject.clone(),
+                    m.sent_at.clone().unwrap_or_default(),
+                    m.body.clone(),
+                ]);
+            }
+            print_table(&out);
+        }
+        store.close().await;
+        Ok(Outcome::Ok)
+    })
+}
+
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check the hash chain from the first entry; exit 1 and name the first broken entry if it is broken.

@@ -235,7 +235,9 @@ fn a_user_catalog_replaces_the_shipped_one() {
         String::from_utf8(out.stdout).unwrap()
     })
     .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 5);
+    // The registration section: registration, its contact, changes,
+    // status changes and shareholders.
+    assert_eq!(list.as_array().unwrap().len(), 6);
 }
 
 #[test]

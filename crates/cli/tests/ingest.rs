@@ -110,7 +110,7 @@ fn ingest_city_and_check(data: &Path, url: Option<&str>, manifest: &Path) -> Vec
         .arg("init")
         .assert()
         .success()
-        .stdout(predicate::str::contains("35 items"));
+        .stdout(predicate::str::contains("36 items"));
     let reports = json(
         xinyong(data, url)
             .args(["ingest", "--json", "--manifest"])

@@ -163,6 +163,39 @@ impl Decision {
     }
 }
 
+/// What happens to the grants made for one application when it moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantsOnMove {
+    /// Nothing: the application is still being decided.
+    Keep,
+    /// They end now: the purpose they were given for is gone.
+    End,
+    /// They last until the loan's last day (unless revoked sooner): the
+    /// bank monitors the loan it made.
+    LastUntil(DateTime<Utc>),
+}
+
+/// The rule for grants bound to an application: withdrawn or rejected, the
+/// application no longer needs them and they end at once; disbursed, they
+/// last for the loan's term from the disbursement, whatever expiry they
+/// were given (an enterprise may still revoke them); other moves keep them.
+pub fn grants_on_move(
+    to: crate::workflow::State,
+    loan: Option<(chrono::NaiveDate, u32)>,
+) -> GrantsOnMove {
+    use crate::workflow::State;
+    match (to, loan) {
+        (State::Withdrawn | State::Rejected, _) => GrantsOnMove::End,
+        (State::Disbursed, Some((disbursed_on, term_months))) => {
+            let end = disbursed_on
+                .checked_add_months(chrono::Months::new(term_months))
+                .unwrap_or(disbursed_on);
+            GrantsOnMove::LastUntil(end.and_time(chrono::NaiveTime::MIN).and_utc())
+        }
+        _ => GrantsOnMove::Keep,
+    }
+}
+
 /// Decides a read against the enterprise's grants. Only grants from this
 /// enterprise to this bank count; another bank's grant never does. When no
 /// grant allows the read, the reason is the closest miss: out of scope

@@ -99,6 +99,22 @@ fn an_application_grant_covers_only_that_application() {
     assert!(check(&grants, &a).allowed());
 }
 
+#[test]
+fn application_grants_end_with_the_application_or_last_the_loan() {
+    use finance::consent::{GrantsOnMove, grants_on_move};
+    use finance::workflow::State;
+    assert_eq!(grants_on_move(State::Withdrawn, None), GrantsOnMove::End);
+    assert_eq!(grants_on_move(State::Rejected, None), GrantsOnMove::End);
+    for state in [State::Accepted, State::UnderReview, State::Approved] {
+        assert_eq!(grants_on_move(state, None), GrantsOnMove::Keep);
+    }
+    let disbursed = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+    assert_eq!(
+        grants_on_move(State::Disbursed, Some((disbursed, 13))),
+        GrantsOnMove::LastUntil(at("2027-02-28T00:00:00Z"))
+    );
+}
+
 fn product(id: i64, eligibility: Eligibility) -> Product {
     Product {
         id,

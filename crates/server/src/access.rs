@@ -9,7 +9,7 @@
 //! | department | its own batches, quality and uploads, for its own items |
 //! | regulator, inspector | every profile |
 //! | bank | public data; its own products and applications; credit reports only under a live authorisation (checked per read by `finance::consent`) |
-//! | enterprise | its own full profile, authorisations, demands and applications |
+//! | enterprise | its own profile without internal items (complaint counts by month and category only), authorisations, demands and applications |
 //!
 //! The credit centre runs the financing platform: it approves products and
 //! sees the financing statistics, as regulators do.
@@ -134,6 +134,8 @@ pub struct Principal {
     pub display_name: String,
     pub grants: Vec<Grant>,
     pub via: Via,
+    /// The client's address (unspecified when not asked over the network).
+    pub ip: std::net::IpAddr,
 }
 
 impl Principal {
@@ -143,6 +145,7 @@ impl Principal {
             display_name: String::new(),
             grants: Vec::new(),
             via: Via::Anonymous,
+            ip: std::net::IpAddr::from([0, 0, 0, 0]),
         }
     }
 
@@ -180,6 +183,10 @@ pub enum Action<'a> {
     ViewEntity {
         uscc: &'a str,
     },
+    /// Records of items whose publicity is `internal` (complaints and
+    /// reports, their texts and who made them): the government side only,
+    /// never the entity itself, a bank or the public (DESIGN.md invariant 8).
+    ViewInternalRecords,
     /// The batch list: a department sees its own batches only.
     ListBatches,
     ViewBatch {
@@ -234,6 +241,7 @@ impl Action<'_> {
             Action::ViewPublicEntity => "view_public_entity",
             Action::ViewCatalog => "view_catalog",
             Action::ViewEntity { .. } => "view_entity",
+            Action::ViewInternalRecords => "view_internal_records",
             Action::ListBatches => "list_batches",
             Action::ViewBatch { .. } => "view_batch",
             Action::Upload { .. } => "upload",
@@ -266,6 +274,9 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
                 || who.has(Regulator)
                 || who.has(Inspector)
                 || who.bound_to(Enterprise, uscc)
+        }
+        Action::ViewInternalRecords => {
+            who.has(CreditCentre) || who.has(Regulator) || who.has(Inspector)
         }
         Action::ListBatches => who.has(CreditCentre) || who.has(Department),
         Action::ViewBatch { department } | Action::Upload { department } => {
@@ -317,6 +328,7 @@ mod tests {
             display_name: "t".into(),
             grants: vec![Grant::parse("department:tax").unwrap()],
             via: Via::Token { id: 1 },
+            ip: std::net::IpAddr::from([127, 0, 0, 1]),
         };
         assert!(allows(&who, Action::ViewBatch { department: "tax" }));
         assert!(!allows(&who, Action::ViewBatch { department: "hrss" }));

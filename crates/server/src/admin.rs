@@ -49,6 +49,20 @@ fn valid_username(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
 }
 
+/// Checks a new account's user name and password (not whether the name is
+/// free: the store says that).
+pub fn check_new_account(username: &str, password: &str) -> Result<(), Failure> {
+    if !valid_username(username) {
+        return Err(Failure::BadRequest(
+            "a user name is 2 to 64 letters, digits, '_', '-', '.' or '@'".into(),
+        ));
+    }
+    if let Some(problem) = secrets::password_problem(password) {
+        return Err(Failure::BadRequest(problem));
+    }
+    Ok(())
+}
+
 /// Adds a user; returns the user's id.
 pub async fn add_user(
     store: &Store,
@@ -58,16 +72,14 @@ pub async fn add_user(
     password: &str,
     roles: &[&str],
 ) -> Result<i64, Failure> {
-    if !valid_username(username) {
-        return Err(Failure::BadRequest(
-            "a user name is 2 to 64 letters, digits, '_', '-', '.' or '@'".into(),
-        ));
-    }
-    if let Some(problem) = secrets::password_problem(password) {
-        return Err(Failure::BadRequest(problem));
-    }
+    check_new_account(username, password)?;
     let grants = parse_grants(catalog, roles)?;
-    let hash = secrets::hash_password(password).map_err(|e| Failure::Internal(e.to_string()))?;
+    // Off the async workers: Argon2 takes tens of milliseconds.
+    let owned = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&owned))
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     let stored = stored_grants(&grants);
     let display_name = if display_name.trim().is_empty() {
         username

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -30,27 +30,116 @@ pub const SESSION_HOURS: i64 = 8;
 pub const MAX_FAILED_LOGINS: i64 = 5;
 pub const LOCKOUT_MINUTES: i64 = 15;
 pub const MAX_FAILURES_PER_MINUTE: u32 = 10;
+pub const MAX_REGISTRATIONS_PER_HOUR: u32 = 10;
+pub const MAX_CONFIRMATIONS_PER_HOUR: u32 = 30;
+pub const MAX_ANONYMOUS_DENIALS_PER_MINUTE: u32 = 120;
 
-/// Failed sign-ins per client address, per minute.
+/// What the per-address throttle counts, each with its own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attempt {
+    /// Sign-in attempts that did not succeed.
+    SignIn,
+    /// Claims to speak for an enterprise.
+    Register,
+    /// Confirmations of a claim's code.
+    Confirm,
+    /// Requests by the public that were refused.
+    AnonymousDenial,
+}
+
+impl Attempt {
+    /// At most this many in one window of [`Attempt::window`].
+    fn limit(self) -> u32 {
+        match self {
+            Attempt::SignIn => MAX_FAILURES_PER_MINUTE,
+            Attempt::Register => MAX_REGISTRATIONS_PER_HOUR,
+            Attempt::Confirm => MAX_CONFIRMATIONS_PER_HOUR,
+            Attempt::AnonymousDenial => MAX_ANONYMOUS_DENIALS_PER_MINUTE,
+        }
+    }
+
+    fn window(self) -> Duration {
+        match self {
+            Attempt::SignIn | Attempt::AnonymousDenial => Duration::from_secs(60),
+            Attempt::Register | Attempt::Confirm => Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Attempts per client address and kind, in fixed windows. An attempt is
+/// counted *before* the work it asks for (a password hash, a claim), under
+/// the lock, so concurrent requests cannot all pass a check made before
+/// any of them is recorded.
 #[derive(Default)]
 pub struct Throttle {
-    failures: HashMap<IpAddr, (Instant, u32)>,
+    attempts: HashMap<(Attempt, IpAddr), (Instant, u32)>,
 }
 
 impl Throttle {
-    fn blocked(&mut self, ip: IpAddr) -> bool {
+    /// Counts one attempt; false when the address has used up its window.
+    pub fn admit(&mut self, kind: Attempt, ip: IpAddr) -> bool {
         let now = Instant::now();
-        self.failures
-            .retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
-        self.failures
-            .get(&ip)
-            .is_some_and(|(_, n)| *n >= MAX_FAILURES_PER_MINUTE)
+        self.attempts
+            .retain(|(k, _), (start, _)| now.duration_since(*start) < k.window());
+        let entry = self.attempts.entry((kind, ip)).or_insert((now, 0));
+        if entry.1 >= kind.limit() {
+            return false;
+        }
+        entry.1 += 1;
+        true
     }
 
-    fn failed(&mut self, ip: IpAddr) {
-        let entry = self.failures.entry(ip).or_insert((Instant::now(), 0));
-        entry.1 += 1;
+    /// Takes back an attempt that turned out not to count (a sign-in that
+    /// succeeded).
+    pub fn forgive(&mut self, kind: Attempt, ip: IpAddr) {
+        if let Some(entry) = self.attempts.get_mut(&(kind, ip)) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
     }
+}
+
+/// Requests by the public that were refused, by action, since the server
+/// started: the request log's counts, shown to the admin beside the audit
+/// log. They are not chained: anyone can make them, and a chained entry
+/// each would let anyone fill the chain and hold its lock.
+#[derive(Default)]
+pub struct RefusedCounts {
+    by_action: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl RefusedCounts {
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        self.by_action.iter().map(|(a, n)| (*a, *n)).collect()
+    }
+}
+
+/// Records a refusal of the public's request in the request log and counts
+/// it against the address; past [`MAX_ANONYMOUS_DENIALS_PER_MINUTE`] the
+/// address gets "too many attempts" instead of a sign-in prompt.
+pub fn refused_anonymously(
+    state: &AppState,
+    ip: IpAddr,
+    action: &'static str,
+    subject: &str,
+) -> Result<(), Failure> {
+    tracing::info!(%ip, action, subject, "refused: not signed in");
+    if let Ok(mut counts) = state.refused.lock() {
+        *counts.by_action.entry(action).or_default() += 1;
+    }
+    if admit(state, Attempt::AnonymousDenial, ip) {
+        Ok(())
+    } else {
+        Err(Failure::TooManyAttempts)
+    }
+}
+
+/// Counts an attempt of `kind` from `ip`; a poisoned lock admits nothing.
+pub fn admit(state: &AppState, kind: Attempt, ip: IpAddr) -> bool {
+    state
+        .throttle
+        .lock()
+        .map(|mut t| t.admit(kind, ip))
+        .unwrap_or(false)
 }
 
 /// The value of cookie `name`, if the request has it.
@@ -111,12 +200,16 @@ impl FromRequestParts<Shared> for Principal {
                 .await
                 .map_err(Into::into);
         }
+        let ip = client_ip(parts);
         if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
-            && let Some(who) = session_principal(state, secret).await?
+            && let Some(who) = session_principal(state, secret, ip).await?
         {
             return Ok(who);
         }
-        Ok(Principal::anonymous())
+        Ok(Principal {
+            ip,
+            ..Principal::anonymous()
+        })
     }
 }
 
@@ -132,9 +225,13 @@ async fn token_principal(state: &AppState, secret: &str, ip: IpAddr) -> Result<P
         Some(_) => None,
     };
     if let Some(problem) = problem {
-        let subject = stored
-            .as_ref()
-            .map_or(String::new(), |t| format!("token:{}", t.id));
+        let Some(known) = &stored else {
+            // A secret that names no token is noise anyone can send: it goes
+            // to the request log, counted per address, not to the chain.
+            refused_anonymously(state, ip, "token_rejected", "")?;
+            return Err(Failure::SignInNeeded);
+        };
+        let subject = format!("token:{}", known.id);
         state
             .audit(
                 "anonymous",
@@ -160,10 +257,15 @@ async fn token_principal(state: &AppState, secret: &str, ip: IpAddr) -> Result<P
         display_name: token.name,
         grants: vec![grant],
         via: Via::Token { id: token.id },
+        ip,
     })
 }
 
-async fn session_principal(state: &AppState, secret: &str) -> Result<Option<Principal>, Failure> {
+async fn session_principal(
+    state: &AppState,
+    secret: &str,
+    ip: IpAddr,
+) -> Result<Option<Principal>, Failure> {
     let id_sha256 = secrets::sha256_hex(secret);
     let Some(session) = state.store.session(&id_sha256).await? else {
         return Ok(None);
@@ -190,6 +292,7 @@ async fn session_principal(state: &AppState, secret: &str) -> Result<Option<Prin
             session_sha256: id_sha256,
             csrf_token: session.csrf_token,
         },
+        ip,
     }))
 }
 
@@ -199,18 +302,19 @@ pub struct NewSession {
 }
 
 /// Checks a user name and password; on success opens a session.
+///
+/// Both limits are counted before the password is hashed: the address's
+/// attempt in [`Throttle`], the account's in the store
+/// ([`store::Store::begin_login_attempt`]), so forty attempts sent at once
+/// get no more checks than forty sent one by one. The hash runs on the
+/// bounded blocking pool ([`secrets::Hashing`]), never on the async workers.
 pub async fn sign_in(
     state: &AppState,
     ip: IpAddr,
     username: &str,
     password: &str,
 ) -> Result<NewSession, Failure> {
-    let blocked = state
-        .throttle
-        .lock()
-        .map(|mut t| t.blocked(ip))
-        .unwrap_or(true);
-    if blocked {
+    if !admit(state, Attempt::SignIn, ip) {
         state
             .audit(
                 "anonymous",
@@ -224,9 +328,6 @@ pub async fn sign_in(
     }
     let user = state.store.user_by_name(username).await?;
     let failed = |reason: &'static str| async move {
-        if let Ok(mut t) = state.throttle.lock() {
-            t.failed(ip);
-        }
         state
             .audit(
                 "anonymous",
@@ -239,28 +340,22 @@ pub async fn sign_in(
         Err::<NewSession, Failure>(Failure::BadRequest("wrong user name or password".into()))
     };
     let Some(user) = user else {
-        secrets::verify_nothing(password);
+        state.hashing.verify_nothing(password).await;
         return failed("unknown user").await;
     };
     let now = now();
-    if user
-        .locked_until
-        .as_deref()
-        .is_some_and(|until| until > now.as_str())
-    {
-        secrets::verify_nothing(password);
+    let lock_until = (chrono::Utc::now() + chrono::Duration::minutes(LOCKOUT_MINUTES))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let counted = state
+        .store
+        .begin_login_attempt(user.id, &now, MAX_FAILED_LOGINS, &lock_until)
+        .await?;
+    let Some(counted) = counted else {
+        state.hashing.verify_nothing(password).await;
         return failed("locked").await;
-    }
-    if !secrets::verify_password(password, &user.password_hash) {
-        let lock = (user.failed_logins + 1 >= MAX_FAILED_LOGINS).then(|| {
-            (chrono::Utc::now() + chrono::Duration::minutes(LOCKOUT_MINUTES))
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        });
-        state
-            .store
-            .record_failed_login(user.id, lock.as_deref())
-            .await?;
-        return failed(if lock.is_some() {
+    };
+    if !state.hashing.verify(password, &user.password_hash).await {
+        return failed(if counted >= MAX_FAILED_LOGINS {
             "wrong password; locked"
         } else {
             "wrong password"
@@ -270,8 +365,9 @@ pub async fn sign_in(
     if user.disabled {
         return failed("disabled").await;
     }
-    if user.failed_logins > 0 {
-        state.store.reset_failed_logins(user.id).await?;
+    state.store.reset_failed_logins(user.id).await?;
+    if let Ok(mut t) = state.throttle.lock() {
+        t.forgive(Attempt::SignIn, ip);
     }
     let internal = |e: secrets::SecretError| Failure::Internal(e.to_string());
     let cookie_secret = secrets::random_hex(32).map_err(internal)?;
@@ -325,6 +421,38 @@ pub async fn check_csrf(
             serde_json::json!({}),
         )
         .await?;
+    Err(Failure::Forbidden)
+}
+
+/// The double-submit token of a form the public posts (sign-in,
+/// registration): the one the browser's `xy_csrf` cookie holds, or a new
+/// one. The page sets the cookie with [`anonymous_csrf_cookie`].
+pub fn anonymous_csrf(headers: &HeaderMap) -> Result<String, Failure> {
+    match cookie(headers, SIGN_IN_CSRF_COOKIE) {
+        Some(t) if t.len() == 64 => Ok(t.to_string()),
+        _ => secrets::random_hex(32).map_err(|e| Failure::Internal(e.to_string())),
+    }
+}
+
+/// The `Set-Cookie` value that pairs with [`anonymous_csrf`]'s token.
+pub fn anonymous_csrf_cookie(state: &AppState, token: &str) -> String {
+    set_cookie(state, SIGN_IN_CSRF_COOKIE, token, 3600)
+}
+
+/// Checks a public form's token against its cookie; a mismatch is counted
+/// in the request log like any refusal of the public.
+pub fn check_anonymous_csrf(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: IpAddr,
+    given: &str,
+    form: &str,
+) -> Result<(), Failure> {
+    let expected = cookie(headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
+    if !expected.is_empty() && secrets::same_secret(given, expected) {
+        return Ok(());
+    }
+    refused_anonymously(state, ip, "csrf_check", form)?;
     Err(Failure::Forbidden)
 }
 

@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 use crate::Shared;
 use crate::access::Principal;
 use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
+use crate::auth::ClientIp;
+use crate::claims::{self, ClaimOutcome, Claims, Confirmation, Registration};
 use crate::finance_outreach as outreach;
 use crate::finance_views::{
     self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
-    DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, Registration, ReportRequest,
-    Transition,
+    DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, ReportRequest, Transition,
 };
 use crate::views::Failure;
 
@@ -38,6 +39,9 @@ fn created(id: i64) -> CreatedResult {
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/v1/finance/register", post(register))
+        .route("/api/v1/finance/register/confirm", post(confirm))
+        .route("/api/v1/finance/claims", get(list_claims))
+        .route("/api/v1/finance/claims/{id}/{decision}", post(decide_claim))
         .route(
             "/api/v1/finance/products",
             get(products).post(create_product),
@@ -77,14 +81,58 @@ pub fn routes() -> Router<Shared> {
         )
 }
 
-/// Registers an enterprise against the registry and creates its account.
+/// Claims to speak for an enterprise: checked against the registry, then a one-time code goes to the contact it registered with the market regulator (never to the asker).
 #[utoipa::path(post, path = "/api/v1/finance/register", request_body = Registration,
-    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+    responses((status = 202, body = ClaimOutcome), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
     Json(form): Json<Registration>,
-) -> CreatedResult {
-    created(views::register(&state, &form).await?)
+) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(claims::register(&state, ip, &form).await?),
+    ))
+}
+
+/// Confirms a claim with its code and chooses the account: open at once for an enterprise's first account, else awaiting its administrator's approval.
+#[utoipa::path(post, path = "/api/v1/finance/register/confirm", request_body = Confirmation,
+    responses((status = 201, body = ClaimOutcome), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn confirm(
+    State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
+    Json(form): Json<Confirmation>,
+) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
+    Ok((
+        StatusCode::CREATED,
+        Json(claims::confirm(&state, ip, &form).await?),
+    ))
+}
+
+/// The claims to speak for one's own enterprise (its accounts); whether the asker is its administrator.
+#[utoipa::path(get, path = "/api/v1/finance/claims",
+    responses((status = 200, body = Claims), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_claims(State(state): State<Shared>, who: Principal) -> ApiResult<Claims> {
+    Ok(Json(claims::claims(&state, &who).await?))
+}
+
+/// The enterprise's administrator approves or refuses a claim awaiting approval (`approve` or `refuse`).
+#[utoipa::path(post, path = "/api/v1/finance/claims/{id}/{decision}", params(("id" = i64, Path), ("decision" = String, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn decide_claim(
+    State(state): State<Shared>,
+    who: Principal,
+    headers: HeaderMap,
+    Path((id, decision)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiFailure> {
+    csrf(&state, &who, &headers).await?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        other => return Err(Failure::NotFound(format!("decision '{other}'")).into()),
+    };
+    claims::decide(&state, &who, id, approve).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Products: published ones for everyone; a bank's own in every state; all for the credit centre.

@@ -80,10 +80,20 @@ async fn may_see_pool(state: &AppState, who: &Principal) -> Result<bool, Failure
     Ok(false)
 }
 
+/// The pool: its rule and members. The credit centre and regulators see
+/// every member's checks; a bank sees who is a member, and the checks (the
+/// financing grade, tax paid, headcount) only of members that granted it
+/// `credit_profile`, as the credit report would. Audited, with how many
+/// members' checks were shown.
 pub async fn pool(state: &AppState, who: &Principal) -> Result<PoolView, Failure> {
     if !may_see_pool(state, who).await? {
         require(state, who, Action::ManagePool, "pool").await?;
     }
+    let in_full = allows(who, Action::ManagePool) || allows(who, Action::ViewFinanceStatistics);
+    let granted = match (in_full, bank_of(who)) {
+        (false, Some(bank)) => credit_profile_granted(state, bank).await?,
+        _ => std::collections::BTreeSet::new(),
+    };
     let stored = state.store.pool_rule().await?;
     let rule = match &stored {
         Some(row) => serde_json::from_str(&row.rule)
@@ -93,21 +103,68 @@ pub async fn pool(state: &AppState, who: &Principal) -> Result<PoolView, Failure
     let rows = state.store.pool_members().await?;
     let codes: Vec<&str> = rows.iter().map(|m| m.uscc.as_str()).collect();
     let names = names_of(state, &codes).await?;
-    let members = rows
+    let members: Vec<PoolMember> = rows
         .iter()
         .map(|m| PoolMember {
             name: names.get(&m.uscc).cloned().unwrap_or_default(),
             uscc: m.uscc.clone(),
             admitted_at: m.admitted_at.clone(),
-            checks: serde_json::from_str(&m.checks).unwrap_or_default(),
+            checks: if in_full || granted.contains(&m.uscc) {
+                serde_json::from_str(&m.checks).unwrap_or_default()
+            } else {
+                serde_json::Value::Array(Vec::new())
+            },
         })
         .collect();
+    let shown = if in_full {
+        members.len()
+    } else {
+        members.iter().filter(|m| granted.contains(&m.uscc)).count()
+    };
+    state
+        .audit(
+            &who.actor,
+            "view_pool",
+            "pool",
+            "ok",
+            serde_json::json!({"members": members.len(), "checks_shown": shown}),
+        )
+        .await?;
     Ok(PoolView {
         rule,
         version: stored.as_ref().map(|r| r.version),
         set_at: stored.map(|r| r.set_at),
         members,
     })
+}
+
+/// The enterprises whose live grants let `bank` read their credit profile
+/// now, each decided by `finance::consent::check` as a report read is.
+async fn credit_profile_granted(
+    state: &AppState,
+    bank: &str,
+) -> Result<std::collections::BTreeSet<String>, Failure> {
+    let needs = std::collections::BTreeSet::from([finance::consent::Scope::CreditProfile]);
+    let now = Utc::now();
+    let mut by_enterprise: BTreeMap<String, Vec<finance::consent::Authorisation>> = BTreeMap::new();
+    for row in state.store.authorisations_to(bank).await? {
+        let grant = crate::finance_views::authorisation_of(&row)?;
+        by_enterprise.entry(row.enterprise).or_default().push(grant);
+    }
+    Ok(by_enterprise
+        .into_iter()
+        .filter(|(enterprise, grants)| {
+            let access = finance::consent::Access {
+                bank,
+                enterprise,
+                application: None,
+                needs: &needs,
+                now,
+            };
+            finance::consent::check(grants, &access).allowed()
+        })
+        .map(|(enterprise, _)| enterprise)
+        .collect())
 }
 
 /// Sets the pool's rule and selects its members anew from every graded,

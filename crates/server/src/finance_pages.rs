@@ -13,11 +13,13 @@ use serde::Deserialize;
 
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
+use crate::auth::ClientIp;
 use crate::auth::check_csrf;
+use crate::claims::{self, Confirmation, Registration};
 use crate::finance_outreach as outreach;
 use crate::finance_views::{
-    self as views, ApplicationInput, DemandInput, GrantInput, ProductInput, Registration,
-    ReportRequest, Transition, bank_of, enterprise_of,
+    self as views, ApplicationInput, DemandInput, GrantInput, ProductInput, ReportRequest,
+    Transition, bank_of, enterprise_of,
 };
 use crate::pages::{CsrfForm, PageResult, page};
 use crate::views::{Failure, require};
@@ -29,6 +31,9 @@ pub fn routes() -> Router<Shared> {
             "/finance/register",
             get(register_page).post(register_submit),
         )
+        .route("/finance/register/confirm", post(confirm_submit))
+        .route("/finance/claims", get(claims_page))
+        .route("/finance/claims/{id}/{decision}", post(claim_decision))
         .route("/finance/products", post(product_submit))
         .route("/finance/products/{id}/{step}", post(product_step))
         .route("/finance/consents", get(consents_page).post(grant_submit))
@@ -123,44 +128,161 @@ async fn home_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
     )
 }
 
-async fn register_page(headers: HeaderMap, who: Principal) -> PageResult {
-    page(
+/// What the registration form shows when nothing was typed yet.
+fn empty_form() -> Value {
+    context! { uscc => "", legal_representative => "", capacity => "", applicant_name => "", username => "" }
+}
+
+/// The registration page in one of its steps, with the public form's
+/// double-submit cookie set.
+fn register_form(
+    state: &crate::AppState,
+    headers: &HeaderMap,
+    who: &Principal,
+    extra: Value,
+    status: axum::http::StatusCode,
+) -> PageResult {
+    let token = crate::auth::anonymous_csrf(headers)?;
+    let html = crate::pages::render(
         "finance_register.html",
+        headers,
+        who,
+        context! { form_csrf => token, ..extra },
+    )?;
+    Ok((
+        status,
+        [(
+            axum::http::header::SET_COOKIE,
+            crate::auth::anonymous_csrf_cookie(state, &token),
+        )],
+        html,
+    )
+        .into_response())
+}
+
+async fn register_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    register_form(
+        &state,
         &headers,
         &who,
-        context! { error => Value::from(()), done => false },
+        context! { error => Value::from(()), outcome => Value::from(()), form => empty_form() },
+        axum::http::StatusCode::OK,
     )
 }
 
 async fn register_submit(
     State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     who: Principal,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    crate::auth::check_anonymous_csrf(&state, &headers, ip, field(&fields, "csrf"), "register")?;
     let form = Registration {
         uscc: field(&fields, "uscc").to_string(),
         legal_representative: field(&fields, "legal_representative").to_string(),
         capacity: field(&fields, "capacity").to_string(),
         applicant_name: field(&fields, "applicant_name").to_string(),
-        username: field(&fields, "username").to_string(),
-        password: field(&fields, "password").to_string(),
     };
-    match views::register(&state, &form).await {
-        Ok(_) => page(
-            "finance_register.html",
+    // The form keeps what was typed when it comes back with an error.
+    let typed = context! {
+        uscc => form.uscc, legal_representative => form.legal_representative,
+        capacity => form.capacity, applicant_name => form.applicant_name, username => "",
+    };
+    match claims::register(&state, ip, &form).await {
+        Ok(outcome) => register_form(
+            &state,
             &headers,
             &who,
-            context! { error => Value::from(()), done => true },
+            context! { error => Value::from(()), outcome => Value::from_serialize(&outcome), form => empty_form() },
+            axum::http::StatusCode::OK,
         ),
-        Err(Failure::BadRequest(error)) => page(
-            "finance_register.html",
+        Err(Failure::BadRequest(error)) => register_form(
+            &state,
             &headers,
             &who,
-            context! { error, done => false },
+            context! { error, outcome => Value::from(()), form => typed },
+            axum::http::StatusCode::BAD_REQUEST,
         ),
         Err(other) => Err(other.into()),
     }
+}
+
+async fn confirm_submit(
+    State(state): State<Shared>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    who: Principal,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    crate::auth::check_anonymous_csrf(&state, &headers, ip, field(&fields, "csrf"), "register")?;
+    let claim: i64 = number(field(&fields, "claim"), "claim")?;
+    let form = Confirmation {
+        claim,
+        code: field(&fields, "code").to_string(),
+        username: field(&fields, "username").to_string(),
+        password: field(&fields, "password").to_string(),
+    };
+    match claims::confirm(&state, ip, &form).await {
+        Ok(outcome) => register_form(
+            &state,
+            &headers,
+            &who,
+            context! { error => Value::from(()), outcome => Value::from_serialize(&outcome), form => empty_form() },
+            axum::http::StatusCode::OK,
+        ),
+        Err(Failure::BadRequest(error)) => {
+            // Back to the code step, the claim and the name kept.
+            let outcome = claims::ClaimOutcome {
+                claim,
+                state: "awaiting_code".into(),
+                message_zh: "请输入发往登记联络方式的验证码。".into(),
+                message_en: "Enter the code sent to the registered contact.".into(),
+            };
+            register_form(
+                &state,
+                &headers,
+                &who,
+                context! { error, outcome => Value::from_serialize(&outcome), form => context! { username => form.username, ..empty_form() } },
+                axum::http::StatusCode::BAD_REQUEST,
+            )
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn claims_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    let claims = claims::claims(&state, &who).await?;
+    page(
+        "finance_claims.html",
+        &headers,
+        &who,
+        context! { p => Value::from_serialize(&claims) },
+    )
+}
+
+async fn claim_decision(
+    State(state): State<Shared>,
+    who: Principal,
+    Path((id, decision)): Path<(i64, String)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    crate::auth::check_csrf(&state, &who, Some(&form.csrf)).await?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        other => return Err(Failure::NotFound(format!("decision '{other}'")).into()),
+    };
+    claims::decide(&state, &who, id, approve).await?;
+    Ok(Redirect::to("/finance/claims").into_response())
 }
 
 async fn product_submit(

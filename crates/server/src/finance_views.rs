@@ -90,7 +90,7 @@ pub fn parse_scope<'a>(
     Ok(scope)
 }
 
-fn authorisation_of(row: &AuthorisationRow) -> Result<Authorisation, Failure> {
+pub(crate) fn authorisation_of(row: &AuthorisationRow) -> Result<Authorisation, Failure> {
     Ok(Authorisation {
         id: row.id,
         enterprise: row.enterprise.clone(),
@@ -117,115 +117,6 @@ async fn bank_names(state: &AppState) -> Result<BTreeMap<String, String>, Failur
         .into_iter()
         .map(|b| (b.id, b.name))
         .collect())
-}
-
-// ---------------------------------------------------------------- registration
-
-/// An enterprise's registration on the platform.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct Registration {
-    pub uscc: String,
-    /// The legal representative's name, as the registry holds it.
-    pub legal_representative: String,
-    /// `legal_representative` or `agent`.
-    pub capacity: String,
-    /// Who registers: the legal representative or the authorised agent.
-    pub applicant_name: String,
-    pub username: String,
-    pub password: String,
-}
-
-/// Registers an enterprise against the registry: the code must be an
-/// operating entity's and the legal representative's name must match the
-/// registry's. Creates the account (role `enterprise:USCC`); audited,
-/// refusals too.
-pub async fn register(state: &AppState, form: &Registration) -> Result<i64, Failure> {
-    let uscc = domain::Uscc::parse_input(&form.uscc)
-        .map(|p| p.value.to_string())
-        .map_err(|e| Failure::BadRequest(format!("'{}' is not a valid code: {e}", form.uscc)))?;
-    let checked = check_registration(state, &uscc, form).await;
-    if let Err(Failure::BadRequest(why)) = &checked {
-        state
-            .audit(
-                "anonymous",
-                "enterprise_register",
-                &uscc,
-                "denied",
-                serde_json::json!({"username": form.username, "reason": why}),
-            )
-            .await?;
-    }
-    checked?;
-    let role = format!("enterprise:{uscc}");
-    let display = format!("{}（{}）", form.applicant_name.trim(), uscc);
-    let user_id = crate::admin::add_user(
-        &state.store,
-        &state.catalog,
-        form.username.trim(),
-        &display,
-        &form.password,
-        &[role.as_str()],
-    )
-    .await?;
-    state
-        .store
-        .record_registration(
-            &uscc,
-            user_id,
-            form.applicant_name.trim(),
-            &form.capacity,
-            &now(),
-        )
-        .await?;
-    state
-        .audit(
-            &format!("user:{}", form.username.trim()),
-            "enterprise_register",
-            &uscc,
-            "ok",
-            serde_json::json!({"capacity": form.capacity}),
-        )
-        .await?;
-    Ok(user_id)
-}
-
-async fn check_registration(
-    state: &AppState,
-    uscc: &str,
-    form: &Registration,
-) -> Result<(), Failure> {
-    let Some(entity) = state.store.entity(uscc).await? else {
-        return Err(Failure::BadRequest(format!(
-            "{uscc} is not in the registry"
-        )));
-    };
-    if entity.status != "operating" {
-        return Err(Failure::BadRequest(format!(
-            "{uscc} is {} in the registry, not operating",
-            entity.status
-        )));
-    }
-    if form.legal_representative.trim() != entity.legal_representative.trim() {
-        return Err(Failure::BadRequest(
-            "the legal representative does not match the registry".into(),
-        ));
-    }
-    let applicant = form.applicant_name.trim();
-    match form.capacity.as_str() {
-        "legal_representative" if applicant != entity.legal_representative.trim() => {
-            Err(Failure::BadRequest(
-                "registering as the legal representative, the applicant must be them".into(),
-            ))
-        }
-        "legal_representative" => Ok(()),
-        "agent" if applicant.is_empty() => {
-            Err(Failure::BadRequest("an agent gives their name".into()))
-        }
-        "agent" => Ok(()),
-        other => Err(Failure::BadRequest(format!(
-            "capacity '{other}' is neither legal_representative nor agent"
-        ))),
-    }
 }
 
 // ---------------------------------------------------------------- consents
@@ -1107,6 +998,16 @@ pub async fn demand_detail(
     let Some(demand) = demand else {
         return Err(Failure::NotFound(format!("demand {id}")));
     };
+    // The facts carry the enterprise's grade and tax paid: non-public.
+    state
+        .audit(
+            &who.actor,
+            "view_demand",
+            &format!("demand:{id}"),
+            "ok",
+            serde_json::json!({"enterprise": demand.enterprise}),
+        )
+        .await?;
     let facts = enterprise_facts(state, &demand.enterprise).await?;
     let views: Vec<ProductView> = products(state, &Principal::anonymous()).await?;
     let catalogue: Vec<Product> = views
@@ -1535,9 +1436,33 @@ pub async fn move_application(
         state: to.as_str().into(),
         reason: transition.reason.trim().to_string(),
     };
+    let loan_term = loan.as_ref().and_then(|l| {
+        let on = chrono::NaiveDate::parse_from_str(&l.disbursed_on, "%Y-%m-%d").ok()?;
+        Some((on, u32::try_from(l.term_months).ok()?))
+    });
+    let ended_by = format!("application:{id} {}", to.as_str());
+    let until;
+    let grants = match consent::grants_on_move(to, loan_term) {
+        consent::GrantsOnMove::Keep => store::GrantChange::Keep,
+        consent::GrantsOnMove::End => store::GrantChange::End {
+            at: &event.at,
+            by: &ended_by,
+        },
+        consent::GrantsOnMove::LastUntil(at) => {
+            until = rfc3339(at);
+            store::GrantChange::LastUntil(&until)
+        }
+    };
     state
         .store
-        .move_application(id, from.as_str(), to.as_str(), &event, loan.as_ref())
+        .move_application(
+            id,
+            from.as_str(),
+            to.as_str(),
+            &event,
+            loan.as_ref(),
+            grants,
+        )
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict(why) => Failure::BadRequest(why),

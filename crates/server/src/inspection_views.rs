@@ -2,10 +2,15 @@
 //! regulator views), commit and draw, verification, tasks, results, rosters
 //! and the simulation report.
 //!
-//! The public sees committed and drawn plans, their hashes, the revealed
-//! seed, the drawn entities with their keys (never their class: classes are
-//! not published, DOMAIN.md §5) and published results. Regulators see
-//! everything; an inspector sees and records the tasks they are on.
+//! The public sees committed and drawn plans, their commitment and seed
+//! hashes, the drawn entities in code order and published results; never a
+//! class, and nothing a class could be inferred from: not the seed (with it
+//! anyone recomputes every entity's key, and a key above the quota of the
+//! low-risk strata can only come from a high-risk one), not the keys, not
+//! the ranks within strata, not the details of a failed check. Regulators
+//! see everything, and entitled auditors get the full bundle
+//! (`xinyong inspection export`) to re-run the draw; see docs/SECURITY.md.
+//! An inspector sees and records the tasks they are on.
 
 use chrono::NaiveDate;
 use inspection::bundle::VerifyReport;
@@ -16,7 +21,7 @@ use store::{InspectorRow, PlanRow, TaskRow};
 use supervision::results::{FindingInput, ResultInput};
 
 use crate::AppState;
-use crate::access::Principal;
+use crate::access::{Action, Principal};
 use crate::views::Failure;
 
 pub(crate) fn refused(e: supervision::SupervisionError) -> Failure {
@@ -81,7 +86,11 @@ pub async fn plans(state: &AppState, public: bool) -> Result<Vec<PlanSummary>, F
         }
         let plan = Plan::from_json(&row.definition, &row.id)
             .map_err(|e| Failure::Internal(e.to_string()))?;
-        out.push(summary(&row, &plan));
+        let mut summary = summary(&row, &plan);
+        if public {
+            summary.seed = None;
+        }
+        out.push(summary);
     }
     Ok(out)
 }
@@ -96,14 +105,12 @@ async fn plan_of(state: &AppState, id: &str) -> Result<(PlanRow, Plan), Failure>
     }
 }
 
-/// A drawn entity as the public sees it.
+/// A drawn entity as the public sees it: no rank or key, which would tell
+/// its stratum.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicPick {
-    pub rank: i64,
     pub uscc: String,
     pub name: String,
-    /// SHA-256 of `<seed>|object|<uscc>`.
-    pub key: String,
     pub staffed: bool,
     pub result: Option<String>,
     pub inspected_on: Option<String>,
@@ -122,7 +129,7 @@ pub async fn public_plan(state: &AppState, id: &str) -> Result<PublicPlan, Failu
     if row.state == "draft" {
         return Err(Failure::NotFound(format!("no plan '{id}'")));
     }
-    let picks = state
+    let mut picks: Vec<PublicPick> = state
         .store
         .tasks_of_plan(id)
         .await?
@@ -130,7 +137,6 @@ pub async fn public_plan(state: &AppState, id: &str) -> Result<PublicPlan, Failu
         .map(|t| {
             let published = t.published_on.is_some();
             PublicPick {
-                rank: t.rank,
                 staffed: t.unstaffed.is_none(),
                 result: if published { t.result.clone() } else { None },
                 inspected_on: if published {
@@ -141,14 +147,14 @@ pub async fn public_plan(state: &AppState, id: &str) -> Result<PublicPlan, Failu
                 published_on: t.published_on.clone(),
                 uscc: t.subject,
                 name: t.subject_name,
-                key: t.object_key,
             }
         })
         .collect();
-    Ok(PublicPlan {
-        plan: summary(&row, &plan),
-        picks,
-    })
+    // Code order: the order of the draw is by stratum.
+    picks.sort_by(|a, b| a.uscc.cmp(&b.uscc));
+    let mut plan = summary(&row, &plan);
+    plan.seed = None;
+    Ok(PublicPlan { plan, picks })
 }
 
 /// A task with its publication deadline.
@@ -193,8 +199,24 @@ pub struct PlanDetail {
     pub progress: supervision::Progress,
 }
 
-pub async fn plan_detail(state: &AppState, id: &str) -> Result<PlanDetail, Failure> {
+/// A plan in full, for those who manage inspections; audited (it carries
+/// every task's risk class and team).
+pub async fn plan_detail(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<PlanDetail, Failure> {
+    crate::views::require(state, who, Action::ManageInspections, id).await?;
     let (row, plan) = plan_of(state, id).await?;
+    state
+        .audit(
+            &who.actor,
+            "view_plan_detail",
+            &format!("plan:{id}"),
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     let tasks = state.store.tasks_of_plan(id).await?;
     let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
     let progress = supervision::progress(&tasks, &calendar, today());
@@ -331,6 +353,18 @@ pub async fn verify(state: &AppState, id: &str) -> Result<VerifyReport, Failure>
     Ok(report)
 }
 
+/// A verification as the public may read it: each check's name and
+/// outcome; the details of a failed one (lines of the draw, with strata)
+/// are for auditors.
+pub fn public_report(mut report: VerifyReport) -> VerifyReport {
+    for check in &mut report.checks {
+        if !check.ok {
+            check.detail = "differs; the details are for auditors".into();
+        }
+    }
+    report
+}
+
 /// Names, sizes and modification times of a bundle's files: what changes
 /// when any file is rewritten.
 fn bundle_stamp(dir: &std::path::Path) -> String {
@@ -393,8 +427,13 @@ pub async fn task_for(
         .task(task_id)
         .await?
         .ok_or_else(|| Failure::NotFound(format!("no task {task_id}")))?;
+    // The account link alone is not enough: the account must hold the
+    // inspector role now (a link outlives a role taken away).
     let on_team = match inspector_of(state, who).await? {
-        Some(inspector) => task.inspector_ids().contains(&inspector.id.as_str()),
+        Some(inspector) => {
+            who.has(crate::access::Role::Inspector)
+                && task.inspector_ids().contains(&inspector.id.as_str())
+        }
         None => false,
     };
     if !on_team && !who.has(crate::access::Role::Regulator) {

@@ -16,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod claims;
 pub mod finance_api;
 pub mod finance_outreach;
 pub mod finance_pages;
@@ -62,8 +63,13 @@ pub struct AppState {
     pub lake: Lake,
     pub catalog: Catalog,
     pub config: Config,
-    /// Failed sign-ins per client address in the current minute.
+    /// Attempts per client address: sign-ins, registrations, the public's
+    /// refused requests.
     pub throttle: Mutex<auth::Throttle>,
+    /// The public's refused requests, counted (not chained).
+    pub refused: Mutex<auth::RefusedCounts>,
+    /// Argon2 runs here, bounded, off the async workers.
+    pub hashing: secrets::Hashing,
     /// One upload ingests at a time; the registry snapshot is kept between
     /// uploads and reloaded when another process has ingested meanwhile.
     pub ingest: tokio::sync::Mutex<Option<(i64, Known)>>,
@@ -94,6 +100,8 @@ impl AppState {
             catalog,
             config,
             throttle: Mutex::new(auth::Throttle::default()),
+            hashing: secrets::Hashing::default(),
+            refused: Mutex::new(auth::RefusedCounts::default()),
             ingest: tokio::sync::Mutex::new(None),
             names: std::sync::RwLock::new(None),
             names_checked: Mutex::new(None),
@@ -207,9 +215,40 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(uploads)
         .merge(rest)
+        .layer(axum::middleware::map_response(security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// What every response carries: no scripts, frames or foreign origins
+/// (the pages need none), no type sniffing, no referrer beyond the origin;
+/// and, unless the handler said otherwise (the style sheet, the icon), no
+/// caching: profiles and credit reports must not stay in a shared cache or
+/// the browser's history.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 async fn health(
@@ -220,11 +259,16 @@ async fn health(
     // on a city's store, and health is polled.
     match state.store.latest_batch_id().await {
         Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(e) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
-        )
-            .into_response(),
+        Err(e) => {
+            // The store's error names hosts and tables: the log has it, the
+            // public does not.
+            tracing::error!("health: {e}");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -14,15 +14,17 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, Principal, Role, Via, allows};
-use crate::auth::{
-    ClientIp, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, check_csrf, cookie, csrf_token, set_cookie,
-};
+use crate::auth::{ClientIp, SESSION_COOKIE, check_csrf, csrf_token, set_cookie};
 use crate::i18n::{Lang, messages};
 use crate::views::{self, Failure, require};
 use crate::{Shared, admin, auth, charts, risk_views, secrets};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 46] = [
+pub const TEMPLATES: [(&str, &str); 47] = [
+    (
+        "finance_claims.html",
+        include_str!("../templates/finance_claims.html"),
+    ),
     (
         "finance_pool.html",
         include_str!("../templates/finance_pool.html"),
@@ -267,6 +269,12 @@ fn nav(who: &Principal) -> Vec<NavLink> {
             key: "my_tasks",
         });
     }
+    if who.has(Role::Enterprise) {
+        links.push(NavLink {
+            href: "/finance/claims",
+            key: "fin_claims",
+        });
+    }
     if allows(who, Action::ManageAccounts) {
         links.push(NavLink {
             href: "/admin/users",
@@ -450,11 +458,7 @@ fn sign_in_form(
     changed: bool,
     status: StatusCode,
 ) -> PageResult {
-    let existing = cookie(headers, SIGN_IN_CSRF_COOKIE).map(str::to_string);
-    let token = match existing {
-        Some(t) if t.len() == 64 => t,
-        _ => secrets::random_hex(32).map_err(|e| Failure::Internal(e.to_string()))?,
-    };
+    let token = auth::anonymous_csrf(headers)?;
     let notice = changed.then(|| messages(Lang::of(headers)).get("password_changed").cloned());
     let html = render(
         "sign_in.html",
@@ -466,7 +470,7 @@ fn sign_in_form(
         status,
         [(
             header::SET_COOKIE,
-            set_cookie(state, SIGN_IN_CSRF_COOKIE, &token, 3600),
+            auth::anonymous_csrf_cookie(state, &token),
         )],
         html,
     )
@@ -487,19 +491,7 @@ async fn sign_in_submit(
     who: Principal,
     Form(form): Form<SignInForm>,
 ) -> PageResult {
-    let expected = cookie(&headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !secrets::same_secret(&form.csrf, expected) {
-        state
-            .audit(
-                "anonymous",
-                "csrf_check",
-                &form.username,
-                "denied",
-                serde_json::json!({"form": "sign_in", "ip": ip.to_string()}),
-            )
-            .await?;
-        return Err(Failure::Forbidden.into());
-    }
+    auth::check_anonymous_csrf(&state, &headers, ip, &form.csrf, "sign_in")?;
     match auth::sign_in(&state, ip, form.username.trim(), &form.password).await {
         Ok(session) => Ok((
             [(
@@ -599,7 +591,11 @@ async fn password_submit(
     let Some(user) = state.store.user_by_id(user_id).await? else {
         return Err(Failure::SignInNeeded.into());
     };
-    let problem = if !secrets::verify_password(&form.current_password, &user.password_hash) {
+    let problem = if !state
+        .hashing
+        .verify(&form.current_password, &user.password_hash)
+        .await
+    {
         Some("the current password is wrong".to_string())
     } else {
         secrets::password_problem(&form.new_password)
@@ -617,8 +613,11 @@ async fn password_submit(
         let html = render("password.html", &headers, &who, context! { error })?;
         return Ok((StatusCode::BAD_REQUEST, html).into_response());
     }
-    let hash =
-        secrets::hash_password(&form.new_password).map_err(|e| Failure::Internal(e.to_string()))?;
+    let hash = state
+        .hashing
+        .hash(&form.new_password)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     // Ends every session of the user, this one too.
     state
         .store
@@ -1261,7 +1260,7 @@ async fn audit_page(
         "audit.html",
         &headers,
         &who,
-        context! { entries => Value::from_serialize(&entries), check => Value::from_serialize(&check), actor => q.actor.unwrap_or_default(), subject => q.subject.unwrap_or_default() },
+        context! { entries => Value::from_serialize(&entries), check => Value::from_serialize(&check), actor => q.actor.unwrap_or_default(), subject => q.subject.unwrap_or_default(), refused => Value::from_serialize(state.refused.lock().map(|r| r.counts()).unwrap_or_default()) },
     )
 }
 
@@ -1283,6 +1282,7 @@ pub(crate) mod tests {
                 session_sha256: "s".into(),
                 csrf_token: "csrf-token".into(),
             },
+            ip: std::net::IpAddr::from([127, 0, 0, 1]),
         }
     }
 
@@ -1340,6 +1340,7 @@ pub(crate) mod tests {
                     publicity_until: Some("2025-06-02".into()),
                 },
             }],
+            complaint_counts: Vec::new(),
         }
     }
 

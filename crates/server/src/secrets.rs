@@ -51,6 +51,51 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         .is_ok()
 }
 
+/// Argon2 off the async workers: each hash runs on tokio's blocking pool,
+/// and at most one per core at a time, so that a burst of sign-ins queues
+/// here instead of stalling every other request (`/health` included).
+pub struct Hashing {
+    permits: tokio::sync::Semaphore,
+}
+
+impl Default for Hashing {
+    fn default() -> Hashing {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Hashing {
+            permits: tokio::sync::Semaphore::new(cores),
+        }
+    }
+}
+
+impl Hashing {
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let _permit = self.permits.acquire().await.ok()?;
+        tokio::task::spawn_blocking(work).await.ok()
+    }
+
+    /// [`verify_password`] on the blocking pool; false if it could not run.
+    pub async fn verify(&self, password: &str, stored: &str) -> bool {
+        let (password, stored) = (password.to_string(), stored.to_string());
+        self.run(move || verify_password(&password, &stored))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// [`verify_nothing`] on the blocking pool.
+    pub async fn verify_nothing(&self, password: &str) {
+        let password = password.to_string();
+        self.run(move || verify_nothing(&password)).await;
+    }
+
+    /// [`hash_password`] on the blocking pool.
+    pub async fn hash(&self, password: &str) -> Result<String, SecretError> {
+        let password = password.to_string();
+        self.run(move || hash_password(&password))
+            .await
+            .unwrap_or_else(|| Err(SecretError::Hash("the hashing pool is closed".into())))
+    }
+}
+
 /// Spends the time a real check would, so that an unknown user name cannot
 /// be told from a wrong password by the response time.
 pub fn verify_nothing(password: &str) {
@@ -90,6 +135,32 @@ mod tests {
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse batterY", &hash));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    /// On a runtime with one thread, a timer keeps ticking while hashes
+    /// run: they are not on the async worker. (On the worker, the thread
+    /// would be blocked for the whole of each hash and no tick would come.)
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_leaves_the_async_worker_free() {
+        let hashing = Hashing::default();
+        let stored = hash_password("correct horse battery").unwrap();
+        let ticks = std::sync::atomic::AtomicU32::new(0);
+        let ticking = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        };
+        let hashes = async {
+            for _ in 0..4 {
+                assert!(hashing.verify("correct horse battery", &stored).await);
+            }
+        };
+        tokio::select! {
+            () = hashes => {}
+            _ = ticking => unreachable!("the ticks never end"),
+        }
+        assert!(ticks.load(std::sync::atomic::Ordering::SeqCst) > 0);
     }
 
     #[test]

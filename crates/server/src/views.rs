@@ -2,6 +2,7 @@
 //! and public), search results, uploads. Each function here has already been
 //! allowed by the caller; each says what it audits.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,7 +66,9 @@ impl Failure {
     }
 }
 
-/// Allows `action`, or audits the denial and fails.
+/// Allows `action`, or fails: a signed-in principal's denial is audited
+/// in the chain, the public's is counted in the request log
+/// ([`crate::auth::refused_anonymously`]).
 pub async fn require(
     state: &AppState,
     who: &Principal,
@@ -74,6 +77,10 @@ pub async fn require(
 ) -> Result<(), Failure> {
     if allows(who, action) {
         return Ok(());
+    }
+    if who.is_anonymous() {
+        crate::auth::refused_anonymously(state, who.ip, action.name(), subject)?;
+        return Err(Failure::SignInNeeded);
     }
     state
         .audit(
@@ -84,11 +91,7 @@ pub async fn require(
             serde_json::json!({}),
         )
         .await?;
-    Err(if who.is_anonymous() {
-        Failure::SignInNeeded
-    } else {
-        Failure::Forbidden
-    })
+    Err(Failure::Forbidden)
 }
 
 /// The code in the canonical form, or a clear refusal.
@@ -197,6 +200,19 @@ pub struct Profile {
     pub industry_name: String,
     pub series: Vec<ItemSeries>,
     pub events: Vec<TimelineEvent>,
+    /// For those who may not read internal records (the entity itself):
+    /// how many complaints and reports name it, by month and category,
+    /// without texts, ticket numbers, channels or who made them.
+    pub complaint_counts: Vec<ComplaintCount>,
+}
+
+/// Complaints and reports naming an entity in one month and category.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+pub struct ComplaintCount {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub category: String,
+    pub count: u32,
 }
 
 /// What may be published of an entity: registry basics and the records of
@@ -285,14 +301,43 @@ pub async fn profile(state: &AppState, who: &Principal, uscc: &str) -> Result<Pr
             last.years.push(row);
         }
     }
-    let mut events: Vec<TimelineEvent> = state
-        .store
-        .events(uscc)
-        .await?
-        .into_iter()
-        .map(|e| timeline_event(state.catalog.item(&e.item), e))
-        .collect();
+    let sees_internal = allows(who, Action::ViewInternalRecords);
+    let internal = |item: &str| {
+        state
+            .catalog
+            .item(item)
+            .is_none_or(|i| matches!(i.publicity, Publicity::Internal))
+    };
+    if !sees_internal {
+        series.retain(|s| !internal(&s.item));
+    }
+    let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+    let mut events: Vec<TimelineEvent> = Vec::new();
+    for event in state.store.events(uscc).await? {
+        if sees_internal || !internal(&event.item) {
+            events.push(timeline_event(state.catalog.item(&event.item), event));
+            continue;
+        }
+        if state
+            .catalog
+            .item(&event.item)
+            .is_some_and(|i| i.category == domain::catalog::Category::Complaint)
+        {
+            let month = event.event_date.get(..7).unwrap_or_default().to_string();
+            let category = event.detail["category"].as_str().unwrap_or_default();
+            *counts.entry((month, category.to_string())).or_default() += 1;
+        }
+    }
     events.reverse();
+    let complaint_counts = counts
+        .into_iter()
+        .rev()
+        .map(|((month, category), count)| ComplaintCount {
+            month,
+            category,
+            count,
+        })
+        .collect();
     let (division_name, industry_name) = names(&entity);
     Ok(Profile {
         entity,
@@ -300,6 +345,7 @@ pub async fn profile(state: &AppState, who: &Principal, uscc: &str) -> Result<Pr
         industry_name,
         series,
         events,
+        complaint_counts,
     })
 }
 
@@ -392,6 +438,15 @@ pub async fn quality(
     )
     .await?;
     let batches = state.store.batches().await?;
+    state
+        .audit(
+            &who.actor,
+            "view_quality",
+            department.unwrap_or("all"),
+            "ok",
+            serde_json::json!({}),
+        )
+        .await?;
     Ok(ingest::quality::quality(&batches, department))
 }
 

@@ -248,7 +248,14 @@ pub fn write_city(
                         &organisation_body(config.seed, config.entities + entity.index, true),
                     )
                     .map_err(|e| SimError::Internal(e.to_string()))?;
-                    for record in registry_records(entity).iter().chain(&history.records) {
+                    // The contact comes last, so that the dirt drawn for
+                    // every other record stays as it was before it existed.
+                    let contact = contact_record(entity);
+                    for record in registry_records(entity)
+                        .iter()
+                        .chain(&history.records)
+                        .chain(std::iter::once(&contact))
+                    {
                         feeds.write(record, &mut dirt, unknown.as_str())?;
                     }
                     write_truth(&mut truth, entity)?;
@@ -303,6 +310,23 @@ pub fn write_city(
         source,
     })?;
     Ok(manifest)
+}
+
+/// The contact an entity registered with the market regulator: the
+/// legal representative as liaison, a mobile number and an e-mail address
+/// made from the entity's index alone (no draw, so no other stream moves).
+/// The addresses are under `.example`, which no one can receive mail for.
+pub fn contact_record(entity: &Entity) -> Record {
+    // A multiplicative hash spreads consecutive indexes over the numbers.
+    let number = (u64::from(entity.index).wrapping_mul(2_654_435_761) % 1_000_000_000) as u32;
+    Record::new("samr", "registration_contact", Period::Snapshot)
+        .set("subject", entity.uscc.to_string())
+        .set("liaison_name", entity.legal_representative.clone())
+        .set("contact_phone", format!("13{number:09}"))
+        .set(
+            "contact_email",
+            format!("contact{}@enterprise.example", entity.index),
+        )
 }
 
 /// The market regulator's registry records of an entity.

@@ -126,39 +126,31 @@ impl Store {
         now: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let taken = sqlx::query("SELECT 1 FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(StoreError::Conflict(format!("user '{username}' exists")));
-        }
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, password_hash, disabled, failed_logins,
-                locked_until, password_changed_at, created_at)
-             VALUES ($1, $2, $3, $4, 0, 0, NULL, $5, $5)",
-        )
-        .bind(id)
-        .bind(username)
-        .bind(display_name)
-        .bind(password_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for grant in roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role, subject) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(&grant.role)
-                .bind(&grant.subject)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let id = insert_user(&mut tx, username, display_name, password_hash, roles, now).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The enabled accounts that hold `role:subject`, oldest first.
+    pub async fn users_with_role(
+        &self,
+        role: &str,
+        subject: &str,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{USER_COLUMNS} WHERE disabled = 0 AND id IN
+               (SELECT user_id FROM user_roles WHERE role = $1 AND subject = $2)
+             ORDER BY created_at, id"
+        ))
+        .bind(role)
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.user_from_row(r).await?);
+        }
+        Ok(out)
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
@@ -284,22 +276,36 @@ impl Store {
     }
 
     /// Records a failed sign-in; `locked_until` locks the account if given.
-    pub async fn record_failed_login(
+    /// Counts a sign-in attempt against `user_id` before its password is
+    /// checked, so that concurrent attempts cannot all slip under the limit:
+    /// the attempt that reaches `max_failures` sets `locked_until`, and any
+    /// attempt while the account is locked is not counted and returns
+    /// `None`. Returns the attempts counted so far; a successful sign-in
+    /// then calls [`Store::reset_failed_logins`].
+    pub async fn begin_login_attempt(
         &self,
         user_id: i64,
-        locked_until: Option<&str>,
-    ) -> Result<(), StoreError> {
+        now: &str,
+        max_failures: i64,
+        lock_until: &str,
+    ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        // One statement: the check and the count cannot be split by
+        // another attempt (row lock on PostgreSQL, the writer on SQLite).
+        let row = sqlx::query(
             "UPDATE users SET failed_logins = failed_logins + 1,
-                locked_until = COALESCE($1, locked_until) WHERE id = $2",
+                locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
+             WHERE id = $3 AND (locked_until IS NULL OR locked_until <= $4)
+             RETURNING failed_logins",
         )
-        .bind(locked_until)
+        .bind(max_failures)
+        .bind(lock_until)
         .bind(user_id)
-        .execute(&mut *tx)
+        .bind(now)
+        .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(row.map(|r| r.get(0)))
     }
 
     pub async fn reset_failed_logins(&self, user_id: i64) -> Result<(), StoreError> {
@@ -435,4 +441,47 @@ impl Store {
         tx.commit().await?;
         Ok(done)
     }
+}
+
+/// Inserts a user and its roles within `tx`; a conflict if the name is taken.
+pub(crate) async fn insert_user(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    roles: &[RoleGrant],
+    now: &str,
+) -> Result<i64, StoreError> {
+    let taken = sqlx::query("SELECT 1 FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict(format!("user '{username}' exists")));
+    }
+    let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
+        .fetch_one(&mut **tx)
+        .await?
+        .get(0);
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, password_hash, disabled, failed_logins,
+            locked_until, password_changed_at, created_at)
+         VALUES ($1, $2, $3, $4, 0, 0, NULL, $5, $5)",
+    )
+    .bind(id)
+    .bind(username)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    for grant in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role, subject) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&grant.role)
+            .bind(&grant.subject)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(id)
 }

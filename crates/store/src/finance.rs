@@ -372,6 +372,17 @@ impl Store {
         Ok(rows.iter().map(authorisation_row).collect())
     }
 
+    /// The grants made to a bank, newest first.
+    pub async fn authorisations_to(&self, bank: &str) -> Result<Vec<AuthorisationRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{AUTHORISATION_COLUMNS} WHERE bank = $1 ORDER BY id DESC"
+        ))
+        .bind(bank)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(authorisation_row).collect())
+    }
+
     pub async fn authorisation(&self, id: i64) -> Result<Option<AuthorisationRow>, StoreError> {
         let row = sqlx::query(&format!("{AUTHORISATION_COLUMNS} WHERE id = $1"))
             .bind(id)
@@ -783,6 +794,8 @@ impl Store {
 
     /// Moves an application from `from` to `to` and records the event;
     /// a conflict when it is no longer in `from` (someone moved it first).
+    /// The grants made for the application change as `grants` says, in the
+    /// same transaction: no read can fall between the move and the change.
     pub async fn move_application(
         &self,
         id: i64,
@@ -790,6 +803,7 @@ impl Store {
         to: &str,
         event: &ApplicationEventRow,
         loan: Option<&LoanOutcome>,
+        grants: GrantChange<'_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
@@ -820,6 +834,30 @@ impl Store {
                 "application {id} is no longer {from}"
             )));
         }
+        match grants {
+            GrantChange::Keep => {}
+            GrantChange::End { at, by } => {
+                sqlx::query(
+                    "UPDATE authorisations SET revoked_at = $1, revoked_by = $2
+                     WHERE application_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(at)
+                .bind(by)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            GrantChange::LastUntil(until) => {
+                sqlx::query(
+                    "UPDATE authorisations SET expires_at = $1
+                     WHERE application_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(until)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         let seq: i64 = sqlx::query(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM application_events WHERE application_id = $1",
         )
@@ -842,6 +880,19 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a move does to the grants made for the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantChange<'a> {
+    Keep,
+    /// Revoke every live one at `at`, recorded as revoked by `by`.
+    End {
+        at: &'a str,
+        by: &'a str,
+    },
+    /// Every live one expires at this instant (RFC 3339).
+    LastUntil(&'a str),
 }
 
 /// Whose applications to list.

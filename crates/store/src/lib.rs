@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod claims;
 mod finance;
 mod inspection;
 mod outreach;
@@ -15,9 +16,10 @@ mod risk;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
+pub use claims::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, OutboxRow};
 pub use finance::{
     AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
-    DemandRow, FinancingModelRow, FinancingScoreRow, LoanOutcome, ProductRow,
+    DemandRow, FinancingModelRow, FinancingScoreRow, GrantChange, LoanOutcome, ProductRow,
 };
 pub use inspection::{
     FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,

@@ -385,15 +385,38 @@ async fn exercise_accounts_and_audit(store: &Store) {
     let user = store.user_by_name("wang").await.unwrap().unwrap();
     assert_eq!(user.id, id);
     assert_eq!(user.roles.len(), 2);
-    store
-        .record_failed_login(id, Some("2026-11-27T10:15:00Z"))
+    // Forty attempts at once: exactly five are counted before the lock, the
+    // fifth sets it, and the rest are refused without being counted.
+    let lock = "2026-11-27T10:15:00Z";
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let store = store.clone();
+        attempts.spawn(async move { store.begin_login_attempt(id, now, 5, lock).await });
+    }
+    let mut admitted: Vec<i64> = attempts
+        .join_all()
         .await
-        .unwrap();
+        .into_iter()
+        .filter_map(Result::unwrap)
+        .collect();
+    admitted.sort_unstable();
+    assert_eq!(admitted, vec![1, 2, 3, 4, 5]);
     let user = store.user_by_id(id).await.unwrap().unwrap();
     assert_eq!(
         (user.failed_logins, user.locked_until.as_deref()),
-        (1, Some("2026-11-27T10:15:00Z"))
+        (5, Some(lock))
     );
+    // After the lock has passed, attempts are counted again.
+    assert_eq!(
+        store
+            .begin_login_attempt(id, "2026-11-27T10:16:00Z", 5, "2026-11-27T10:31:00Z")
+            .await
+            .unwrap(),
+        Some(6)
+    );
+    store.reset_failed_logins(id).await.unwrap();
+    let user = store.user_by_id(id).await.unwrap().unwrap();
+    assert_eq!((user.failed_logins, user.locked_until), (0, None));
 
     store
         .create_session("s1", id, "csrf1", now, "2026-11-27T18:00:00Z")
@@ -781,7 +804,7 @@ async fn inspections_on_postgres() {
 async fn exercise_finance(store: &Store) {
     use store::{
         AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow,
-        BankRow, DemandRow, LoanOutcome, ProductRow,
+        BankRow, DemandRow, GrantChange, LoanOutcome, ProductRow,
     };
     store
         .upsert_banks(&[
@@ -967,11 +990,21 @@ async fn exercise_finance(store: &Store) {
         state: "submitted".into(),
         reason: String::new(),
     };
+    let application_template = application.clone();
     let apps = store
         .create_applications(&[application], &[(0, event.clone())])
         .await
         .unwrap();
     let id = apps[0];
+    // A grant for this application, and one for no application.
+    let bound = store
+        .grant_authorisation(&AuthorisationRow {
+            application_id: Some(id),
+            ..grant.clone()
+        })
+        .await
+        .unwrap();
+    let general = store.grant_authorisation(&grant).await.unwrap();
     let moved = |state: &str, at: &str| ApplicationEventRow {
         application_id: id,
         seq: 0,
@@ -987,6 +1020,7 @@ async fn exercise_finance(store: &Store) {
             "accepted",
             &moved("accepted", "2026-01-05T00:00:00Z"),
             None,
+            GrantChange::Keep,
         )
         .await
         .unwrap();
@@ -998,14 +1032,22 @@ async fn exercise_finance(store: &Store) {
                 "submitted",
                 "accepted",
                 &moved("accepted", "2026-01-05T00:00:00Z"),
-                None
+                None,
+                GrantChange::Keep,
             )
             .await
             .is_err()
     );
     for (from, to) in [("accepted", "under_review"), ("under_review", "approved")] {
         store
-            .move_application(id, from, to, &moved(to, "2026-01-06T00:00:00Z"), None)
+            .move_application(
+                id,
+                from,
+                to,
+                &moved(to, "2026-01-06T00:00:00Z"),
+                None,
+                GrantChange::Keep,
+            )
             .await
             .unwrap();
     }
@@ -1022,9 +1064,56 @@ async fn exercise_finance(store: &Store) {
             "disbursed",
             &moved("disbursed", "2026-01-08T00:00:00Z"),
             Some(&loan),
+            GrantChange::LastUntil("2027-01-08T00:00:00Z"),
         )
         .await
         .unwrap();
+    // The bound grant now lasts the loan's term; the other is untouched.
+    let expiry = |g: i64| {
+        let store = store.clone();
+        async move { store.authorisation(g).await.unwrap().unwrap() }
+    };
+    assert_eq!(expiry(bound).await.expires_at, "2027-01-08T00:00:00Z");
+    assert_eq!(expiry(general).await.expires_at, grant.expires_at);
+    // A withdrawn application ends its grants in the same move.
+    let withdrawn = store
+        .create_applications(
+            &[ApplicationRow {
+                demand_id: None,
+                ..application_template.clone()
+            }],
+            &[(0, event.clone())],
+        )
+        .await
+        .unwrap()[0];
+    let bound_to_withdrawn = store
+        .grant_authorisation(&AuthorisationRow {
+            application_id: Some(withdrawn),
+            ..grant.clone()
+        })
+        .await
+        .unwrap();
+    store
+        .move_application(
+            withdrawn,
+            "submitted",
+            "withdrawn",
+            &ApplicationEventRow {
+                application_id: withdrawn,
+                ..moved("withdrawn", "2026-01-09T00:00:00Z")
+            },
+            None,
+            GrantChange::End {
+                at: "2026-01-09T00:00:00Z",
+                by: "application:withdrawn",
+            },
+        )
+        .await
+        .unwrap();
+    let ended = expiry(bound_to_withdrawn).await;
+    assert_eq!(ended.revoked_at.as_deref(), Some("2026-01-09T00:00:00Z"));
+    assert_eq!(ended.revoked_by.as_deref(), Some("application:withdrawn"));
+    assert!(expiry(general).await.revoked_at.is_none());
     let stored = store.application(id).await.unwrap().unwrap();
     assert_eq!(stored.state, "disbursed");
     assert_eq!(stored.loan_amount, Some(90.0));
@@ -1049,7 +1138,7 @@ async fn exercise_finance(store: &Store) {
             .await
             .unwrap()
             .len(),
-        1
+        2
     );
     assert!(
         store
@@ -1241,6 +1330,159 @@ async fn finance_on_postgres() {
     let (url, drop) = fresh_postgres("finance").await;
     let store = Store::open(&url).await.unwrap();
     exercise_finance(&store).await;
+    store.close().await;
+    drop().await;
+}
+
+/// Claims: at most the allowed confirmations are compared however many
+/// arrive at once; an approval creates the account and the registration in
+/// one step and happens once; messages queue in the outbox.
+async fn exercise_claims(store: &Store) {
+    use store::{ClaimAccount, NewClaim, NewMessage, RoleGrant};
+    let now = "2026-11-27T10:00:00Z";
+    let code = |to: &str| NewMessage {
+        channel: "sms".into(),
+        recipient: to.into(),
+        subject: "code".into(),
+        body: "123456".into(),
+    };
+    let claim = NewClaim {
+        uscc: "91440606722473344C",
+        applicant_name: "李经办",
+        capacity: "agent",
+        code_sha256: "h",
+        code_expires_at: "2026-11-27T10:15:00Z",
+    };
+    let first = store
+        .create_claim(&claim, &[code("13800000000")], now)
+        .await
+        .unwrap();
+    let second = store.create_claim(&claim, &[], now).await.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        store.outbox(Some("13800000000"), 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(store.unsent_messages(10).await.unwrap().len(), 1);
+
+    let mut tries = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        tries.spawn(async move { store.begin_claim_confirmation(first, now, 5).await });
+    }
+    let compared = tries
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().is_some())
+        .count();
+    assert_eq!(compared, 5);
+    // An expired code is never compared.
+    assert!(
+        store
+            .begin_claim_confirmation(second, "2026-11-27T10:15:00Z", 5)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    store
+        .move_claim(
+            second,
+            &store::ClaimMove {
+                from: "awaiting_code",
+                to: "awaiting_approval",
+                chosen: Some(("li", "$argon2id$x")),
+                decided_by: None,
+            },
+            &[],
+            now,
+        )
+        .await
+        .unwrap();
+    let roles = [RoleGrant {
+        role: "enterprise".into(),
+        subject: "91440606722473344C".into(),
+    }];
+    let account = ClaimAccount {
+        username: "li",
+        display_name: "李经办",
+        password_hash: "$argon2id$x",
+        roles: &roles,
+    };
+    let mut approvals = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        let roles = roles.clone();
+        approvals.spawn(async move {
+            let account = ClaimAccount {
+                username: "li",
+                display_name: "李经办",
+                password_hash: "$argon2id$x",
+                roles: &roles,
+            };
+            store
+                .approve_claim(
+                    second,
+                    "awaiting_approval",
+                    &account,
+                    "user:admin",
+                    &[],
+                    now,
+                )
+                .await
+        });
+    }
+    let approved: Vec<_> = approvals.join_all().await;
+    assert_eq!(approved.iter().filter(|r| r.is_ok()).count(), 1);
+    let stored = store.claim(second).await.unwrap().unwrap();
+    assert_eq!(stored.state, "approved");
+    assert_eq!(stored.password_hash, None);
+    let accounts = store
+        .users_with_role("enterprise", "91440606722473344C")
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(Some(accounts[0].id), stored.user_id);
+    // Approved once; a second approval is a conflict.
+    assert!(matches!(
+        store
+            .approve_claim(
+                second,
+                "awaiting_approval",
+                &account,
+                "user:admin",
+                &[],
+                now
+            )
+            .await,
+        Err(store::StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .claims_of("91440606722473344C")
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![second, first]
+    );
+}
+
+#[tokio::test]
+async fn claims_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_claims(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_on_postgres() {
+    let (url, drop) = fresh_postgres("claims").await;
+    let store = Store::open(&url).await.unwrap();
+    exercise_claims(&store).await;
     store.close().await;
     drop().await;
 }
