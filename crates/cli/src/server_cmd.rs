@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use server::views::Failure;
+use server::http::Failure;
 use store::Store;
 
 use crate::Outcome;
@@ -254,7 +254,7 @@ pub fn demo(
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);
             if store.user_by_name(username).await?.is_none() {
-                server::admin::add_user(
+                server::accounts::service::add_user(
                     &store,
                     &catalog,
                     username,
@@ -341,9 +341,11 @@ pub fn user(
             } => {
                 let catalog = catalog_in_use(&store, catalog_file).await?;
                 let roles: Vec<&str> = role.iter().map(String::as_str).collect();
-                server::admin::add_user(&store, &catalog, &username, &name, &password, &roles)
-                    .await
-                    .map_err(failure)?;
+                server::accounts::service::add_user(
+                    &store, &catalog, &username, &name, &password, &roles,
+                )
+                .await
+                .map_err(failure)?;
                 audit(
                     &store,
                     &actor,
@@ -389,7 +391,7 @@ pub fn user(
             UserCommand::Roles { username, role } => {
                 let catalog = catalog_in_use(&store, catalog_file).await?;
                 let roles: Vec<&str> = role.iter().map(String::as_str).collect();
-                server::admin::set_roles(&store, &catalog, &username, &roles)
+                server::accounts::service::set_roles(&store, &catalog, &username, &roles)
                     .await
                     .map_err(failure)?;
                 audit(
@@ -490,7 +492,7 @@ pub fn token(
         match command {
             TokenCommand::Issue { name, role, days, json } => {
                 let catalog = catalog_in_use(&store, catalog_file).await?;
-                let token = server::admin::issue_token(&store, &catalog, &name, &role, days, &actor)
+                let token = server::accounts::service::issue_token(&store, &catalog, &name, &role, days, &actor)
                     .await
                     .map_err(failure)?;
                 audit(&store, &actor, "token_issue", &format!("token:{}", token.id), serde_json::json!({"role": role, "expires_at": token.expires_at})).await?;

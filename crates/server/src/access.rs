@@ -173,6 +173,16 @@ impl Principal {
     }
 }
 
+/// The bank a principal acts for, if any.
+pub fn bank_of(who: &Principal) -> Option<&str> {
+    who.subjects(Role::Bank).into_iter().next()
+}
+
+/// The enterprise a principal acts for, if any.
+pub fn enterprise_of(who: &Principal) -> Option<&str> {
+    who.subjects(Role::Enterprise).into_iter().next()
+}
+
 /// Something a request wants to do.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {

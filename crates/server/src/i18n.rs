@@ -25,7 +25,7 @@ impl Lang {
 
     /// The language a request asked for with its `lang` cookie.
     pub fn of(headers: &HeaderMap) -> Lang {
-        match crate::auth::cookie(headers, "lang") {
+        match crate::http::cookies::cookie(headers, "lang") {
             Some("en") => Lang::En,
             _ => Lang::Zh,
         }
@@ -89,7 +89,7 @@ mod tests {
     fn templates_use_known_keys() {
         let known = messages(Lang::Zh);
         let pattern = regex_lite_keys();
-        for (name, source) in crate::pages::TEMPLATES {
+        for (name, source) in crate::http::render::TEMPLATES {
             for key in pattern(source) {
                 assert!(
                     known.contains_key(&key),

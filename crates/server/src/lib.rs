@@ -1,35 +1,34 @@
 //! The platform online: `xinyong serve`.
 //!
 //! One axum router serves the HTML pages (server-rendered with minijinja,
-//! zh-CN first, English second) and the JSON API under `/api/v1`. Both ask
-//! [`access::allows`] before they show or change anything, and both write
-//! what the audit log must hold through [`AppState::audit`].
+//! zh-CN first, English second) and the JSON API under `/api/v1`.
 //!
-//! Module map: [`auth`] (who is asking: sessions, tokens, sign-in, CSRF),
-//! [`access`] (what they may do), [`views`] (the data a page or API response
-//! shows, shared by both), [`pages`] and [`api`] (the routes), [`charts`]
-//! (SVG drawn on the server), [`i18n`] (the message catalog), [`secrets`]
+//! A feature is a folder: [`registry`], [`accounts`], [`risk`],
+//! [`inspection`], [`finance`], each with a `service` module that alone
+//! calls the store, checks the principal ([`service::require`], deciding by
+//! [`access::allows`]) and writes the audit entry, and thin `pages` and
+//! `api` modules of routes. Shared plumbing is in [`http`] (failures and
+//! how they answer, rendering, cookies and CSRF, throttles, forms and
+//! uploads); [`openapi`] gathers every API route's documentation. Features
+//! depend on `http`, `access` and `service`, on `accounts` and `registry`
+//! for what they share (the enterprise one acts for, profiles' records), and
+//! never in a circle. Beside them: [`charts`] (SVG drawn on the server),
+//! [`i18n`] (the message catalog), [`search`] (the name index), [`secrets`]
 //! (passwords and random secrets).
 
 pub mod access;
-pub mod admin;
-pub mod api;
-pub mod auth;
+pub mod accounts;
 pub mod charts;
-pub mod claims;
-pub mod finance_api;
-pub mod finance_outreach;
-pub mod finance_pages;
-pub mod finance_views;
+pub mod finance;
+pub mod http;
 pub mod i18n;
-pub mod inspection_api;
-pub mod inspection_pages;
-pub mod inspection_views;
-pub mod pages;
-pub mod risk_views;
+pub mod inspection;
+pub mod openapi;
+pub mod registry;
+pub mod risk;
 pub mod search;
 pub mod secrets;
-pub mod views;
+pub mod service;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -65,9 +64,9 @@ pub struct AppState {
     pub config: Config,
     /// Attempts per client address: sign-ins, registrations, the public's
     /// refused requests.
-    pub throttle: Mutex<auth::Throttle>,
+    pub throttle: Mutex<http::throttle::Throttle>,
     /// The public's refused requests, counted (not chained).
-    pub refused: Mutex<auth::RefusedCounts>,
+    pub refused: Mutex<http::throttle::RefusedCounts>,
     /// Argon2 runs here, bounded, off the async workers.
     pub hashing: secrets::Hashing,
     /// One upload ingests at a time; the registry snapshot is kept between
@@ -80,9 +79,10 @@ pub struct AppState {
     names_checked: Mutex<Option<std::time::Instant>>,
     names_building: std::sync::atomic::AtomicBool,
     /// The re-screening in progress or last finished.
-    pub screening: Mutex<risk_views::ScreeningJob>,
+    pub screening: Mutex<risk::service::ScreeningJob>,
     /// Inspection verifications by plan, with the bundle stamp they hold for.
-    pub verifications: Mutex<std::collections::HashMap<String, (String, inspection::VerifyReport)>>,
+    pub verifications:
+        Mutex<std::collections::HashMap<String, (String, ::inspection::VerifyReport)>>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -99,14 +99,14 @@ impl AppState {
             store,
             catalog,
             config,
-            throttle: Mutex::new(auth::Throttle::default()),
+            throttle: Mutex::new(http::throttle::Throttle::default()),
             hashing: secrets::Hashing::default(),
-            refused: Mutex::new(auth::RefusedCounts::default()),
+            refused: Mutex::new(http::throttle::RefusedCounts::default()),
             ingest: tokio::sync::Mutex::new(None),
             names: std::sync::RwLock::new(None),
             names_checked: Mutex::new(None),
             names_building: std::sync::atomic::AtomicBool::new(false),
-            screening: Mutex::new(risk_views::ScreeningJob::default()),
+            screening: Mutex::new(risk::service::ScreeningJob::default()),
             verifications: Mutex::new(std::collections::HashMap::new()),
         }
     }
@@ -169,7 +169,7 @@ impl AppState {
         subject: &str,
         outcome: &str,
         detail: serde_json::Value,
-    ) -> Result<(), views::Failure> {
+    ) -> Result<(), http::Failure> {
         let entry = NewAuditEntry {
             actor,
             action,
@@ -181,7 +181,7 @@ impl AppState {
             .audit(&entry, &now())
             .await
             .map(|_| ())
-            .map_err(|e| views::Failure::Internal(format!("audit log: {e}")))
+            .map_err(|e| http::Failure::Internal(format!("audit log: {e}")))
     }
 }
 
@@ -196,16 +196,27 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(state: Shared) -> Router {
     let uploads = Router::new()
-        .merge(pages::upload_routes())
-        .merge(api::upload_routes())
+        .merge(registry::pages::upload_routes())
+        .merge(registry::api::upload_routes())
+        .merge(inspection::pages::upload_routes())
         .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             UPLOAD_TIMEOUT,
         ));
     let rest = Router::new()
-        .merge(pages::routes())
-        .merge(api::routes())
+        .merge(http::render::routes())
+        .merge(accounts::pages::routes())
+        .merge(accounts::api::routes())
+        .merge(registry::pages::routes())
+        .merge(registry::api::routes())
+        .merge(risk::pages::routes())
+        .merge(risk::api::routes())
+        .merge(inspection::pages::routes())
+        .merge(inspection::api::routes())
+        .merge(finance::pages::routes())
+        .merge(finance::api::routes())
+        .merge(openapi::routes())
         .route("/health", axum::routing::get(health))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

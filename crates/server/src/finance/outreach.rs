@@ -12,9 +12,10 @@ use finance::pool::{self, PoolFacts, PoolRule};
 use serde::{Deserialize, Serialize};
 use store::{AccountFilingRow, KeyEnterpriseRow, KeyPushRow, VisitRow};
 
+use crate::access::bank_of;
 use crate::access::{Action, Principal, allows};
-use crate::finance_views::bank_of;
-use crate::views::{Failure, require};
+use crate::http::Failure;
+use crate::service::require;
 use crate::{AppState, now};
 
 fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {
@@ -32,7 +33,7 @@ async fn entity_name(state: &AppState, uscc: &str) -> Result<String, Failure> {
 }
 
 async fn names_of(state: &AppState, codes: &[&str]) -> Result<BTreeMap<String, String>, Failure> {
-    Ok(crate::finance_views::entities_by_code(state, codes)
+    Ok(crate::finance::service::entities_by_code(state, codes)
         .await?
         .into_iter()
         .map(|(code, e)| (code, e.name))
@@ -148,7 +149,7 @@ async fn credit_profile_granted(
     let now = Utc::now();
     let mut by_enterprise: BTreeMap<String, Vec<finance::consent::Authorisation>> = BTreeMap::new();
     for row in state.store.authorisations_to(bank).await? {
-        let grant = crate::finance_views::authorisation_of(&row)?;
+        let grant = crate::finance::service::authorisation_of(&row)?;
         by_enterprise.entry(row.enterprise).or_default().push(grant);
     }
     Ok(by_enterprise
@@ -221,14 +222,14 @@ pub async fn select_pool(
         let Some(item) = catalog.item(&item) else {
             continue;
         };
-        if crate::views::published_until(item, until.as_deref(), &today_text) {
+        if crate::registry::service::published_until(item, until.as_deref(), &today_text) {
             *penalties.entry(uscc).or_default() += 1;
         }
     }
     let mut members = Vec::new();
     for candidate in store.pool_candidates().await? {
         let facts = PoolFacts {
-            grade: crate::finance_views::grade_of(&candidate.grade),
+            grade: crate::finance::service::grade_of(&candidate.grade),
             age_years: NaiveDate::parse_from_str(&candidate.established_on, "%Y-%m-%d")
                 .ok()
                 .and_then(|d| today.years_since(d))
@@ -322,7 +323,7 @@ pub async fn push_key(
     input: &KeyInput,
 ) -> Result<usize, Failure> {
     require(state, who, Action::ManageKeyEnterprises, &input.uscc).await?;
-    let uscc = crate::views::parse_uscc(&input.uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&input.uscc)?;
     entity_name(state, &uscc).await?;
     let known: Vec<String> = state
         .store
@@ -466,7 +467,7 @@ pub async fn record_visit(
 ) -> Result<i64, Failure> {
     require(state, who, Action::RecordVisits, &input.uscc).await?;
     let organisation = organisation_of(who).unwrap_or_default();
-    let uscc = crate::views::parse_uscc(&input.uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&input.uscc)?;
     entity_name(state, &uscc).await?;
     let visited_on = day(&input.visited_on, "the visit date")?;
     if visited_on > Utc::now().date_naive() {
@@ -596,7 +597,7 @@ pub async fn file_account(
 ) -> Result<i64, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, &input.uscc).await?;
-    let uscc = crate::views::parse_uscc(&input.uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&input.uscc)?;
     entity_name(state, &uscc).await?;
     let applied_on = day(&input.applied_on, "the application date")?;
     if applied_on > Utc::now().date_naive() {

@@ -5,8 +5,8 @@
 //! background.
 //!
 //! Risk classes are for supervision only (DOMAIN.md §5): every function
-//! here is reached through [`Action::ViewRisk`] (regulators and inspectors)
-//! or [`Action::Rescreen`] (regulators), and views of lists and entities
+//! here is reached through [`Action::ViewRisk`](crate::access::Action::ViewRisk) (regulators and inspectors)
+//! or [`Action::Rescreen`](crate::access::Action::Rescreen) (regulators), and views of lists and entities
 //! are audited.
 
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use serde::Serialize;
 use store::{RankedRow, RiskListFilter, ScreeningRow};
 
 use crate::access::Principal;
-use crate::views::Failure;
+use crate::http::Failure;
 use crate::{AppState, Shared};
 
 fn internal(e: impl std::fmt::Display) -> Failure {

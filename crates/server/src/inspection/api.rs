@@ -15,11 +15,12 @@ use utoipa::ToSchema;
 
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
-use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
-use crate::inspection_views::{
+use crate::http::Failure;
+use crate::http::{ApiFailure, ErrorBody, csrf_header as csrf};
+use crate::inspection::service::{
     self as views, Committed, Drawn, PlanDetail, PlanSummary, PublicPlan, TaskView,
 };
-use crate::views::{Failure, require};
+use crate::service::require;
 
 type ApiResult<T> = Result<Json<T>, ApiFailure>;
 

@@ -6,19 +6,25 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::NaiveDate;
 use inspection::items::{STANDARD_ITEMS, standard_item};
 use inspection::plan::{Exclusions, Plan, Sampling, Scope, Window};
 use minijinja::{Value, context};
-use serde::Deserialize;
 use supervision::results::{FindingInput, OUTCOMES};
 
+use super::service::{self as views, day};
 use crate::Shared;
 use crate::access::{Action, Principal};
-use crate::auth::check_csrf;
-use crate::inspection_views as views;
-use crate::pages::{CsrfForm, PageResult, page};
-use crate::views::{Failure, require};
+use crate::http::Failure;
+use crate::http::PageResult;
+use crate::http::cookies::CsrfForm;
+use crate::http::cookies::check_csrf;
+use crate::http::render::page;
+use crate::service::require;
+
+/// Routes that take files, under the upload limits.
+pub fn upload_routes() -> Router<Shared> {
+    Router::new().route("/inspections/rosters/import", post(roster_import))
+}
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -114,11 +120,6 @@ fn list(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| Failure::BadRequest(format!("{what} '{text}' is not a date (YYYY-MM-DD)")))
 }
 
 fn plan_of_form(form: &PlanForm) -> Result<Plan, Failure> {
@@ -240,132 +241,27 @@ async fn rosters_page(
     headers: HeaderMap,
     who: Principal,
 ) -> PageResult {
-    require(&state, &who, Action::ManageInspections, "").await?;
-    let inspectors = state.store.inspectors().await?;
-    let relationships = state.store.relationships().await?;
-    let cases = state.store.open_cases().await?;
-    let holidays = state.store.holidays().await?;
+    let rosters = views::rosters(&state, &who).await?;
     page(
         "inspection_rosters.html",
         &headers,
         &who,
         context! {
-            inspectors => Value::from_serialize(&inspectors),
-            relationships => Value::from_serialize(&relationships),
-            cases => Value::from_serialize(&cases),
-            holidays => Value::from_serialize(&holidays),
+            inspectors => Value::from_serialize(&rosters.inspectors),
+            relationships => Value::from_serialize(&rosters.relationships),
+            cases => Value::from_serialize(&rosters.cases),
+            holidays => Value::from_serialize(&rosters.holidays),
         },
     )
-}
-
-/// One change to the rosters: `change` says which, the rest its fields.
-#[derive(Deserialize)]
-struct RosterForm {
-    csrf: String,
-    change: String,
-    #[serde(default)]
-    inspector: String,
-    #[serde(default)]
-    subject: String,
-    #[serde(default)]
-    relationship: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    day: String,
-    #[serde(default)]
-    kind: String,
 }
 
 async fn roster_change(
     State(state): State<Shared>,
     who: Principal,
-    Form(form): Form<RosterForm>,
+    Form(form): Form<views::RosterChange>,
 ) -> PageResult {
-    require(&state, &who, Action::ManageInspections, "").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
-    let now = crate::now();
-    let subject_code = || {
-        form.subject
-            .trim()
-            .parse::<domain::Uscc>()
-            .map(|u| u.to_string())
-            .map_err(|e| {
-                Failure::BadRequest(format!("'{}' is not a valid code: {e}", form.subject))
-            })
-    };
-    match form.change.as_str() {
-        "available" | "unavailable" => {
-            let found = state
-                .store
-                .set_inspector_available(&form.inspector, form.change == "available", &now)
-                .await?;
-            if !found {
-                return Err(Failure::NotFound(format!("no inspector '{}'", form.inspector)).into());
-            }
-        }
-        "relationship" => {
-            if state.store.inspector(&form.inspector).await?.is_none() {
-                return Err(Failure::NotFound(format!("no inspector '{}'", form.inspector)).into());
-            }
-            let relationship = form.relationship.trim();
-            if relationship.is_empty() {
-                return Err(Failure::BadRequest("a relationship needs its kind".into()).into());
-            }
-            state
-                .store
-                .add_relationships(
-                    &[store::RelationshipRow {
-                        inspector: form.inspector.clone(),
-                        subject: subject_code()?,
-                        relationship: relationship.to_string(),
-                    }],
-                    &now,
-                )
-                .await?;
-        }
-        "open_case" => {
-            state
-                .store
-                .open_case(
-                    &subject_code()?,
-                    &now[..10.min(now.len())],
-                    form.note.trim(),
-                )
-                .await?;
-        }
-        "close_case" => {
-            state.store.close_case(&subject_code()?).await?;
-        }
-        "holiday" => {
-            let day = day(&form.day, "day")?;
-            if form.kind != "holiday" && form.kind != "working_weekend" {
-                return Err(Failure::BadRequest(format!(
-                    "'{}' is not holiday or working_weekend",
-                    form.kind
-                ))
-                .into());
-            }
-            state
-                .store
-                .set_holidays(&[(
-                    day.to_string(),
-                    form.kind.clone(),
-                    form.note.trim().to_string(),
-                )])
-                .await?;
-        }
-        other => return Err(Failure::BadRequest(format!("unknown change '{other}'")).into()),
-    }
-    state
-        .audit(
-            &who.actor,
-            "inspection_roster_change",
-            &form.change,
-            "ok",
-            serde_json::json!({"inspector": form.inspector, "subject": form.subject, "relationship": form.relationship, "day": form.day}),
-        )
-        .await?;
+    views::change_roster(&state, &who, &form).await?;
     Ok(Redirect::to("/inspections/rosters").into_response())
 }
 
@@ -432,8 +328,7 @@ async fn task_page(
     who: Principal,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let (task, plan) = views::task_for(&state, &who, id).await?;
-    let findings = state.store.findings(id).await?;
+    let (task, plan, findings) = views::task_detail(&state, &who, id).await?;
     page(
         "inspection_task.html",
         &headers,
@@ -520,41 +415,19 @@ async fn public_plan_page(
 /// Imports a roster file uploaded from the rosters page: `item` says which
 /// (inspectors, relationships or history). A file with a bad row stores
 /// nothing and the page names the row.
-pub async fn roster_import(
+async fn roster_import(
     State(state): State<Shared>,
     who: Principal,
     multipart: axum::extract::Multipart,
 ) -> PageResult {
     require(&state, &who, Action::ManageInspections, "").await?;
-    let form = crate::pages::read_upload(multipart).await?;
+    let form = crate::http::forms::read_upload(multipart).await?;
     check_csrf(&state, &who, form.csrf.as_deref()).await?;
     let file = form
         .file_name
         .clone()
         .unwrap_or_else(|| "upload.csv".into());
     let kind = form.item.clone().unwrap_or_default();
-    let store = &state.store;
-    let bytes = form.bytes.as_slice();
-    let imported = match kind.as_str() {
-        "inspectors" => {
-            supervision::roster_files::import_inspectors(store, bytes, &file, &crate::now()).await
-        }
-        "relationships" => {
-            supervision::roster_files::import_relationships(store, bytes, &file, &crate::now())
-                .await
-        }
-        "history" => supervision::roster_files::import_history(store, bytes, &file).await,
-        other => return Err(Failure::BadRequest(format!("unknown roster '{other}'")).into()),
-    }
-    .map_err(views::refused)?;
-    state
-        .audit(
-            &who.actor,
-            "inspection_roster_import",
-            &kind,
-            "ok",
-            serde_json::json!({"file": file, "rows": imported}),
-        )
-        .await?;
+    views::import_roster(&state, &who, &kind, &file, &form.bytes).await?;
     Ok(Redirect::to("/inspections/rosters").into_response())
 }

@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use store::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, RoleGrant};
 
 use crate::access::{Principal, Role};
-use crate::auth::{Attempt, admit};
-use crate::views::Failure;
+use crate::http::Failure;
+use crate::http::throttle::{Attempt, admit};
 use crate::{AppState, now, secrets};
 
 /// How long a code may be confirmed.
@@ -325,7 +325,7 @@ pub async fn confirm(
     }
     // Past this point the asker has proven the registered contact.
     let username = form.username.trim();
-    crate::admin::check_new_account(username, &form.password)?;
+    crate::accounts::service::check_new_account(username, &form.password)?;
     if state.store.user_by_name(username).await?.is_some() {
         return Err(Failure::BadRequest(format!(
             "the user name '{username}' is taken; choose another"
@@ -463,7 +463,7 @@ pub struct Claims {
 }
 
 pub async fn claims(state: &AppState, who: &Principal) -> Result<Claims, Failure> {
-    let uscc = crate::finance_views::own_enterprise(state, who).await?;
+    let uscc = crate::accounts::service::own_enterprise(state, who).await?;
     let claims = state.store.claims_of(&uscc).await?;
     state
         .audit(
@@ -491,7 +491,7 @@ pub async fn decide(
     id: i64,
     approve_it: bool,
 ) -> Result<(), Failure> {
-    let uscc = crate::finance_views::own_enterprise(state, who).await?;
+    let uscc = crate::accounts::service::own_enterprise(state, who).await?;
     let subject = format!("claim:{id}");
     let claim = state.store.claim(id).await?;
     let allowed = claim.as_ref().is_some_and(|c| c.uscc == uscc)

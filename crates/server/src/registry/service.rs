@@ -1,6 +1,6 @@
-//! What pages and API responses show, assembled once for both: profiles (full
-//! and public), search results, uploads. Each function here has already been
-//! allowed by the caller; each says what it audits.
+//! What the registry's pages and API show, assembled once for both:
+//! profiles (full and public), search results, batches, quality, uploads.
+//! Each function checks who may see it and says what it audits.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,86 +13,10 @@ use serde::Serialize;
 use store::{BatchRow, EntityRow, EventRow, SummaryRow};
 
 use crate::access::{Action, Principal, allows};
+use crate::http::Failure;
+use crate::http::forms::clean_file_name;
+use crate::service::require;
 use crate::{AppState, secrets};
-
-/// Why a request did not get what it asked for.
-#[derive(Debug)]
-pub enum Failure {
-    /// No one is signed in, and the request needs someone.
-    SignInNeeded,
-    Forbidden,
-    /// Not allowed, with the reason the asker may know (a consent check's).
-    Refused(String),
-    NotFound(String),
-    BadRequest(String),
-    TooManyAttempts,
-    /// A body over the size limit.
-    TooLarge,
-    Internal(String),
-}
-
-impl From<store::StoreError> for Failure {
-    fn from(e: store::StoreError) -> Failure {
-        Failure::Internal(e.to_string())
-    }
-}
-
-impl Failure {
-    pub fn status(&self) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
-        match self {
-            Failure::SignInNeeded => StatusCode::UNAUTHORIZED,
-            Failure::Forbidden | Failure::Refused(_) => StatusCode::FORBIDDEN,
-            Failure::NotFound(_) => StatusCode::NOT_FOUND,
-            Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// Said to the client: internal details stay in the server's log.
-    pub fn message(&self) -> String {
-        match self {
-            Failure::SignInNeeded => "sign in first".into(),
-            Failure::Forbidden => "not allowed".into(),
-            Failure::Refused(why) => format!("not allowed: {why}"),
-            Failure::NotFound(what) => format!("not found: {what}"),
-            Failure::BadRequest(why) => why.clone(),
-            Failure::TooManyAttempts => "too many attempts; wait a minute".into(),
-            Failure::TooLarge => "the request is larger than the server accepts".into(),
-            Failure::Internal(_) => "internal error".into(),
-        }
-    }
-}
-
-/// Allows `action`, or fails: a signed-in principal's denial is audited
-/// in the chain, the public's is counted in the request log
-/// ([`crate::auth::refused_anonymously`]).
-pub async fn require(
-    state: &AppState,
-    who: &Principal,
-    action: Action<'_>,
-    subject: &str,
-) -> Result<(), Failure> {
-    if allows(who, action) {
-        return Ok(());
-    }
-    if who.is_anonymous() {
-        crate::auth::refused_anonymously(state, who.ip, action.name(), subject)?;
-        return Err(Failure::SignInNeeded);
-    }
-    state
-        .audit(
-            &who.actor,
-            action.name(),
-            subject,
-            "denied",
-            serde_json::json!({}),
-        )
-        .await?;
-    Err(Failure::Forbidden)
-}
 
 /// The code in the canonical form, or a clear refusal.
 pub fn parse_uscc(text: &str) -> Result<String, Failure> {
@@ -450,17 +374,6 @@ pub async fn quality(
     Ok(ingest::quality::quality(&batches, department))
 }
 
-/// The last part of a file name as a sender gave it, without control
-/// characters or path separators, at most 120 characters.
-pub fn clean_file_name(given: &str) -> String {
-    let last = given.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(120).collect();
-    match cleaned.trim() {
-        "" | "." | ".." => "upload".to_string(),
-        name => name.to_string(),
-    }
-}
-
 /// Ingests an uploaded file as one batch of `department`'s `item`.
 /// The file is written under the data directory with a random name (the
 /// sender's name is only recorded), ingested, and removed.
@@ -575,18 +488,4 @@ async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchR
         Ok(BatchResult::AlreadyIngested(_)) => {}
     }
     result.map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_lose_their_paths() {
-        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_file_name("C:\\x\\tax.csv"), "tax.csv");
-        assert_eq!(clean_file_name(".."), "upload");
-        assert_eq!(clean_file_name("a\u{0}b.csv"), "ab.csv");
-    }
 }

@@ -11,29 +11,25 @@ use axum::{Form, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
+use super::outreach;
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
-use crate::auth::ClientIp;
-use crate::auth::check_csrf;
-use crate::claims::{self, Confirmation, Registration};
-use crate::finance_outreach as outreach;
-use crate::finance_views::{
+use crate::access::{bank_of, enterprise_of};
+use crate::finance::service::{
     self as views, ApplicationInput, DemandInput, GrantInput, ProductInput, ReportRequest,
-    Transition, bank_of, enterprise_of,
+    Transition,
 };
-use crate::pages::{CsrfForm, PageResult, page};
-use crate::views::{Failure, require};
+use crate::http::Failure;
+use crate::http::PageResult;
+use crate::http::cookies::CsrfForm;
+use crate::http::cookies::check_csrf;
+use crate::http::forms::{field, number};
+use crate::http::render::page;
+use crate::service::require;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/finance", get(home_page))
-        .route(
-            "/finance/register",
-            get(register_page).post(register_submit),
-        )
-        .route("/finance/register/confirm", post(confirm_submit))
-        .route("/finance/claims", get(claims_page))
-        .route("/finance/claims/{id}/{decision}", post(claim_decision))
         .route("/finance/products", post(product_submit))
         .route("/finance/products/{id}/{step}", post(product_step))
         .route("/finance/consents", get(consents_page).post(grant_submit))
@@ -62,20 +58,6 @@ pub fn routes() -> Router<Shared> {
         .route("/finance/reports/{uscc}", get(report_page))
 }
 
-/// The form's value of `name`, trimmed; empty when absent.
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.trim())
-}
-
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, Failure> {
-    text.trim()
-        .parse()
-        .map_err(|_| Failure::BadRequest(format!("{what} '{text}' is not a number")))
-}
-
 fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, Failure> {
     match text.trim() {
         "" => Ok(None),
@@ -96,7 +78,7 @@ fn list_field(text: &str) -> Vec<String> {
 fn grade_field(text: &str) -> Result<Option<finance::matching::Grade>, Failure> {
     match text {
         "" => Ok(None),
-        other => crate::finance_views::grade_of(other)
+        other => crate::finance::service::grade_of(other)
             .map(Some)
             .ok_or_else(|| Failure::BadRequest(format!("no grade '{other}'"))),
     }
@@ -126,163 +108,6 @@ async fn home_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
             sections => domain::industry::sections().iter().map(|s| s.code.to_string()).collect::<Vec<_>>(),
         },
     )
-}
-
-/// What the registration form shows when nothing was typed yet.
-fn empty_form() -> Value {
-    context! { uscc => "", legal_representative => "", capacity => "", applicant_name => "", username => "" }
-}
-
-/// The registration page in one of its steps, with the public form's
-/// double-submit cookie set.
-fn register_form(
-    state: &crate::AppState,
-    headers: &HeaderMap,
-    who: &Principal,
-    extra: Value,
-    status: axum::http::StatusCode,
-) -> PageResult {
-    let token = crate::auth::anonymous_csrf(headers)?;
-    let html = crate::pages::render(
-        "finance_register.html",
-        headers,
-        who,
-        context! { form_csrf => token, ..extra },
-    )?;
-    Ok((
-        status,
-        [(
-            axum::http::header::SET_COOKIE,
-            crate::auth::anonymous_csrf_cookie(state, &token),
-        )],
-        html,
-    )
-        .into_response())
-}
-
-async fn register_page(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    who: Principal,
-) -> PageResult {
-    register_form(
-        &state,
-        &headers,
-        &who,
-        context! { error => Value::from(()), outcome => Value::from(()), form => empty_form() },
-        axum::http::StatusCode::OK,
-    )
-}
-
-async fn register_submit(
-    State(state): State<Shared>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> PageResult {
-    crate::auth::check_anonymous_csrf(&state, &headers, ip, field(&fields, "csrf"), "register")?;
-    let form = Registration {
-        uscc: field(&fields, "uscc").to_string(),
-        legal_representative: field(&fields, "legal_representative").to_string(),
-        capacity: field(&fields, "capacity").to_string(),
-        applicant_name: field(&fields, "applicant_name").to_string(),
-    };
-    // The form keeps what was typed when it comes back with an error.
-    let typed = context! {
-        uscc => form.uscc, legal_representative => form.legal_representative,
-        capacity => form.capacity, applicant_name => form.applicant_name, username => "",
-    };
-    match claims::register(&state, ip, &form).await {
-        Ok(outcome) => register_form(
-            &state,
-            &headers,
-            &who,
-            context! { error => Value::from(()), outcome => Value::from_serialize(&outcome), form => empty_form() },
-            axum::http::StatusCode::OK,
-        ),
-        Err(Failure::BadRequest(error)) => register_form(
-            &state,
-            &headers,
-            &who,
-            context! { error, outcome => Value::from(()), form => typed },
-            axum::http::StatusCode::BAD_REQUEST,
-        ),
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn confirm_submit(
-    State(state): State<Shared>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> PageResult {
-    crate::auth::check_anonymous_csrf(&state, &headers, ip, field(&fields, "csrf"), "register")?;
-    let claim: i64 = number(field(&fields, "claim"), "claim")?;
-    let form = Confirmation {
-        claim,
-        code: field(&fields, "code").to_string(),
-        username: field(&fields, "username").to_string(),
-        password: field(&fields, "password").to_string(),
-    };
-    match claims::confirm(&state, ip, &form).await {
-        Ok(outcome) => register_form(
-            &state,
-            &headers,
-            &who,
-            context! { error => Value::from(()), outcome => Value::from_serialize(&outcome), form => empty_form() },
-            axum::http::StatusCode::OK,
-        ),
-        Err(Failure::BadRequest(error)) => {
-            // Back to the code step, the claim and the name kept.
-            let outcome = claims::ClaimOutcome {
-                claim,
-                state: "awaiting_code".into(),
-                message_zh: "请输入发往登记联络方式的验证码。".into(),
-                message_en: "Enter the code sent to the registered contact.".into(),
-            };
-            register_form(
-                &state,
-                &headers,
-                &who,
-                context! { error, outcome => Value::from_serialize(&outcome), form => context! { username => form.username, ..empty_form() } },
-                axum::http::StatusCode::BAD_REQUEST,
-            )
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn claims_page(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    who: Principal,
-) -> PageResult {
-    let claims = claims::claims(&state, &who).await?;
-    page(
-        "finance_claims.html",
-        &headers,
-        &who,
-        context! { p => Value::from_serialize(&claims) },
-    )
-}
-
-async fn claim_decision(
-    State(state): State<Shared>,
-    who: Principal,
-    Path((id, decision)): Path<(i64, String)>,
-    Form(form): Form<CsrfForm>,
-) -> PageResult {
-    crate::auth::check_csrf(&state, &who, Some(&form.csrf)).await?;
-    let approve = match decision.as_str() {
-        "approve" => true,
-        "refuse" => false,
-        other => return Err(Failure::NotFound(format!("decision '{other}'")).into()),
-    };
-    claims::decide(&state, &who, id, approve).await?;
-    Ok(Redirect::to("/finance/claims").into_response())
 }
 
 async fn product_submit(
@@ -337,7 +162,7 @@ async fn consents_page(
     headers: HeaderMap,
     who: Principal,
 ) -> PageResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     let consents = views::consents(&state, &who, &uscc).await?;
     page(
         "finance_consents.html",
@@ -352,7 +177,7 @@ async fn grant_submit(
     who: Principal,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     form_csrf(&state, &who, &fields).await?;
     let input = GrantInput {
         bank: field(&fields, "bank").to_string(),
@@ -376,7 +201,7 @@ async fn revoke_submit(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     views::revoke(&state, &who, &uscc, id).await?;
     Ok(Redirect::to("/finance/consents").into_response())
@@ -398,8 +223,7 @@ async fn demands_page(
             context! { fitting => Value::from_serialize(&fitting), own => Value::from(()) },
         );
     }
-    let uscc = views::own_enterprise(&state, &who).await?;
-    let own = state.store.demands_of(&uscc).await?;
+    let own = views::my_demands(&state, &who).await?;
     page(
         "finance_demands.html",
         &headers,
@@ -413,7 +237,7 @@ async fn demand_submit(
     who: Principal,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     form_csrf(&state, &who, &fields).await?;
     let input = DemandInput {
         amount: number(field(&fields, "amount"), "the amount")?,
@@ -450,7 +274,7 @@ async fn apply_submit(
     Path(demand): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     form_csrf(&state, &who, &fields).await?;
     let input = ApplicationInput {
         product: number(field(&fields, "product"), "the product")?,
@@ -529,7 +353,7 @@ async fn report_form_page(
     let bank = bank_of(&who).unwrap_or("");
     require(&state, &who, Action::ActAsBank { bank }, "reports").await?;
     if let Some(uscc) = asked.uscc.as_deref().filter(|u| !u.trim().is_empty()) {
-        let uscc = crate::views::parse_uscc(uscc)?;
+        let uscc = crate::registry::service::parse_uscc(uscc)?;
         let application = asked.application.as_deref().map(str::trim).unwrap_or("");
         let target = match optional_number::<i64>(application, "the application")? {
             Some(id) => format!("/finance/reports/{uscc}?application={id}"),
@@ -537,7 +361,7 @@ async fn report_form_page(
         };
         return Ok(Redirect::to(&target).into_response());
     }
-    let accesses = state.store.accesses_by_bank(bank, 100).await?;
+    let accesses = views::bank_accesses(&state, &who, 100).await?;
     page(
         "finance_reports.html",
         &headers,
@@ -560,7 +384,7 @@ async fn report_page(
     Path(uscc): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> PageResult {
-    let uscc = crate::views::parse_uscc(&uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&uscc)?;
     let request = ReportRequest {
         application: optional_number(
             query.application.as_deref().unwrap_or(""),
@@ -857,12 +681,12 @@ mod tests {
     use store::EventRow;
 
     use super::*;
-    use crate::finance_views::{CreditProfile, CreditReport, PaymentSection};
-    use crate::risk_views::ReasonView;
-    use crate::views::TimelineEvent;
+    use crate::finance::service::{CreditProfile, CreditReport, PaymentSection};
+    use crate::registry::service::TimelineEvent;
+    use crate::risk::service::ReasonView;
 
     fn bank() -> Principal {
-        crate::pages::tests::signed_in("zhao", "赵经理", "bank:1")
+        crate::registry::pages::tests::signed_in("zhao", "赵经理", "bank:1")
     }
 
     fn report() -> CreditReport {
@@ -907,7 +731,7 @@ mod tests {
             ],
             uscc: "91440606722473344C".into(),
             name: "佛山市顺德区美的<电器>有限公司".into(),
-            registry: Some(crate::pages::tests::profile().entity),
+            registry: Some(crate::registry::pages::tests::profile().entity),
             division_name: "顺德区".into(),
             industry_name: "电气机械和器材制造业".into(),
             years: vec![2023, 2024, 2025, 2026],
@@ -947,7 +771,7 @@ mod tests {
         let behaviour: &PaymentBehaviour = &report.payments[0].behaviour;
         assert_eq!(behaviour.flagged, 2);
         let render = |print: bool| {
-            crate::pages::render(
+            crate::http::render::render(
                 "finance_report.html",
                 &HeaderMap::new(),
                 &bank(),

@@ -18,8 +18,10 @@ use store::{
     DemandRow, EntityRow, LoanOutcome, ProductRow,
 };
 
-use crate::access::{Action, Principal, Role, allows};
-use crate::views::{Failure, TimelineEvent, require};
+use crate::access::{Action, Principal, allows, bank_of, enterprise_of};
+use crate::http::Failure;
+use crate::registry::service::TimelineEvent;
+use crate::service::require;
 use crate::{AppState, now};
 
 /// The most rows a list returns.
@@ -33,29 +35,6 @@ fn parse_time(text: &str, what: &str) -> Result<DateTime<Utc>, Failure> {
 
 fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// The bank a principal acts for, if any.
-pub fn bank_of(who: &Principal) -> Option<&str> {
-    who.subjects(Role::Bank).into_iter().next()
-}
-
-/// The enterprise a principal acts for, if any.
-pub fn enterprise_of(who: &Principal) -> Option<&str> {
-    who.subjects(Role::Enterprise).into_iter().next()
-}
-
-/// The enterprise the asker acts for; a denial (audited) when none.
-pub async fn own_enterprise(state: &AppState, who: &Principal) -> Result<String, Failure> {
-    let uscc = enterprise_of(who).unwrap_or("").to_string();
-    require(
-        state,
-        who,
-        Action::ManageOwnFinance { uscc: &uscc },
-        "finance",
-    )
-    .await?;
-    Ok(uscc)
 }
 
 /// The scope as stored: groups joined by `;`.
@@ -373,7 +352,7 @@ pub struct CreditProfile {
     pub model_version: String,
     pub as_of: String,
     #[schema(value_type = Vec<Object>)]
-    pub reasons: Vec<crate::risk_views::ReasonView>,
+    pub reasons: Vec<crate::risk::service::ReasonView>,
 }
 
 /// Produces a credit report for a bank, after checking the enterprise's
@@ -562,13 +541,13 @@ async fn assemble_report(
             item.publicity,
             Publicity::PenaltyPeriod { .. } | Publicity::WhileListed { .. }
         );
-        if limited && !crate::views::published(item, &event, &today_text) {
+        if limited && !crate::registry::service::published(item, &event, &today_text) {
             continue;
         }
         records
             .entry(group.as_str().to_string())
             .or_default()
-            .push(crate::views::timeline_event(Some(item), event));
+            .push(crate::registry::service::timeline_event(Some(item), event));
     }
     let profile = match scope.contains(&Scope::CreditProfile) {
         true => state
@@ -579,7 +558,7 @@ async fn assemble_report(
                 score: s.score,
                 grade: s.grade,
                 probability: s.probability,
-                reasons: crate::risk_views::reasons(&s.reasons),
+                reasons: crate::risk::service::reasons(&s.reasons),
                 model_version: s.model_version,
                 as_of: s.as_of,
             }),
@@ -1044,6 +1023,23 @@ pub struct DemandForBank {
     pub products: Vec<String>,
 }
 
+/// The asker's own enterprise's demands, newest first.
+pub async fn my_demands(state: &AppState, who: &Principal) -> Result<Vec<DemandRow>, Failure> {
+    let uscc = crate::accounts::service::own_enterprise(state, who).await?;
+    Ok(state.store.demands_of(&uscc).await?)
+}
+
+/// The bank's own latest report reads and refusals.
+pub async fn bank_accesses(
+    state: &AppState,
+    who: &Principal,
+    limit: i64,
+) -> Result<Vec<AccessRow>, Failure> {
+    let bank = bank_of(who).unwrap_or("");
+    require(state, who, Action::ActAsBank { bank }, "reports").await?;
+    Ok(state.store.accesses_by_bank(bank, limit).await?)
+}
+
 /// Open demands that fit at least one of the bank's published products.
 pub async fn demands_for_bank(
     state: &AppState,
@@ -1503,7 +1499,7 @@ pub struct Statistics {
     pub registrations: Vec<(String, i64)>,
     /// Names of the keys of every breakdown: banks, districts, sections.
     pub names: BTreeMap<String, String>,
-    pub outreach: crate::finance_outreach::OutreachStatistics,
+    pub outreach: crate::finance::outreach::OutreachStatistics,
 }
 
 /// Codes at a time in one registry lookup, under every backend's limit of
@@ -1617,7 +1613,7 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
         state_times: finance::statistics::state_times(&spans),
         registrations,
         names,
-        outreach: crate::finance_outreach::outreach_statistics(state, &applications).await?,
+        outreach: crate::finance::outreach::outreach_statistics(state, &applications).await?,
     })
 }
 

@@ -11,17 +11,14 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::outreach;
 use crate::Shared;
 use crate::access::Principal;
-use crate::api::{ApiFailure, ErrorBody, csrf_header as csrf};
-use crate::auth::ClientIp;
-use crate::claims::{self, ClaimOutcome, Claims, Confirmation, Registration};
-use crate::finance_outreach as outreach;
-use crate::finance_views::{
+use crate::finance::service::{
     self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
     DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, ReportRequest, Transition,
 };
-use crate::views::Failure;
+use crate::http::{ApiFailure, ErrorBody, csrf_header as csrf};
 
 type ApiResult<T> = Result<Json<T>, ApiFailure>;
 type CreatedResult = Result<(StatusCode, Json<Created>), ApiFailure>;
@@ -38,10 +35,6 @@ fn created(id: i64) -> CreatedResult {
 
 pub fn routes() -> Router<Shared> {
     Router::new()
-        .route("/api/v1/finance/register", post(register))
-        .route("/api/v1/finance/register/confirm", post(confirm))
-        .route("/api/v1/finance/claims", get(list_claims))
-        .route("/api/v1/finance/claims/{id}/{decision}", post(decide_claim))
         .route(
             "/api/v1/finance/products",
             get(products).post(create_product),
@@ -79,60 +72,6 @@ pub fn routes() -> Router<Shared> {
             "/api/v1/finance/applications/{id}/transitions",
             post(move_application),
         )
-}
-
-/// Claims to speak for an enterprise: checked against the registry, then a one-time code goes to the contact it registered with the market regulator (never to the asker).
-#[utoipa::path(post, path = "/api/v1/finance/register", request_body = Registration,
-    responses((status = 202, body = ClaimOutcome), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn register(
-    State(state): State<Shared>,
-    ClientIp(ip): ClientIp,
-    Json(form): Json<Registration>,
-) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(claims::register(&state, ip, &form).await?),
-    ))
-}
-
-/// Confirms a claim with its code and chooses the account: open at once for an enterprise's first account, else awaiting its administrator's approval.
-#[utoipa::path(post, path = "/api/v1/finance/register/confirm", request_body = Confirmation,
-    responses((status = 201, body = ClaimOutcome), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn confirm(
-    State(state): State<Shared>,
-    ClientIp(ip): ClientIp,
-    Json(form): Json<Confirmation>,
-) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
-    Ok((
-        StatusCode::CREATED,
-        Json(claims::confirm(&state, ip, &form).await?),
-    ))
-}
-
-/// The claims to speak for one's own enterprise (its accounts); whether the asker is its administrator.
-#[utoipa::path(get, path = "/api/v1/finance/claims",
-    responses((status = 200, body = Claims), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_claims(State(state): State<Shared>, who: Principal) -> ApiResult<Claims> {
-    Ok(Json(claims::claims(&state, &who).await?))
-}
-
-/// The enterprise's administrator approves or refuses a claim awaiting approval (`approve` or `refuse`).
-#[utoipa::path(post, path = "/api/v1/finance/claims/{id}/{decision}", params(("id" = i64, Path), ("decision" = String, Path)),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn decide_claim(
-    State(state): State<Shared>,
-    who: Principal,
-    headers: HeaderMap,
-    Path((id, decision)): Path<(i64, String)>,
-) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
-    let approve = match decision.as_str() {
-        "approve" => true,
-        "refuse" => false,
-        other => return Err(Failure::NotFound(format!("decision '{other}'")).into()),
-    };
-    claims::decide(&state, &who, id, approve).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Products: published ones for everyone; a bank's own in every state; all for the credit centre.
@@ -174,7 +113,7 @@ pub async fn product_step(
 #[utoipa::path(get, path = "/api/v1/finance/consents",
     responses((status = 200, body = Consents), (status = 403, body = ErrorBody)))]
 pub async fn consents(State(state): State<Shared>, who: Principal) -> ApiResult<Consents> {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     Ok(Json(views::consents(&state, &who, &uscc).await?))
 }
 
@@ -187,7 +126,7 @@ pub async fn grant(
     headers: HeaderMap,
     Json(input): Json<GrantInput>,
 ) -> CreatedResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     created(views::grant(&state, &who, &uscc, &input).await?)
 }
@@ -201,7 +140,7 @@ pub async fn revoke(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiFailure> {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     views::revoke(&state, &who, &uscc, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -216,7 +155,7 @@ pub async fn report(
     Path(uscc): Path<String>,
     Query(request): Query<ReportRequest>,
 ) -> ApiResult<CreditReport> {
-    let uscc = crate::views::parse_uscc(&uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&uscc)?;
     Ok(Json(
         views::credit_report(&state, &who, &uscc, &request).await?,
     ))
@@ -229,10 +168,7 @@ pub async fn demands(
     State(state): State<Shared>,
     who: Principal,
 ) -> ApiResult<Vec<store::DemandRow>> {
-    let uscc = views::own_enterprise(&state, &who).await?;
-    Ok(Json(
-        state.store.demands_of(&uscc).await.map_err(Failure::from)?,
-    ))
+    Ok(Json(views::my_demands(&state, &who).await?))
 }
 
 /// Posts a financing demand.
@@ -244,7 +180,7 @@ pub async fn post_demand(
     headers: HeaderMap,
     Json(input): Json<DemandInput>,
 ) -> CreatedResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     created(views::post_demand(&state, &who, &uscc, &input).await?)
 }
@@ -289,7 +225,7 @@ pub async fn apply(
     headers: HeaderMap,
     Json(input): Json<ApplicationInput>,
 ) -> CreatedResult {
-    let uscc = views::own_enterprise(&state, &who).await?;
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     csrf(&state, &who, &headers).await?;
     created(views::apply(&state, &who, &uscc, &input).await?)
 }

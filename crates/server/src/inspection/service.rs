@@ -16,13 +16,13 @@ use chrono::NaiveDate;
 use inspection::bundle::VerifyReport;
 use inspection::calendar::WorkCalendar;
 use inspection::plan::Plan;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use store::{InspectorRow, PlanRow, TaskRow};
 use supervision::results::{FindingInput, ResultInput};
 
 use crate::AppState;
 use crate::access::{Action, Principal};
-use crate::views::Failure;
+use crate::http::Failure;
 
 pub(crate) fn refused(e: supervision::SupervisionError) -> Failure {
     match e {
@@ -206,7 +206,7 @@ pub async fn plan_detail(
     who: &Principal,
     id: &str,
 ) -> Result<PlanDetail, Failure> {
-    crate::views::require(state, who, Action::ManageInspections, id).await?;
+    crate::service::require(state, who, Action::ManageInspections, id).await?;
     let (row, plan) = plan_of(state, id).await?;
     state
         .audit(
@@ -469,7 +469,7 @@ pub async fn record_result(
         source: format!("task {task_id}"),
     };
     let mut guard = state.ingest.lock().await;
-    let (seen, known) = crate::views::fresh_known(state, &mut guard)
+    let (seen, known) = crate::registry::service::fresh_known(state, &mut guard)
         .await
         .map_err(Failure::Internal)?;
     let recorded = supervision::results::record(
@@ -525,4 +525,192 @@ pub fn simulation(state: &AppState) -> Option<serde_json::Value> {
     let path = supervision::simulation::report_path(&state.config.data_dir);
     let text = std::fs::read_to_string(path).ok()?;
     serde_json::from_str(&text).ok()
+}
+
+pub fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| Failure::BadRequest(format!("{what} '{text}' is not a date (YYYY-MM-DD)")))
+}
+
+/// One change to the rosters: `change` says which, the rest its fields.
+#[derive(Deserialize)]
+pub struct RosterChange {
+    #[serde(default)]
+    pub csrf: String,
+    pub change: String,
+    #[serde(default)]
+    pub inspector: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub relationship: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub day: String,
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// What the rosters page shows, for those who manage inspections.
+pub struct Rosters {
+    pub inspectors: Vec<InspectorRow>,
+    pub relationships: Vec<store::RelationshipRow>,
+    /// (subject, opened on, note).
+    pub cases: Vec<(String, String, String)>,
+    /// (day, kind, note).
+    pub holidays: Vec<(String, String, String)>,
+}
+
+pub async fn rosters(state: &AppState, who: &Principal) -> Result<Rosters, Failure> {
+    crate::service::require(state, who, Action::ManageInspections, "").await?;
+    Ok(Rosters {
+        inspectors: state.store.inspectors().await?,
+        relationships: state.store.relationships().await?,
+        cases: state.store.open_cases().await?,
+        holidays: state.store.holidays().await?,
+    })
+}
+
+/// Applies one change to the rosters; audited.
+pub async fn change_roster(
+    state: &AppState,
+    who: &Principal,
+    form: &RosterChange,
+) -> Result<(), Failure> {
+    crate::service::require(state, who, Action::ManageInspections, "").await?;
+    let now = crate::now();
+    let subject_code = || {
+        form.subject
+            .trim()
+            .parse::<domain::Uscc>()
+            .map(|u| u.to_string())
+            .map_err(|e| {
+                Failure::BadRequest(format!("'{}' is not a valid code: {e}", form.subject))
+            })
+    };
+    match form.change.as_str() {
+        "available" | "unavailable" => {
+            let found = state
+                .store
+                .set_inspector_available(&form.inspector, form.change == "available", &now)
+                .await?;
+            if !found {
+                return Err(Failure::NotFound(format!(
+                    "no inspector '{}'",
+                    form.inspector
+                )));
+            }
+        }
+        "relationship" => {
+            if state.store.inspector(&form.inspector).await?.is_none() {
+                return Err(Failure::NotFound(format!(
+                    "no inspector '{}'",
+                    form.inspector
+                )));
+            }
+            let relationship = form.relationship.trim();
+            if relationship.is_empty() {
+                return Err(Failure::BadRequest("a relationship needs its kind".into()));
+            }
+            state
+                .store
+                .add_relationships(
+                    &[store::RelationshipRow {
+                        inspector: form.inspector.clone(),
+                        subject: subject_code()?,
+                        relationship: relationship.to_string(),
+                    }],
+                    &now,
+                )
+                .await?;
+        }
+        "open_case" => {
+            state
+                .store
+                .open_case(
+                    &subject_code()?,
+                    &now[..10.min(now.len())],
+                    form.note.trim(),
+                )
+                .await?;
+        }
+        "close_case" => {
+            state.store.close_case(&subject_code()?).await?;
+        }
+        "holiday" => {
+            let day = day(&form.day, "day")?;
+            if form.kind != "holiday" && form.kind != "working_weekend" {
+                return Err(Failure::BadRequest(format!(
+                    "'{}' is not holiday or working_weekend",
+                    form.kind
+                )));
+            }
+            state
+                .store
+                .set_holidays(&[(
+                    day.to_string(),
+                    form.kind.clone(),
+                    form.note.trim().to_string(),
+                )])
+                .await?;
+        }
+        other => return Err(Failure::BadRequest(format!("unknown change '{other}'"))),
+    }
+    state
+        .audit(
+            &who.actor,
+            "inspection_roster_change",
+            &form.change,
+            "ok",
+            serde_json::json!({"inspector": form.inspector, "subject": form.subject, "relationship": form.relationship, "day": form.day}),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Imports a roster file (`kind`: inspectors, relationships or history);
+/// a file with a bad row stores nothing and the error names the row.
+/// Audited.
+pub async fn import_roster(
+    state: &AppState,
+    who: &Principal,
+    kind: &str,
+    file: &str,
+    bytes: &[u8],
+) -> Result<(), Failure> {
+    crate::service::require(state, who, Action::ManageInspections, "").await?;
+    let store = &state.store;
+    let imported = match kind {
+        "inspectors" => {
+            supervision::roster_files::import_inspectors(store, bytes, file, &crate::now()).await
+        }
+        "relationships" => {
+            supervision::roster_files::import_relationships(store, bytes, file, &crate::now()).await
+        }
+        "history" => supervision::roster_files::import_history(store, bytes, file).await,
+        other => return Err(Failure::BadRequest(format!("unknown roster '{other}'"))),
+    }
+    .map_err(refused)?;
+    state
+        .audit(
+            &who.actor,
+            "inspection_roster_import",
+            kind,
+            "ok",
+            serde_json::json!({"file": file, "rows": imported}),
+        )
+        .await?;
+    Ok(())
+}
+
+/// A task, its plan and its findings, for its team or a regulator.
+pub async fn task_detail(
+    state: &AppState,
+    who: &Principal,
+    task_id: i64,
+) -> Result<(TaskRow, Plan, Vec<store::FindingRow>), Failure> {
+    let (task, plan) = task_for(state, who, task_id).await?;
+    let findings = state.store.findings(task_id).await?;
+    Ok((task, plan, findings))
 }

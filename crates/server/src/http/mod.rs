@@ -1,0 +1,190 @@
+//! Shared plumbing of the server, used by every feature and depending on
+//! none: the `Failure` every service returns and how pages and the API
+//! answer it ([`PageFailure`], [`ApiFailure`]), rendering
+//! ([`render`]: templates, navigation, the static files), cookies and CSRF
+//! ([`cookies`]: sessions' tokens, the public forms' double submit, the
+//! client's address), per-address throttles and the public's refusals
+//! ([`throttle`]), form fields and uploads ([`forms`]).
+
+pub mod cookies;
+pub mod forms;
+pub mod render;
+pub mod throttle;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+
+use render::environment;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::Shared;
+use crate::i18n::{Lang, messages};
+
+/// Why a request did not get what it asked for.
+#[derive(Debug)]
+pub enum Failure {
+    /// No one is signed in, and the request needs someone.
+    SignInNeeded,
+    Forbidden,
+    /// Not allowed, with the reason the asker may know (a consent check's).
+    Refused(String),
+    NotFound(String),
+    BadRequest(String),
+    TooManyAttempts,
+    /// A body over the size limit.
+    TooLarge,
+    Internal(String),
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(e: store::StoreError) -> Failure {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl Failure {
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Failure::SignInNeeded => StatusCode::UNAUTHORIZED,
+            Failure::Forbidden | Failure::Refused(_) => StatusCode::FORBIDDEN,
+            Failure::NotFound(_) => StatusCode::NOT_FOUND,
+            Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Said to the client: internal details stay in the server's log.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::SignInNeeded => "sign in first".into(),
+            Failure::Forbidden => "not allowed".into(),
+            Failure::Refused(why) => format!("not allowed: {why}"),
+            Failure::NotFound(what) => format!("not found: {what}"),
+            Failure::BadRequest(why) => why.clone(),
+            Failure::TooManyAttempts => "too many attempts; wait a minute".into(),
+            Failure::TooLarge => "the request is larger than the server accepts".into(),
+            Failure::Internal(_) => "internal error".into(),
+        }
+    }
+}
+
+/// A failed page: a redirect to sign in, or the error page.
+pub struct PageFailure(pub Failure);
+
+impl From<Failure> for PageFailure {
+    fn from(f: Failure) -> PageFailure {
+        PageFailure(f)
+    }
+}
+
+impl From<store::StoreError> for PageFailure {
+    fn from(e: store::StoreError) -> PageFailure {
+        PageFailure(e.into())
+    }
+}
+
+impl IntoResponse for PageFailure {
+    fn into_response(self) -> Response {
+        if let Failure::SignInNeeded = self.0 {
+            return Redirect::to("/sign-in").into_response();
+        }
+        if let Failure::Internal(detail) = &self.0 {
+            tracing::error!("{detail}");
+        }
+        let status = self.0.status();
+        // Bilingual: the failure is rendered where the request's language
+        // is no longer at hand.
+        let message = format!("{} / {}", zh_message(&self.0), self.0.message());
+        let body = environment()
+            .get_template("error.html")
+            .and_then(|t| {
+                t.render(context! {
+                    m => messages(Lang::Zh), lang => "zh-CN", other_lang => "en",
+                    who => context!{ signed_in => false }, nav => Vec::<Value>::new(), csrf => "",
+                    status => status.as_u16(), message,
+                })
+            })
+            .unwrap_or_else(|_| format!("error {status}"));
+        (status, Html(body)).into_response()
+    }
+}
+
+fn zh_message(f: &Failure) -> &'static str {
+    match f {
+        Failure::SignInNeeded => "请先登录",
+        Failure::Forbidden => "无权访问",
+        Failure::Refused(_) => "未获授权",
+        Failure::NotFound(_) => "未找到",
+        Failure::BadRequest(_) => "请求有误",
+        Failure::TooManyAttempts => "尝试次数过多，请稍后再试",
+        Failure::TooLarge => "请求过大",
+        Failure::Internal(_) => "内部错误",
+    }
+}
+
+pub(crate) type PageResult = Result<Response, PageFailure>;
+
+/// A failure as the API reports it: `{"error": "...", "code": 403}`.
+#[derive(Debug)]
+pub struct ApiFailure(pub Failure);
+
+impl From<Failure> for ApiFailure {
+    fn from(f: Failure) -> ApiFailure {
+        ApiFailure(f)
+    }
+}
+
+impl From<store::StoreError> for ApiFailure {
+    fn from(e: store::StoreError) -> ApiFailure {
+        ApiFailure(e.into())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    pub code: u16,
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        if let Failure::Internal(detail) = &self.0 {
+            tracing::error!("{detail}");
+        }
+        let status = self.0.status();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: self.0.message(),
+                code: status.as_u16(),
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<Json<T>, ApiFailure>;
+
+/// Checks the `X-CSRF-Token` header of a cookie session's change (tokens
+/// need none).
+pub(crate) async fn csrf_header(
+    state: &Shared,
+    who: &crate::access::Principal,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), Failure> {
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    crate::http::cookies::check_csrf(state, who, token).await
+}

@@ -1,0 +1,352 @@
+//! Pages of risk: overview, ranked list, one entity's score and reasons,
+//! the model, re-screening.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::{Form, Router};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use crate::Shared;
+use crate::access::{Action, Principal, allows};
+use crate::http::PageResult;
+use crate::http::cookies::{CsrfForm, check_csrf};
+use crate::http::render::page;
+use crate::service::require;
+
+use super::service as risk_views;
+use crate::charts;
+use crate::i18n::{Lang, messages};
+use crate::registry::service as views;
+
+fn percent(value: f64) -> String {
+    format!("{:.1}%", 100.0 * value)
+}
+
+async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    let overview = risk_views::overview(&state).await?;
+    let lang = Lang::of(&headers);
+    let Some(s) = &overview.screening else {
+        return page(
+            "risk.html",
+            &headers,
+            &who,
+            context! { s => Value::from(()), can_rescreen => allows(&who, Action::Rescreen) },
+        );
+    };
+    let total = s.entities.max(1) as f64;
+    let cut = s.summary.cutoffs;
+    let classes: Vec<Value> = domain::RiskClass::ALL
+        .iter()
+        .zip(s.summary.class_counts)
+        .map(|(class, count)| {
+            let cutoff = match class {
+                domain::RiskClass::A => format!("≥ {}", cut.a),
+                domain::RiskClass::B => format!("{} – {}", cut.b, cut.a - 1),
+                domain::RiskClass::C => format!("{} – {}", cut.c, cut.b - 1),
+                domain::RiskClass::D => format!("< {}", cut.c),
+            };
+            context! {
+                letter => class.letter().to_string(),
+                name => if lang == Lang::Zh { class.name_zh() } else { class.name_en() },
+                count, share => percent(count as f64 / total), cutoff,
+            }
+        })
+        .collect();
+    let bars: Vec<(String, f64)> = overview
+        .histogram
+        .iter()
+        .map(|(bucket, counts)| (bucket.to_string(), counts.iter().sum::<i64>() as f64))
+        .collect();
+    let observed: Vec<Value> = overview
+        .observed
+        .iter()
+        .map(|o| context! { class => o.class, inspected => o.inspected, problems => o.problems, rate => percent(o.rate) })
+        .collect();
+    page(
+        "risk.html",
+        &headers,
+        &who,
+        context! {
+            s => Value::from_serialize(s),
+            classes,
+            psi => format!("{:.4} ({})", s.summary.score_psi, scoring::metrics::psi_reading(s.summary.score_psi)),
+            psi_against_population => s.summary.psi_reference == "training population",
+            feature_psi => s.summary.feature_psi.iter().map(|(name, psi)| {
+                let label = risk::V1.feature(name).map_or(name.clone(), |d| {
+                    if lang == Lang::Zh { d.label_zh.to_string() } else { d.label_en.to_string() }
+                });
+                context! { label, psi => format!("{psi:.4}"), reading => scoring::metrics::psi_reading(*psi) }
+            }).collect::<Vec<_>>(),
+            histogram => charts::bars(&bars, "score"),
+            by_district => Value::from_serialize(&overview.by_district),
+            by_industry => Value::from_serialize(&overview.by_industry),
+            previous => overview.previous,
+            migration => Value::from_serialize(&overview.migration),
+            observed_screening => Value::from_serialize(&overview.observed_screening),
+            observed,
+            can_rescreen => allows(&who, Action::Rescreen),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct RiskListQuery {
+    class: Option<String>,
+    division: Option<String>,
+    industry: Option<String>,
+    offset: Option<i64>,
+}
+
+const RISK_PAGE_ROWS: i64 = 50;
+
+async fn risk_list_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Query(q): Query<RiskListQuery>,
+) -> PageResult {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    let filter = risk_views::list_filter(
+        q.class,
+        q.division,
+        q.industry,
+        RISK_PAGE_ROWS + 1,
+        q.offset,
+    );
+    let (screening, mut rows) = risk_views::ranked(&state, &who, &filter).await?;
+    let more = rows.len() as i64 > RISK_PAGE_ROWS;
+    rows.truncate(RISK_PAGE_ROWS as usize);
+    let lang = Lang::of(&headers);
+    let rows: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let reasons: Vec<String> = r
+                .reasons
+                .iter()
+                .map(|x| {
+                    let label = if lang == Lang::Zh {
+                        &x.label_zh
+                    } else {
+                        &x.label_en
+                    };
+                    format!("{label}: {} (−{})", x.bin, x.points)
+                })
+                .collect();
+            context! {
+                rank => filter.offset + i as i64 + 1, name => r.row.name, uscc => r.row.uscc,
+                class => r.row.class, score => r.row.score,
+                probability => percent(r.row.probability), reasons => reasons.join("; "),
+            }
+        })
+        .collect();
+    let link = |offset: i64| {
+        format!(
+            "/risk/list?class={}&division={}&industry={}&offset={offset}",
+            filter.class.clone().unwrap_or_default(),
+            filter.division.clone().unwrap_or_default(),
+            filter.industry.clone().unwrap_or_default()
+        )
+    };
+    page(
+        "risk_list.html",
+        &headers,
+        &who,
+        context! {
+            screening, rows, more,
+            class => filter.class.clone().unwrap_or_default(),
+            division => filter.division.clone().unwrap_or_default(),
+            industry => filter.industry.clone().unwrap_or_default(),
+            offset => filter.offset,
+            previous_page => link((filter.offset - RISK_PAGE_ROWS).max(0)),
+            next_page => link(filter.offset + RISK_PAGE_ROWS),
+        },
+    )
+}
+
+async fn risk_entity_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Path(code): Path<String>,
+) -> PageResult {
+    let uscc = views::parse_uscc(&code)?;
+    require(&state, &who, Action::ViewRisk, &uscc).await?;
+    let (entity, history) = risk_views::entity(&state, &who, &uscc).await?;
+    let lang = Lang::of(&headers);
+    let latest = history.first();
+    let class_name = latest
+        .and_then(|l| l.class.parse::<domain::RiskClass>().ok())
+        .map(|c| {
+            if lang == Lang::Zh {
+                c.name_zh()
+            } else {
+                c.name_en()
+            }
+        })
+        .unwrap_or_default();
+    let reasons: Vec<Value> = latest
+        .map(|l| {
+            l.reasons
+                .iter()
+                .map(|r| {
+                    let label = if lang == Lang::Zh {
+                        &r.label_zh
+                    } else {
+                        &r.label_en
+                    };
+                    context! { label, bin => r.bin, points => r.points }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    page(
+        "risk_entity.html",
+        &headers,
+        &who,
+        context! {
+            name => entity.name, uscc,
+            latest => Value::from_serialize(latest),
+            class_name, reasons,
+            probability => latest.map(|l| percent(l.probability)).unwrap_or_default(),
+            history => Value::from_serialize(&history),
+        },
+    )
+}
+
+async fn risk_model_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    let Some(view) = risk_views::model(&state).await? else {
+        return page(
+            "risk_model.html",
+            &headers,
+            &who,
+            context! { model => Value::from(()) },
+        );
+    };
+    let lang = Lang::of(&headers);
+    let report = &view.report;
+    let metric_row = |name: &str,
+                      facts: &risk::sample::SampleFacts,
+                      m: Option<&scoring::metrics::Summary>| {
+        context! {
+            name, as_of => facts.as_of.to_string(), labelled => facts.labelled, bad => facts.bad,
+            auc => m.map(|m| format!("{:.3}", m.auc)).unwrap_or_default(),
+            ks => m.map(|m| format!("{:.3}", m.ks)).unwrap_or_default(),
+            gini => m.map(|m| format!("{:.3}", m.gini)).unwrap_or_default(),
+        }
+    };
+    let metrics = vec![
+        metric_row("training", &report.training, Some(&report.training_metrics)),
+        metric_row(
+            "hold-out",
+            &report.validation,
+            report.validation_metrics.as_ref(),
+        ),
+    ];
+    let t = &report.training;
+    let selection = format!(
+        "{} / {} · {:.1} / {:.1}",
+        t.with_complaints_labelled,
+        t.labelled - t.with_complaints_labelled,
+        t.weight_with_complaints,
+        t.weight_without_complaints
+    );
+    let features: Vec<Value> = report
+        .validation_report
+        .features
+        .iter()
+        .map(|f| {
+            let label = risk::V1.feature(&f.name).map_or(f.label.clone(), |d| {
+                if lang == Lang::Zh {
+                    d.label_zh.to_string()
+                } else {
+                    d.label_en.to_string()
+                }
+            });
+            let bins: Vec<Value> = f
+                .bins
+                .iter()
+                .map(|b| {
+                    context! {
+                        label => b.label, points => b.points, woe => format!("{:.3}", b.woe),
+                        training_share => percent(b.training_share), share => percent(b.share),
+                        event_rate => b.event_rate.map(percent).unwrap_or_default(),
+                    }
+                })
+                .collect();
+            context! {
+                label, iv => format!("{:.3}", f.training_iv), psi => format!("{:.3}", f.psi),
+                coefficient => format!("{:.3}", f.coefficient), bins,
+            }
+        })
+        .collect();
+    page(
+        "risk_model.html",
+        &headers,
+        &who,
+        context! {
+            model => context! { version => view.version, created_at => view.created_at, as_of => view.as_of },
+            metrics, selection, features,
+            dropped => Value::from_serialize(&view.model.dropped),
+        },
+    )
+}
+
+async fn risk_screen_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+) -> PageResult {
+    require(&state, &who, Action::ViewRisk, "").await?;
+    let job = risk_views::job(&state);
+    let lang = Lang::of(&headers);
+    let phase = job
+        .phase
+        .map(|p| {
+            let key = match p {
+                risk::screen::Phase::Features => "risk_phase_features",
+                risk::screen::Phase::Scoring => "risk_phase_scoring",
+                risk::screen::Phase::Storing => "risk_phase_storing",
+            };
+            messages(lang).get(key).cloned().unwrap_or_default()
+        })
+        .unwrap_or_default();
+    page(
+        "risk_screen.html",
+        &headers,
+        &who,
+        context! { job => Value::from_serialize(&job), phase, can_rescreen => allows(&who, Action::Rescreen) },
+    )
+}
+
+async fn risk_screen_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    require(&state, &who, Action::Rescreen, "").await?;
+    check_csrf(&state, &who, Some(&form.csrf)).await?;
+    risk_views::start_screening(&state, &who).await?;
+    Ok(Redirect::to("/risk/screen").into_response())
+}
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/risk", get(risk_page))
+        .route("/risk/list", get(risk_list_page))
+        .route("/risk/entity/{uscc}", get(risk_entity_page))
+        .route("/risk/model", get(risk_model_page))
+        .route(
+            "/risk/screen",
+            get(risk_screen_page).post(risk_screen_submit),
+        )
+}
