@@ -300,7 +300,103 @@ async fn authorisation_matrix() {
     let supervisors = vec!["regulator", "inspector"];
     let mut own_profile = profile_readers.clone();
     own_profile.push("enterprise");
+    // Ids for the routes that name one: a demand of the demo enterprise, an
+    // application (whose parties may see it), one of the inspector's tasks.
+    let enterprise_client = &clients[roles.iter().position(|r| *r == "enterprise").unwrap()];
+    let enterprise_csrf = session_csrf(&server, enterprise_client).await;
+    let demand: Value = post_json(
+        enterprise_client,
+        server.url("/api/v1/finance/demands"),
+        &enterprise_csrf,
+        serde_json::json!({"amount": 60.0, "term_months": 12, "purpose": "矩阵测试"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let demand = demand["id"].as_i64().unwrap();
+    let applications = get_json(&centre, server.url("/api/v1/finance/applications")).await;
+    let application = &applications.as_array().unwrap()[0];
+    let application_id = application["application"]["id"]
+        .as_i64()
+        .or_else(|| application["id"].as_i64())
+        .unwrap();
+    let application_row = if application["application"].is_object() {
+        &application["application"]
+    } else {
+        application
+    };
+    let mut application_parties = vec!["centre", "regulator"];
+    if application_row["bank"] == "1" {
+        application_parties.push("bank");
+    }
+    if application_row["enterprise"] == own.as_str() {
+        application_parties.push("enterprise");
+    }
+    let inspector_client = &clients[roles.iter().position(|r| *r == "inspector").unwrap()];
+    let tasks = get_json(
+        inspector_client,
+        server.url("/api/v1/inspections/tasks/mine"),
+    )
+    .await;
+    let task = tasks[0]["task"]["id"].as_i64().unwrap();
+
     let routes: Vec<(String, Vec<&str>)> = vec![
+        ("/sign-in".into(), all.clone()),
+        ("/static/style.css".into(), all.clone()),
+        ("/static/favicon.svg".into(), all.clone()),
+        ("/favicon.ico".into(), all.clone()),
+        ("/finance/claims".into(), vec!["enterprise"]),
+        ("/api/v1/finance/claims".into(), vec!["enterprise"]),
+        (
+            format!("/finance/demands/{demand}"),
+            vec!["centre", "regulator", "enterprise"],
+        ),
+        (
+            format!("/api/v1/finance/demands/{demand}"),
+            vec!["centre", "regulator", "enterprise"],
+        ),
+        (
+            format!("/finance/applications/{application_id}"),
+            application_parties.clone(),
+        ),
+        (
+            format!("/api/v1/finance/applications/{application_id}"),
+            application_parties.clone(),
+        ),
+        (
+            format!("/inspections/tasks/{task}"),
+            vec!["regulator", "inspector"],
+        ),
+        ("/finance/pool".into(), vec!["centre", "regulator", "bank"]),
+        (
+            "/api/v1/finance/pool".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
+        (
+            "/finance/key-enterprises".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
+        (
+            "/api/v1/finance/key-enterprises".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
+        (
+            "/finance/visits".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
+        (
+            "/api/v1/finance/visits".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
+        (
+            "/finance/accounts".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
+        (
+            "/api/v1/finance/accounts".into(),
+            vec!["centre", "regulator", "bank"],
+        ),
         ("/".into(), all.clone()),
         ("/search?q=佛山".into(), all.clone()),
         ("/catalog".into(), all.clone()),
@@ -432,6 +528,93 @@ async fn authorisation_matrix() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // Every route the server has is in the matrix above, or is one that
+    // only changes things (checked here to refuse the public, and by the
+    // tests of each feature for every role), or switches the language.
+    let api_doc = get_json(&client(), server.url("/api/v1/openapi.json")).await;
+    let documented: std::collections::BTreeSet<String> = api_doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    // The document describes every route but itself.
+    let served: std::collections::BTreeSet<String> = server::api_paths()
+        .iter()
+        .filter(|p| **p != "/api/v1/openapi.json")
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(
+        documented, served,
+        "the OpenAPI document and the API router differ"
+    );
+    let gets_only_in_api: Vec<&str> = api_doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, methods)| methods.get("get").is_some())
+        .map(|(path, _)| path.as_str())
+        .collect();
+    let matches = |pattern: &str, path: &str| {
+        let path = path.split('?').next().unwrap();
+        let (a, b): (Vec<&str>, Vec<&str>) =
+            (pattern.split('/').collect(), path.split('/').collect());
+        a.len() == b.len()
+            && a.iter()
+                .zip(&b)
+                .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+    };
+    let covered = |pattern: &str| routes.iter().any(|(path, _)| matches(pattern, path));
+    // Routes that only take a POST (or a PUT): a GET is `405`, and the
+    // public's POST is refused or sent to sign in.
+    let changes_only = [
+        "/sign-out",
+        "/admin/users/{username}/roles",
+        "/admin/users/{username}/{change}",
+        "/admin/tokens/{id}/revoke",
+        "/finance/register/confirm",
+        "/finance/claims/{id}/{decision}",
+        "/finance/products",
+        "/finance/products/{id}/{step}",
+        "/finance/consents/{id}/revoke",
+        "/finance/demands/{id}/apply",
+        "/finance/key-enterprises/{uscc}/response",
+        "/finance/visits/{id}/first-loan",
+        "/finance/accounts/{id}/opened",
+        "/inspections/rosters/import",
+        "/inspections/plans/{id}/{step}",
+    ];
+    let mut missing = Vec::new();
+    for pattern in server::page_paths() {
+        if pattern == "/lang/{code}" || changes_only.contains(&pattern) || covered(pattern) {
+            continue;
+        }
+        missing.push(pattern.to_string());
+    }
+    for pattern in &documented {
+        if gets_only_in_api.contains(&pattern.as_str()) && !covered(pattern) {
+            missing.push(pattern.clone());
+        }
+    }
+    assert!(missing.is_empty(), "routes not in the matrix: {missing:?}");
+    for pattern in changes_only {
+        let path = pattern
+            .replace("{username}", "enterprise")
+            .replace("{change}", "disable")
+            .replace("{decision}", "approve")
+            .replace("{step}", "approve")
+            .replace("{uscc}", &own)
+            .replace("{id}", "1");
+        let get = client().get(server.url(&path)).send().await.unwrap();
+        assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED, "GET {path}");
+        let post = client().post(server.url(&path)).send().await.unwrap();
+        assert!(
+            post.status().is_client_error() || post.status() == StatusCode::SEE_OTHER,
+            "anonymous POST {path}: {}",
+            post.status()
+        );
+    }
 
     // Denials are audited, with who, what and the outcome.
     let bank = audit_entries(data, "user:bank");

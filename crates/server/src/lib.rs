@@ -283,6 +283,37 @@ async fn health(
     }
 }
 
+/// Every path the pages serve, as the router has them (`{name}` for a
+/// parameter): the authorisation matrix test checks it covers them all.
+pub fn page_paths() -> Vec<&'static str> {
+    [
+        http::render::PATHS,
+        accounts::pages::PATHS,
+        registry::pages::PATHS,
+        registry::pages::UPLOAD_PATHS,
+        risk::pages::PATHS,
+        inspection::pages::PATHS,
+        inspection::pages::UPLOAD_PATHS,
+        finance::pages::PATHS,
+    ]
+    .concat()
+}
+
+/// Every path of the JSON API, as the router has them: the OpenAPI
+/// document must describe each (a test compares them).
+pub fn api_paths() -> Vec<&'static str> {
+    [
+        accounts::api::PATHS,
+        registry::api::PATHS,
+        registry::api::UPLOAD_PATHS,
+        risk::api::PATHS,
+        inspection::api::PATHS,
+        finance::api::PATHS,
+        openapi::PATHS,
+    ]
+    .concat()
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests under way.
 pub async fn serve(
     state: Shared,

@@ -1,11 +1,10 @@
 //! The OpenAPI document of every feature's API, served at
 //! `/api/v1/openapi.json`.
 
+use axum::Json;
 use axum::routing::get;
-use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use crate::Shared;
 use crate::http::ErrorBody;
 use crate::registry::service as views;
 
@@ -38,6 +37,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new().route("/api/v1/openapi.json", get(openapi))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/api/v1/openapi.json" => get(openapi),
 }

@@ -1,9 +1,9 @@
 //! The accounts API: the audit log, and claims to speak for an enterprise.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -95,11 +95,11 @@ pub async fn decide_claim(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/api/v1/audit", get(audit))
-        .route("/api/v1/finance/register", post(register))
-        .route("/api/v1/finance/register/confirm", post(confirm))
-        .route("/api/v1/finance/claims", get(list_claims))
-        .route("/api/v1/finance/claims/{id}/{decision}", post(decide_claim))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/api/v1/audit" => get(audit),
+    "/api/v1/finance/register" => post(register),
+    "/api/v1/finance/register/confirm" => post(confirm),
+    "/api/v1/finance/claims" => get(list_claims),
+    "/api/v1/finance/claims/{id}/{decision}" => post(decide_claim),
 }

@@ -1,11 +1,11 @@
 //! Pages of accounts: sign-in and sign-out, one's password, the admin's users,
 //! tokens and audit log, and registering an enterprise by a claim.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -586,25 +586,19 @@ async fn claim_decision(
     Ok(Redirect::to("/finance/claims").into_response())
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/sign-in", get(sign_in_page).post(sign_in_submit))
-        .route("/sign-out", post(sign_out))
-        .route(
-            "/account/password",
-            get(password_page).post(password_submit),
-        )
-        .route("/admin/users", get(users_page).post(add_user))
-        .route("/admin/users/{username}/roles", post(set_roles))
-        .route("/admin/users/{username}/{change}", post(change_user))
-        .route("/admin/tokens", get(tokens_page).post(issue_token))
-        .route("/admin/tokens/{id}/revoke", post(revoke_token))
-        .route("/admin/audit", get(audit_page))
-        .route(
-            "/finance/register",
-            get(register_page).post(register_submit),
-        )
-        .route("/finance/register/confirm", post(confirm_submit))
-        .route("/finance/claims", get(claims_page))
-        .route("/finance/claims/{id}/{decision}", post(claim_decision))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/sign-in" => get(sign_in_page).post(sign_in_submit),
+    "/sign-out" => post(sign_out),
+    "/account/password" => get(password_page).post(password_submit),
+    "/admin/users" => get(users_page).post(add_user),
+    "/admin/users/{username}/roles" => post(set_roles),
+    "/admin/users/{username}/{change}" => post(change_user),
+    "/admin/tokens" => get(tokens_page).post(issue_token),
+    "/admin/tokens/{id}/revoke" => post(revoke_token),
+    "/admin/audit" => get(audit_page),
+    "/finance/register" => get(register_page).post(register_submit),
+    "/finance/register/confirm" => post(confirm_submit),
+    "/finance/claims" => get(claims_page),
+    "/finance/claims/{id}/{decision}" => post(claim_decision),
 }

@@ -4,7 +4,6 @@
 //! reports (under consent) for banks; approval for the credit centre.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -33,45 +32,27 @@ fn created(id: i64) -> CreatedResult {
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/api/v1/finance/products",
-            get(products).post(create_product),
-        )
-        .route("/api/v1/finance/products/{id}/{step}", post(product_step))
-        .route("/api/v1/finance/consents", get(consents).post(grant))
-        .route("/api/v1/finance/consents/{id}/revoke", post(revoke))
-        .route("/api/v1/finance/reports/{uscc}", get(report))
-        .route("/api/v1/finance/demands", get(demands).post(post_demand))
-        .route("/api/v1/finance/demands/matching", get(matching_demands))
-        .route("/api/v1/finance/demands/{id}", get(demand))
-        .route(
-            "/api/v1/finance/applications",
-            get(applications).post(apply),
-        )
-        .route("/api/v1/finance/applications/{id}", get(application))
-        .route("/api/v1/finance/statistics", get(statistics))
-        .route("/api/v1/finance/pool", get(pool).post(set_pool_rule))
-        .route(
-            "/api/v1/finance/key-enterprises",
-            get(key_enterprises).post(push_key),
-        )
-        .route(
-            "/api/v1/finance/key-enterprises/{uscc}/response",
-            post(respond_push),
-        )
-        .route("/api/v1/finance/visits", get(visits).post(record_visit))
-        .route(
-            "/api/v1/finance/visits/{id}/first-loan",
-            post(set_first_loan),
-        )
-        .route("/api/v1/finance/accounts", get(filings).post(file_account))
-        .route("/api/v1/finance/accounts/{id}/opened", post(open_account))
-        .route(
-            "/api/v1/finance/applications/{id}/transitions",
-            post(move_application),
-        )
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/api/v1/finance/products" => get(products).post(create_product),
+    "/api/v1/finance/products/{id}/{step}" => post(product_step),
+    "/api/v1/finance/consents" => get(consents).post(grant),
+    "/api/v1/finance/consents/{id}/revoke" => post(revoke),
+    "/api/v1/finance/reports/{uscc}" => get(report),
+    "/api/v1/finance/demands" => get(demands).post(post_demand),
+    "/api/v1/finance/demands/matching" => get(matching_demands),
+    "/api/v1/finance/demands/{id}" => get(demand),
+    "/api/v1/finance/applications" => get(applications).post(apply),
+    "/api/v1/finance/applications/{id}" => get(application),
+    "/api/v1/finance/statistics" => get(statistics),
+    "/api/v1/finance/pool" => get(pool).post(set_pool_rule),
+    "/api/v1/finance/key-enterprises" => get(key_enterprises).post(push_key),
+    "/api/v1/finance/key-enterprises/{uscc}/response" => post(respond_push),
+    "/api/v1/finance/visits" => get(visits).post(record_visit),
+    "/api/v1/finance/visits/{id}/first-loan" => post(set_first_loan),
+    "/api/v1/finance/accounts" => get(filings).post(file_account),
+    "/api/v1/finance/accounts/{id}/opened" => post(open_account),
+    "/api/v1/finance/applications/{id}/transitions" => post(move_application),
 }
 
 /// Products: published ones for everyone; a bank's own in every state; all for the credit centre.

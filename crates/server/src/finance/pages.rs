@@ -3,11 +3,11 @@
 //! with matching, applications, credit reports for banks (with a printable
 //! form), and product approval for the credit centre.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -27,35 +27,29 @@ use crate::http::forms::{field, number};
 use crate::http::render::page;
 use crate::service::require;
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/finance", get(home_page))
-        .route("/finance/products", post(product_submit))
-        .route("/finance/products/{id}/{step}", post(product_step))
-        .route("/finance/consents", get(consents_page).post(grant_submit))
-        .route("/finance/consents/{id}/revoke", post(revoke_submit))
-        .route("/finance/demands", get(demands_page).post(demand_submit))
-        .route("/finance/demands/{id}", get(demand_page))
-        .route("/finance/demands/{id}/apply", post(apply_submit))
-        .route("/finance/applications", get(applications_page))
-        .route(
-            "/finance/applications/{id}",
-            get(application_page).post(move_submit),
-        )
-        .route("/finance/statistics", get(statistics_page))
-        .route("/finance/statistics/export/{file}", get(statistics_export))
-        .route("/finance/pool", get(pool_page).post(pool_submit))
-        .route("/finance/key-enterprises", get(key_page).post(key_submit))
-        .route(
-            "/finance/key-enterprises/{uscc}/response",
-            post(key_response),
-        )
-        .route("/finance/visits", get(visits_page).post(visit_submit))
-        .route("/finance/visits/{id}/first-loan", post(first_loan_submit))
-        .route("/finance/accounts", get(accounts_page).post(account_submit))
-        .route("/finance/accounts/{id}/opened", post(account_opened))
-        .route("/finance/reports", get(report_form_page))
-        .route("/finance/reports/{uscc}", get(report_page))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/finance" => get(home_page),
+    "/finance/products" => post(product_submit),
+    "/finance/products/{id}/{step}" => post(product_step),
+    "/finance/consents" => get(consents_page).post(grant_submit),
+    "/finance/consents/{id}/revoke" => post(revoke_submit),
+    "/finance/demands" => get(demands_page).post(demand_submit),
+    "/finance/demands/{id}" => get(demand_page),
+    "/finance/demands/{id}/apply" => post(apply_submit),
+    "/finance/applications" => get(applications_page),
+    "/finance/applications/{id}" => get(application_page).post(move_submit),
+    "/finance/statistics" => get(statistics_page),
+    "/finance/statistics/export/{file}" => get(statistics_export),
+    "/finance/pool" => get(pool_page).post(pool_submit),
+    "/finance/key-enterprises" => get(key_page).post(key_submit),
+    "/finance/key-enterprises/{uscc}/response" => post(key_response),
+    "/finance/visits" => get(visits_page).post(visit_submit),
+    "/finance/visits/{id}/first-loan" => post(first_loan_submit),
+    "/finance/accounts" => get(accounts_page).post(account_submit),
+    "/finance/accounts/{id}/opened" => post(account_opened),
+    "/finance/reports" => get(report_form_page),
+    "/finance/reports/{uscc}" => get(report_page),
 }
 
 fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, Failure> {

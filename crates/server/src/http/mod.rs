@@ -11,6 +11,21 @@ pub mod forms;
 pub mod render;
 pub mod throttle;
 
+/// Routes from one table: the router and the list of the paths it serves,
+/// so that the authorisation matrix test can tell when a route is missing
+/// from it (`xinyong_server::page_paths`, `api_paths`).
+macro_rules! routes {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident, const $paths:ident; $($path:literal => $method:expr),* $(,)?) => {
+        /// The paths the router of the same table serves.
+        $vis const $paths: &[&str] = &[$($path),*];
+        $(#[$meta])*
+        $vis fn $name() -> axum::Router<crate::Shared> {
+            axum::Router::new()$(.route($path, $method))*
+        }
+    };
+}
+pub(crate) use routes;
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};

@@ -5,7 +5,6 @@
 
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -15,7 +14,6 @@ use serde::Serialize;
 
 use super::cookies::csrf_token;
 use super::{Failure, PageResult};
-use crate::Shared;
 use crate::access::{Action, Principal, Role, Via, allows};
 use crate::i18n::{Lang, messages};
 
@@ -336,11 +334,11 @@ async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/", get(home))
-        .route("/lang/{code}", get(set_lang))
-        .route("/static/style.css", get(style))
-        .route("/static/favicon.svg", get(favicon))
-        .route("/favicon.ico", get(favicon))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/" => get(home),
+    "/lang/{code}" => get(set_lang),
+    "/static/style.css" => get(style),
+    "/static/favicon.svg" => get(favicon),
+    "/favicon.ico" => get(favicon),
 }

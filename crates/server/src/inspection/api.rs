@@ -3,7 +3,6 @@
 //! result entry for inspectors.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -24,20 +23,17 @@ use crate::service::require;
 
 type ApiResult<T> = Result<Json<T>, ApiFailure>;
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route(
-            "/api/v1/inspections/plans",
-            get(list_plans).post(create_plan),
-        )
-        .route("/api/v1/inspections/plans/{id}", get(public_plan))
-        .route("/api/v1/inspections/plans/{id}/detail", get(plan_detail))
-        .route("/api/v1/inspections/plans/{id}/verify", get(verify_plan))
-        .route("/api/v1/inspections/plans/{id}/commit", post(commit_plan))
-        .route("/api/v1/inspections/plans/{id}/draw", post(draw_plan))
-        .route("/api/v1/inspections/plans/{id}/publish", post(publish_plan))
-        .route("/api/v1/inspections/tasks/mine", get(my_tasks))
-        .route("/api/v1/inspections/tasks/{id}/result", post(record_result))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/api/v1/inspections/plans" => get(list_plans).post(create_plan),
+    "/api/v1/inspections/plans/{id}" => get(public_plan),
+    "/api/v1/inspections/plans/{id}/detail" => get(plan_detail),
+    "/api/v1/inspections/plans/{id}/verify" => get(verify_plan),
+    "/api/v1/inspections/plans/{id}/commit" => post(commit_plan),
+    "/api/v1/inspections/plans/{id}/draw" => post(draw_plan),
+    "/api/v1/inspections/plans/{id}/publish" => post(publish_plan),
+    "/api/v1/inspections/tasks/mine" => get(my_tasks),
+    "/api/v1/inspections/tasks/{id}/result" => post(record_result),
 }
 
 /// Plans: committed and drawn ones for everyone, drafts too for regulators.

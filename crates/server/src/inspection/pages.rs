@@ -1,11 +1,11 @@
 //! Pages of double random, one public: plans for regulators, tasks and
 //! result entry for inspectors, and the published side for everyone.
 
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use inspection::items::{STANDARD_ITEMS, standard_item};
 use inspection::plan::{Exclusions, Plan, Sampling, Scope, Window};
 use minijinja::{Value, context};
@@ -21,25 +21,23 @@ use crate::http::cookies::check_csrf;
 use crate::http::render::page;
 use crate::service::require;
 
-/// Routes that take files, under the upload limits.
-pub fn upload_routes() -> Router<Shared> {
-    Router::new().route("/inspections/rosters/import", post(roster_import))
+crate::http::routes! {
+    /// Routes that take files, under the upload limits.
+    pub fn upload_routes, const UPLOAD_PATHS;
+    "/inspections/rosters/import" => post(roster_import),
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/inspections", get(plans_page).post(create_plan))
-        .route("/inspections/plans/{id}", get(plan_page))
-        .route("/inspections/plans/{id}/{step}", post(plan_step))
-        .route(
-            "/inspections/rosters",
-            get(rosters_page).post(roster_change),
-        )
-        .route("/inspections/simulation", get(simulation_page))
-        .route("/inspections/tasks", get(tasks_page))
-        .route("/inspections/tasks/{id}", get(task_page).post(task_submit))
-        .route("/public/inspections", get(public_plans_page))
-        .route("/public/inspections/{id}", get(public_plan_page))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/inspections" => get(plans_page).post(create_plan),
+    "/inspections/plans/{id}" => get(plan_page),
+    "/inspections/plans/{id}/{step}" => post(plan_step),
+    "/inspections/rosters" => get(rosters_page).post(roster_change),
+    "/inspections/simulation" => get(simulation_page),
+    "/inspections/tasks" => get(tasks_page),
+    "/inspections/tasks/{id}" => get(task_page).post(task_submit),
+    "/public/inspections" => get(public_plans_page),
+    "/public/inspections/{id}" => get(public_plan_page),
 }
 
 async fn plans_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {

@@ -422,6 +422,14 @@ pub async fn task_for(
     who: &Principal,
     task_id: i64,
 ) -> Result<(TaskRow, Plan), Failure> {
+    // Neither an inspector nor a regulator: refused before the task is read
+    // (the public is sent to sign in).
+    if !crate::access::allows(who, Action::ViewOwnTasks)
+        && !crate::access::allows(who, Action::ManageInspections)
+    {
+        crate::service::require(state, who, Action::ViewOwnTasks, &format!("task:{task_id}"))
+            .await?;
+    }
     let task = state
         .store
         .task(task_id)

@@ -1,9 +1,9 @@
 //! The registry API: search, profiles, the catalog, batches, uploads, quality.
 
+use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -184,17 +184,18 @@ async fn quality(
     ))
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/api/v1/entities", get(search))
-        .route("/api/v1/entities/{uscc}", get(entity))
-        .route("/api/v1/public/entities/{uscc}", get(public_entity))
-        .route("/api/v1/catalog", get(catalog))
-        .route("/api/v1/batches", get(batches))
-        .route("/api/v1/batches/{id}", get(batch))
-        .route("/api/v1/quality", get(quality))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/api/v1/entities" => get(search),
+    "/api/v1/entities/{uscc}" => get(entity),
+    "/api/v1/public/entities/{uscc}" => get(public_entity),
+    "/api/v1/catalog" => get(catalog),
+    "/api/v1/batches" => get(batches),
+    "/api/v1/batches/{id}" => get(batch),
+    "/api/v1/quality" => get(quality),
 }
 
-pub fn upload_routes() -> Router<Shared> {
-    Router::new().route("/api/v1/batches", post(upload))
+crate::http::routes! {
+    pub fn upload_routes, const UPLOAD_PATHS;
+    "/api/v1/batches" => post(upload),
 }

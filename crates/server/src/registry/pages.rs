@@ -1,7 +1,6 @@
 //! Pages of the registry: search, profiles, the public page, the catalog,
 //! batches, quality and uploads.
 
-use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect};
@@ -303,19 +302,20 @@ async fn upload_submit(
     }
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/search", get(search_page))
-        .route("/entity/{uscc}", get(entity_page))
-        .route("/public/entity/{uscc}", get(public_entity_page))
-        .route("/catalog", get(catalog_page))
-        .route("/batches", get(batches_page))
-        .route("/batches/{id}", get(batch_page))
-        .route("/quality", get(quality_page))
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/search" => get(search_page),
+    "/entity/{uscc}" => get(entity_page),
+    "/public/entity/{uscc}" => get(public_entity_page),
+    "/catalog" => get(catalog_page),
+    "/batches" => get(batches_page),
+    "/batches/{id}" => get(batch_page),
+    "/quality" => get(quality_page),
 }
 
-pub fn upload_routes() -> Router<Shared> {
-    Router::new().route("/upload", get(upload_page).post(upload_submit))
+crate::http::routes! {
+    pub fn upload_routes, const UPLOAD_PATHS;
+    "/upload" => get(upload_page).post(upload_submit),
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! The risk API.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -110,14 +110,11 @@ async fn risk_screening_start(
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/api/v1/risk", get(risk_overview))
-        .route("/api/v1/risk/entities", get(risk_entities))
-        .route("/api/v1/risk/entities/{uscc}", get(risk_entity))
-        .route("/api/v1/risk/model", get(risk_model))
-        .route(
-            "/api/v1/risk/screenings/current",
-            get(risk_screening_status).post(risk_screening_start),
-        )
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/api/v1/risk" => get(risk_overview),
+    "/api/v1/risk/entities" => get(risk_entities),
+    "/api/v1/risk/entities/{uscc}" => get(risk_entity),
+    "/api/v1/risk/model" => get(risk_model),
+    "/api/v1/risk/screenings/current" => get(risk_screening_status).post(risk_screening_start),
 }

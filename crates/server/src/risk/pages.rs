@@ -1,11 +1,11 @@
 //! Pages of risk: overview, ranked list, one entity's score and reasons,
 //! the model, re-screening.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use axum::{Form, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -339,14 +339,11 @@ async fn risk_screen_submit(
     Ok(Redirect::to("/risk/screen").into_response())
 }
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/risk", get(risk_page))
-        .route("/risk/list", get(risk_list_page))
-        .route("/risk/entity/{uscc}", get(risk_entity_page))
-        .route("/risk/model", get(risk_model_page))
-        .route(
-            "/risk/screen",
-            get(risk_screen_page).post(risk_screen_submit),
-        )
+crate::http::routes! {
+    pub fn routes, const PATHS;
+    "/risk" => get(risk_page),
+    "/risk/list" => get(risk_list_page),
+    "/risk/entity/{uscc}" => get(risk_entity_page),
+    "/risk/model" => get(risk_model_page),
+    "/risk/screen" => get(risk_screen_page).post(risk_screen_submit),
 }
