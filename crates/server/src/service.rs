@@ -33,3 +33,16 @@ pub async fn require(
         .await?;
     Err(Failure::Forbidden)
 }
+
+/// Records that `who` read non-public data (`action` names what, `subject`
+/// whose): one entry per read. Nothing is shown if it cannot be written.
+pub async fn audit_read(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    subject: &str,
+) -> Result<(), Failure> {
+    state
+        .audit(&who.actor, action, subject, "ok", serde_json::json!({}))
+        .await
+}

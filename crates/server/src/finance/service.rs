@@ -21,7 +21,7 @@ use store::{
 use crate::access::{Action, Principal, allows, bank_of, enterprise_of};
 use crate::http::Failure;
 use crate::registry::service::TimelineEvent;
-use crate::service::require;
+use crate::service::{audit_read, require};
 use crate::{AppState, now};
 
 /// The most rows a list returns.
@@ -130,6 +130,7 @@ pub struct Consents {
 
 pub async fn consents(state: &AppState, who: &Principal, uscc: &str) -> Result<Consents, Failure> {
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    audit_read(state, who, "view_consents", uscc).await?;
     let names = bank_names(state).await?;
     let name = |bank: &str| names.get(bank).cloned().unwrap_or_else(|| bank.to_string());
     let current = Utc::now();
@@ -1026,6 +1027,7 @@ pub struct DemandForBank {
 /// The asker's own enterprise's demands, newest first.
 pub async fn my_demands(state: &AppState, who: &Principal) -> Result<Vec<DemandRow>, Failure> {
     let uscc = crate::accounts::service::own_enterprise(state, who).await?;
+    audit_read(state, who, "view_demands", &uscc).await?;
     Ok(state.store.demands_of(&uscc).await?)
 }
 
@@ -1037,6 +1039,7 @@ pub async fn bank_accesses(
 ) -> Result<Vec<AccessRow>, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, "reports").await?;
+    audit_read(state, who, "view_report_log", &format!("bank:{bank}")).await?;
     Ok(state.store.accesses_by_bank(bank, limit).await?)
 }
 
@@ -1047,6 +1050,7 @@ pub async fn demands_for_bank(
 ) -> Result<Vec<DemandForBank>, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, "demands").await?;
+    audit_read(state, who, "view_demands", &format!("bank:{bank}")).await?;
     let own: Vec<Product> = state
         .store
         .products()
@@ -1256,6 +1260,7 @@ pub async fn application_detail(
     let Some(application) = application else {
         return Err(Failure::NotFound(format!("application {id}")));
     };
+    audit_read(state, who, "view_application", &format!("application:{id}")).await?;
     let events = state.store.application_events(id).await?;
     let mut entered = Vec::new();
     for event in &events {
@@ -1311,18 +1316,21 @@ pub async fn my_applications(
     who: &Principal,
 ) -> Result<Vec<ApplicationRow>, Failure> {
     if let Some(uscc) = enterprise_of(who) {
+        audit_read(state, who, "view_applications", uscc).await?;
         return Ok(state
             .store
             .applications_where(ApplicationParty::Enterprise, uscc, LIST_LIMIT)
             .await?);
     }
     if let Some(bank) = bank_of(who) {
+        audit_read(state, who, "view_applications", &format!("bank:{bank}")).await?;
         return Ok(state
             .store
             .applications_where(ApplicationParty::Bank, bank, LIST_LIMIT)
             .await?);
     }
     require(state, who, Action::ViewFinanceStatistics, "applications").await?;
+    audit_read(state, who, "view_applications", "all").await?;
     let mut all = state.store.applications().await?;
     all.reverse();
     all.truncate(LIST_LIMIT as usize);

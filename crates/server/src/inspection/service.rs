@@ -233,6 +233,7 @@ pub async fn plan_detail(
 }
 
 pub async fn create(state: &AppState, who: &Principal, plan: &Plan) -> Result<(), Failure> {
+    crate::service::require(state, who, Action::ManageInspections, &plan.id).await?;
     supervision::create_plan(&state.store, plan, &who.actor, &crate::now())
         .await
         .map_err(|e| match e {
@@ -262,6 +263,7 @@ pub struct Committed {
 }
 
 pub async fn commit(state: &AppState, who: &Principal, id: &str) -> Result<Committed, Failure> {
+    crate::service::require(state, who, Action::ManageInspections, id).await?;
     plan_of(state, id).await?;
     let (commitment, published) =
         supervision::commit(&state.store, &state.config.data_dir, id, &crate::now())
@@ -298,6 +300,7 @@ pub struct Drawn {
 }
 
 pub async fn draw(state: &AppState, who: &Principal, id: &str) -> Result<Drawn, Failure> {
+    crate::service::require(state, who, Action::ManageInspections, id).await?;
     plan_of(state, id).await?;
     let (result, joint) =
         supervision::draw(&state.store, &state.config.data_dir, id, &crate::now())
@@ -407,6 +410,7 @@ pub async fn my_tasks(
     state: &AppState,
     who: &Principal,
 ) -> Result<(Option<InspectorRow>, Vec<TaskView>), Failure> {
+    crate::service::require(state, who, Action::ViewOwnTasks, "").await?;
     let Some(inspector) = inspector_of(state, who).await? else {
         return Ok((None, Vec::new()));
     };
@@ -512,6 +516,7 @@ pub async fn record_result(
 }
 
 pub async fn publish(state: &AppState, who: &Principal, id: &str) -> Result<u64, Failure> {
+    crate::service::require(state, who, Action::ManageInspections, id).await?;
     plan_of(state, id).await?;
     let published = supervision::publish(&state.store, id, today())
         .await
@@ -528,11 +533,23 @@ pub async fn publish(state: &AppState, who: &Principal, id: &str) -> Result<u64,
     Ok(published)
 }
 
-/// The last simulation report, if one was run.
-pub fn simulation(state: &AppState) -> Option<serde_json::Value> {
+/// The last simulation report, if one was run (regulators).
+pub async fn simulation(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Option<serde_json::Value>, Failure> {
+    crate::service::require(state, who, Action::ManageInspections, "").await?;
     let path = supervision::simulation::report_path(&state.config.data_dir);
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_str(&text).ok())
+}
+
+/// Every plan, drafts included, for those who manage inspections.
+pub async fn managed_plans(state: &AppState, who: &Principal) -> Result<Vec<PlanSummary>, Failure> {
+    crate::service::require(state, who, Action::ManageInspections, "").await?;
+    plans(state, false).await
 }
 
 pub fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {

@@ -199,6 +199,7 @@ fn names(entity: &EntityRow) -> (String, String) {
 
 /// The full profile; audited as a view of non-public data.
 pub async fn profile(state: &AppState, who: &Principal, uscc: &str) -> Result<Profile, Failure> {
+    require(state, who, Action::ViewEntity { uscc }, uscc).await?;
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };
@@ -307,6 +308,7 @@ pub async fn public_profile(state: &AppState, uscc: &str) -> Result<PublicProfil
 
 /// The batches `who` may see, newest first.
 pub async fn visible_batches(state: &AppState, who: &Principal) -> Result<Vec<BatchRow>, Failure> {
+    require(state, who, Action::ListBatches, "").await?;
     let mut batches = state.store.batches().await?;
     batches.retain(|b| {
         allows(

@@ -8,9 +8,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::Shared;
-use crate::access::{Action, Principal};
+use crate::access::Principal;
 use crate::http::{ApiFailure, ApiResult, ErrorBody, Failure};
-use crate::service::require;
 
 use crate::http::cookies::check_csrf;
 use crate::registry::service as views;
@@ -23,8 +22,7 @@ async fn risk_overview(
     State(state): State<Shared>,
     who: Principal,
 ) -> ApiResult<crate::risk::service::Overview> {
-    require(&state, &who, Action::ViewRisk, "").await?;
-    Ok(Json(crate::risk::service::overview(&state).await?))
+    Ok(Json(crate::risk::service::overview(&state, &who).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -48,7 +46,6 @@ async fn risk_entities(
     who: Principal,
     Query(p): Query<RiskListParams>,
 ) -> ApiResult<Vec<crate::risk::service::RankedView>> {
-    require(&state, &who, Action::ViewRisk, "").await?;
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let filter =
         crate::risk::service::list_filter(p.class, p.division, p.industry, limit, p.offset);
@@ -65,7 +62,6 @@ async fn risk_entity(
     Path(code): Path<String>,
 ) -> ApiResult<Vec<crate::risk::service::EntityRiskView>> {
     let uscc = views::parse_uscc(&code)?;
-    require(&state, &who, Action::ViewRisk, &uscc).await?;
     let (_, history) = crate::risk::service::entity(&state, &who, &uscc).await?;
     Ok(Json(history))
 }
@@ -77,8 +73,7 @@ async fn risk_model(
     State(state): State<Shared>,
     who: Principal,
 ) -> ApiResult<crate::risk::service::ModelView> {
-    require(&state, &who, Action::ViewRisk, "").await?;
-    let model = crate::risk::service::model(&state)
+    let model = crate::risk::service::model(&state, &who)
         .await?
         .ok_or_else(|| Failure::NotFound("risk model".into()))?;
     Ok(Json(model))
@@ -91,8 +86,7 @@ async fn risk_screening_status(
     State(state): State<Shared>,
     who: Principal,
 ) -> ApiResult<crate::risk::service::ScreeningJob> {
-    require(&state, &who, Action::ViewRisk, "").await?;
-    Ok(Json(crate::risk::service::job(&state)))
+    Ok(Json(crate::risk::service::job(&state, &who).await?))
 }
 
 /// Starts re-screening the city (regulators); poll the same address.
@@ -103,7 +97,6 @@ async fn risk_screening_start(
     who: Principal,
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<crate::risk::service::ScreeningJob>), ApiFailure> {
-    require(&state, &who, Action::Rescreen, "").await?;
     let csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     check_csrf(&state, &who, csrf).await?;
     let job = crate::risk::service::start_screening(&state, &who).await?;

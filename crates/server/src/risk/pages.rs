@@ -14,7 +14,6 @@ use crate::access::{Action, Principal, allows};
 use crate::http::PageResult;
 use crate::http::cookies::{CsrfForm, check_csrf};
 use crate::http::render::page;
-use crate::service::require;
 
 use super::service as risk_views;
 use crate::charts;
@@ -26,8 +25,7 @@ fn percent(value: f64) -> String {
 }
 
 async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
-    require(&state, &who, Action::ViewRisk, "").await?;
-    let overview = risk_views::overview(&state).await?;
+    let overview = risk_views::overview(&state, &who).await?;
     let lang = Lang::of(&headers);
     let Some(s) = &overview.screening else {
         return page(
@@ -109,7 +107,6 @@ async fn risk_list_page(
     who: Principal,
     Query(q): Query<RiskListQuery>,
 ) -> PageResult {
-    require(&state, &who, Action::ViewRisk, "").await?;
     let filter = risk_views::list_filter(
         q.class,
         q.division,
@@ -175,7 +172,6 @@ async fn risk_entity_page(
     Path(code): Path<String>,
 ) -> PageResult {
     let uscc = views::parse_uscc(&code)?;
-    require(&state, &who, Action::ViewRisk, &uscc).await?;
     let (entity, history) = risk_views::entity(&state, &who, &uscc).await?;
     let lang = Lang::of(&headers);
     let latest = history.first();
@@ -223,8 +219,7 @@ async fn risk_model_page(
     headers: HeaderMap,
     who: Principal,
 ) -> PageResult {
-    require(&state, &who, Action::ViewRisk, "").await?;
-    let Some(view) = risk_views::model(&state).await? else {
+    let Some(view) = risk_views::model(&state, &who).await? else {
         return page(
             "risk_model.html",
             &headers,
@@ -306,8 +301,7 @@ async fn risk_screen_page(
     headers: HeaderMap,
     who: Principal,
 ) -> PageResult {
-    require(&state, &who, Action::ViewRisk, "").await?;
-    let job = risk_views::job(&state);
+    let job = risk_views::job(&state, &who).await?;
     let lang = Lang::of(&headers);
     let phase = job
         .phase
@@ -333,7 +327,6 @@ async fn risk_screen_submit(
     who: Principal,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    require(&state, &who, Action::Rescreen, "").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     risk_views::start_screening(&state, &who).await?;
     Ok(Redirect::to("/risk/screen").into_response())

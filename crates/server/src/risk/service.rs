@@ -16,8 +16,9 @@ use risk::screen::{Phase, ScreenSummary, StoredReason};
 use serde::Serialize;
 use store::{RankedRow, RiskListFilter, ScreeningRow};
 
-use crate::access::Principal;
+use crate::access::{Action, Principal};
 use crate::http::Failure;
+use crate::service::{audit_read, require};
 use crate::{AppState, Shared};
 
 fn internal(e: impl std::fmt::Display) -> Failure {
@@ -109,7 +110,11 @@ fn class_rows(rows: Vec<(String, String, i64)>, name: impl Fn(&str) -> String) -
     out
 }
 
-pub async fn overview(state: &AppState) -> Result<Overview, Failure> {
+/// Classes by district and industry, the score distribution and the
+/// migration since the screening before; audited.
+pub async fn overview(state: &AppState, who: &Principal) -> Result<Overview, Failure> {
+    require(state, who, Action::ViewRisk, "").await?;
+    audit_read(state, who, "view_risk_overview", "").await?;
     let screenings = state.store.screenings().await?;
     let Some(latest) = screenings.first() else {
         return Ok(Overview {
@@ -269,6 +274,7 @@ pub async fn ranked(
     who: &Principal,
     filter: &RiskListFilter,
 ) -> Result<(Option<i64>, Vec<RankedView>), Failure> {
+    require(state, who, Action::ViewRisk, "").await?;
     let Some(latest) = state.store.latest_screening().await? else {
         return Ok((None, Vec::new()));
     };
@@ -315,6 +321,7 @@ pub async fn entity(
     who: &Principal,
     uscc: &str,
 ) -> Result<(store::EntityRow, Vec<EntityRiskView>), Failure> {
+    require(state, who, Action::ViewRisk, uscc).await?;
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };
@@ -355,7 +362,10 @@ pub struct ModelView {
     pub report: risk::train::TrainReport,
 }
 
-pub async fn model(state: &AppState) -> Result<Option<ModelView>, Failure> {
+/// The model the latest screening used, with its report; audited.
+pub async fn model(state: &AppState, who: &Principal) -> Result<Option<ModelView>, Failure> {
+    require(state, who, Action::ViewRisk, "").await?;
+    audit_read(state, who, "view_risk_model", "").await?;
     let row = match state.store.latest_screening().await? {
         Some(s) => state.store.risk_model(&s.model_version).await?,
         None => state.store.latest_risk_model().await?,
@@ -385,7 +395,13 @@ pub struct ScreeningJob {
     pub error: Option<String>,
 }
 
-pub fn job(state: &AppState) -> ScreeningJob {
+/// The re-screening in progress or last finished.
+pub async fn job(state: &AppState, who: &Principal) -> Result<ScreeningJob, Failure> {
+    require(state, who, Action::ViewRisk, "").await?;
+    Ok(current_job(state))
+}
+
+fn current_job(state: &AppState) -> ScreeningJob {
     state
         .screening
         .lock()
@@ -402,6 +418,7 @@ fn update(state: &AppState, change: impl FnOnce(&mut ScreeningJob)) {
 /// Starts screening the city with the latest screening's model (or the
 /// latest model) as of the data's latest month; one at a time.
 pub async fn start_screening(state: &Shared, who: &Principal) -> Result<ScreeningJob, Failure> {
+    require(state, who, Action::Rescreen, "").await?;
     let latest = state.store.latest_screening().await?;
     let row = match &latest {
         Some(s) => state.store.risk_model(&s.model_version).await?,
@@ -458,7 +475,7 @@ pub async fn start_screening(state: &Shared, who: &Principal) -> Result<Screenin
             }
         });
     });
-    Ok(job(state))
+    Ok(current_job(state))
 }
 
 async fn run_screening(
