@@ -10,12 +10,11 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use crate::Shared;
-use crate::access::{Action, Principal};
+use crate::access::Principal;
 use crate::http::cookies::{ClientIp, CsrfForm, SESSION_COOKIE, check_csrf, set_cookie};
 use crate::http::forms::{field, number};
 use crate::http::render::{page, render};
 use crate::http::{Failure, PageResult};
-use crate::service::require;
 
 use super::claims::{self, Confirmation, Registration};
 use super::service;
@@ -141,7 +140,7 @@ async fn password_page(
     headers: HeaderMap,
     who: Principal,
 ) -> PageResult {
-    require(&state, &who, Action::ChangeOwnPassword, "").await?;
+    service::may_change_password(&state, &who).await?;
     page(
         "password.html",
         &headers,
@@ -219,31 +218,19 @@ async fn add_user(
     who: Principal,
     Form(form): Form<AddUserForm>,
 ) -> PageResult {
-    require(&state, &who, Action::ManageAccounts, "users").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     let roles: Vec<&str> = form.roles.lines().collect();
-    match service::add_user(
-        &state.store,
-        &state.catalog,
+    let added = service::add_user_by(
+        &state,
+        &who,
         form.username.trim(),
         &form.display_name,
         &form.password,
         &roles,
     )
-    .await
-    {
-        Ok(_) => {
-            state
-                .audit(
-                    &who.actor,
-                    "user_add",
-                    form.username.trim(),
-                    "ok",
-                    serde_json::json!({"roles": roles}),
-                )
-                .await?;
-            Ok(Redirect::to("/admin/users").into_response())
-        }
+    .await;
+    match added {
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(Failure::BadRequest(error)) => {
             users_view(&state, &headers, &who, Some(error), StatusCode::BAD_REQUEST).await
         }
@@ -280,23 +267,10 @@ async fn set_roles(
     Path(username): Path<String>,
     Form(form): Form<RolesForm>,
 ) -> PageResult {
-    require(&state, &who, Action::ManageAccounts, &username).await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
     let roles: Vec<&str> = form.roles.split([',', '\n']).collect();
-    match service::set_roles(&state.store, &state.catalog, &username, &roles).await {
-        Ok(grants) => {
-            let labels: Vec<String> = grants.iter().map(|g| g.label()).collect();
-            state
-                .audit(
-                    &who.actor,
-                    "user_roles",
-                    &username,
-                    "ok",
-                    serde_json::json!({"roles": labels}),
-                )
-                .await?;
-            Ok(Redirect::to("/admin/users").into_response())
-        }
+    match service::set_roles_by(&state, &who, &username, &roles).await {
+        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
         Err(Failure::BadRequest(error)) => {
             users_view(&state, &headers, &who, Some(error), StatusCode::BAD_REQUEST).await
         }
@@ -344,28 +318,9 @@ async fn issue_token(
     who: Principal,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
-    require(&state, &who, Action::ManageAccounts, "tokens").await?;
     check_csrf(&state, &who, Some(&form.csrf)).await?;
-    match service::issue_token(
-        &state.store,
-        &state.catalog,
-        &form.name,
-        &form.role,
-        form.days,
-        &who.actor,
-    )
-    .await
-    {
+    match service::issue_token_by(&state, &who, &form.name, &form.role, form.days).await {
         Ok(token) => {
-            state
-                .audit(
-                    &who.actor,
-                    "token_issue",
-                    &format!("token:{}", token.id),
-                    "ok",
-                    serde_json::json!({"role": form.role, "expires_at": token.expires_at}),
-                )
-                .await?;
             tokens_view(
                 &state,
                 &headers,

@@ -569,3 +569,82 @@ pub async fn set_disabled(
         .audit(&who.actor, action, username, "ok", serde_json::json!({}))
         .await
 }
+
+/// Adds a user for the admin (as [`add_user`]); audited.
+pub async fn add_user_by(
+    state: &AppState,
+    who: &Principal,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    roles: &[&str],
+) -> Result<i64, Failure> {
+    require(state, who, Action::ManageAccounts, "users").await?;
+    let id = add_user(
+        &state.store,
+        &state.catalog,
+        username,
+        display_name,
+        password,
+        roles,
+    )
+    .await?;
+    state
+        .audit(
+            &who.actor,
+            "user_add",
+            username,
+            "ok",
+            serde_json::json!({"roles": roles}),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Replaces a user's roles for the admin (as [`set_roles`]); audited.
+pub async fn set_roles_by(
+    state: &AppState,
+    who: &Principal,
+    username: &str,
+    roles: &[&str],
+) -> Result<(), Failure> {
+    require(state, who, Action::ManageAccounts, username).await?;
+    let grants = set_roles(&state.store, &state.catalog, username, roles).await?;
+    let labels: Vec<String> = grants.iter().map(|g| g.label()).collect();
+    state
+        .audit(
+            &who.actor,
+            "user_roles",
+            username,
+            "ok",
+            serde_json::json!({"roles": labels}),
+        )
+        .await
+}
+
+/// Issues a token for the admin (as [`issue_token`]); audited.
+pub async fn issue_token_by(
+    state: &AppState,
+    who: &Principal,
+    name: &str,
+    role: &str,
+    days: i64,
+) -> Result<IssuedToken, Failure> {
+    require(state, who, Action::ManageAccounts, "tokens").await?;
+    let token = issue_token(&state.store, &state.catalog, name, role, days, &who.actor).await?;
+    state
+        .audit(
+            &who.actor,
+            "token_issue",
+            &format!("token:{}", token.id),
+            "ok",
+            serde_json::json!({"role": role, "expires_at": token.expires_at}),
+        )
+        .await?;
+    Ok(token)
+}
+
+/// Whether the asker may change their own password (signed in by session).
+pub async fn may_change_password(state: &AppState, who: &Principal) -> Result<(), Failure> {
+    require(state, who, Action::ChangeOwnPassword, "").await
+}
