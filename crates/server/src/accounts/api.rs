@@ -9,8 +9,9 @@ use utoipa::IntoParams;
 
 use crate::Shared;
 use crate::access::Principal;
+use crate::http::cookies::CheckedHeader;
 use crate::http::cookies::ClientIp;
-use crate::http::{ApiFailure, ApiResult, ErrorBody, Failure, csrf_header as csrf};
+use crate::http::{ApiFailure, ApiResult, ErrorBody, Failure};
 
 use super::claims::{self, ClaimOutcome, Claims, Confirmation, Registration};
 
@@ -82,10 +83,10 @@ pub async fn list_claims(State(state): State<Shared>, who: Principal) -> ApiResu
 pub async fn decide_claim(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path((id, decision)): Path<(i64, String)>,
 ) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     let approve = match decision.as_str() {
         "approve" => true,
         "refuse" => false,

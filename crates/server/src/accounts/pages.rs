@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use crate::Shared;
 use crate::access::Principal;
-use crate::http::cookies::{ClientIp, CsrfForm, SESSION_COOKIE, check_csrf, set_cookie};
+use crate::http::cookies::CheckedForm;
+use crate::http::cookies::{ClientIp, CsrfForm, SESSION_COOKIE, set_cookie};
 use crate::http::forms::{field, number};
 use crate::http::render::{page, render};
 use crate::http::{Failure, PageResult};
@@ -121,9 +122,8 @@ async fn sign_in_submit(
 async fn sign_out(
     State(state): State<Shared>,
     who: Principal,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     service::sign_out(&state, &who).await?;
     Ok((
         [(
@@ -153,16 +153,14 @@ async fn password_page(
 struct PasswordForm {
     current_password: String,
     new_password: String,
-    csrf: String,
 }
 
 async fn password_submit(
     State(state): State<Shared>,
     headers: HeaderMap,
     who: Principal,
-    Form(form): Form<PasswordForm>,
+    CheckedForm(form): CheckedForm<PasswordForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     let changed =
         service::change_password(&state, &who, &form.current_password, &form.new_password).await?;
     if let Err(service::PasswordProblem(error)) = changed {
@@ -209,16 +207,14 @@ struct AddUserForm {
     display_name: String,
     password: String,
     roles: String,
-    csrf: String,
 }
 
 async fn add_user(
     State(state): State<Shared>,
     headers: HeaderMap,
     who: Principal,
-    Form(form): Form<AddUserForm>,
+    CheckedForm(form): CheckedForm<AddUserForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     let roles: Vec<&str> = form.roles.lines().collect();
     let added = service::add_user_by(
         &state,
@@ -242,9 +238,8 @@ async fn change_user(
     State(state): State<Shared>,
     who: Principal,
     Path((username, change)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     let disabled = match change.as_str() {
         "disable" => true,
         "enable" => false,
@@ -257,7 +252,6 @@ async fn change_user(
 #[derive(Deserialize)]
 struct RolesForm {
     roles: String,
-    csrf: String,
 }
 
 async fn set_roles(
@@ -265,9 +259,8 @@ async fn set_roles(
     headers: HeaderMap,
     who: Principal,
     Path(username): Path<String>,
-    Form(form): Form<RolesForm>,
+    CheckedForm(form): CheckedForm<RolesForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     let roles: Vec<&str> = form.roles.split([',', '\n']).collect();
     match service::set_roles_by(&state, &who, &username, &roles).await {
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
@@ -309,16 +302,14 @@ struct TokenForm {
     name: String,
     role: String,
     days: i64,
-    csrf: String,
 }
 
 async fn issue_token(
     State(state): State<Shared>,
     headers: HeaderMap,
     who: Principal,
-    Form(form): Form<TokenForm>,
+    CheckedForm(form): CheckedForm<TokenForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     match service::issue_token_by(&state, &who, &form.name, &form.role, form.days).await {
         Ok(token) => {
             tokens_view(
@@ -350,9 +341,8 @@ async fn revoke_token(
     State(state): State<Shared>,
     who: Principal,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     service::revoke_token_by(&state, &who, id).await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }
@@ -529,9 +519,8 @@ async fn claim_decision(
     State(state): State<Shared>,
     who: Principal,
     Path((id, decision)): Path<(i64, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    crate::http::cookies::check_csrf(&state, &who, Some(&form.csrf)).await?;
     let approve = match decision.as_str() {
         "approve" => true,
         "refuse" => false,

@@ -35,30 +35,40 @@ impl FromRequestParts<Shared> for Principal {
     /// A bearer token that is unknown, expired or revoked fails the request
     /// (and is audited); a session cookie that is not valid is ignored, so
     /// the request goes on as the public's.
+    /// The principal is worked out once per request and kept in its
+    /// extensions, so a later extractor (a CSRF-checked form) reads it again
+    /// without going back to the store.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Shared,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let text = value.to_str().unwrap_or_default();
-            let Some(secret) = text.strip_prefix("Bearer ") else {
-                return Err(Failure::SignInNeeded.into());
-            };
-            return token_principal(state, secret.trim(), client_ip(parts))
-                .await
-                .map_err(Into::into);
+        if let Some(known) = parts.extensions.get::<Principal>() {
+            return Ok(known.clone());
         }
-        let ip = client_ip(parts);
-        if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
-            && let Some(who) = session_principal(state, secret, ip).await?
-        {
-            return Ok(who);
-        }
-        Ok(Principal {
-            ip,
-            ..Principal::anonymous()
-        })
+        let who = principal_of(parts, state).await?;
+        parts.extensions.insert(who.clone());
+        Ok(who)
     }
+}
+
+async fn principal_of(parts: &Parts, state: &Shared) -> Result<Principal, Failure> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or_default();
+        let Some(secret) = text.strip_prefix("Bearer ") else {
+            return Err(Failure::SignInNeeded);
+        };
+        return token_principal(state, secret.trim(), client_ip(parts)).await;
+    }
+    let ip = client_ip(parts);
+    if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
+        && let Some(who) = session_principal(state, secret, ip).await?
+    {
+        return Ok(who);
+    }
+    Ok(Principal {
+        ip,
+        ..Principal::anonymous()
+    })
 }
 
 async fn token_principal(state: &AppState, secret: &str, ip: IpAddr) -> Result<Principal, Failure> {

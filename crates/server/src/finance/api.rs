@@ -17,7 +17,8 @@ use crate::finance::service::{
     self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
     DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, ReportRequest, Transition,
 };
-use crate::http::{ApiFailure, ErrorBody, csrf_header as csrf};
+use crate::http::cookies::CheckedHeader;
+use crate::http::{ApiFailure, ErrorBody};
 
 type ApiResult<T> = Result<Json<T>, ApiFailure>;
 type CreatedResult = Result<(StatusCode, Json<Created>), ApiFailure>;
@@ -68,10 +69,10 @@ pub async fn products(State(state): State<Shared>, who: Principal) -> ApiResult<
 pub async fn create_product(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<ProductInput>,
 ) -> CreatedResult {
-    csrf(&state, &who, &headers).await?;
     created(views::create_product(&state, &who, &input).await?)
 }
 
@@ -82,10 +83,10 @@ pub async fn create_product(
 pub async fn product_step(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path((id, step)): Path<(i64, String)>,
 ) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     views::product_step(&state, &who, id, &step).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -104,11 +105,11 @@ pub async fn consents(State(state): State<Shared>, who: Principal) -> ApiResult<
 pub async fn grant(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<GrantInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    csrf(&state, &who, &headers).await?;
     created(views::grant(&state, &who, &uscc, &input).await?)
 }
 
@@ -118,11 +119,11 @@ pub async fn grant(
 pub async fn revoke(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiFailure> {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    csrf(&state, &who, &headers).await?;
     views::revoke(&state, &who, &uscc, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,11 +159,11 @@ pub async fn demands(
 pub async fn post_demand(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<DemandInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    csrf(&state, &who, &headers).await?;
     created(views::post_demand(&state, &who, &uscc, &input).await?)
 }
 
@@ -203,11 +204,11 @@ pub async fn applications(
 pub async fn apply(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<ApplicationInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    csrf(&state, &who, &headers).await?;
     created(views::apply(&state, &who, &uscc, &input).await?)
 }
 
@@ -229,11 +230,11 @@ pub async fn application(
 pub async fn move_application(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<i64>,
     Json(transition): Json<Transition>,
 ) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     views::move_application(&state, &who, id, &transition).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -261,10 +262,10 @@ pub async fn pool(State(state): State<Shared>, who: Principal) -> ApiResult<outr
 pub async fn set_pool_rule(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(rule): Json<finance::pool::PoolRule>,
 ) -> CreatedResult {
-    csrf(&state, &who, &headers).await?;
     let (version, _) = outreach::set_pool_rule(&state, &who, &rule).await?;
     created(version)
 }
@@ -285,10 +286,10 @@ pub async fn key_enterprises(
 pub async fn push_key(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<outreach::KeyInput>,
 ) -> CreatedResult {
-    csrf(&state, &who, &headers).await?;
     created(outreach::push_key(&state, &who, &input).await? as i64)
 }
 
@@ -299,11 +300,11 @@ pub async fn push_key(
 pub async fn respond_push(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(uscc): Path<String>,
     Json(answer): Json<outreach::PushResponse>,
 ) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     outreach::respond_push(&state, &who, &uscc, &answer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -324,10 +325,10 @@ pub async fn visits(
 pub async fn record_visit(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<outreach::VisitInput>,
 ) -> CreatedResult {
-    csrf(&state, &who, &headers).await?;
     created(outreach::record_visit(&state, &who, &input).await?)
 }
 
@@ -338,11 +339,11 @@ pub async fn record_visit(
 pub async fn set_first_loan(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<i64>,
     Json(body): Json<serde_json::Value>,
 ) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     let value = body["first_loan"].as_str().unwrap_or("");
     outreach::set_first_loan(&state, &who, id, value).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -364,10 +365,10 @@ pub async fn filings(
 pub async fn file_account(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(input): Json<outreach::FilingInput>,
 ) -> CreatedResult {
-    csrf(&state, &who, &headers).await?;
     created(outreach::file_account(&state, &who, &input).await?)
 }
 
@@ -378,11 +379,11 @@ pub async fn file_account(
 pub async fn open_account(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<i64>,
     Json(body): Json<serde_json::Value>,
 ) -> Result<StatusCode, ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     let opened_on = body["opened_on"].as_str().unwrap_or("");
     outreach::open_account(&state, &who, id, opened_on).await?;
     Ok(StatusCode::NO_CONTENT)

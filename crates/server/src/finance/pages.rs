@@ -3,7 +3,6 @@
 //! with matching, applications, credit reports for banks (with a printable
 //! form), and product approval for the credit centre.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
@@ -21,8 +20,8 @@ use crate::finance::service::{
 };
 use crate::http::Failure;
 use crate::http::PageResult;
+use crate::http::cookies::CheckedForm;
 use crate::http::cookies::CsrfForm;
-use crate::http::cookies::check_csrf;
 use crate::http::forms::{field, number};
 use crate::http::render::page;
 
@@ -77,14 +76,6 @@ fn grade_field(text: &str) -> Result<Option<finance::matching::Grade>, Failure> 
     }
 }
 
-async fn form_csrf(
-    state: &Shared,
-    who: &Principal,
-    fields: &[(String, String)],
-) -> Result<(), Failure> {
-    check_csrf(state, who, Some(field(fields, "csrf"))).await
-}
-
 /// The product showcase, and what the asker's role does here.
 async fn home_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
     let products = views::products(&state, &who).await?;
@@ -106,9 +97,8 @@ async fn home_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
 async fn product_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let list = |name: &str| list_field(field(&fields, name));
     let min_grade = grade_field(field(&fields, "min_grade"))?;
     let programme = Some(field(&fields, "programme").to_string()).filter(|p| !p.is_empty());
@@ -143,9 +133,8 @@ async fn product_step(
     State(state): State<Shared>,
     who: Principal,
     Path((id, step)): Path<(i64, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     views::product_step(&state, &who, id, &step).await?;
     Ok(Redirect::to("/finance").into_response())
 }
@@ -168,10 +157,9 @@ async fn consents_page(
 async fn grant_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    form_csrf(&state, &who, &fields).await?;
     let input = GrantInput {
         bank: field(&fields, "bank").to_string(),
         scope: fields
@@ -192,10 +180,9 @@ async fn revoke_submit(
     State(state): State<Shared>,
     who: Principal,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     views::revoke(&state, &who, &uscc, id).await?;
     Ok(Redirect::to("/finance/consents").into_response())
 }
@@ -228,10 +215,9 @@ async fn demands_page(
 async fn demand_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    form_csrf(&state, &who, &fields).await?;
     let input = DemandInput {
         amount: number(field(&fields, "amount"), "the amount")?,
         term_months: number(field(&fields, "term_months"), "the term")?,
@@ -265,10 +251,9 @@ async fn apply_submit(
     State(state): State<Shared>,
     who: Principal,
     Path(demand): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    form_csrf(&state, &who, &fields).await?;
     let input = ApplicationInput {
         product: number(field(&fields, "product"), "the product")?,
         demand: Some(demand),
@@ -314,9 +299,8 @@ async fn move_submit(
     State(state): State<Shared>,
     who: Principal,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let transition = Transition {
         to: field(&fields, "to").to_string(),
         reason: field(&fields, "reason").to_string(),
@@ -520,9 +504,8 @@ async fn pool_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
 async fn pool_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let rule = finance::pool::PoolRule {
         min_grade: grade_field(field(&fields, "min_grade"))?
             .ok_or_else(|| Failure::BadRequest("choose the worst grade admitted".into()))?,
@@ -556,9 +539,8 @@ async fn key_page(State(state): State<Shared>, headers: HeaderMap, who: Principa
 async fn key_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let input = outreach::KeyInput {
         uscc: field(&fields, "uscc").to_string(),
         note: field(&fields, "note").to_string(),
@@ -572,9 +554,8 @@ async fn key_response(
     State(state): State<Shared>,
     who: Principal,
     Path(uscc): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let answer = outreach::PushResponse {
         response: field(&fields, "response").to_string(),
         amount: optional_number(field(&fields, "amount"), "the amount")?,
@@ -600,9 +581,8 @@ async fn visits_page(
 async fn visit_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let input = outreach::VisitInput {
         uscc: field(&fields, "uscc").to_string(),
         visitor: field(&fields, "visitor").to_string(),
@@ -618,9 +598,8 @@ async fn first_loan_submit(
     State(state): State<Shared>,
     who: Principal,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     outreach::set_first_loan(&state, &who, id, field(&fields, "first_loan")).await?;
     Ok(Redirect::to("/finance/visits").into_response())
 }
@@ -642,9 +621,8 @@ async fn accounts_page(
 async fn account_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     let input = outreach::FilingInput {
         uscc: field(&fields, "uscc").to_string(),
         applied_on: field(&fields, "applied_on").to_string(),
@@ -657,9 +635,8 @@ async fn account_opened(
     State(state): State<Shared>,
     who: Principal,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    form_csrf(&state, &who, &fields).await?;
     outreach::open_account(&state, &who, id, field(&fields, "opened_on")).await?;
     Ok(Redirect::to("/finance/accounts").into_response())
 }

@@ -130,7 +130,65 @@ pub fn csrf_token(who: &Principal) -> &str {
     }
 }
 
+/// A form with nothing but its CSRF token (a button that changes
+/// something): `CheckedForm<CsrfForm>`.
 #[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    pub(crate) csrf: String,
+pub(crate) struct CsrfForm {}
+
+/// A form whose `csrf` field is the asker's session token (a bearer
+/// token's request needs none): the check every page that changes
+/// something makes, done before the handler runs. A missing or wrong token
+/// is refused and audited; the form's other fields are `T`'s.
+pub struct CheckedForm<T>(pub T);
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<Shared> for CheckedForm<T> {
+    type Rejection = super::PageFailure;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let who = Principal::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|e| super::PageFailure(e.0))?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|_| Failure::BadRequest("the form could not be read".into()))?;
+        let token = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+            .map(|f| f.csrf)
+            .unwrap_or_default();
+        check_csrf(state, &who, Some(&token)).await?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| Failure::BadRequest(format!("the form is not valid: {e}")))?;
+        Ok(CheckedForm(form))
+    }
+}
+
+/// An API change by a cookie session carries its token in `X-CSRF-Token`
+/// (a bearer token's needs none); checked before the handler runs.
+pub struct CheckedHeader;
+
+impl FromRequestParts<Shared> for CheckedHeader {
+    type Rejection = super::ApiFailure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let who = Principal::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
+        check_csrf(state, &who, token).await?;
+        Ok(CheckedHeader)
+    }
 }

@@ -35,7 +35,6 @@ use render::environment;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::Shared;
 use crate::i18n::{Lang, messages};
 
 /// Why a request did not get what it asked for.
@@ -192,14 +191,3 @@ impl IntoResponse for ApiFailure {
 }
 
 pub type ApiResult<T> = Result<Json<T>, ApiFailure>;
-
-/// Checks the `X-CSRF-Token` header of a cookie session's change (tokens
-/// need none).
-pub(crate) async fn csrf_header(
-    state: &Shared,
-    who: &crate::access::Principal,
-    headers: &axum::http::HeaderMap,
-) -> Result<(), Failure> {
-    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    crate::http::cookies::check_csrf(state, who, token).await
-}

@@ -15,7 +15,8 @@ use utoipa::ToSchema;
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
 use crate::http::Failure;
-use crate::http::{ApiFailure, ErrorBody, csrf_header as csrf};
+use crate::http::cookies::CheckedHeader;
+use crate::http::{ApiFailure, ErrorBody};
 use crate::inspection::service::{
     self as views, Committed, Drawn, PlanDetail, PlanSummary, PublicPlan, TaskView,
 };
@@ -52,10 +53,10 @@ pub async fn list_plans(
 pub async fn create_plan(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Json(plan): Json<Plan>,
 ) -> Result<(StatusCode, Json<PlanSummary>), ApiFailure> {
-    csrf(&state, &who, &headers).await?;
     views::create(&state, &who, &plan).await?;
     let created = views::plans(&state, false)
         .await?
@@ -108,10 +109,10 @@ pub async fn verify_plan(
 pub async fn commit_plan(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Committed> {
-    csrf(&state, &who, &headers).await?;
     Ok(Json(views::commit(&state, &who, &id).await?))
 }
 
@@ -121,10 +122,10 @@ pub async fn commit_plan(
 pub async fn draw_plan(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Drawn> {
-    csrf(&state, &who, &headers).await?;
     Ok(Json(views::draw(&state, &who, &id).await?))
 }
 
@@ -139,10 +140,10 @@ pub struct Published {
 pub async fn publish_plan(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Published> {
-    csrf(&state, &who, &headers).await?;
     Ok(Json(Published {
         published: views::publish(&state, &who, &id).await?,
     }))
@@ -184,14 +185,14 @@ pub struct Recorded {
 pub async fn record_result(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
+    _headers: HeaderMap,
     Path(id): Path<i64>,
     Json(body): Json<ResultBody>,
 ) -> ApiResult<Recorded> {
     if who.is_anonymous() {
         return Err(Failure::SignInNeeded.into());
     }
-    csrf(&state, &who, &headers).await?;
     let inspected_on =
         NaiveDate::parse_from_str(body.inspected_on.trim(), "%Y-%m-%d").map_err(|_| {
             Failure::BadRequest(format!(

@@ -1,7 +1,6 @@
 //! Pages of double random, one public: plans for regulators, tasks and
 //! result entry for inspectors, and the published side for everyone.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
@@ -16,6 +15,7 @@ use crate::Shared;
 use crate::access::{Action, Principal};
 use crate::http::Failure;
 use crate::http::PageResult;
+use crate::http::cookies::CheckedForm;
 use crate::http::cookies::CsrfForm;
 use crate::http::cookies::check_csrf;
 use crate::http::render::page;
@@ -174,13 +174,8 @@ fn plan_of_form(form: &PlanForm) -> Result<Plan, Failure> {
 async fn create_plan(
     State(state): State<Shared>,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    check_csrf(&state, &who, csrf).await?;
     let plan = plan_of_form(&PlanForm::of(&fields))?;
     views::create(&state, &who, &plan).await?;
     Ok(Redirect::to(&format!("/inspections/plans/{}", plan.id)).into_response())
@@ -213,9 +208,8 @@ async fn plan_step(
     State(state): State<Shared>,
     who: Principal,
     Path((id, step)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     match step.as_str() {
         "commit" => {
             views::commit(&state, &who, &id).await?;
@@ -253,9 +247,8 @@ async fn rosters_page(
 async fn roster_change(
     State(state): State<Shared>,
     who: Principal,
-    Form(form): Form<views::RosterChange>,
+    CheckedForm(form): CheckedForm<views::RosterChange>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     views::change_roster(&state, &who, &form).await?;
     Ok(Redirect::to("/inspections/rosters").into_response())
 }
@@ -340,14 +333,13 @@ async fn task_submit(
     State(state): State<Shared>,
     who: Principal,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    CheckedForm(form): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let field = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim().to_string())
     };
-    check_csrf(&state, &who, field("csrf").as_deref()).await?;
     let (_, plan) = views::task_for(&state, &who, id).await?;
     let inspected_on = day(
         &field("inspected_on").unwrap_or_default(),

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -11,7 +11,7 @@ use crate::Shared;
 use crate::access::Principal;
 use crate::http::{ApiFailure, ApiResult, ErrorBody, Failure};
 
-use crate::http::cookies::check_csrf;
+use crate::http::cookies::CheckedHeader;
 use crate::registry::service as views;
 
 /// The latest screening: classes, cut-offs, by district and industry, score
@@ -95,10 +95,8 @@ async fn risk_screening_status(
 async fn risk_screening_start(
     State(state): State<Shared>,
     who: Principal,
-    headers: HeaderMap,
+    _: CheckedHeader,
 ) -> Result<(StatusCode, Json<crate::risk::service::ScreeningJob>), ApiFailure> {
-    let csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    check_csrf(&state, &who, csrf).await?;
     let job = crate::risk::service::start_screening(&state, &who).await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }

@@ -1,7 +1,6 @@
 //! Pages of risk: overview, ranked list, one entity's score and reasons,
 //! the model, re-screening.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
@@ -12,7 +11,8 @@ use serde::Deserialize;
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
 use crate::http::PageResult;
-use crate::http::cookies::{CsrfForm, check_csrf};
+use crate::http::cookies::CheckedForm;
+use crate::http::cookies::CsrfForm;
 use crate::http::render::page;
 
 use super::service as risk_views;
@@ -325,9 +325,8 @@ async fn risk_screen_page(
 async fn risk_screen_submit(
     State(state): State<Shared>,
     who: Principal,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&state, &who, Some(&form.csrf)).await?;
     risk_views::start_screening(&state, &who).await?;
     Ok(Redirect::to("/risk/screen").into_response())
 }
