@@ -463,7 +463,9 @@ pub struct Claims {
 }
 
 pub async fn claims(state: &AppState, who: &Principal) -> Result<Claims, Failure> {
-    let uscc = crate::accounts::service::own_enterprise(state, who).await?;
+    let uscc = crate::accounts::service::own_enterprise(state, who)
+        .await?
+        .to_string();
     let claims = state.store.claims_of(&uscc).await?;
     state
         .audit(
@@ -491,7 +493,9 @@ pub async fn decide(
     id: i64,
     approve_it: bool,
 ) -> Result<(), Failure> {
-    let uscc = crate::accounts::service::own_enterprise(state, who).await?;
+    let uscc = crate::accounts::service::own_enterprise(state, who)
+        .await?
+        .to_string();
     let subject = format!("claim:{id}");
     let claim = state.store.claim(id).await?;
     let allowed = claim.as_ref().is_some_and(|c| c.uscc == uscc)

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use domain::Catalog;
+use domain::{Catalog, Uscc};
 use store::{RoleGrant, Store};
 
 use crate::access::{Action, Grant, Principal, Role, Via, enterprise_of};
@@ -255,16 +255,12 @@ pub async fn sign_in(
 }
 
 /// The enterprise the asker acts for; a denial (audited) when none.
-pub async fn own_enterprise(state: &AppState, who: &Principal) -> Result<String, Failure> {
-    let uscc = enterprise_of(who).unwrap_or("").to_string();
-    require(
-        state,
-        who,
-        Action::ManageOwnFinance { uscc: &uscc },
-        "finance",
-    )
-    .await?;
-    Ok(uscc)
+pub async fn own_enterprise(state: &AppState, who: &Principal) -> Result<Uscc, Failure> {
+    let uscc = enterprise_of(who).unwrap_or("");
+    require(state, who, Action::ManageOwnFinance { uscc }, "finance").await?;
+    // Grants are checked when they are made: a bad one is damage.
+    uscc.parse()
+        .map_err(|e| Failure::Internal(format!("grant enterprise:{uscc}: {e}")))
 }
 
 /// Parses grants (`admin`, `department:tax`, …) and checks their subjects:

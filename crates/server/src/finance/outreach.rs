@@ -323,7 +323,7 @@ pub async fn push_key(
     input: &KeyInput,
 ) -> Result<usize, Failure> {
     require(state, who, Action::ManageKeyEnterprises, &input.uscc).await?;
-    let uscc = crate::registry::service::parse_uscc(&input.uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&input.uscc)?.to_string();
     entity_name(state, &uscc).await?;
     let known: Vec<String> = state
         .store
@@ -467,7 +467,7 @@ pub async fn record_visit(
 ) -> Result<i64, Failure> {
     require(state, who, Action::RecordVisits, &input.uscc).await?;
     let organisation = organisation_of(who).unwrap_or_default();
-    let uscc = crate::registry::service::parse_uscc(&input.uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&input.uscc)?.to_string();
     entity_name(state, &uscc).await?;
     let visited_on = day(&input.visited_on, "the visit date")?;
     if visited_on > Utc::now().date_naive() {
@@ -597,7 +597,7 @@ pub async fn file_account(
 ) -> Result<i64, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, &input.uscc).await?;
-    let uscc = crate::registry::service::parse_uscc(&input.uscc)?;
+    let uscc = crate::registry::service::parse_uscc(&input.uscc)?.to_string();
     entity_name(state, &uscc).await?;
     let applied_on = day(&input.applied_on, "the application date")?;
     if applied_on > Utc::now().date_naive() {

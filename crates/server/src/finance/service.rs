@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
+use domain::Uscc;
 use domain::catalog::Publicity;
 use finance::consent::{self, Access, Authorisation, Decision, Scope};
 use finance::matching::{self, Demand, EnterpriseFacts, Grade, Product, RuleCheck};
@@ -128,7 +129,8 @@ pub struct Consents {
     pub groups: Vec<String>,
 }
 
-pub async fn consents(state: &AppState, who: &Principal, uscc: &str) -> Result<Consents, Failure> {
+pub async fn consents(state: &AppState, who: &Principal, uscc: &Uscc) -> Result<Consents, Failure> {
+    let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     audit_read(state, who, "view_consents", uscc).await?;
     let names = bank_names(state).await?;
@@ -193,9 +195,10 @@ pub struct GrantInput {
 pub async fn grant(
     state: &AppState,
     who: &Principal,
-    uscc: &str,
+    uscc: &Uscc,
     input: &GrantInput,
 ) -> Result<i64, Failure> {
+    let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     let scope = parse_scope(input.scope.iter().map(String::as_str))?;
     if scope.is_empty() {
@@ -274,7 +277,13 @@ pub async fn grant(
 }
 
 /// Revokes an enterprise's own grant, from this instant; audited.
-pub async fn revoke(state: &AppState, who: &Principal, uscc: &str, id: i64) -> Result<(), Failure> {
+pub async fn revoke(
+    state: &AppState,
+    who: &Principal,
+    uscc: &Uscc,
+    id: i64,
+) -> Result<(), Failure> {
+    let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     if !state
         .store
@@ -363,9 +372,10 @@ pub struct CreditProfile {
 pub async fn credit_report(
     state: &AppState,
     who: &Principal,
-    uscc: &str,
+    uscc: &Uscc,
     request: &ReportRequest,
 ) -> Result<CreditReport, Failure> {
+    let uscc = uscc.as_str();
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, uscc).await?;
     let Some(entity) = state.store.entity(uscc).await? else {
@@ -813,9 +823,10 @@ fn normal() -> String {
 pub async fn post_demand(
     state: &AppState,
     who: &Principal,
-    uscc: &str,
+    uscc: &Uscc,
     input: &DemandInput,
 ) -> Result<i64, Failure> {
+    let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     if !(input.amount > 0.0 && input.amount <= 1_000_000.0) {
         return Err(Failure::BadRequest(
@@ -1026,7 +1037,9 @@ pub struct DemandForBank {
 
 /// The asker's own enterprise's demands, newest first.
 pub async fn my_demands(state: &AppState, who: &Principal) -> Result<Vec<DemandRow>, Failure> {
-    let uscc = crate::accounts::service::own_enterprise(state, who).await?;
+    let uscc = crate::accounts::service::own_enterprise(state, who)
+        .await?
+        .to_string();
     audit_read(state, who, "view_demands", &uscc).await?;
     Ok(state.store.demands_of(&uscc).await?)
 }
@@ -1113,9 +1126,11 @@ const APPLICATION_GRANT_DAYS: i64 = 90;
 pub async fn apply(
     state: &AppState,
     who: &Principal,
-    uscc: &str,
+    uscc: &Uscc,
     input: &ApplicationInput,
 ) -> Result<i64, Failure> {
+    let code = uscc;
+    let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     let Some(product) = state.store.product(input.product).await? else {
         return Err(Failure::BadRequest(format!("no product {}", input.product)));
@@ -1188,7 +1203,7 @@ pub async fn apply(
         grant(
             state,
             who,
-            uscc,
+            code,
             &GrantInput {
                 bank: product.bank.clone(),
                 scope,

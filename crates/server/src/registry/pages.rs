@@ -100,7 +100,12 @@ async fn public_entity_page(
 ) -> PageResult {
     let uscc = views::parse_uscc(&code)?;
     let profile = views::public_profile(&state, &uscc).await?;
-    let full_profile = allows(&who, Action::ViewEntity { uscc: &uscc });
+    let full_profile = allows(
+        &who,
+        Action::ViewEntity {
+            uscc: uscc.as_str(),
+        },
+    );
     page(
         "public_entity.html",
         &headers,

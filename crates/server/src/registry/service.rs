@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use domain::Uscc;
 use domain::catalog::{Item, Publicity};
 use ingest::FileFormat;
 use ingest::batch::{BatchRequest, BatchResult, Known};
@@ -19,9 +20,9 @@ use crate::service::require;
 use crate::{AppState, secrets};
 
 /// The code in the canonical form, or a clear refusal.
-pub fn parse_uscc(text: &str) -> Result<String, Failure> {
-    domain::Uscc::parse_input(text)
-        .map(|p| p.value.to_string())
+pub fn parse_uscc(text: &str) -> Result<Uscc, Failure> {
+    Uscc::parse_input(text)
+        .map(|p| p.value)
         .map_err(|e| Failure::NotFound(format!("'{text}' is not a valid code: {e}")))
 }
 
@@ -198,7 +199,8 @@ fn names(entity: &EntityRow) -> (String, String) {
 }
 
 /// The full profile; audited as a view of non-public data.
-pub async fn profile(state: &AppState, who: &Principal, uscc: &str) -> Result<Profile, Failure> {
+pub async fn profile(state: &AppState, who: &Principal, uscc: &Uscc) -> Result<Profile, Failure> {
+    let uscc = uscc.as_str();
     require(state, who, Action::ViewEntity { uscc }, uscc).await?;
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
@@ -274,7 +276,8 @@ pub async fn profile(state: &AppState, who: &Principal, uscc: &str) -> Result<Pr
     })
 }
 
-pub async fn public_profile(state: &AppState, uscc: &str) -> Result<PublicProfile, Failure> {
+pub async fn public_profile(state: &AppState, uscc: &Uscc) -> Result<PublicProfile, Failure> {
+    let uscc = uscc.as_str();
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };

@@ -319,8 +319,9 @@ pub struct EntityRiskView {
 pub async fn entity(
     state: &AppState,
     who: &Principal,
-    uscc: &str,
+    uscc: &domain::Uscc,
 ) -> Result<(store::EntityRow, Vec<EntityRiskView>), Failure> {
+    let uscc = uscc.as_str();
     require(state, who, Action::ViewRisk, uscc).await?;
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
