@@ -28,6 +28,12 @@ pub struct ServeArgs {
     /// The largest upload accepted, in MiB.
     #[arg(long, default_value_t = 64)]
     max_upload_mib: usize,
+    /// Deliver the outbox's e-mail through this SMTP relay (smtp://host:port); without it, messages wait in the outbox (`xinyong outbox`).
+    #[arg(long)]
+    smtp_url: Option<String>,
+    /// The sender of that e-mail.
+    #[arg(long, default_value = "信用平台 <noreply@credit.example>")]
+    mail_from: String,
 }
 
 /// Who the audit log names for commands run on this machine.
@@ -54,6 +60,10 @@ async fn serve_until_stopped(
         listen: args.listen,
         secure_cookies: args.secure_cookies,
         max_upload_bytes: args.max_upload_mib.saturating_mul(1024 * 1024),
+        smtp: args.smtp_url.clone().map(|url| server::notify::Smtp {
+            url,
+            from: args.mail_from.clone(),
+        }),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

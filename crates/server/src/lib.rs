@@ -23,6 +23,7 @@ pub mod finance;
 pub mod http;
 pub mod i18n;
 pub mod inspection;
+pub mod notify;
 pub mod openapi;
 pub mod registry;
 pub mod risk;
@@ -54,6 +55,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: usize,
+    /// Where the outbox's e-mail goes, if anywhere.
+    pub smtp: Option<notify::Smtp>,
 }
 
 /// What every request can reach.
@@ -331,6 +334,9 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     // Build the name index now rather than on the first search.
     let _ = state.name_index().await;
+    if let Some(smtp) = state.config.smtp.clone() {
+        notify::spawn(state.store.clone(), smtp);
+    }
     let app = router(state);
     axum::serve(
         listener,

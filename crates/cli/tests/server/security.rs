@@ -694,3 +694,98 @@ async fn headers_on_every_response() {
         }
     }
 }
+
+/// A mail relay for the test: accepts every message, speaking just enough
+/// SMTP, and hands each message's recipients and data to the channel.
+fn smtp_sink() -> (u16, std::sync::mpsc::Receiver<(Vec<String>, String)>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let _ = stream.write_all(b"220 sink ESMTP\r\n");
+            let (mut recipients, mut line) = (Vec::new(), String::new());
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let command = line.trim_end().to_ascii_uppercase();
+                let reply: &[u8] = if command.starts_with("RCPT TO:") {
+                    recipients.push(line.trim_end()[8..].trim().to_string());
+                    b"250 ok\r\n"
+                } else if command == "DATA" {
+                    let _ = stream.write_all(b"354 go on\r\n");
+                    let mut data = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                            break;
+                        }
+                        data.push_str(&line);
+                    }
+                    let _ = sender.send((std::mem::take(&mut recipients), data));
+                    b"250 queued\r\n"
+                } else if command == "QUIT" {
+                    let _ = stream.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = stream.write_all(reply);
+            }
+        }
+    });
+    (port, received)
+}
+
+/// The outbox's e-mail leaves through the configured SMTP relay, and the
+/// outbox records it as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_by_email_go_through_the_smtp_relay() {
+    let data = fixture();
+    let (port, received) = smtp_sink();
+    let relay = format!("smtp://127.0.0.1:{port}");
+    let server = Server::start(data, &["--smtp-url", &relay]);
+    let uscc = operating_enterprise(&server, 6).await;
+    let representative = representative_of(&server, &uscc).await;
+    let claimed = post(
+        &server,
+        "/api/v1/finance/register",
+        serde_json::json!({"uscc": uscc, "legal_representative": representative,
+            "capacity": "legal_representative", "applicant_name": representative}),
+    )
+    .await;
+    assert_eq!(claimed.status(), StatusCode::ACCEPTED);
+    let email = outbox(data, None)
+        .into_iter()
+        .find(|m| m["channel"] == "email" && m["body"].as_str().unwrap().contains(&uscc))
+        .expect("a code sent to the registered e-mail");
+    let address = email["recipient"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut delivered = false;
+    while std::time::Instant::now() < deadline && !delivered {
+        if let Ok((recipients, message)) =
+            received.recv_timeout(std::time::Duration::from_millis(500))
+        {
+            delivered =
+                recipients.iter().any(|r| r.contains(&address)) && message.contains("Subject:");
+        }
+    }
+    assert!(delivered, "no message to {address} reached the relay");
+    // The outbox says so (the mark follows the relay's answer at once).
+    let mut marked = false;
+    for _ in 0..20 {
+        marked = outbox(data, Some(&address))
+            .iter()
+            .any(|m| m["id"] == email["id"] && m["sent_at"].is_string());
+        if marked {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(marked, "the outbox does not record the delivery");
+}
