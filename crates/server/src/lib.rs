@@ -345,3 +345,47 @@ pub async fn serve_on(
     .with_graceful_shutdown(shutdown)
     .await
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A store that cannot answer: `/health` says so without the store's
+    /// error (which names the database), with every security header.
+    #[tokio::test]
+    async fn health_hides_the_store_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            secure_cookies: false,
+            max_upload_bytes: 1024,
+            smtp: None,
+        };
+        let state = Arc::new(AppState::new(
+            store.clone(),
+            Catalog::default_catalog(),
+            config,
+        ));
+        store.close().await;
+        let request = axum::http::Request::get("/health")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router(state).oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body, serde_json::json!({"status": "unavailable"}));
+    }
+}

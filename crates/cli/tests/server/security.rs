@@ -75,6 +75,21 @@ async fn registration_is_a_claim_proven_by_the_registered_contact() {
     assert!(!claimed.to_string().contains(&code), "{claimed}");
     let (_, status) = sign_in(&server, "attacker", "Attacker-pass-2026").await;
     assert_ne!(status, StatusCode::SEE_OTHER, "no account without the code");
+    // Nothing tells whether a user name exists: a claim naming one that
+    // does is answered as one naming one that does not.
+    let mut taken = claim.clone();
+    taken["username"] = "admin".into();
+    let answered: Value = post(&server, "/api/v1/finance/register", taken)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let without_id = |v: &Value| {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("claim");
+        v
+    };
+    assert_eq!(without_id(&answered), without_id(&claimed));
     // The code went to the contact the enterprise registered, not to the
     // asker: a mobile number, as the registration_contact item holds it.
     assert!(phone.starts_with('1') && phone.len() == 11, "{phone}");
@@ -788,4 +803,60 @@ async fn codes_by_email_go_through_the_smtp_relay() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(marked, "the outbox does not record the delivery");
+}
+
+/// Finding 9: a task is the inspector's by the account link *and* the
+/// inspector role; an account whose role was taken away keeps the link but
+/// no longer reads or records its tasks. On a demo of its own, since it
+/// changes the demo inspector's roles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_needs_the_inspector_role_not_only_the_link() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-fixture-roles");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let built = xinyong(&dir)
+        .args(["demo", "--entities", "1500", "--no-serve"])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let server = Server::start(&dir, &[]);
+    let inspector = demo_user(&server, "inspector").await;
+    let tasks = get_json(&inspector, server.url("/api/v1/inspections/tasks/mine")).await;
+    let task = tasks[0]["task"]["id"].as_i64().unwrap();
+    let page = inspector
+        .get(server.url(&format!("/inspections/tasks/{task}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // The role goes (the account stays linked to its inspector).
+    xinyong(&dir)
+        .args(["user", "roles", "inspector", "--role", "department:tax"])
+        .assert()
+        .success();
+    let (inspector, status) = sign_in(&server, "inspector", "inspector-demo-2026").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = inspector
+        .get(server.url(&format!("/inspections/tasks/{task}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let csrf = session_csrf(&server, &inspector).await;
+    let recorded = inspector
+        .post(server.url(&format!("/inspections/tasks/{task}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("inspected_on", "2026-11-01"),
+            ("result", "no_problem"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recorded.status(), StatusCode::FORBIDDEN);
 }
