@@ -2333,6 +2333,28 @@ async fn claim_account(server: &Server, uscc: &str, username: &str) -> Value {
     confirmed.json().await.unwrap()
 }
 
+/// A bank's new product open to any enterprise (pending approval); its id.
+async fn create_product(
+    server: &Server,
+    bank: &reqwest::Client,
+    bank_csrf: &str,
+    name: &str,
+) -> i64 {
+    let created: Value = post_json(
+        bank,
+        server.url("/api/v1/finance/products"),
+        bank_csrf,
+        serde_json::json!({"name": name, "amount_min": 10.0, "amount_max": 500.0,
+            "term_months_max": 36, "rate_min": 3.5, "rate_max": 5.5,
+            "eligibility": {"min_age_years": 0}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    created["id"].as_i64().unwrap()
+}
+
 async fn post_json(
     client: &reqwest::Client,
     url: String,
@@ -2528,19 +2550,7 @@ async fn loan_applications_move_by_the_right_party_only() {
     let centre_csrf = session_csrf(&server, &centre).await;
 
     // A product goes public only once the credit centre approves it.
-    let created: Value = post_json(
-        &bank,
-        server.url("/api/v1/finance/products"),
-        &bank_csrf,
-        serde_json::json!({"name": "测试流水贷", "amount_min": 10.0, "amount_max": 500.0,
-            "term_months_max": 36, "rate_min": 3.5, "rate_max": 5.5,
-            "eligibility": {"min_age_years": 0}}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let product = created["id"].as_i64().unwrap();
+    let product = create_product(&server, &bank, &bank_csrf, "测试流水贷").await;
     let public = |list: &Value| {
         list.as_array()
             .unwrap()

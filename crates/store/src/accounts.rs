@@ -146,8 +146,15 @@ impl Store {
         .bind(subject)
         .fetch_all(&self.pool)
         .await?;
+        self.users_from_rows(&rows).await
+    }
+
+    async fn users_from_rows(
+        &self,
+        rows: &[sqlx::any::AnyRow],
+    ) -> Result<Vec<UserRow>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             out.push(self.user_from_row(r).await?);
         }
         Ok(out)
@@ -179,11 +186,7 @@ impl Store {
         let rows = sqlx::query(&format!("{USER_COLUMNS} ORDER BY id"))
             .fetch_all(&self.pool)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.user_from_row(r).await?);
-        }
-        Ok(out)
+        self.users_from_rows(&rows).await
     }
 
     /// Disables or enables a user; disabling also ends the user's sessions.

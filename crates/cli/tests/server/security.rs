@@ -491,19 +491,7 @@ async fn grants_end_with_their_application() {
     let bank_csrf = session_csrf(&server, &bank).await;
     let centre = demo_user(&server, "centre").await;
     let centre_csrf = session_csrf(&server, &centre).await;
-    let created: Value = post_json(
-        &bank,
-        server.url("/api/v1/finance/products"),
-        &bank_csrf,
-        serde_json::json!({"name": "撤回测试贷", "amount_min": 10.0, "amount_max": 500.0,
-            "term_months_max": 36, "rate_min": 3.5, "rate_max": 5.5,
-            "eligibility": {"min_age_years": 0}}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let product = created["id"].as_i64().unwrap();
+    let product = create_product(&server, &bank, &bank_csrf, "撤回测试贷").await;
     let approved = centre
         .post(server.url(&format!("/api/v1/finance/products/{product}/approve")))
         .header("x-csrf-token", &centre_csrf)
