@@ -371,7 +371,7 @@ pub async fn demo_finance(
     }
     // The cultivation pool under the default rule.
     let rule = finance::pool::PoolRule::default();
-    let members = server::finance::outreach::select_pool(store, catalog, &rule)
+    let members = server::finance::outreach::select_pool(store, catalog, &rule, chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("pool: {}", e.message()))?;
     outln!(

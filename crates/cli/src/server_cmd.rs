@@ -271,6 +271,7 @@ pub fn demo(
                     display,
                     &password,
                     &[role.as_str()],
+                    chrono::Utc::now(),
                 )
                 .await
                 .map_err(failure)?;
@@ -352,7 +353,13 @@ pub fn user(
                 let catalog = catalog_in_use(&store, catalog_file).await?;
                 let roles: Vec<&str> = role.iter().map(String::as_str).collect();
                 server::accounts::service::add_user(
-                    &store, &catalog, &username, &name, &password, &roles,
+                    &store,
+                    &catalog,
+                    &username,
+                    &name,
+                    &password,
+                    &roles,
+                    chrono::Utc::now(),
                 )
                 .await
                 .map_err(failure)?;
@@ -502,7 +509,7 @@ pub fn token(
         match command {
             TokenCommand::Issue { name, role, days, json } => {
                 let catalog = catalog_in_use(&store, catalog_file).await?;
-                let token = server::accounts::service::issue_token(&store, &catalog, &name, &role, days, &actor)
+                let token = server::accounts::service::issue_token(&store, &catalog, &name, &role, days, &actor, chrono::Utc::now())
                     .await
                     .map_err(failure)?;
                 audit(&store, &actor, "token_issue", &format!("token:{}", token.id), serde_json::json!({"role": role, "expires_at": token.expires_at})).await?;

@@ -92,7 +92,13 @@ pub type Shared = Arc<AppState>;
 
 /// Now, as stored: RFC 3339 UTC to the second.
 pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    stamp(chrono::Utc::now())
+}
+
+/// An instant as stored: RFC 3339 UTC to the second. Services are handed
+/// the request's instant and write it with this.
+pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl AppState {

@@ -52,7 +52,7 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
     Ok((
         StatusCode::ACCEPTED,
-        Json(claims::register(&state, ip, &form).await?),
+        Json(claims::register(&state, ip, &form, chrono::Utc::now()).await?),
     ))
 }
 
@@ -66,7 +66,7 @@ pub async fn confirm(
 ) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
     Ok((
         StatusCode::CREATED,
-        Json(claims::confirm(&state, ip, &form).await?),
+        Json(claims::confirm(&state, ip, &form, chrono::Utc::now()).await?),
     ))
 }
 
@@ -92,7 +92,7 @@ pub async fn decide_claim(
         "refuse" => false,
         other => return Err(Failure::NotFound(format!("decision '{other}'")).into()),
     };
-    claims::decide(&state, &who, id, approve).await?;
+    claims::decide(&state, &who, id, approve, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -21,7 +21,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use domain::Uscc;
 use serde::{Deserialize, Serialize};
 use store::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, RoleGrant};
@@ -29,7 +29,7 @@ use store::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, RoleGrant};
 use crate::access::{Principal, Role};
 use crate::http::Failure;
 use crate::http::throttle::{Attempt, admit};
-use crate::{AppState, now, secrets};
+use crate::{AppState, secrets};
 
 /// How long a code may be confirmed.
 pub const CODE_MINUTES: i64 = 15;
@@ -183,6 +183,7 @@ pub async fn register(
     state: &AppState,
     ip: IpAddr,
     form: &Registration,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ClaimOutcome, Failure> {
     if !admit(state, Attempt::Register, ip) {
         return Err(Failure::TooManyAttempts);
@@ -210,9 +211,7 @@ pub async fn register(
         .await;
     };
     let code = one_time_code()?;
-    let now_at = Utc::now();
-    let expires = (now_at + Duration::minutes(CODE_MINUTES))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expires = crate::stamp(now + Duration::minutes(CODE_MINUTES));
     let applicant = form.applicant_name.trim();
     let capacity = capacity_zh(&form.capacity);
     let body = format!(
@@ -241,7 +240,7 @@ pub async fn register(
             &format!(
                 "{applicant}（{capacity}）于 {} 申请代表本企业开通账户，验证码已发往本企业在市场监管部门登记的联络方式。\
                  如非本企业所为，请在“账户申请”页面拒绝并联系信用中心。",
-                now()
+                crate::stamp(now)
             ),
         )
         .await?,
@@ -253,7 +252,10 @@ pub async fn register(
         code_sha256: &secrets::sha256_hex(&code),
         code_expires_at: &expires,
     };
-    let id = state.store.create_claim(&claim, &messages, &now()).await?;
+    let id = state
+        .store
+        .create_claim(&claim, &messages, &crate::stamp(now))
+        .await?;
     state
         .audit(
             "anonymous",
@@ -289,6 +291,7 @@ pub async fn confirm(
     state: &AppState,
     ip: IpAddr,
     form: &Confirmation,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ClaimOutcome, Failure> {
     if !admit(state, Attempt::Confirm, ip) {
         return Err(Failure::TooManyAttempts);
@@ -297,7 +300,7 @@ pub async fn confirm(
     let wrong = || Failure::BadRequest("the code is wrong or no longer valid".into());
     let Some(claim) = state
         .store
-        .begin_claim_confirmation(form.claim, &now(), MAX_CODE_ATTEMPTS)
+        .begin_claim_confirmation(form.claim, &crate::stamp(now), MAX_CODE_ATTEMPTS)
         .await?
     else {
         state
@@ -342,7 +345,7 @@ pub async fn confirm(
         .users_with_role(Role::Enterprise.as_str(), uscc.as_str())
         .await?;
     if existing.is_empty() {
-        let user_id = approve(state, &claim, "awaiting_code", username, &hash, "code").await?;
+        let user_id = approve(state, &claim, "awaiting_code", username, &hash, "code", now).await?;
         state
             .audit(
                 &format!("user:{username}"),
@@ -381,7 +384,7 @@ pub async fn confirm(
                 decided_by: None,
             },
             &notices,
-            &now(),
+            &crate::stamp(now),
         )
         .await
         .map_err(conflict)?;
@@ -418,6 +421,7 @@ async fn approve(
     username: &str,
     password_hash: &str,
     decided_by: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     let roles = [RoleGrant {
         role: Role::Enterprise.as_str().into(),
@@ -432,7 +436,14 @@ async fn approve(
     };
     state
         .store
-        .approve_claim(claim.id, from, &account, decided_by, &[], &now())
+        .approve_claim(
+            claim.id,
+            from,
+            &account,
+            decided_by,
+            &[],
+            &crate::stamp(now),
+        )
         .await
         .map_err(conflict)
 }
@@ -492,6 +503,7 @@ pub async fn decide(
     who: &Principal,
     id: i64,
     approve_it: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let uscc = crate::accounts::service::own_enterprise(state, who)
         .await?
@@ -526,6 +538,7 @@ pub async fn decide(
             &username,
             &hash,
             &who.actor,
+            now,
         )
         .await?;
     } else {
@@ -540,7 +553,7 @@ pub async fn decide(
                     decided_by: Some(&who.actor),
                 },
                 &[],
-                &now(),
+                &crate::stamp(now),
             )
             .await
             .map_err(conflict)?;

@@ -85,7 +85,15 @@ async fn sign_in_submit(
     Form(form): Form<SignInForm>,
 ) -> PageResult {
     cookies::check_anonymous_csrf(&state, &headers, ip, &form.csrf, "sign_in")?;
-    match service::sign_in(&state, ip, form.username.trim(), &form.password).await {
+    match service::sign_in(
+        &state,
+        ip,
+        form.username.trim(),
+        &form.password,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(session) => Ok((
             [(
                 header::SET_COOKIE,
@@ -124,7 +132,7 @@ async fn sign_out(
     who: Principal,
     CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    service::sign_out(&state, &who).await?;
+    service::sign_out(&state, &who, chrono::Utc::now()).await?;
     Ok((
         [(
             header::SET_COOKIE,
@@ -161,8 +169,14 @@ async fn password_submit(
     who: Principal,
     CheckedForm(form): CheckedForm<PasswordForm>,
 ) -> PageResult {
-    let changed =
-        service::change_password(&state, &who, &form.current_password, &form.new_password).await?;
+    let changed = service::change_password(
+        &state,
+        &who,
+        &form.current_password,
+        &form.new_password,
+        chrono::Utc::now(),
+    )
+    .await?;
     if let Err(service::PasswordProblem(error)) = changed {
         let html = render("password.html", &headers, &who, context! { error })?;
         return Ok((StatusCode::BAD_REQUEST, html).into_response());
@@ -223,6 +237,7 @@ async fn add_user(
         &form.display_name,
         &form.password,
         &roles,
+        chrono::Utc::now(),
     )
     .await;
     match added {
@@ -245,7 +260,7 @@ async fn change_user(
         "enable" => false,
         _ => return Err(Failure::NotFound(change).into()),
     };
-    service::set_disabled(&state, &who, &username, disabled).await?;
+    service::set_disabled(&state, &who, &username, disabled, chrono::Utc::now()).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
@@ -310,7 +325,16 @@ async fn issue_token(
     who: Principal,
     CheckedForm(form): CheckedForm<TokenForm>,
 ) -> PageResult {
-    match service::issue_token_by(&state, &who, &form.name, &form.role, form.days).await {
+    match service::issue_token_by(
+        &state,
+        &who,
+        &form.name,
+        &form.role,
+        form.days,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(token) => {
             tokens_view(
                 &state,
@@ -343,7 +367,7 @@ async fn revoke_token(
     Path(id): Path<i64>,
     CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    service::revoke_token_by(&state, &who, id).await?;
+    service::revoke_token_by(&state, &who, id, chrono::Utc::now()).await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }
 
@@ -439,7 +463,7 @@ async fn register_submit(
         uscc => form.uscc, legal_representative => form.legal_representative,
         capacity => form.capacity, applicant_name => form.applicant_name, username => "",
     };
-    match claims::register(&state, ip, &form).await {
+    match claims::register(&state, ip, &form, chrono::Utc::now()).await {
         Ok(outcome) => register_form(
             &state,
             &headers,
@@ -473,7 +497,7 @@ async fn confirm_submit(
         username: field(&fields, "username").to_string(),
         password: field(&fields, "password").to_string(),
     };
-    match claims::confirm(&state, ip, &form).await {
+    match claims::confirm(&state, ip, &form, chrono::Utc::now()).await {
         Ok(outcome) => register_form(
             &state,
             &headers,
@@ -526,7 +550,7 @@ async fn claim_decision(
         "refuse" => false,
         other => return Err(Failure::NotFound(format!("decision '{other}'")).into()),
     };
-    claims::decide(&state, &who, id, approve).await?;
+    claims::decide(&state, &who, id, approve, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/claims").into_response())
 }
 

@@ -171,6 +171,7 @@ pub async fn sign_in(
     ip: IpAddr,
     username: &str,
     password: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<NewSession, Failure> {
     if !admit(state, Attempt::SignIn, ip) {
         state
@@ -201,12 +202,11 @@ pub async fn sign_in(
         state.hashing.verify_nothing(password).await;
         return failed("unknown user").await;
     };
-    let now = now();
-    let lock_until = (chrono::Utc::now() + chrono::Duration::minutes(LOCKOUT_MINUTES))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let lock_until = crate::stamp(now + chrono::Duration::minutes(LOCKOUT_MINUTES));
+    let at = crate::stamp(now);
     let counted = state
         .store
-        .begin_login_attempt(user.id, &now, MAX_FAILED_LOGINS, &lock_until)
+        .begin_login_attempt(user.id, &at, MAX_FAILED_LOGINS, &lock_until)
         .await?;
     let Some(counted) = counted else {
         state.hashing.verify_nothing(password).await;
@@ -230,15 +230,14 @@ pub async fn sign_in(
     let internal = |e: secrets::SecretError| Failure::Internal(e.to_string());
     let cookie_secret = secrets::random_hex(32).map_err(internal)?;
     let csrf = secrets::random_hex(32).map_err(internal)?;
-    let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expires = crate::stamp(now + chrono::Duration::hours(SESSION_HOURS));
     state
         .store
         .create_session(
             &secrets::sha256_hex(&cookie_secret),
             user.id,
             &csrf,
-            &now,
+            &at,
             &expires,
         )
         .await?;
@@ -325,6 +324,7 @@ pub async fn add_user(
     display_name: &str,
     password: &str,
     roles: &[&str],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     check_new_account(username, password)?;
     let grants = parse_grants(catalog, roles)?;
@@ -341,7 +341,7 @@ pub async fn add_user(
         display_name.trim()
     };
     store
-        .create_user(username, display_name, &hash, &stored, &crate::now())
+        .create_user(username, display_name, &hash, &stored, &crate::stamp(now))
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict(message) => Failure::BadRequest(message),
@@ -393,6 +393,7 @@ pub async fn issue_token(
     role: &str,
     days: i64,
     created_by: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<IssuedToken, Failure> {
     if name.trim().is_empty() {
         return Err(Failure::BadRequest("give the token a name".into()));
@@ -410,8 +411,8 @@ pub async fn issue_token(
         "xy_{}",
         secrets::random_hex(32).map_err(|e| Failure::Internal(e.to_string()))?
     );
-    let expires_at = (chrono::Utc::now() + chrono::Duration::days(days))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expires_at =
+        (now + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let id = store
         .create_token(
             name.trim(),
@@ -419,7 +420,7 @@ pub async fn issue_token(
             grant.role.as_str(),
             &grant.subject,
             created_by,
-            &crate::now(),
+            &crate::stamp(now),
             &expires_at,
         )
         .await?;
@@ -440,6 +441,7 @@ pub async fn change_password(
     who: &Principal,
     current: &str,
     new: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Result<(), PasswordProblem>, Failure> {
     require(state, who, Action::ChangeOwnPassword, "").await?;
     let Via::Session { user_id, .. } = who.via else {
@@ -470,7 +472,10 @@ pub async fn change_password(
         .hash(new)
         .await
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    state.store.set_password(user_id, &hash, &now()).await?;
+    state
+        .store
+        .set_password(user_id, &hash, &crate::stamp(now))
+        .await?;
     state
         .audit(
             &who.actor,
@@ -496,9 +501,14 @@ pub async fn tokens(state: &AppState, who: &Principal) -> Result<Vec<store::Toke
 }
 
 /// Revokes a token from now; audited.
-pub async fn revoke_token_by(state: &AppState, who: &Principal, id: i64) -> Result<(), Failure> {
+pub async fn revoke_token_by(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
     require(state, who, Action::ManageAccounts, &format!("token:{id}")).await?;
-    if !state.store.revoke_token(id, &now()).await? {
+    if !state.store.revoke_token(id, &crate::stamp(now)).await? {
         return Err(Failure::NotFound(format!("token {id}")));
     }
     state
@@ -540,11 +550,18 @@ pub async fn audit_log(
 }
 
 /// Ends the asker's session, if it is one; audited.
-pub async fn sign_out(state: &AppState, who: &Principal) -> Result<(), Failure> {
+pub async fn sign_out(
+    state: &AppState,
+    who: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
     let Via::Session { session_sha256, .. } = &who.via else {
         return Ok(());
     };
-    state.store.revoke_session(session_sha256, &now()).await?;
+    state
+        .store
+        .revoke_session(session_sha256, &crate::stamp(now))
+        .await?;
     state
         .audit(&who.actor, "sign_out", "", "ok", serde_json::json!({}))
         .await
@@ -557,11 +574,12 @@ pub async fn set_disabled(
     who: &Principal,
     username: &str,
     disabled: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     require(state, who, Action::ManageAccounts, username).await?;
     if !state
         .store
-        .set_user_disabled(username, disabled, &now())
+        .set_user_disabled(username, disabled, &crate::stamp(now))
         .await?
     {
         return Err(Failure::NotFound(format!("user {username}")));
@@ -584,6 +602,7 @@ pub async fn add_user_by(
     display_name: &str,
     password: &str,
     roles: &[&str],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     require(state, who, Action::ManageAccounts, "users").await?;
     let id = add_user(
@@ -593,6 +612,7 @@ pub async fn add_user_by(
         display_name,
         password,
         roles,
+        now,
     )
     .await?;
     state
@@ -635,9 +655,19 @@ pub async fn issue_token_by(
     name: &str,
     role: &str,
     days: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<IssuedToken, Failure> {
     require(state, who, Action::ManageAccounts, "tokens").await?;
-    let token = issue_token(&state.store, &state.catalog, name, role, days, &who.actor).await?;
+    let token = issue_token(
+        &state.store,
+        &state.catalog,
+        name,
+        role,
+        days,
+        &who.actor,
+        now,
+    )
+    .await?;
     state
         .audit(
             &who.actor,

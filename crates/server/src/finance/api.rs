@@ -73,7 +73,7 @@ pub async fn create_product(
     _headers: HeaderMap,
     Json(input): Json<ProductInput>,
 ) -> CreatedResult {
-    created(views::create_product(&state, &who, &input).await?)
+    created(views::create_product(&state, &who, &input, chrono::Utc::now()).await?)
 }
 
 /// `approve`, `reject` (credit centre), `pause`, `resume` (credit centre or the product's bank).
@@ -87,7 +87,7 @@ pub async fn product_step(
     _headers: HeaderMap,
     Path((id, step)): Path<(i64, String)>,
 ) -> Result<StatusCode, ApiFailure> {
-    views::product_step(&state, &who, id, &step).await?;
+    views::product_step(&state, &who, id, &step, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -96,7 +96,9 @@ pub async fn product_step(
     responses((status = 200, body = Consents), (status = 403, body = ErrorBody)))]
 pub async fn consents(State(state): State<Shared>, who: Principal) -> ApiResult<Consents> {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    Ok(Json(views::consents(&state, &who, &uscc).await?))
+    Ok(Json(
+        views::consents(&state, &who, &uscc, chrono::Utc::now()).await?,
+    ))
 }
 
 /// Grants a bank access to groups of the enterprise's data until an expiry.
@@ -110,7 +112,7 @@ pub async fn grant(
     Json(input): Json<GrantInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    created(views::grant(&state, &who, &uscc, &input).await?)
+    created(views::grant(&state, &who, &uscc, &input, chrono::Utc::now()).await?)
 }
 
 /// Revokes a grant; the very next read is refused.
@@ -124,7 +126,7 @@ pub async fn revoke(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiFailure> {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    views::revoke(&state, &who, &uscc, id).await?;
+    views::revoke(&state, &who, &uscc, id, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -139,7 +141,7 @@ pub async fn report(
 ) -> ApiResult<CreditReport> {
     let uscc = crate::registry::service::parse_uscc(&uscc)?;
     Ok(Json(
-        views::credit_report(&state, &who, &uscc, &request).await?,
+        views::credit_report(&state, &who, &uscc, &request, chrono::Utc::now()).await?,
     ))
 }
 
@@ -164,7 +166,7 @@ pub async fn post_demand(
     Json(input): Json<DemandInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    created(views::post_demand(&state, &who, &uscc, &input).await?)
+    created(views::post_demand(&state, &who, &uscc, &input, chrono::Utc::now()).await?)
 }
 
 /// A demand with every published product ranked against it, each rule checked and worded.
@@ -175,7 +177,9 @@ pub async fn demand(
     who: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<DemandDetail> {
-    Ok(Json(views::demand_detail(&state, &who, id).await?))
+    Ok(Json(
+        views::demand_detail(&state, &who, id, chrono::Utc::now()).await?,
+    ))
 }
 
 /// Open demands that fit at least one of the asker's bank's products.
@@ -185,7 +189,9 @@ pub async fn matching_demands(
     State(state): State<Shared>,
     who: Principal,
 ) -> ApiResult<Vec<DemandForBank>> {
-    Ok(Json(views::demands_for_bank(&state, &who).await?))
+    Ok(Json(
+        views::demands_for_bank(&state, &who, chrono::Utc::now()).await?,
+    ))
 }
 
 /// The applications the asker is a party to (or all, for those who see the statistics).
@@ -209,7 +215,7 @@ pub async fn apply(
     Json(input): Json<ApplicationInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    created(views::apply(&state, &who, &uscc, &input).await?)
+    created(views::apply(&state, &who, &uscc, &input, chrono::Utc::now()).await?)
 }
 
 /// An application with its history and time in each state.
@@ -220,7 +226,9 @@ pub async fn application(
     who: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<ApplicationDetail> {
-    Ok(Json(views::application_detail(&state, &who, id).await?))
+    Ok(Json(
+        views::application_detail(&state, &who, id, chrono::Utc::now()).await?,
+    ))
 }
 
 /// Moves an application: the bank accepts, reviews, approves, rejects (with a reason) and reports the disbursed loan; the enterprise withdraws.
@@ -235,7 +243,7 @@ pub async fn move_application(
     Path(id): Path<i64>,
     Json(transition): Json<Transition>,
 ) -> Result<StatusCode, ApiFailure> {
-    views::move_application(&state, &who, id, &transition).await?;
+    views::move_application(&state, &who, id, &transition, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,7 +261,9 @@ pub async fn statistics(
 #[utoipa::path(get, path = "/api/v1/finance/pool",
     responses((status = 200, body = outreach::PoolView), (status = 403, body = ErrorBody)))]
 pub async fn pool(State(state): State<Shared>, who: Principal) -> ApiResult<outreach::PoolView> {
-    Ok(Json(outreach::pool(&state, &who).await?))
+    Ok(Json(
+        outreach::pool(&state, &who, chrono::Utc::now()).await?,
+    ))
 }
 
 /// Sets the pool's rule (finance::pool::PoolRule) and selects its members anew (credit centre).
@@ -266,7 +276,7 @@ pub async fn set_pool_rule(
     _headers: HeaderMap,
     Json(rule): Json<finance::pool::PoolRule>,
 ) -> CreatedResult {
-    let (version, _) = outreach::set_pool_rule(&state, &who, &rule).await?;
+    let (version, _) = outreach::set_pool_rule(&state, &who, &rule, chrono::Utc::now()).await?;
     created(version)
 }
 
@@ -290,7 +300,7 @@ pub async fn push_key(
     _headers: HeaderMap,
     Json(input): Json<outreach::KeyInput>,
 ) -> CreatedResult {
-    created(outreach::push_key(&state, &who, &input).await? as i64)
+    created(outreach::push_key(&state, &who, &input, chrono::Utc::now()).await? as i64)
 }
 
 /// A bank's answer to a push: contacted, credit_granted (with the amount) or declined.
@@ -305,7 +315,7 @@ pub async fn respond_push(
     Path(uscc): Path<String>,
     Json(answer): Json<outreach::PushResponse>,
 ) -> Result<StatusCode, ApiFailure> {
-    outreach::respond_push(&state, &who, &uscc, &answer).await?;
+    outreach::respond_push(&state, &who, &uscc, &answer, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -329,7 +339,7 @@ pub async fn record_visit(
     _headers: HeaderMap,
     Json(input): Json<outreach::VisitInput>,
 ) -> CreatedResult {
-    created(outreach::record_visit(&state, &who, &input).await?)
+    created(outreach::record_visit(&state, &who, &input, chrono::Utc::now()).await?)
 }
 
 /// Whether the visited enterprise got its first loan: `{"first_loan": "yes"}` or `"no"`.
@@ -369,7 +379,7 @@ pub async fn file_account(
     _headers: HeaderMap,
     Json(input): Json<outreach::FilingInput>,
 ) -> CreatedResult {
-    created(outreach::file_account(&state, &who, &input).await?)
+    created(outreach::file_account(&state, &who, &input, chrono::Utc::now()).await?)
 }
 
 /// Records the account's opening: `{"opened_on": "YYYY-MM-DD"}`.
@@ -385,6 +395,6 @@ pub async fn open_account(
     Json(body): Json<serde_json::Value>,
 ) -> Result<StatusCode, ApiFailure> {
     let opened_on = body["opened_on"].as_str().unwrap_or("");
-    outreach::open_account(&state, &who, id, opened_on).await?;
+    outreach::open_account(&state, &who, id, opened_on, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

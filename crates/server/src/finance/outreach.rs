@@ -6,17 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use domain::catalog::Category;
 use finance::pool::{self, PoolFacts, PoolRule};
 use serde::{Deserialize, Serialize};
 use store::{AccountFilingRow, KeyEnterpriseRow, KeyPushRow, VisitRow};
 
+use crate::AppState;
 use crate::access::bank_of;
 use crate::access::{Action, Principal, allows};
 use crate::http::Failure;
 use crate::service::require;
-use crate::{AppState, now};
 
 fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -86,13 +86,17 @@ async fn may_see_pool(state: &AppState, who: &Principal) -> Result<bool, Failure
 /// financing grade, tax paid, headcount) only of members that granted it
 /// `credit_profile`, as the credit report would. Audited, with how many
 /// members' checks were shown.
-pub async fn pool(state: &AppState, who: &Principal) -> Result<PoolView, Failure> {
+pub async fn pool(
+    state: &AppState,
+    who: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<PoolView, Failure> {
     if !may_see_pool(state, who).await? {
         require(state, who, Action::ManagePool, "pool").await?;
     }
     let in_full = allows(who, Action::ManagePool) || allows(who, Action::ViewFinanceStatistics);
     let granted = match (in_full, bank_of(who)) {
-        (false, Some(bank)) => credit_profile_granted(state, bank).await?,
+        (false, Some(bank)) => credit_profile_granted(state, bank, now).await?,
         _ => std::collections::BTreeSet::new(),
     };
     let stored = state.store.pool_rule().await?;
@@ -144,9 +148,9 @@ pub async fn pool(state: &AppState, who: &Principal) -> Result<PoolView, Failure
 async fn credit_profile_granted(
     state: &AppState,
     bank: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<std::collections::BTreeSet<String>, Failure> {
     let needs = std::collections::BTreeSet::from([finance::consent::Scope::CreditProfile]);
-    let now = Utc::now();
     let mut by_enterprise: BTreeMap<String, Vec<finance::consent::Authorisation>> = BTreeMap::new();
     for row in state.store.authorisations_to(bank).await? {
         let grant = crate::finance::service::authorisation_of(&row)?;
@@ -175,6 +179,7 @@ pub async fn set_pool_rule(
     state: &AppState,
     who: &Principal,
     rule: &PoolRule,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(i64, usize), Failure> {
     require(state, who, Action::ManagePool, "pool").await?;
     if rule.min_tax_paid < 0.0 || !rule.min_tax_paid.is_finite() {
@@ -182,12 +187,12 @@ pub async fn set_pool_rule(
             "the least tax paid is a number, not negative".into(),
         ));
     }
-    let members = select_pool(&state.store, &state.catalog, rule).await?;
+    let members = select_pool(&state.store, &state.catalog, rule, now).await?;
     let count = members.len();
     let rule_text = serde_json::to_string(rule).map_err(|e| Failure::Internal(e.to_string()))?;
     let version = state
         .store
-        .replace_pool(&rule_text, &now(), &who.actor, members)
+        .replace_pool(&rule_text, &crate::stamp(now), &who.actor, members)
         .await?;
     state
         .audit(
@@ -207,8 +212,9 @@ pub async fn select_pool(
     store: &store::Store,
     catalog: &domain::Catalog,
     rule: &PoolRule,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(String, String)>, Failure> {
-    let today = Utc::now().date_naive();
+    let today = now.date_naive();
     let today_text = today.to_string();
     // Penalties and lists in their publicity periods, per enterprise.
     let listed_items: Vec<&domain::catalog::Item> = catalog
@@ -321,6 +327,7 @@ pub async fn push_key(
     state: &AppState,
     who: &Principal,
     input: &KeyInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, Failure> {
     require(state, who, Action::ManageKeyEnterprises, &input.uscc).await?;
     let uscc = crate::registry::service::parse_uscc(&input.uscc)?.to_string();
@@ -343,7 +350,7 @@ pub async fn push_key(
     let entry = KeyEnterpriseRow {
         uscc: uscc.clone(),
         note: input.note.trim().chars().take(200).collect(),
-        added_at: now(),
+        added_at: crate::stamp(now),
         added_by: who.actor.clone(),
     };
     state.store.push_key_enterprise(&entry, &banks).await?;
@@ -374,6 +381,7 @@ pub async fn respond_push(
     who: &Principal,
     uscc: &str,
     answer: &PushResponse,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, uscc).await?;
@@ -393,7 +401,14 @@ pub async fn respond_push(
     };
     if !state
         .store
-        .respond_to_push(uscc, bank, &answer.response, amount, &now(), &who.actor)
+        .respond_to_push(
+            uscc,
+            bank,
+            &answer.response,
+            amount,
+            &crate::stamp(now),
+            &who.actor,
+        )
         .await?
     {
         return Err(Failure::NotFound(format!("a push of {uscc} to your bank")));
@@ -464,13 +479,14 @@ pub async fn record_visit(
     state: &AppState,
     who: &Principal,
     input: &VisitInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     require(state, who, Action::RecordVisits, &input.uscc).await?;
     let organisation = organisation_of(who).unwrap_or_default();
     let uscc = crate::registry::service::parse_uscc(&input.uscc)?.to_string();
     entity_name(state, &uscc).await?;
     let visited_on = day(&input.visited_on, "the visit date")?;
-    if visited_on > Utc::now().date_naive() {
+    if visited_on > now.date_naive() {
         return Err(Failure::BadRequest(
             "a visit cannot be in the future".into(),
         ));
@@ -491,7 +507,7 @@ pub async fn record_visit(
             needs: input.needs.trim().chars().take(500).collect(),
             follow_up: input.follow_up.trim().chars().take(500).collect(),
             first_loan: "unknown".into(),
-            recorded_at: now(),
+            recorded_at: crate::stamp(now),
             recorded_by: who.actor.clone(),
         })
         .await?;
@@ -594,13 +610,14 @@ pub async fn file_account(
     state: &AppState,
     who: &Principal,
     input: &FilingInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, &input.uscc).await?;
     let uscc = crate::registry::service::parse_uscc(&input.uscc)?.to_string();
     entity_name(state, &uscc).await?;
     let applied_on = day(&input.applied_on, "the application date")?;
-    if applied_on > Utc::now().date_naive() {
+    if applied_on > now.date_naive() {
         return Err(Failure::BadRequest(
             "an application cannot be in the future".into(),
         ));
@@ -613,7 +630,7 @@ pub async fn file_account(
             bank: bank.to_string(),
             applied_on: applied_on.to_string(),
             opened_on: None,
-            filed_at: now(),
+            filed_at: crate::stamp(now),
             filed_by: who.actor.clone(),
         })
         .await?;
@@ -635,6 +652,7 @@ pub async fn open_account(
     who: &Principal,
     id: i64,
     opened_on: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(
@@ -653,7 +671,7 @@ pub async fn open_account(
         .find(|f| f.id == id)
         .ok_or_else(|| Failure::NotFound(format!("filing {id} of your bank")))?;
     let applied = day(&filing.applied_on, "the stored application date")?;
-    if opened < applied || opened > Utc::now().date_naive() {
+    if opened < applied || opened > now.date_naive() {
         return Err(Failure::BadRequest(format!(
             "the account opens between its application ({applied}) and today"
         )));

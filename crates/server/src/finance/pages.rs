@@ -125,7 +125,7 @@ async fn product_submit(
             programme,
         },
     };
-    views::create_product(&state, &who, &input).await?;
+    views::create_product(&state, &who, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance").into_response())
 }
 
@@ -135,7 +135,7 @@ async fn product_step(
     Path((id, step)): Path<(i64, String)>,
     CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    views::product_step(&state, &who, id, &step).await?;
+    views::product_step(&state, &who, id, &step, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance").into_response())
 }
 
@@ -145,7 +145,7 @@ async fn consents_page(
     who: Principal,
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    let consents = views::consents(&state, &who, &uscc).await?;
+    let consents = views::consents(&state, &who, &uscc, chrono::Utc::now()).await?;
     page(
         "finance_consents.html",
         &headers,
@@ -172,7 +172,7 @@ async fn grant_submit(
         expires_at: None,
         application: None,
     };
-    views::grant(&state, &who, &uscc, &input).await?;
+    views::grant(&state, &who, &uscc, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/consents").into_response())
 }
 
@@ -183,7 +183,7 @@ async fn revoke_submit(
     CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
-    views::revoke(&state, &who, &uscc, id).await?;
+    views::revoke(&state, &who, &uscc, id, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/consents").into_response())
 }
 
@@ -195,7 +195,7 @@ async fn demands_page(
     who: Principal,
 ) -> PageResult {
     if bank_of(&who).is_some() {
-        let fitting = views::demands_for_bank(&state, &who).await?;
+        let fitting = views::demands_for_bank(&state, &who, chrono::Utc::now()).await?;
         return page(
             "finance_demands.html",
             &headers,
@@ -227,7 +227,7 @@ async fn demand_submit(
             other => other.to_string(),
         },
     };
-    let id = views::post_demand(&state, &who, &uscc, &input).await?;
+    let id = views::post_demand(&state, &who, &uscc, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to(&format!("/finance/demands/{id}")).into_response())
 }
 
@@ -237,7 +237,7 @@ async fn demand_page(
     who: Principal,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let detail = views::demand_detail(&state, &who, id).await?;
+    let detail = views::demand_detail(&state, &who, id, chrono::Utc::now()).await?;
     let owner = enterprise_of(&who) == Some(detail.demand.enterprise.as_str());
     page(
         "finance_demand.html",
@@ -262,7 +262,7 @@ async fn apply_submit(
         authorise: !field(&fields, "authorise").is_empty(),
         scope: Vec::new(),
     };
-    let id = views::apply(&state, &who, &uscc, &input).await?;
+    let id = views::apply(&state, &who, &uscc, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to(&format!("/finance/applications/{id}")).into_response())
 }
 
@@ -286,7 +286,7 @@ async fn application_page(
     who: Principal,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let detail = views::application_detail(&state, &who, id).await?;
+    let detail = views::application_detail(&state, &who, id, chrono::Utc::now()).await?;
     page(
         "finance_application.html",
         &headers,
@@ -309,7 +309,7 @@ async fn move_submit(
         loan_term_months: optional_number(field(&fields, "loan_term_months"), "the loan term")?,
         disbursed_on: Some(field(&fields, "disbursed_on").to_string()).filter(|d| !d.is_empty()),
     };
-    views::move_application(&state, &who, id, &transition).await?;
+    views::move_application(&state, &who, id, &transition, chrono::Utc::now()).await?;
     Ok(Redirect::to(&format!("/finance/applications/{id}")).into_response())
 }
 
@@ -368,7 +368,7 @@ async fn report_page(
         )?,
         scope: query.scope,
     };
-    let report = views::credit_report(&state, &who, &uscc, &request).await?;
+    let report = views::credit_report(&state, &who, &uscc, &request, chrono::Utc::now()).await?;
     page(
         "finance_report.html",
         &headers,
@@ -492,7 +492,7 @@ fn workbook(tables: &[views::TextTable]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
 }
 
 async fn pool_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
-    let pool = outreach::pool(&state, &who).await?;
+    let pool = outreach::pool(&state, &who, chrono::Utc::now()).await?;
     page(
         "finance_pool.html",
         &headers,
@@ -518,7 +518,7 @@ async fn pool_submit(
         sections: list_field(field(&fields, "sections")),
         clean_record: !field(&fields, "clean_record").is_empty(),
     };
-    outreach::set_pool_rule(&state, &who, &rule).await?;
+    outreach::set_pool_rule(&state, &who, &rule, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/pool").into_response())
 }
 
@@ -546,7 +546,7 @@ async fn key_submit(
         note: field(&fields, "note").to_string(),
         banks: list_field(field(&fields, "banks")),
     };
-    outreach::push_key(&state, &who, &input).await?;
+    outreach::push_key(&state, &who, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/key-enterprises").into_response())
 }
 
@@ -560,7 +560,7 @@ async fn key_response(
         response: field(&fields, "response").to_string(),
         amount: optional_number(field(&fields, "amount"), "the amount")?,
     };
-    outreach::respond_push(&state, &who, &uscc, &answer).await?;
+    outreach::respond_push(&state, &who, &uscc, &answer, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/key-enterprises").into_response())
 }
 
@@ -590,7 +590,7 @@ async fn visit_submit(
         needs: field(&fields, "needs").to_string(),
         follow_up: field(&fields, "follow_up").to_string(),
     };
-    outreach::record_visit(&state, &who, &input).await?;
+    outreach::record_visit(&state, &who, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/visits").into_response())
 }
 
@@ -627,7 +627,7 @@ async fn account_submit(
         uscc: field(&fields, "uscc").to_string(),
         applied_on: field(&fields, "applied_on").to_string(),
     };
-    outreach::file_account(&state, &who, &input).await?;
+    outreach::file_account(&state, &who, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/accounts").into_response())
 }
 
@@ -637,7 +637,14 @@ async fn account_opened(
     Path(id): Path<i64>,
     CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    outreach::open_account(&state, &who, id, field(&fields, "opened_on")).await?;
+    outreach::open_account(
+        &state,
+        &who,
+        id,
+        field(&fields, "opened_on"),
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(Redirect::to("/finance/accounts").into_response())
 }
 

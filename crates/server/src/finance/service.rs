@@ -19,11 +19,11 @@ use store::{
     DemandRow, EntityRow, LoanOutcome, ProductRow,
 };
 
+use crate::AppState;
 use crate::access::{Action, Principal, allows, bank_of, enterprise_of};
 use crate::http::Failure;
 use crate::registry::service::TimelineEvent;
 use crate::service::{audit_read, require};
-use crate::{AppState, now};
 
 /// The most rows a list returns.
 const LIST_LIMIT: i64 = 500;
@@ -129,13 +129,18 @@ pub struct Consents {
     pub groups: Vec<String>,
 }
 
-pub async fn consents(state: &AppState, who: &Principal, uscc: &Uscc) -> Result<Consents, Failure> {
+pub async fn consents(
+    state: &AppState,
+    who: &Principal,
+    uscc: &Uscc,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Consents, Failure> {
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     audit_read(state, who, "view_consents", uscc).await?;
     let names = bank_names(state).await?;
     let name = |bank: &str| names.get(bank).cloned().unwrap_or_else(|| bank.to_string());
-    let current = Utc::now();
+    let current = now;
     let mut grants = Vec::new();
     for row in state.store.authorisations_of(uscc).await? {
         let grant = authorisation_of(&row)?;
@@ -197,6 +202,7 @@ pub async fn grant(
     who: &Principal,
     uscc: &Uscc,
     input: &GrantInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
@@ -204,7 +210,7 @@ pub async fn grant(
     if scope.is_empty() {
         return Err(Failure::BadRequest("choose at least one group".into()));
     }
-    let granted_at = Utc::now();
+    let granted_at = now;
     let expires_at = match (input.days, input.expires_at.as_deref()) {
         (Some(days), None) if (1..=366).contains(&days) => granted_at + Duration::days(days),
         (None, Some(text)) => {
@@ -282,12 +288,13 @@ pub async fn revoke(
     who: &Principal,
     uscc: &Uscc,
     id: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     if !state
         .store
-        .revoke_authorisation(id, uscc, &now(), &who.actor)
+        .revoke_authorisation(id, uscc, &crate::stamp(now), &who.actor)
         .await?
     {
         return Err(Failure::NotFound(format!("a live grant {id} of yours")));
@@ -374,6 +381,7 @@ pub async fn credit_report(
     who: &Principal,
     uscc: &Uscc,
     request: &ReportRequest,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CreditReport, Failure> {
     let uscc = uscc.as_str();
     let bank = bank_of(who).unwrap_or("");
@@ -388,7 +396,7 @@ pub async fn credit_report(
         .iter()
         .map(authorisation_of)
         .collect::<Result<_, _>>()?;
-    let current = Utc::now();
+    let current = now;
     let needs = match request.scope.as_deref() {
         Some(text) if !text.trim().is_empty() => parse_scope([text])?,
         // Everything the live grant for this request covers; without one,
@@ -714,6 +722,7 @@ pub async fn create_product(
     state: &AppState,
     who: &Principal,
     input: &ProductInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, "product").await?;
@@ -733,7 +742,7 @@ pub async fn create_product(
         guarantee: input.guarantee.trim().to_string(),
         eligibility,
         state: "pending".into(),
-        created_at: now(),
+        created_at: crate::stamp(now),
         created_by: who.actor.clone(),
         reviewed_at: None,
         reviewed_by: None,
@@ -762,6 +771,7 @@ pub async fn product_step(
     who: &Principal,
     id: i64,
     step: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let subject = format!("product:{id}");
     let product = state.store.product(id).await?;
@@ -783,7 +793,7 @@ pub async fn product_step(
     };
     if !state
         .store
-        .set_product_state(id, from, to, &now(), &who.actor)
+        .set_product_state(id, from, to, &crate::stamp(now), &who.actor)
         .await?
     {
         return Err(Failure::BadRequest(format!(
@@ -825,6 +835,7 @@ pub async fn post_demand(
     who: &Principal,
     uscc: &Uscc,
     input: &DemandInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
@@ -850,7 +861,7 @@ pub async fn post_demand(
         .create_demands(&[DemandRow {
             id: 0,
             enterprise: uscc.to_string(),
-            posted_at: now(),
+            posted_at: crate::stamp(now),
             amount: input.amount,
             term_months: input.term_months,
             purpose: purpose.to_string(),
@@ -877,11 +888,15 @@ pub async fn post_demand(
 /// computed on). Before it has been graded, tax paid comes from last year's
 /// tax summary and the headcount is unknown (0), which rules asking for
 /// either say.
-pub async fn enterprise_facts(state: &AppState, uscc: &str) -> Result<EnterpriseFacts, Failure> {
+pub async fn enterprise_facts(
+    state: &AppState,
+    uscc: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<EnterpriseFacts, Failure> {
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };
-    let today = Utc::now().date_naive();
+    let today = now.date_naive();
     let profile = state.store.financing_score(uscc).await?;
     let tax_paid_yuan = match profile.as_ref().and_then(|p| p.tax_paid_1y) {
         Some(yuan) => yuan,
@@ -974,6 +989,7 @@ pub async fn demand_detail(
     state: &AppState,
     who: &Principal,
     id: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DemandDetail, Failure> {
     let demand = state.store.demand(id).await?;
     let owner = demand.as_ref().map_or("", |d| d.enterprise.as_str());
@@ -999,7 +1015,7 @@ pub async fn demand_detail(
             serde_json::json!({"enterprise": demand.enterprise}),
         )
         .await?;
-    let facts = enterprise_facts(state, &demand.enterprise).await?;
+    let facts = enterprise_facts(state, &demand.enterprise, now).await?;
     let views: Vec<ProductView> = products(state, &Principal::anonymous()).await?;
     let catalogue: Vec<Product> = views
         .iter()
@@ -1060,6 +1076,7 @@ pub async fn bank_accesses(
 pub async fn demands_for_bank(
     state: &AppState,
     who: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<DemandForBank>, Failure> {
     let bank = bank_of(who).unwrap_or("");
     require(state, who, Action::ActAsBank { bank }, "demands").await?;
@@ -1074,7 +1091,7 @@ pub async fn demands_for_bank(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     for demand in state.store.open_demands(LIST_LIMIT).await? {
-        let facts = enterprise_facts(state, &demand.enterprise).await?;
+        let facts = enterprise_facts(state, &demand.enterprise, now).await?;
         let wanted = demand_of(&demand);
         let products: Vec<String> = own
             .iter()
@@ -1128,6 +1145,7 @@ pub async fn apply(
     who: &Principal,
     uscc: &Uscc,
     input: &ApplicationInput,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
     let code = uscc;
     let uscc = uscc.as_str();
@@ -1153,7 +1171,7 @@ pub async fn apply(
             "give a positive amount and a term of 1 to 360 months".into(),
         ));
     }
-    let at = now();
+    let at = crate::stamp(now);
     let row = ApplicationRow {
         id: 0,
         enterprise: uscc.to_string(),
@@ -1212,6 +1230,7 @@ pub async fn apply(
                 expires_at: None,
                 application: Some(id),
             },
+            now,
         )
         .await?;
     }
@@ -1260,6 +1279,7 @@ pub async fn application_detail(
     state: &AppState,
     who: &Principal,
     id: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ApplicationDetail, Failure> {
     let application = state.store.application(id).await?;
     let party = application.as_ref().and_then(|a| party_of(who, a));
@@ -1309,7 +1329,7 @@ pub async fn application_detail(
             .unwrap_or_else(|| application.bank.clone()),
         enterprise_name,
         product_name,
-        time_in_states: workflow::time_in_states(&entered, Utc::now())
+        time_in_states: workflow::time_in_states(&entered, now)
             .into_iter()
             .map(|(s, seconds)| (s.as_str().to_string(), seconds))
             .collect(),
@@ -1377,6 +1397,7 @@ pub async fn move_application(
     who: &Principal,
     id: i64,
     transition: &Transition,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let subject = format!("application:{id}");
     let application = state.store.application(id).await?;
@@ -1450,7 +1471,7 @@ pub async fn move_application(
     let event = ApplicationEventRow {
         application_id: id,
         seq: 0,
-        at: now(),
+        at: crate::stamp(now),
         actor: who.actor.clone(),
         state: to.as_str().into(),
         reason: transition.reason.trim().to_string(),

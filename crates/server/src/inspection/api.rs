@@ -57,7 +57,7 @@ pub async fn create_plan(
     _headers: HeaderMap,
     Json(plan): Json<Plan>,
 ) -> Result<(StatusCode, Json<PlanSummary>), ApiFailure> {
-    views::create(&state, &who, &plan).await?;
+    views::create(&state, &who, &plan, chrono::Utc::now()).await?;
     let created = views::plans(&state, false)
         .await?
         .into_iter()
@@ -85,7 +85,9 @@ pub async fn plan_detail(
     who: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<PlanDetail> {
-    Ok(Json(views::plan_detail(&state, &who, &id).await?))
+    Ok(Json(
+        views::plan_detail(&state, &who, &id, chrono::Utc::now()).await?,
+    ))
 }
 
 /// Recomputes the draw from the published bundle and reports every check.
@@ -113,7 +115,9 @@ pub async fn commit_plan(
     _headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Committed> {
-    Ok(Json(views::commit(&state, &who, &id).await?))
+    Ok(Json(
+        views::commit(&state, &who, &id, chrono::Utc::now()).await?,
+    ))
 }
 
 /// Reveals the seed and draws (regulators).
@@ -126,7 +130,9 @@ pub async fn draw_plan(
     _headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Drawn> {
-    Ok(Json(views::draw(&state, &who, &id).await?))
+    Ok(Json(
+        views::draw(&state, &who, &id, chrono::Utc::now()).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -145,7 +151,7 @@ pub async fn publish_plan(
     Path(id): Path<String>,
 ) -> ApiResult<Published> {
     Ok(Json(Published {
-        published: views::publish(&state, &who, &id).await?,
+        published: views::publish(&state, &who, &id, chrono::Utc::now()).await?,
     }))
 }
 
@@ -153,7 +159,9 @@ pub async fn publish_plan(
 #[utoipa::path(get, path = "/api/v1/inspections/tasks/mine",
     responses((status = 200, body = Vec<TaskView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn my_tasks(State(state): State<Shared>, who: Principal) -> ApiResult<Vec<TaskView>> {
-    Ok(Json(views::my_tasks(&state, &who).await?.1))
+    Ok(Json(
+        views::my_tasks(&state, &who, chrono::Utc::now()).await?.1,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -210,6 +218,6 @@ pub async fn record_result(
             description: f.description,
         })
         .collect();
-    views::record_result(&state, &who, id, inspected_on, findings).await?;
+    views::record_result(&state, &who, id, inspected_on, findings, chrono::Utc::now()).await?;
     Ok(Json(Recorded { task: id }))
 }

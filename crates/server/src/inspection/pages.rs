@@ -177,7 +177,7 @@ async fn create_plan(
     CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let plan = plan_of_form(&PlanForm::of(&fields))?;
-    views::create(&state, &who, &plan).await?;
+    views::create(&state, &who, &plan, chrono::Utc::now()).await?;
     Ok(Redirect::to(&format!("/inspections/plans/{}", plan.id)).into_response())
 }
 
@@ -187,7 +187,7 @@ async fn plan_page(
     who: Principal,
     Path(id): Path<String>,
 ) -> PageResult {
-    let detail = views::plan_detail(&state, &who, &id).await?;
+    let detail = views::plan_detail(&state, &who, &id, chrono::Utc::now()).await?;
     let unstaffed: Vec<&views::TaskView> = detail
         .tasks
         .iter()
@@ -212,13 +212,13 @@ async fn plan_step(
 ) -> PageResult {
     match step.as_str() {
         "commit" => {
-            views::commit(&state, &who, &id).await?;
+            views::commit(&state, &who, &id, chrono::Utc::now()).await?;
         }
         "draw" => {
-            views::draw(&state, &who, &id).await?;
+            views::draw(&state, &who, &id, chrono::Utc::now()).await?;
         }
         "publish" => {
-            views::publish(&state, &who, &id).await?;
+            views::publish(&state, &who, &id, chrono::Utc::now()).await?;
         }
         other => return Err(Failure::NotFound(format!("no step '{other}'")).into()),
     }
@@ -249,7 +249,7 @@ async fn roster_change(
     who: Principal,
     CheckedForm(form): CheckedForm<views::RosterChange>,
 ) -> PageResult {
-    views::change_roster(&state, &who, &form).await?;
+    views::change_roster(&state, &who, &form, chrono::Utc::now()).await?;
     Ok(Redirect::to("/inspections/rosters").into_response())
 }
 
@@ -299,7 +299,7 @@ fn simulation_rows(report: &serde_json::Value) -> Vec<Value> {
 }
 
 async fn tasks_page(State(state): State<Shared>, headers: HeaderMap, who: Principal) -> PageResult {
-    let (inspector, tasks) = views::my_tasks(&state, &who).await?;
+    let (inspector, tasks) = views::my_tasks(&state, &who, chrono::Utc::now()).await?;
     page(
         "inspection_tasks.html",
         &headers,
@@ -355,7 +355,7 @@ async fn task_submit(
             description: field(&format!("description_{}", item.code)).unwrap_or_default(),
         })
         .collect();
-    views::record_result(&state, &who, id, inspected_on, findings).await?;
+    views::record_result(&state, &who, id, inspected_on, findings, chrono::Utc::now()).await?;
     Ok(Redirect::to(&format!("/inspections/tasks/{id}")).into_response())
 }
 
@@ -415,6 +415,6 @@ async fn roster_import(
         .clone()
         .unwrap_or_else(|| "upload.csv".into());
     let kind = form.item.clone().unwrap_or_default();
-    views::import_roster(&state, &who, &kind, &file, &form.bytes).await?;
+    views::import_roster(&state, &who, &kind, &file, &form.bytes, chrono::Utc::now()).await?;
     Ok(Redirect::to("/inspections/rosters").into_response())
 }

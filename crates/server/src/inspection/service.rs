@@ -166,12 +166,12 @@ pub struct TaskView {
     pub overdue: bool,
 }
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+/// The day it is at `now` where the server runs (the city's local day).
+fn local_day(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    now.with_timezone(&chrono::Local).date_naive()
 }
 
-fn task_views(tasks: Vec<TaskRow>, calendar: &WorkCalendar) -> Vec<TaskView> {
-    let today = today();
+fn task_views(tasks: Vec<TaskRow>, calendar: &WorkCalendar, today: NaiveDate) -> Vec<TaskView> {
     tasks
         .into_iter()
         .map(|task| {
@@ -205,6 +205,7 @@ pub async fn plan_detail(
     state: &AppState,
     who: &Principal,
     id: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<PlanDetail, Failure> {
     crate::service::require(state, who, Action::ManageInspections, id).await?;
     let (row, plan) = plan_of(state, id).await?;
@@ -219,22 +220,27 @@ pub async fn plan_detail(
         .await?;
     let tasks = state.store.tasks_of_plan(id).await?;
     let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
-    let progress = supervision::progress(&tasks, &calendar, today());
+    let progress = supervision::progress(&tasks, &calendar, local_day(now));
     Ok(PlanDetail {
         plan: summary(&row, &plan),
         draw: row
             .draw_summary
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok()),
-        tasks: task_views(tasks, &calendar),
+        tasks: task_views(tasks, &calendar, local_day(now)),
         progress,
         definition: plan,
     })
 }
 
-pub async fn create(state: &AppState, who: &Principal, plan: &Plan) -> Result<(), Failure> {
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    plan: &Plan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
     crate::service::require(state, who, Action::ManageInspections, &plan.id).await?;
-    supervision::create_plan(&state.store, plan, &who.actor, &crate::now())
+    supervision::create_plan(&state.store, plan, &who.actor, &crate::stamp(now))
         .await
         .map_err(|e| match e {
             supervision::SupervisionError::Store(store::StoreError::Conflict(m)) => {
@@ -262,11 +268,16 @@ pub struct Committed {
     pub files: Vec<(String, String, u64)>,
 }
 
-pub async fn commit(state: &AppState, who: &Principal, id: &str) -> Result<Committed, Failure> {
+pub async fn commit(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Committed, Failure> {
     crate::service::require(state, who, Action::ManageInspections, id).await?;
     plan_of(state, id).await?;
     let (commitment, published) =
-        supervision::commit(&state.store, &state.config.data_dir, id, &crate::now())
+        supervision::commit(&state.store, &state.config.data_dir, id, &crate::stamp(now))
             .await
             .map_err(refused)?;
     let committed = Committed {
@@ -299,11 +310,16 @@ pub struct Drawn {
     pub joint: supervision::JointReport,
 }
 
-pub async fn draw(state: &AppState, who: &Principal, id: &str) -> Result<Drawn, Failure> {
+pub async fn draw(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Drawn, Failure> {
     crate::service::require(state, who, Action::ManageInspections, id).await?;
     plan_of(state, id).await?;
     let (result, joint) =
-        supervision::draw(&state.store, &state.config.data_dir, id, &crate::now())
+        supervision::draw(&state.store, &state.config.data_dir, id, &crate::stamp(now))
             .await
             .map_err(refused)?;
     let drawn = Drawn {
@@ -409,6 +425,7 @@ pub async fn inspector_of(
 pub async fn my_tasks(
     state: &AppState,
     who: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Option<InspectorRow>, Vec<TaskView>), Failure> {
     crate::service::require(state, who, Action::ViewOwnTasks, "").await?;
     let Some(inspector) = inspector_of(state, who).await? else {
@@ -416,7 +433,10 @@ pub async fn my_tasks(
     };
     let tasks = state.store.tasks_of_inspector(&inspector.id).await?;
     let calendar = supervision::calendar(&state.store).await.map_err(refused)?;
-    Ok((Some(inspector), task_views(tasks, &calendar)))
+    Ok((
+        Some(inspector),
+        task_views(tasks, &calendar, local_day(now)),
+    ))
 }
 
 /// A task and whether `who` may record its result: an inspector on its
@@ -471,6 +491,7 @@ pub async fn record_result(
     task_id: i64,
     inspected_on: NaiveDate,
     findings: Vec<FindingInput>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let (task, _) = task_for(state, who, task_id).await?;
     let input = ResultInput {
@@ -491,7 +512,7 @@ pub async fn record_result(
         &state.config.data_dir,
         &[input],
         &who.actor,
-        &crate::now(),
+        &crate::stamp(now),
     )
     .await;
     match &recorded {
@@ -515,10 +536,15 @@ pub async fn record_result(
         .await
 }
 
-pub async fn publish(state: &AppState, who: &Principal, id: &str) -> Result<u64, Failure> {
+pub async fn publish(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, Failure> {
     crate::service::require(state, who, Action::ManageInspections, id).await?;
     plan_of(state, id).await?;
-    let published = supervision::publish(&state.store, id, today())
+    let published = supervision::publish(&state.store, id, local_day(now))
         .await
         .map_err(refused)?;
     state
@@ -602,9 +628,10 @@ pub async fn change_roster(
     state: &AppState,
     who: &Principal,
     form: &RosterChange,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     crate::service::require(state, who, Action::ManageInspections, "").await?;
-    let now = crate::now();
+    let now = crate::stamp(now);
     let subject_code = || {
         form.subject
             .trim()
@@ -703,15 +730,18 @@ pub async fn import_roster(
     kind: &str,
     file: &str,
     bytes: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     crate::service::require(state, who, Action::ManageInspections, "").await?;
     let store = &state.store;
     let imported = match kind {
         "inspectors" => {
-            supervision::roster_files::import_inspectors(store, bytes, file, &crate::now()).await
+            supervision::roster_files::import_inspectors(store, bytes, file, &crate::stamp(now))
+                .await
         }
         "relationships" => {
-            supervision::roster_files::import_relationships(store, bytes, file, &crate::now()).await
+            supervision::roster_files::import_relationships(store, bytes, file, &crate::stamp(now))
+                .await
         }
         "history" => supervision::roster_files::import_history(store, bytes, file).await,
         other => return Err(Failure::BadRequest(format!("unknown roster '{other}'"))),

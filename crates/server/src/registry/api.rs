@@ -52,7 +52,9 @@ async fn public_entity(
     Path(code): Path<String>,
 ) -> ApiResult<views::PublicProfile> {
     let uscc = views::parse_uscc(&code)?;
-    Ok(Json(views::public_profile(&state, &uscc).await?))
+    Ok(Json(
+        views::public_profile(&state, &uscc, chrono::Utc::now()).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]

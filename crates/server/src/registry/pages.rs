@@ -99,7 +99,7 @@ async fn public_entity_page(
     Path(code): Path<String>,
 ) -> PageResult {
     let uscc = views::parse_uscc(&code)?;
-    let profile = views::public_profile(&state, &uscc).await?;
+    let profile = views::public_profile(&state, &uscc, chrono::Utc::now()).await?;
     let full_profile = allows(
         &who,
         Action::ViewEntity {

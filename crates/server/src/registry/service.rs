@@ -276,12 +276,16 @@ pub async fn profile(state: &AppState, who: &Principal, uscc: &Uscc) -> Result<P
     })
 }
 
-pub async fn public_profile(state: &AppState, uscc: &Uscc) -> Result<PublicProfile, Failure> {
+pub async fn public_profile(
+    state: &AppState,
+    uscc: &Uscc,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<PublicProfile, Failure> {
     let uscc = uscc.as_str();
     let Some(entity) = state.store.entity(uscc).await? else {
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = now.date_naive().to_string();
     let mut events: Vec<TimelineEvent> = state
         .store
         .events(uscc)

@@ -97,7 +97,7 @@ async fn risk_screening_start(
     who: Principal,
     _: CheckedHeader,
 ) -> Result<(StatusCode, Json<crate::risk::service::ScreeningJob>), ApiFailure> {
-    let job = crate::risk::service::start_screening(&state, &who).await?;
+    let job = crate::risk::service::start_screening(&state, &who, chrono::Utc::now()).await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 

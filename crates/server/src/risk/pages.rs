@@ -327,7 +327,7 @@ async fn risk_screen_submit(
     who: Principal,
     CheckedForm(_): CheckedForm<CsrfForm>,
 ) -> PageResult {
-    risk_views::start_screening(&state, &who).await?;
+    risk_views::start_screening(&state, &who, chrono::Utc::now()).await?;
     Ok(Redirect::to("/risk/screen").into_response())
 }
 

@@ -418,7 +418,11 @@ fn update(state: &AppState, change: impl FnOnce(&mut ScreeningJob)) {
 
 /// Starts screening the city with the latest screening's model (or the
 /// latest model) as of the data's latest month; one at a time.
-pub async fn start_screening(state: &Shared, who: &Principal) -> Result<ScreeningJob, Failure> {
+pub async fn start_screening(
+    state: &Shared,
+    who: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ScreeningJob, Failure> {
     require(state, who, Action::Rescreen, "").await?;
     let latest = state.store.latest_screening().await?;
     let row = match &latest {
@@ -445,7 +449,7 @@ pub async fn start_screening(state: &Shared, who: &Principal) -> Result<Screenin
             running: true,
             phase: None,
             started_by: who.actor.clone(),
-            started_at: crate::now(),
+            started_at: crate::stamp(now),
             finished_at: None,
             screening: None,
             error: None,
@@ -466,6 +470,7 @@ pub async fn start_screening(state: &Shared, who: &Principal) -> Result<Screenin
         let result = run_screening(&state, &model, rule).await;
         update(&state, |job| {
             job.running = false;
+            // The job ends after the request that started it: its own clock.
             job.finished_at = Some(crate::now());
             match result {
                 Ok(id) => job.screening = Some(id),
