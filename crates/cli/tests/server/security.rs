@@ -180,6 +180,11 @@ async fn registration_is_a_claim_proven_by_the_registered_contact() {
     // The administrator refuses a third; it never signs in.
     let third = claim_account(&server, &uscc, "claim-third").await;
     assert_eq!(third["state"], "awaiting_approval");
+    // That was the day's fifth claim on this enterprise: no one may flood
+    // its phone and accounts with more.
+    let flood = post(&server, "/api/v1/finance/register", claim.clone()).await;
+    assert_eq!(flood.status(), StatusCode::BAD_REQUEST);
+    assert!(flood.text().await.unwrap().contains("claims in a day"));
     let refused = owner
         .post(server.url(&format!("/api/v1/finance/claims/{}/refuse", third["claim"])))
         .header("x-csrf-token", &owner_csrf)

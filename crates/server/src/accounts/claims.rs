@@ -35,6 +35,9 @@ use crate::{AppState, secrets};
 pub const CODE_MINUTES: i64 = 15;
 /// Confirmations compared per claim.
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// Claims per enterprise in a day: each sends a text message to its
+/// contact and a notice to its accounts, which no one may flood.
+pub const MAX_CLAIMS_PER_DAY: usize = 5;
 
 /// A claim to speak for an enterprise, as the applicant makes it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -203,6 +206,20 @@ pub async fn register(
     };
     if let Err(Failure::BadRequest(why)) = check_claim(state, &uscc, form).await {
         return refused(why).await;
+    }
+    let since = crate::stamp(now - Duration::hours(24));
+    let today = state
+        .store
+        .claims_of(uscc.as_str())
+        .await?
+        .iter()
+        .filter(|c| c.created_at >= since)
+        .count();
+    if today >= MAX_CLAIMS_PER_DAY {
+        return refused(format!(
+            "{uscc} has had {MAX_CLAIMS_PER_DAY} claims in a day; try tomorrow or ask the credit centre"
+        ))
+        .await;
     }
     let Some(contact) = registered_contact(state, &uscc).await? else {
         return refused(format!(
