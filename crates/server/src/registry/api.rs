@@ -139,6 +139,7 @@ async fn upload(
         (None, [only]) => only.to_string(),
         _ => return Err(Failure::BadRequest("give the department the file is from".into()).into()),
     };
+    let department = views::DepartmentId::parse(&state.catalog, &department)?;
     let Some(item) = form.item.filter(|i| !i.is_empty()) else {
         return Err(Failure::BadRequest("give the catalog item the file holds".into()).into());
     };
@@ -178,8 +179,11 @@ async fn quality(
         None if !who.has(Role::CreditCentre) => own.first().map(|d| d.to_string()),
         None => None,
     };
+    let department = department
+        .map(|d| views::DepartmentId::parse(&state.catalog, &d))
+        .transpose()?;
     Ok(Json(
-        views::quality(&state, &who, department.as_deref()).await?,
+        views::quality(&state, &who, department.as_ref()).await?,
     ))
 }
 

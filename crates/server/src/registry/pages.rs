@@ -206,7 +206,10 @@ async fn quality_page(
         None if !who.has(Role::CreditCentre) => own.first().map(|d| d.to_string()),
         None => None,
     };
-    let report = views::quality(&state, &who, department.as_deref()).await?;
+    let department = department
+        .map(|d| views::DepartmentId::parse(&state.catalog, &d))
+        .transpose()?;
+    let report = views::quality(&state, &who, department.as_ref()).await?;
     let percent = |r: f64| format!("{:.2}%", r * 100.0);
     let rows: Vec<Value> = report
         .iter()
@@ -239,7 +242,7 @@ async fn quality_page(
         "quality.html",
         &headers,
         &who,
-        context! { rows, department, departments },
+        context! { rows, department => department.as_ref().map(views::DepartmentId::as_str), departments },
     )
 }
 
@@ -289,8 +292,9 @@ async fn upload_submit(
     let Some((department, item)) = choice.split_once('/') else {
         return Err(Failure::BadRequest("choose an item".into()).into());
     };
+    let department = views::DepartmentId::parse(&state.catalog, department)?;
     let file_name = form.file_name.unwrap_or_default();
-    match views::upload(&state, &who, department, item, &file_name, &form.bytes).await {
+    match views::upload(&state, &who, &department, item, &file_name, &form.bytes).await {
         Ok(BatchResult::Committed(b)) => {
             Ok(Redirect::to(&format!("/batches/{}?uploaded=1", b.id)).into_response())
         }

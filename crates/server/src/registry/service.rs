@@ -26,6 +26,25 @@ pub fn parse_uscc(text: &str) -> Result<Uscc, Failure> {
         .map_err(|e| Failure::NotFound(format!("'{text}' is not a valid code: {e}")))
 }
 
+/// A department the catalog knows (`tax`, `samr`), parsed at the edge: a
+/// service is never handed one that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentId(String);
+
+impl DepartmentId {
+    pub fn parse(catalog: &domain::Catalog, text: &str) -> Result<DepartmentId, Failure> {
+        let text = text.trim();
+        catalog
+            .department(text)
+            .map(|d| DepartmentId(d.id.clone()))
+            .ok_or_else(|| Failure::NotFound(format!("no department '{text}'")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub uscc: String,
@@ -361,8 +380,9 @@ pub async fn batch(state: &AppState, who: &Principal, id: i64) -> Result<BatchRo
 pub async fn quality(
     state: &AppState,
     who: &Principal,
-    department: Option<&str>,
+    department: Option<&DepartmentId>,
 ) -> Result<Vec<ingest::quality::Quality>, Failure> {
+    let department = department.map(DepartmentId::as_str);
     require(
         state,
         who,
@@ -389,11 +409,12 @@ pub async fn quality(
 pub async fn upload(
     state: &AppState,
     who: &Principal,
-    department: &str,
+    department: &DepartmentId,
     item: &str,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<BatchResult, Failure> {
+    let department = department.as_str();
     require(state, who, Action::Upload { department }, department).await?;
     let file_name = clean_file_name(file_name);
     let Some(catalog_item) = state.catalog.item(item) else {
