@@ -529,6 +529,75 @@ async fn authorisation_matrix() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 
+    // Every read of non-public data leaves exactly one audit entry, and a
+    // public page none. Counted for accounts of this test alone (the demo's
+    // are shared with tests running meanwhile); the inspector's task is
+    // left out, being the linked demo inspector's.
+    let own_role = format!("enterprise:{own}");
+    let audited_roles = [
+        ("admin", "admin"),
+        ("centre", "credit_centre"),
+        ("tax", "department:tax"),
+        ("regulator", "regulator"),
+        ("inspector", "inspector"),
+        ("bank", "bank:1"),
+        ("enterprise", own_role.as_str()),
+    ];
+    let mut counted = std::collections::BTreeMap::new();
+    for (role, grant) in audited_roles {
+        let username = format!("matrix-{role}");
+        xinyong(data)
+            .args([
+                "user",
+                "add",
+                &username,
+                "--role",
+                grant,
+                "--password",
+                "Matrix-test-2026",
+            ])
+            .assert()
+            .success();
+        let (client, status) = sign_in(&server, &username, "Matrix-test-2026").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        counted.insert(role, (format!("user:{username}"), client));
+    }
+    // Pages that show no one's data: forms, the public side, files.
+    let no_data = ["/account/password", "/upload", "/sign-in"];
+    // Read by the demo admin, so the counting adds nothing to those counted.
+    let auditor = clients[roles.iter().position(|r| *r == "admin").unwrap()].clone();
+    let audit_url = |actor: &str| server.url(&format!("/api/v1/audit?actor={actor}&limit=10000"));
+    let mut miscounted = Vec::new();
+    for (path, allowed) in &routes {
+        let public = allowed.contains(&"anonymous");
+        for role in allowed.iter().filter(|r| **r != "anonymous") {
+            if path.starts_with("/inspections/tasks/") {
+                continue;
+            }
+            let (actor, client) = &counted[role];
+            let before = get_json(&auditor, audit_url(actor))
+                .await
+                .as_array()
+                .unwrap()
+                .len();
+            let status = client.get(server.url(path)).send().await.unwrap().status();
+            assert_eq!(status, StatusCode::OK, "{role} GET {path}");
+            let added = get_json(&auditor, audit_url(actor))
+                .await
+                .as_array()
+                .unwrap()
+                .len()
+                - before;
+            let expected = usize::from(!public && !no_data.contains(&path.as_str()));
+            if added != expected {
+                miscounted.push(format!(
+                    "{role} GET {path}: {added} audit entries, expected {expected}"
+                ));
+            }
+        }
+    }
+    assert!(miscounted.is_empty(), "{}", miscounted.join("\n"));
+
     // Every route the server has is in the matrix above, or is one that
     // only changes things (checked here to refuse the public, and by the
     // tests of each feature for every role), or switches the language.

@@ -491,12 +491,14 @@ pub async fn change_password(
 /// Every user with their roles, for the admin.
 pub async fn users(state: &AppState, who: &Principal) -> Result<Vec<store::UserRow>, Failure> {
     require(state, who, Action::ManageAccounts, "users").await?;
+    crate::service::audit_read(state, who, "view_users", "").await?;
     Ok(state.store.users().await?)
 }
 
 /// Every API token (never their secrets), for the admin.
 pub async fn tokens(state: &AppState, who: &Principal) -> Result<Vec<store::TokenRow>, Failure> {
     require(state, who, Action::ManageAccounts, "tokens").await?;
+    crate::service::audit_read(state, who, "view_tokens", "").await?;
     Ok(state.store.tokens().await?)
 }
 

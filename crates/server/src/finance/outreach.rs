@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::access::bank_of;
 use crate::access::{Action, Principal, allows};
 use crate::http::Failure;
-use crate::service::require;
+use crate::service::{audit_read, require};
 
 fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -282,6 +282,7 @@ pub async fn key_enterprises(state: &AppState, who: &Principal) -> Result<KeyEnt
     if !all && bank.is_none() {
         require(state, who, Action::ManageKeyEnterprises, "key_enterprises").await?;
     }
+    audit_read(state, who, "view_key_enterprises", "").await?;
     let pushes = state
         .store
         .key_pushes(if all { None } else { bank })
@@ -449,6 +450,7 @@ pub async fn visits(state: &AppState, who: &Principal) -> Result<Vec<VisitView>,
     if !all && own.is_none() {
         require(state, who, Action::RecordVisits, "visits").await?;
     }
+    audit_read(state, who, "view_visits", "").await?;
     let rows = state
         .store
         .visits(if all { None } else { own.as_deref() })
@@ -583,6 +585,7 @@ pub async fn filings(state: &AppState, who: &Principal) -> Result<Vec<FilingView
         )
         .await?;
     }
+    audit_read(state, who, "view_account_filings", "").await?;
     let rows = state
         .store
         .account_filings(if all { None } else { bank })

@@ -1572,6 +1572,7 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
         "finance_statistics",
     )
     .await?;
+    audit_read(state, who, "view_finance_statistics", "").await?;
     let applications = state.store.applications().await?;
     let mut codes: Vec<&str> = applications.iter().map(|a| a.enterprise.as_str()).collect();
     codes.sort_unstable();

@@ -428,6 +428,7 @@ pub async fn my_tasks(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Option<InspectorRow>, Vec<TaskView>), Failure> {
     crate::service::require(state, who, Action::ViewOwnTasks, "").await?;
+    crate::service::audit_read(state, who, "view_own_tasks", "").await?;
     let Some(inspector) = inspector_of(state, who).await? else {
         return Ok((None, Vec::new()));
     };
@@ -565,6 +566,7 @@ pub async fn simulation(
     who: &Principal,
 ) -> Result<Option<serde_json::Value>, Failure> {
     crate::service::require(state, who, Action::ManageInspections, "").await?;
+    crate::service::audit_read(state, who, "view_simulation", "").await?;
     let path = supervision::simulation::report_path(&state.config.data_dir);
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(None);
@@ -575,6 +577,7 @@ pub async fn simulation(
 /// Every plan, drafts included, for those who manage inspections.
 pub async fn managed_plans(state: &AppState, who: &Principal) -> Result<Vec<PlanSummary>, Failure> {
     crate::service::require(state, who, Action::ManageInspections, "").await?;
+    crate::service::audit_read(state, who, "view_plans", "").await?;
     plans(state, false).await
 }
 
@@ -615,6 +618,7 @@ pub struct Rosters {
 
 pub async fn rosters(state: &AppState, who: &Principal) -> Result<Rosters, Failure> {
     crate::service::require(state, who, Action::ManageInspections, "").await?;
+    crate::service::audit_read(state, who, "view_rosters", "").await?;
     Ok(Rosters {
         inspectors: state.store.inspectors().await?,
         relationships: state.store.relationships().await?,

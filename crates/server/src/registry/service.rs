@@ -16,7 +16,7 @@ use store::{BatchRow, EntityRow, EventRow, SummaryRow};
 use crate::access::{Action, Principal, allows};
 use crate::http::Failure;
 use crate::http::forms::clean_file_name;
-use crate::service::require;
+use crate::service::{audit_read, require};
 use crate::{AppState, secrets};
 
 /// The code in the canonical form, or a clear refusal.
@@ -335,6 +335,7 @@ pub async fn public_profile(
 /// The batches `who` may see, newest first.
 pub async fn visible_batches(state: &AppState, who: &Principal) -> Result<Vec<BatchRow>, Failure> {
     require(state, who, Action::ListBatches, "").await?;
+    audit_read(state, who, "view_batches", "").await?;
     let mut batches = state.store.batches().await?;
     batches.retain(|b| {
         allows(

@@ -399,6 +399,7 @@ pub struct ScreeningJob {
 /// The re-screening in progress or last finished.
 pub async fn job(state: &AppState, who: &Principal) -> Result<ScreeningJob, Failure> {
     require(state, who, Action::ViewRisk, "").await?;
+    audit_read(state, who, "view_screening_job", "").await?;
     Ok(current_job(state))
 }
 
