@@ -321,7 +321,8 @@ pub struct KeyInput {
     pub note: String,
     /// Bank ids to push to; every bank when empty.
     #[serde(default)]
-    pub banks: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub banks: Vec<crate::finance::service::BankId>,
 }
 
 pub async fn push_key(
@@ -343,10 +344,17 @@ pub async fn push_key(
     let banks = if input.banks.is_empty() {
         known
     } else {
-        if let Some(unknown) = input.banks.iter().find(|b| !known.contains(b)) {
-            return Err(Failure::BadRequest(format!("no bank '{unknown}'")));
+        if let Some(unknown) = input
+            .banks
+            .iter()
+            .find(|b| !known.iter().any(|k| k == b.as_str()))
+        {
+            return Err(Failure::BadRequest(format!(
+                "no bank '{}'",
+                unknown.as_str()
+            )));
         }
-        input.banks.clone()
+        input.banks.iter().map(|b| b.as_str().to_string()).collect()
     };
     let entry = KeyEnterpriseRow {
         uscc: uscc.clone(),

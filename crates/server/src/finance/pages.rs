@@ -161,7 +161,7 @@ async fn grant_submit(
 ) -> PageResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     let input = GrantInput {
-        bank: field(&fields, "bank").to_string(),
+        bank: views::BankId::parse(field(&fields, "bank"))?,
         scope: fields
             .iter()
             .filter(|(k, _)| k == "scope")
@@ -544,7 +544,10 @@ async fn key_submit(
     let input = outreach::KeyInput {
         uscc: field(&fields, "uscc").to_string(),
         note: field(&fields, "note").to_string(),
-        banks: list_field(field(&fields, "banks")),
+        banks: list_field(field(&fields, "banks"))
+            .iter()
+            .map(|b| views::BankId::parse(b))
+            .collect::<Result<_, _>>()?,
     };
     outreach::push_key(&state, &who, &input, chrono::Utc::now()).await?;
     Ok(Redirect::to("/finance/key-enterprises").into_response())

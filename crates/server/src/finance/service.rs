@@ -177,10 +177,51 @@ pub async fn consents(
     })
 }
 
+/// A bank's id as a request names it (`1`, `boc-fs`): 1 to 32 letters,
+/// digits, `-` or `_`, parsed at the edge; whether the bank exists is the
+/// service's check against the store.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BankId(String);
+
+impl TryFrom<String> for BankId {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<BankId, String> {
+        let text = text.trim();
+        let fits = (1..=32).contains(&text.len())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if fits {
+            Ok(BankId(text.to_string()))
+        } else {
+            Err(format!("'{text}' is not a bank id"))
+        }
+    }
+}
+
+impl From<BankId> for String {
+    fn from(id: BankId) -> String {
+        id.0
+    }
+}
+
+impl BankId {
+    pub fn parse(text: &str) -> Result<BankId, Failure> {
+        BankId::try_from(text.to_string()).map_err(Failure::BadRequest)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A grant as an enterprise gives it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GrantInput {
-    pub bank: String,
+    #[schema(value_type = String)]
+    pub bank: BankId,
     /// Groups: registration, tax, social_insurance, utilities,
     /// penalties_and_lists, court, intellectual_property, credit_profile.
     pub scope: Vec<String>,
@@ -243,13 +284,16 @@ pub async fn grant(
         .banks()
         .await?
         .iter()
-        .any(|b| b.id == input.bank)
+        .any(|b| b.id == input.bank.as_str())
     {
-        return Err(Failure::BadRequest(format!("no bank '{}'", input.bank)));
+        return Err(Failure::BadRequest(format!(
+            "no bank '{}'",
+            input.bank.as_str()
+        )));
     }
     if let Some(id) = input.application {
         let application = state.store.application(id).await?;
-        if application.is_none_or(|a| a.enterprise != uscc || a.bank != input.bank) {
+        if application.is_none_or(|a| a.enterprise != uscc || a.bank != input.bank.as_str()) {
             return Err(Failure::BadRequest(format!(
                 "application {id} is not yours with this bank"
             )));
@@ -258,7 +302,7 @@ pub async fn grant(
     let row = AuthorisationRow {
         id: 0,
         enterprise: uscc.to_string(),
-        bank: input.bank.clone(),
+        bank: input.bank.as_str().to_string(),
         application_id: input.application,
         scope: scope_text(&scope),
         purpose: purpose.to_string(),
@@ -1223,7 +1267,7 @@ pub async fn apply(
             who,
             code,
             &GrantInput {
-                bank: product.bank.clone(),
+                bank: BankId::try_from(product.bank.clone()).map_err(Failure::Internal)?,
                 scope,
                 purpose: format!("贷款申请 {id}（{}）", product.name),
                 days: Some(APPLICATION_GRANT_DAYS),
