@@ -727,6 +727,198 @@ async fn authorisation_matrix() {
         );
     }
 
+    // Every page that changes something, posted by each signed-in role that
+    // may not make the change, with its session's token and a body that
+    // would do for those who may: refused (`403`), nothing changed. The
+    // roles that may are each feature's tests'. Uploads take a file and are
+    // checked in `uploads_by_page_and_token`.
+    let changes_by_role: Vec<(&str, Vec<&str>)> = vec![
+        ("/admin/users", vec!["admin"]),
+        ("/admin/users/{username}/roles", vec!["admin"]),
+        ("/admin/users/{username}/{change}", vec!["admin"]),
+        ("/admin/tokens", vec!["admin"]),
+        ("/admin/tokens/{id}/revoke", vec!["admin"]),
+        ("/finance/claims/{id}/{decision}", vec!["enterprise"]),
+        ("/finance/products", vec!["bank"]),
+        ("/finance/products/{id}/{step}", vec!["centre", "bank"]),
+        ("/finance/consents", vec!["enterprise"]),
+        ("/finance/consents/{id}/revoke", vec!["enterprise"]),
+        ("/finance/demands", vec!["enterprise"]),
+        ("/finance/demands/{id}/apply", vec!["enterprise"]),
+        ("/finance/applications/{id}", vec!["bank", "enterprise"]),
+        ("/finance/pool", vec!["centre"]),
+        ("/finance/key-enterprises", vec!["regulator"]),
+        ("/finance/key-enterprises/{uscc}/response", vec!["bank"]),
+        ("/finance/visits", vec!["centre", "bank"]),
+        ("/finance/visits/{id}/first-loan", vec!["centre", "bank"]),
+        ("/finance/accounts", vec!["bank"]),
+        ("/finance/accounts/{id}/opened", vec!["bank"]),
+        ("/inspections", vec!["regulator"]),
+        ("/inspections/plans/{id}/{step}", vec!["regulator"]),
+        ("/inspections/rosters", vec!["regulator"]),
+        ("/inspections/tasks/{id}", vec!["regulator", "inspector"]),
+        ("/risk/screen", vec!["regulator"]),
+    ];
+    let body_for = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("username", "matrix-made".into()),
+            ("password", "Matrix-made-2026".into()),
+            ("display_name", "矩阵".into()),
+            ("roles", "regulator".into()),
+            ("name", "矩阵测试".into()),
+            ("role", "regulator".into()),
+            ("days", "30".into()),
+            ("bank", "1".into()),
+            ("scope", "registration".into()),
+            ("purpose", "矩阵测试".into()),
+            ("amount", "50".into()),
+            ("term_months", "12".into()),
+            ("amount_min", "10".into()),
+            ("amount_max", "100".into()),
+            ("term_months_max", "12".into()),
+            ("rate_min", "3".into()),
+            ("rate_max", "5".into()),
+            ("to", "withdrawn".into()),
+            ("reason", "矩阵测试".into()),
+            ("uscc", own.clone()),
+            ("note", "矩阵测试".into()),
+            ("banks", "1".into()),
+            ("response", "interested".into()),
+            ("visitor", "矩阵".into()),
+            ("visited_on", "2026-01-01".into()),
+            ("needs", "矩阵测试".into()),
+            ("applied_on", "2026-01-01".into()),
+            ("opened_on", "2026-01-02".into()),
+            ("first_loan", "yes".into()),
+            ("inspected_on", "2026-01-01".into()),
+            ("result", "no_problem".into()),
+            ("change", "holiday".into()),
+            ("day", "2026-01-01".into()),
+            ("kind", "holiday".into()),
+            ("min_grade", "B".into()),
+            ("id", "MATRIX-1".into()),
+            ("item", "tax.invoices".into()),
+            ("start", "2027-01-01".into()),
+            ("end", "2027-03-31".into()),
+            ("ratio_a", "1".into()),
+            ("ratio_b", "2".into()),
+            ("ratio_c", "10".into()),
+            ("ratio_d", "30".into()),
+            ("inspectors_per_object", "2".into()),
+            ("recusal_months", "12".into()),
+        ]
+    };
+    let mut let_through = Vec::new();
+    for (pattern, allowed) in &changes_by_role {
+        let step = if pattern.starts_with("/inspections") {
+            "commit"
+        } else {
+            "approve"
+        };
+        let path = pattern
+            .replace("{username}", "enterprise")
+            .replace("{change}", "disable")
+            .replace("{decision}", "approve")
+            .replace("{step}", step)
+            .replace("{uscc}", &own)
+            .replace("{id}", "1");
+        for (role, client) in roles.iter().zip(&clients) {
+            if *role == "anonymous" || allowed.contains(role) {
+                continue;
+            }
+            let csrf = session_csrf(&server, client).await;
+            let status = client
+                .post(server.url(&path))
+                .form(&body_for(&csrf))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            if status != StatusCode::FORBIDDEN {
+                let_through.push(format!("{role} POST {path}: {status}"));
+            }
+        }
+    }
+    // The same for the API's changes, with a JSON body that would do.
+    let regulator_client = &clients[roles.iter().position(|r| *r == "regulator").unwrap()];
+    let mut plan_body = get_json(
+        regulator_client,
+        server.url(&format!("/api/v1/inspections/plans/{plan}/detail")),
+    )
+    .await["definition"]
+        .clone();
+    plan_body["id"] = "MATRIX-API-1".into();
+    let json_body = serde_json::json!({
+        "bank": "1", "scope": ["registration"], "purpose": "矩阵测试", "days": 30,
+        "name": "矩阵测试", "amount_min": 10.0, "amount_max": 100.0, "term_months_max": 12,
+        "rate_min": 3.0, "rate_max": 5.0, "amount": 50.0, "term_months": 12, "product": 1,
+        "authorise": false, "to": "withdrawn", "reason": "矩阵测试", "min_grade": "B",
+        "uscc": own, "note": "矩阵测试", "banks": ["1"], "response": "interested",
+        "visitor": "矩阵", "visited_on": "2026-01-01", "needs": "矩阵测试", "follow_up": "",
+        "applied_on": "2026-01-01", "opened_on": "2026-01-02", "first_loan": "yes",
+        "inspected_on": "2026-01-01", "findings": [],
+    });
+    let api_changes_by_role: Vec<(&str, Vec<&str>)> = vec![
+        ("/api/v1/finance/claims/{id}/approve", vec!["enterprise"]),
+        ("/api/v1/finance/products", vec!["bank"]),
+        (
+            "/api/v1/finance/products/{id}/approve",
+            vec!["centre", "bank"],
+        ),
+        ("/api/v1/finance/consents", vec!["enterprise"]),
+        ("/api/v1/finance/consents/{id}/revoke", vec!["enterprise"]),
+        ("/api/v1/finance/demands", vec!["enterprise"]),
+        ("/api/v1/finance/applications", vec!["enterprise"]),
+        (
+            "/api/v1/finance/applications/{id}/transitions",
+            vec!["bank", "enterprise"],
+        ),
+        ("/api/v1/finance/pool", vec!["centre"]),
+        ("/api/v1/finance/key-enterprises", vec!["regulator"]),
+        (
+            "/api/v1/finance/key-enterprises/{uscc}/response",
+            vec!["bank"],
+        ),
+        ("/api/v1/finance/visits", vec!["centre", "bank"]),
+        (
+            "/api/v1/finance/visits/{id}/first-loan",
+            vec!["centre", "bank"],
+        ),
+        ("/api/v1/finance/accounts", vec!["bank"]),
+        ("/api/v1/finance/accounts/{id}/opened", vec!["bank"]),
+        ("/api/v1/inspections/plans", vec!["regulator"]),
+        ("/api/v1/inspections/plans/{id}/commit", vec!["regulator"]),
+        ("/api/v1/inspections/plans/{id}/draw", vec!["regulator"]),
+        ("/api/v1/inspections/plans/{id}/publish", vec!["regulator"]),
+        (
+            "/api/v1/inspections/tasks/{id}/result",
+            vec!["regulator", "inspector"],
+        ),
+        ("/api/v1/risk/screenings/current", vec!["regulator"]),
+    ];
+    for (pattern, allowed) in &api_changes_by_role {
+        let path = pattern.replace("{uscc}", &own).replace("{id}", "1");
+        let body = if *pattern == "/api/v1/inspections/plans" {
+            &plan_body
+        } else {
+            &json_body
+        };
+        for (role, client) in roles.iter().zip(&clients) {
+            if *role == "anonymous" || allowed.contains(role) {
+                continue;
+            }
+            let csrf = session_csrf(&server, client).await;
+            let status = post_json(client, server.url(&path), &csrf, body.clone())
+                .await
+                .status();
+            if status != StatusCode::FORBIDDEN {
+                let_through.push(format!("{role} POST {path}: {status}"));
+            }
+        }
+    }
+    assert!(let_through.is_empty(), "{}", let_through.join("\n"));
+
     // Denials are audited, with who, what and the outcome.
     let bank = audit_entries(data, "user:bank");
     assert!(bank.iter().any(|e| e["action"] == "view_entity"
