@@ -1,5 +1,5 @@
 //! The financing API under `/api/v1/finance`: products for everyone;
-//! registration for enterprises; authorisations, demands and applications
+//! authorisations, demands and applications
 //! for the enterprise; products, matching demands, applications and credit
 //! reports (under consent) for banks; approval for the credit centre.
 

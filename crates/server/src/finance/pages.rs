@@ -1,5 +1,6 @@
 //! Pages of the financing platform: the product showcase for everyone,
-//! registration, authorisations and "who looked" for enterprises, demands
+//! authorisations and "who looked" for enterprises (registering is
+//! `accounts`'), demands
 //! with matching, applications, credit reports for banks (with a printable
 //! form), and product approval for the credit centre.
 

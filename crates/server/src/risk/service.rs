@@ -5,9 +5,10 @@
 //! background.
 //!
 //! Risk classes are for supervision only (DOMAIN.md §5): every function
-//! here is reached through [`Action::ViewRisk`](crate::access::Action::ViewRisk) (regulators and inspectors)
-//! or [`Action::Rescreen`](crate::access::Action::Rescreen) (regulators), and views of lists and entities
-//! are audited.
+//! here checks [`Action::ViewRisk`](crate::access::Action::ViewRisk)
+//! (regulators and inspectors) or
+//! [`Action::Rescreen`](crate::access::Action::Rescreen) (regulators)
+//! itself, and every read is audited.
 
 use std::sync::Arc;
 
