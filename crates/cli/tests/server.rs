@@ -3397,3 +3397,61 @@ async fn pool_key_enterprises_visits_and_accounts() {
 
 #[path = "server/security.rs"]
 mod security;
+
+/// One demand naming a company the registry does not hold (its
+/// registration quarantined at ingest) hides no other from the banks. On a
+/// demo of its own, since it stores such a demand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demand_of_an_unknown_company_breaks_no_page() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-fixture-orphan");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let built = xinyong(&dir)
+        .args(["demo", "--entities", "1500", "--no-serve"])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let server = Server::start(&dir, &[]);
+    let bank = demo_user(&server, "bank").await;
+    let before = get_json(&bank, server.url("/api/v1/finance/demands/matching")).await;
+    let fitting = before.as_array().unwrap().len();
+
+    let store = store::Store::open(&store::Store::sqlite_url(&dir))
+        .await
+        .unwrap();
+    store
+        .create_demands(&[store::DemandRow {
+            id: 0,
+            // A code no entity of the registry has.
+            enterprise: "91440606MA52BXAT9J".into(),
+            posted_at: "2026-11-01T00:00:00Z".into(),
+            amount: 50.0,
+            term_months: 12,
+            purpose: "经营周转".into(),
+            urgency: "normal".into(),
+            state: "open".into(),
+            reference: String::new(),
+        }])
+        .await
+        .unwrap();
+    store.close().await;
+
+    let after = bank
+        .get(server.url("/api/v1/finance/demands/matching"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::OK);
+    let after: Value = after.json().await.unwrap();
+    assert_eq!(after.as_array().unwrap().len(), fitting);
+    let page = bank
+        .get(server.url("/finance/demands"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+}

@@ -1135,7 +1135,20 @@ pub async fn demands_for_bank(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     for demand in state.store.open_demands(LIST_LIMIT).await? {
-        let facts = enterprise_facts(state, &demand.enterprise, now).await?;
+        // One demand naming a company the registry does not hold (its
+        // registration was quarantined, say) must not hide every other.
+        let facts = match enterprise_facts(state, &demand.enterprise, now).await {
+            Ok(facts) => facts,
+            Err(Failure::NotFound(_)) => {
+                tracing::warn!(
+                    "demand {}: {} is not in the registry",
+                    demand.id,
+                    demand.enterprise
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let wanted = demand_of(&demand);
         let products: Vec<String> = own
             .iter()
