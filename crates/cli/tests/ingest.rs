@@ -583,9 +583,16 @@ async fn ingest_a_city_into_postgres_with_the_same_result() {
     let admin = std::env::var("XINYONG_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
     let database = format!("xinyong_cli_{}", std::process::id());
-    let mut conn = sqlx::AnyConnection::connect(&admin)
-        .await
-        .expect("PostgreSQL must run for this test (see XINYONG_TEST_POSTGRES)");
+    // Under CI PostgreSQL must run; on a developer's machine without it the
+    // test says it was skipped.
+    let mut conn = match sqlx::AnyConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: no PostgreSQL at {admin} ({e}); set XINYONG_TEST_POSTGRES");
+            return;
+        }
+        Err(e) => panic!("PostgreSQL must run for this test (see XINYONG_TEST_POSTGRES): {e}"),
+    };
     sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
         .execute(&mut conn)
         .await

@@ -2363,11 +2363,20 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver() -> Driver {
-    assert!(
-        Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists(),
-        "the browser test needs Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`; .ci/run installs them)"
-    );
+/// Chromium's driver, or `None` on a developer's machine without Debian's
+/// chromium and chromium-driver (the test says it was skipped); under CI
+/// (`CI` set, and `.ci/run` installs them) their absence fails the test.
+async fn start_driver() -> Option<Driver> {
+    let installed =
+        Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the browser test needs Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`; .ci/run installs them)"
+        );
+        eprintln!("skipped: no /usr/bin/chromium and /usr/bin/chromedriver");
+        return None;
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -2389,7 +2398,7 @@ async fn start_driver() -> Driver {
         if let Ok(response) = reqwest::get(format!("{}/status", driver.url)).await
             && response.status().is_success()
         {
-            return driver;
+            return Some(driver);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -2401,7 +2410,9 @@ async fn real_browser_signs_in_as_each_role() {
     let data = fixture();
     let server = Server::start(data, &[]);
     let own = enterprise_uscc(data);
-    let driver = start_driver().await;
+    let Some(driver) = start_driver().await else {
+        return;
+    };
     let browser = webdriver::Browser::start(&driver.url).await;
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();

@@ -14,18 +14,27 @@ fn postgres_admin_url() -> String {
 }
 
 /// A fresh PostgreSQL database for one test; dropped by the returned guard.
+/// Without a server: `None` on a developer's machine (the test says it was
+/// skipped), a failure under CI (`CI` set), where PostgreSQL must run.
 async fn fresh_postgres(
     name: &str,
-) -> (
+) -> Option<(
     String,
     impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
-) {
+)> {
     sqlx::any::install_default_drivers();
     let admin = postgres_admin_url();
     let database = format!("xinyong_test_{name}_{}", std::process::id());
-    let mut conn = sqlx::AnyConnection::connect(&admin)
-        .await
-        .expect("PostgreSQL must run for the store tests (see XINYONG_TEST_POSTGRES)");
+    let mut conn = match sqlx::AnyConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: no PostgreSQL at {admin} ({e}); set XINYONG_TEST_POSTGRES");
+            return None;
+        }
+        Err(e) => {
+            panic!("PostgreSQL must run for the store tests (see XINYONG_TEST_POSTGRES): {e}")
+        }
+    };
     sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
         .execute(&mut conn)
         .await
@@ -46,7 +55,7 @@ async fn fresh_postgres(
                 .await;
         })
     };
-    (url, drop)
+    Some((url, drop))
 }
 
 async fn exercise(store: &Store) {
@@ -334,7 +343,9 @@ async fn sqlite() {
 
 #[tokio::test]
 async fn postgres() {
-    let (url, drop) = fresh_postgres("store").await;
+    let Some((url, drop)) = fresh_postgres("store").await else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     exercise(&store).await;
     store.close().await;
@@ -354,7 +365,9 @@ async fn held_back_writes_on_sqlite() {
 
 #[tokio::test]
 async fn held_back_writes_on_postgres() {
-    let (url, drop) = fresh_postgres("held_back").await;
+    let Some((url, drop)) = fresh_postgres("held_back").await else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     exercise_held_back_writes(&store).await;
     store.close().await;
@@ -538,7 +551,9 @@ async fn accounts_and_audit_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_and_audit_on_postgres() {
-    let (url, drop) = fresh_postgres("accounts").await;
+    let Some((url, drop)) = fresh_postgres("accounts").await else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     exercise_accounts_and_audit(&store).await;
     store.close().await;
@@ -794,7 +809,9 @@ async fn inspections_on_sqlite() {
 
 #[tokio::test]
 async fn inspections_on_postgres() {
-    let (url, drop) = fresh_postgres("inspections").await;
+    let Some((url, drop)) = fresh_postgres("inspections").await else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     exercise_inspections(&store).await;
     store.close().await;
@@ -1327,7 +1344,9 @@ async fn finance_on_sqlite() {
 
 #[tokio::test]
 async fn finance_on_postgres() {
-    let (url, drop) = fresh_postgres("finance").await;
+    let Some((url, drop)) = fresh_postgres("finance").await else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     exercise_finance(&store).await;
     store.close().await;
@@ -1480,7 +1499,9 @@ async fn claims_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_on_postgres() {
-    let (url, drop) = fresh_postgres("claims").await;
+    let Some((url, drop)) = fresh_postgres("claims").await else {
+        return;
+    };
     let store = Store::open(&url).await.unwrap();
     exercise_claims(&store).await;
     store.close().await;
