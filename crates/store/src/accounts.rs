@@ -94,7 +94,7 @@ impl Store {
             "SELECT role, subject FROM user_roles WHERE user_id = $1 ORDER BY role, subject",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?
         .iter()
         .map(|r| RoleGrant {
@@ -144,7 +144,7 @@ impl Store {
         ))
         .bind(role)
         .bind(subject)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         self.users_from_rows(&rows).await
     }
@@ -163,7 +163,7 @@ impl Store {
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query(&format!("{USER_COLUMNS} WHERE username = $1"))
             .bind(username)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         match row {
             Some(r) => Ok(Some(self.user_from_row(&r).await?)),
@@ -174,7 +174,7 @@ impl Store {
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         match row {
             Some(r) => Ok(Some(self.user_from_row(&r).await?)),
@@ -184,7 +184,7 @@ impl Store {
 
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         let rows = sqlx::query(&format!("{USER_COLUMNS} ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         self.users_from_rows(&rows).await
     }
@@ -351,7 +351,7 @@ impl Store {
              WHERE id_sha256 = $1",
         )
         .bind(id_sha256)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| SessionRow {
             user_id: r.get(0),
@@ -417,14 +417,14 @@ impl Store {
     ) -> Result<Option<TokenRow>, StoreError> {
         let row = sqlx::query(&format!("{TOKEN_COLUMNS} WHERE secret_sha256 = $1"))
             .bind(secret_sha256)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(token_row))
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
         let rows = sqlx::query(&format!("{TOKEN_COLUMNS} ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows.iter().map(token_row).collect())
     }

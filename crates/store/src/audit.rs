@@ -178,7 +178,7 @@ impl Store {
         for value in binds {
             query = query.bind(value);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.reads).await?;
         Ok(rows.iter().map(audit_row).collect())
     }
 
@@ -195,7 +195,7 @@ impl Store {
                 "{AUDIT_COLUMNS} WHERE seq >= $1 ORDER BY seq LIMIT 10000"
             ))
             .bind(expected_seq)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
             if rows.is_empty() {
                 break;

@@ -182,7 +182,7 @@ impl Store {
             "SELECT {CLAIM_COLUMNS} FROM enterprise_claims WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(claim_row))
     }
@@ -193,7 +193,7 @@ impl Store {
             "SELECT {CLAIM_COLUMNS} FROM enterprise_claims WHERE uscc = $1 ORDER BY id DESC"
         ))
         .bind(uscc)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(claim_row).collect())
     }
@@ -359,14 +359,14 @@ impl Store {
             ))
             .bind(recipient)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?,
             None => {
                 sqlx::query(&format!(
                     "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1"
                 ))
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reads)
                 .await?
             }
         };
@@ -379,7 +379,7 @@ impl Store {
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(outbox_row).collect())
     }

@@ -288,7 +288,7 @@ impl Store {
 
     pub async fn banks(&self) -> Result<Vec<BankRow>, StoreError> {
         let rows = sqlx::query("SELECT id, name, uscc FROM banks ORDER BY LENGTH(id), id")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows
             .iter()
@@ -309,6 +309,7 @@ impl Store {
         capacity: &str,
         at: &str,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO enterprise_registrations (uscc, user_id, applicant_name, capacity, registered_at)
              VALUES ($1, $2, $3, $4, $5)",
@@ -318,8 +319,9 @@ impl Store {
         .bind(applicant_name)
         .bind(capacity)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -329,7 +331,7 @@ impl Store {
             "SELECT SUBSTR(registered_at, 1, 7), COUNT(DISTINCT uscc) FROM enterprise_registrations
              GROUP BY SUBSTR(registered_at, 1, 7) ORDER BY 1",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
@@ -367,7 +369,7 @@ impl Store {
             "{AUTHORISATION_COLUMNS} WHERE enterprise = $1 ORDER BY id DESC"
         ))
         .bind(enterprise)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(authorisation_row).collect())
     }
@@ -378,7 +380,7 @@ impl Store {
             "{AUTHORISATION_COLUMNS} WHERE bank = $1 ORDER BY id DESC"
         ))
         .bind(bank)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(authorisation_row).collect())
     }
@@ -386,7 +388,7 @@ impl Store {
     pub async fn authorisation(&self, id: i64) -> Result<Option<AuthorisationRow>, StoreError> {
         let row = sqlx::query(&format!("{AUTHORISATION_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(authorisation_row))
     }
@@ -453,7 +455,7 @@ impl Store {
         ))
         .bind(enterprise)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(access_row).collect())
     }
@@ -469,7 +471,7 @@ impl Store {
         ))
         .bind(bank)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(access_row).collect())
     }
@@ -535,7 +537,7 @@ impl Store {
     /// Every product, by id.
     pub async fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
         let rows = sqlx::query(&format!("{PRODUCT_COLUMNS} ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows.iter().map(product_row).collect())
     }
@@ -543,7 +545,7 @@ impl Store {
     pub async fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
         let row = sqlx::query(&format!("{PRODUCT_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(product_row))
     }
@@ -619,7 +621,7 @@ impl Store {
     pub async fn demand(&self, id: i64) -> Result<Option<DemandRow>, StoreError> {
         let row = sqlx::query(&format!("{DEMAND_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(demand_row))
     }
@@ -630,7 +632,7 @@ impl Store {
             "{DEMAND_COLUMNS} WHERE enterprise = $1 ORDER BY posted_at DESC, id DESC"
         ))
         .bind(enterprise)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(demand_row).collect())
     }
@@ -641,7 +643,7 @@ impl Store {
             "{DEMAND_COLUMNS} WHERE state = 'open' ORDER BY posted_at DESC, id DESC LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(demand_row).collect())
     }
@@ -649,7 +651,7 @@ impl Store {
     /// Every demand (statistics), by id.
     pub async fn demands(&self) -> Result<Vec<DemandRow>, StoreError> {
         let rows = sqlx::query(&format!("{DEMAND_COLUMNS} ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows.iter().map(demand_row).collect())
     }
@@ -743,7 +745,7 @@ impl Store {
     pub async fn application(&self, id: i64) -> Result<Option<ApplicationRow>, StoreError> {
         let row = sqlx::query(&format!("{APPLICATION_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(application_row))
     }
@@ -765,7 +767,7 @@ impl Store {
         ))
         .bind(value)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(application_row).collect())
     }
@@ -773,7 +775,7 @@ impl Store {
     /// Every application (statistics), by id.
     pub async fn applications(&self) -> Result<Vec<ApplicationRow>, StoreError> {
         let rows = sqlx::query(&format!("{APPLICATION_COLUMNS} ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows.iter().map(application_row).collect())
     }
@@ -787,7 +789,7 @@ impl Store {
              WHERE application_id = $1 ORDER BY seq",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(event_row).collect())
     }
@@ -952,7 +954,7 @@ impl Store {
             "SELECT version, created_at, as_of, model_json, report_json FROM financing_models
              ORDER BY created_at DESC, version DESC LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| FinancingModelRow {
             version: r.get(0),
@@ -1019,7 +1021,7 @@ impl Store {
              FROM financing_scores WHERE uscc = $1",
         )
         .bind(uscc)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| FinancingScoreRow {
             uscc: r.get(0),
@@ -1042,7 +1044,7 @@ impl Store {
             "SELECT application_id, seq, at, actor, state, reason FROM application_events
              ORDER BY application_id, seq",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(event_row).collect())
     }

@@ -245,7 +245,7 @@ impl Store {
             "SELECT id, name, certificate, department, competences, available, account
              FROM inspectors ORDER BY id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(inspector_row).collect())
     }
@@ -256,7 +256,7 @@ impl Store {
              FROM inspectors WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(inspector_row))
     }
@@ -271,7 +271,7 @@ impl Store {
              FROM inspectors WHERE account = $1",
         )
         .bind(username)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(inspector_row))
     }
@@ -351,7 +351,7 @@ impl Store {
             "SELECT inspector, subject, relationship FROM inspector_relationships
              ORDER BY inspector, subject, relationship",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -392,7 +392,7 @@ impl Store {
              WHERE inspected_on >= $1 ORDER BY inspector, subject, inspected_on",
         )
         .bind(since)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -437,7 +437,7 @@ impl Store {
 
     pub async fn open_cases(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = sqlx::query("SELECT subject, opened_on, note FROM open_cases ORDER BY subject")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows
             .iter()
@@ -461,7 +461,7 @@ impl Store {
              WHERE e.status = 'operating'
              ORDER BY e.uscc",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -515,7 +515,7 @@ impl Store {
             "SELECT {PLAN_COLUMNS} FROM inspection_plans WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(plan_row))
     }
@@ -525,7 +525,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {PLAN_COLUMNS} FROM inspection_plans ORDER BY window_start DESC, id"
         ))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(plan_row).collect())
     }
@@ -669,7 +669,7 @@ impl Store {
             "{TASK_SELECT} WHERE t.plan_id = $1 ORDER BY t.rank"
         ))
         .bind(plan)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(task_row).collect())
     }
@@ -687,7 +687,7 @@ impl Store {
         ))
         .bind(end)
         .bind(start)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(task_row).collect())
     }
@@ -699,7 +699,7 @@ impl Store {
              ORDER BY CASE WHEN t.state = 'assigned' THEN 0 ELSE 1 END, t.window_end, t.id"
         ))
         .bind(inspector)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(task_row).collect())
     }
@@ -707,7 +707,7 @@ impl Store {
     pub async fn task(&self, id: i64) -> Result<Option<TaskRow>, StoreError> {
         let row = sqlx::query(&format!("{TASK_SELECT} WHERE t.id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(task_row))
     }
@@ -718,7 +718,7 @@ impl Store {
         ))
         .bind(plan)
         .bind(subject)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(task_row))
     }
@@ -738,7 +738,7 @@ impl Store {
             "{TASK_SELECT} WHERE t.state = 'done' {filter} ORDER BY t.inspected_on DESC, t.id LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(task_row).collect())
     }
@@ -825,7 +825,7 @@ impl Store {
              FROM inspection_findings WHERE task_id = $1 ORDER BY item",
         )
         .bind(task_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -867,7 +867,7 @@ impl Store {
     /// Holidays and make-up working days: (day, kind, note).
     pub async fn holidays(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = sqlx::query("SELECT day, kind, note FROM holidays ORDER BY day")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows
             .iter()

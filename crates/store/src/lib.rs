@@ -1,7 +1,8 @@
 //! The operational store: the only crate that speaks SQL to the database.
 //!
 //! SQLite is the embedded default (one file in the data directory, WAL, one
-//! connection, writes in `BEGIN IMMEDIATE` transactions); PostgreSQL serves a
+//! writer connection with writes in `BEGIN IMMEDIATE` transactions, and
+//! read-only connections beside it); PostgreSQL serves a
 //! server deployment. Both run the same queries through sqlx's `Any` driver
 //! (`$1` placeholders work in both) and the same schema, written once per
 //! dialect under `migrations/`.
@@ -65,7 +66,11 @@ pub enum Backend {
 /// A connection to the operational store.
 #[derive(Clone)]
 pub struct Store {
+    /// Writes: one connection on SQLite (its one writer), `BEGIN IMMEDIATE`.
     pool: AnyPool,
+    /// Reads: on SQLite their own connections, `query_only`, so that with
+    /// WAL a read never waits behind a write; on PostgreSQL the same pool.
+    reads: AnyPool,
     backend: Backend,
 }
 
@@ -147,6 +152,10 @@ pub struct RegistrySnapshot {
     pub legacy: foldhash::HashMap<String, Uscc>,
 }
 
+/// Read connections to a SQLite store (WAL: readers do not block the writer
+/// nor each other).
+const SQLITE_READERS: u32 = 4;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -212,7 +221,36 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let reads = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(SQLITE_READERS)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 10000")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA cache_size = -16384")
+                                .execute(&mut *conn)
+                                .await?;
+                            // A read connection must never write: a write
+                            // here would bypass the writer's lock.
+                            sqlx::query("PRAGMA query_only = ON")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(url)?)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store {
+            pool,
+            reads,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -272,7 +310,7 @@ impl Store {
     /// The catalog text in use, if one was saved.
     pub async fn catalog_source(&self) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT source FROM catalog WHERE id = 1")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.map(|r| r.get::<String, _>(0)))
     }
@@ -299,7 +337,7 @@ impl Store {
         .bind(department)
         .bind(item)
         .bind(sha256)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         row.map(|r| batch_row(&r)).transpose()
     }
@@ -308,14 +346,14 @@ impl Store {
     pub async fn batch_with_sha256(&self, sha256: &str) -> Result<Option<BatchRow>, StoreError> {
         let row = sqlx::query(&format!("{BATCH_COLUMNS} WHERE content_sha256 = $1"))
             .bind(sha256)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         row.map(|r| batch_row(&r)).transpose()
     }
 
     pub async fn batches(&self) -> Result<Vec<BatchRow>, StoreError> {
         let rows = sqlx::query(&format!("{BATCH_COLUMNS} ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         rows.iter().map(batch_row).collect()
     }
@@ -323,7 +361,7 @@ impl Store {
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
         let row = sqlx::query(&format!("{BATCH_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         row.map(|r| batch_row(&r)).transpose()
     }
@@ -332,7 +370,7 @@ impl Store {
     pub async fn registry_snapshot(&self) -> Result<RegistrySnapshot, StoreError> {
         let mut snapshot = RegistrySnapshot::default();
         for row in sqlx::query("SELECT uscc FROM entities")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?
         {
             let code: String = row.get(0);
@@ -342,7 +380,7 @@ impl Store {
             snapshot.codes.insert(code);
         }
         for row in sqlx::query("SELECT legacy_id, uscc FROM legacy_ids")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?
         {
             let (legacy, code): (String, String) = (row.get(0), row.get(1));
@@ -357,7 +395,7 @@ impl Store {
     pub async fn entity(&self, uscc: &str) -> Result<Option<EntityRow>, StoreError> {
         let row = sqlx::query(&format!("{ENTITY_SELECT} WHERE uscc = $1"))
             .bind(uscc)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(entity_row))
     }
@@ -369,7 +407,7 @@ impl Store {
                     industry, division, address, status, registration_number
              FROM entities ORDER BY uscc",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -386,7 +424,7 @@ impl Store {
             "SELECT item, year, records, amount, flagged, latest FROM summaries WHERE uscc = $1 ORDER BY item, year",
         )
         .bind(uscc)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -407,7 +445,7 @@ impl Store {
              FROM events WHERE uscc = $1 ORDER BY event_date, id",
         )
         .bind(uscc)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         rows.iter()
             .map(|r| {
@@ -444,7 +482,7 @@ impl Store {
             "{ENTITY_SELECT} WHERE name LIKE $1 ESCAPE '\\' ORDER BY name LIMIT {limit}"
         ))
         .bind(format!("%{escaped}%"))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(entity_row).collect())
     }
@@ -465,7 +503,7 @@ impl Store {
                 ))
                 .bind(prefix)
                 .bind(end)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reads)
                 .await?
             }
             None => {
@@ -473,7 +511,7 @@ impl Store {
                     "{ENTITY_SELECT} WHERE uscc >= $1 ORDER BY uscc LIMIT {limit}"
                 ))
                 .bind(prefix)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reads)
                 .await?
             }
         };
@@ -497,7 +535,7 @@ impl Store {
         for code in codes {
             query = query.bind(*code);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.reads).await?;
         let mut found: HashMap<String, EntityRow> = rows
             .iter()
             .map(entity_row)
@@ -509,7 +547,7 @@ impl Store {
     /// Every entity's code and name, for the server's name index.
     pub async fn entity_names(&self) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query("SELECT uscc, name FROM entities")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
@@ -517,7 +555,7 @@ impl Store {
     /// The id of the last batch stored (0 before the first).
     pub async fn latest_batch_id(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM batches")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.reads)
             .await?;
         Ok(row.get(0))
     }
@@ -527,7 +565,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT uscc FROM events GROUP BY uscc ORDER BY COUNT(*) DESC, uscc LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| r.get(0)))
     }
@@ -537,7 +575,7 @@ impl Store {
         let mut out = Vec::new();
         for table in ["batches", "entities", "legacy_ids", "summaries", "events"] {
             let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reads)
                 .await?;
             out.push((table.to_string(), row.get::<i64, _>(0)));
         }
@@ -545,6 +583,7 @@ impl Store {
     }
 
     pub async fn close(self) {
+        self.reads.close().await;
         self.pool.close().await;
     }
 }

@@ -80,7 +80,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT version, rule, set_at, set_by FROM pool_rules ORDER BY version DESC LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| PoolRuleRow {
             version: r.get(0),
@@ -142,7 +142,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT uscc, rule_version, admitted_at, checks FROM pool_members ORDER BY uscc",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -158,7 +158,7 @@ impl Store {
     pub async fn in_pool(&self, uscc: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT 1 FROM pool_members WHERE uscc = $1")
             .bind(uscc)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?
             .is_some())
     }
@@ -201,7 +201,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT uscc, note, added_at, added_by FROM key_enterprises ORDER BY added_at DESC, uscc",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -225,12 +225,12 @@ impl Store {
                     "{sql} WHERE bank = $1 ORDER BY pushed_at DESC, uscc"
                 ))
                 .bind(bank)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reads)
                 .await?
             }
             None => {
                 sqlx::query(&format!("{sql} ORDER BY pushed_at DESC, uscc, bank"))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.reads)
                     .await?
             }
         };
@@ -320,12 +320,12 @@ impl Store {
                     "{sql} WHERE organisation = $1 ORDER BY visited_on DESC, id DESC"
                 ))
                 .bind(o)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reads)
                 .await?
             }
             None => {
                 sqlx::query(&format!("{sql} ORDER BY visited_on DESC, id DESC"))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.reads)
                     .await?
             }
         };
@@ -421,12 +421,12 @@ impl Store {
             Some(bank) => {
                 sqlx::query(&format!("{sql} WHERE bank = $1 ORDER BY id DESC"))
                     .bind(bank)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.reads)
                     .await?
             }
             None => {
                 sqlx::query(&format!("{sql} ORDER BY id DESC"))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.reads)
                     .await?
             }
         };
@@ -464,7 +464,7 @@ impl Store {
              FROM financing_scores f JOIN entities e ON e.uscc = f.uscc
              WHERE e.status = 'operating' ORDER BY f.uscc",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -489,7 +489,7 @@ impl Store {
             let rows =
                 sqlx::query("SELECT uscc, item, publicity_until FROM events WHERE item = $1")
                     .bind(*item)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.reads)
                     .await?;
             out.extend(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))));
         }

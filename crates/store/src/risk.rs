@@ -128,7 +128,7 @@ impl Store {
             "SELECT {MODEL_COLUMNS} FROM risk_models WHERE version = $1"
         ))
         .bind(version)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(model_row))
     }
@@ -138,7 +138,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT {MODEL_COLUMNS} FROM risk_models ORDER BY created_at DESC, version DESC LIMIT 1"
         ))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(model_row))
     }
@@ -148,7 +148,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT version, created_at, as_of FROM risk_models ORDER BY created_at DESC, version DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -216,7 +216,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {SCREENING_COLUMNS} FROM risk_screenings ORDER BY id DESC"
         ))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(screening_row).collect())
     }
@@ -225,7 +225,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT {SCREENING_COLUMNS} FROM risk_screenings ORDER BY id DESC LIMIT 1"
         ))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.as_ref().map(screening_row))
     }
@@ -239,7 +239,7 @@ impl Store {
              WHERE r.uscc = $1 ORDER BY s.id DESC",
         )
         .bind(uscc)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -273,7 +273,7 @@ impl Store {
         )
         .bind(from)
         .bind(to)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -298,7 +298,7 @@ impl Store {
              WHERE r.screening_id = $1 GROUP BY {key}, r.class ORDER BY 1, 2"
         ))
         .bind(screening)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -327,7 +327,7 @@ impl Store {
         .bind(filter.industry.clone().unwrap_or_default())
         .bind(filter.limit)
         .bind(filter.offset)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -360,7 +360,7 @@ impl Store {
         )
         .bind(screening)
         .bind(width)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()
@@ -387,7 +387,7 @@ impl Store {
             for uscc in chunk {
                 query = query.bind(uscc);
             }
-            for r in query.fetch_all(&self.pool).await? {
+            for r in query.fetch_all(&self.reads).await? {
                 out.push((r.get(0), r.get(1)));
             }
         }
@@ -403,7 +403,7 @@ impl Store {
              WHERE screening_id = $1 ORDER BY uscc",
         )
         .bind(screening)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows
             .iter()

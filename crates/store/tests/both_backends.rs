@@ -1507,3 +1507,17 @@ async fn claims_on_postgres() {
     store.close().await;
     drop().await;
 }
+
+/// On SQLite a read does not wait behind a write: readers have their own
+/// connections (WAL), and they cannot write.
+#[tokio::test]
+async fn sqlite_reads_go_on_while_a_write_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    let writing = store.write().await.unwrap();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), store.batches()).await;
+    assert!(read.is_ok(), "a read waited behind the open write");
+    assert!(read.unwrap().unwrap().is_empty());
+    drop(writing);
+    store.close().await;
+}
