@@ -292,6 +292,31 @@ impl Store {
                 "claim {id} is no longer {from}"
             )));
         };
+        // A claim confirmed by its code alone opens only the enterprise's
+        // first account. Two such approvals at once take turns: the
+        // enterprise's claims are locked (PostgreSQL; SQLite's one writer
+        // already serialises), and the later one finds the account.
+        if from == "awaiting_code" {
+            if self.backend() == crate::Backend::Postgres {
+                sqlx::query("SELECT id FROM enterprise_claims WHERE uscc = $1 FOR UPDATE")
+                    .bind(&claim.uscc)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            }
+            let existing = sqlx::query(
+                "SELECT 1 FROM users u JOIN user_roles r ON r.user_id = u.id
+                 WHERE r.role = 'enterprise' AND r.subject = $1 AND u.disabled = 0",
+            )
+            .bind(&claim.uscc)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if existing.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "{} has an account now: its administrator approves further ones",
+                    claim.uscc
+                )));
+            }
+        }
         let user_id = insert_user(
             &mut tx,
             account.username,

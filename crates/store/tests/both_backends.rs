@@ -1487,6 +1487,44 @@ async fn exercise_claims(store: &Store) {
             .collect::<Vec<_>>(),
         vec![second, first]
     );
+
+    // Two claims of another enterprise confirmed by their codes at once:
+    // one opens the first account, the other finds it and is refused.
+    let other = NewClaim {
+        uscc: "91440604MA4WTB4X5F",
+        ..claim.clone()
+    };
+    let mut racing = tokio::task::JoinSet::new();
+    for n in 0..2 {
+        let store = store.clone();
+        let id = store.create_claim(&other, &[], now).await.unwrap();
+        racing.spawn(async move {
+            let roles = [RoleGrant {
+                role: "enterprise".into(),
+                subject: "91440604MA4WTB4X5F".into(),
+            }];
+            let account = ClaimAccount {
+                username: &format!("racer{n}"),
+                display_name: "先到者",
+                password_hash: "$argon2id$x",
+                roles: &roles,
+            };
+            store
+                .approve_claim(id, "awaiting_code", &account, "code", &[], now)
+                .await
+        });
+    }
+    let outcomes = racing.join_all().await;
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|r| matches!(r, Err(store::StoreError::Conflict(_))))
+    );
 }
 
 #[tokio::test]
