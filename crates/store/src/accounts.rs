@@ -388,10 +388,7 @@ impl Store {
         expires_at: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM api_tokens")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let id = crate::take_ids(&mut tx, "api_tokens", 1).await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, name, secret_sha256, role, subject, created_by, created_at,
                 expires_at, revoked_at)
@@ -462,10 +459,7 @@ pub(crate) async fn insert_user(
     if taken.is_some() {
         return Err(StoreError::Conflict(format!("user '{username}' exists")));
     }
-    let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
-        .fetch_one(&mut **tx)
-        .await?
-        .get(0);
+    let id = crate::take_ids(tx, "users", 1).await?;
     sqlx::query(
         "INSERT INTO users (id, username, display_name, password_hash, disabled, failed_logins,
             locked_until, password_changed_at, created_at)

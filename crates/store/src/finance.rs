@@ -254,19 +254,6 @@ fn optional_text(value: Option<&str>) -> Cell {
     Cell::Text(value.map(str::to_string))
 }
 
-/// The next id of a table whose ids the store assigns.
-async fn next_id(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    table: &str,
-) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
-            .fetch_one(&mut **tx)
-            .await?
-            .get(0),
-    )
-}
-
 impl Store {
     /// Adds banks, or renames those already known.
     pub async fn upsert_banks(&self, banks: &[BankRow]) -> Result<(), StoreError> {
@@ -339,7 +326,7 @@ impl Store {
     /// Stores a grant and returns its id.
     pub async fn grant_authorisation(&self, grant: &AuthorisationRow) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id = next_id(&mut tx, "authorisations").await?;
+        let id = crate::take_ids(&mut tx, "authorisations", 1).await?;
         sqlx::query(
             "INSERT INTO authorisations (id, enterprise, bank, application_id, scope, purpose, granted_at,
                granted_by, expires_at, revoked_at, revoked_by)
@@ -420,7 +407,7 @@ impl Store {
     /// Logs one read or denial; returns its id.
     pub async fn record_access(&self, access: &AccessRow) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id = next_id(&mut tx, "data_accesses").await?;
+        let id = crate::take_ids(&mut tx, "data_accesses", 1).await?;
         sqlx::query(
             "INSERT INTO data_accesses (id, at, bank, actor, enterprise, application_id, scope, purpose, outcome,
                reason, authorisation_id, report_number)
@@ -479,7 +466,7 @@ impl Store {
     /// Stores products as given (their ids are assigned); returns the ids.
     pub async fn create_products(&self, products: &[ProductRow]) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
-        let first = next_id(&mut tx, "loan_products").await?;
+        let first = crate::take_ids(&mut tx, "loan_products", products.len()).await?;
         let ids: Vec<i64> = (0..products.len() as i64).map(|k| first + k).collect();
         let rows: Vec<Vec<Cell>> = products
             .iter()
@@ -577,7 +564,7 @@ impl Store {
     /// Stores demands (ids assigned); returns the ids.
     pub async fn create_demands(&self, demands: &[DemandRow]) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
-        let first = next_id(&mut tx, "financing_demands").await?;
+        let first = crate::take_ids(&mut tx, "financing_demands", demands.len()).await?;
         let ids: Vec<i64> = (0..demands.len() as i64).map(|k| first + k).collect();
         let rows: Vec<Vec<Cell>> = demands
             .iter()
@@ -665,7 +652,7 @@ impl Store {
         events: &[(usize, ApplicationEventRow)],
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write().await?;
-        let first = next_id(&mut tx, "loan_applications").await?;
+        let first = crate::take_ids(&mut tx, "loan_applications", applications.len()).await?;
         let ids: Vec<i64> = (0..applications.len() as i64).map(|k| first + k).collect();
         let rows: Vec<Vec<Cell>> = applications
             .iter()

@@ -584,10 +584,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let first: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM inspection_tasks")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let first = crate::take_ids(&mut tx, "inspection_tasks", tasks.len()).await?;
         let mut task_rows = Vec::with_capacity(tasks.len());
         let mut member_rows = Vec::new();
         for (k, task) in tasks.into_iter().enumerate() {

@@ -588,6 +588,27 @@ impl Store {
     }
 }
 
+/// Takes `count` consecutive ids of `table` from its database counter
+/// (migration 0008) within the inserting transaction and returns the first.
+/// One `UPDATE … RETURNING`: concurrent transactions each get their own ids
+/// (PostgreSQL holds the counter's row until commit; SQLite has one writer).
+pub(crate) async fn take_ids(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &str,
+    count: usize,
+) -> Result<i64, StoreError> {
+    let count = i64::try_from(count).map_err(|_| StoreError::Conflict("too many rows".into()))?;
+    let row = sqlx::query(
+        "UPDATE id_counters SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id - $1",
+    )
+    .bind(count)
+    .bind(table)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| r.get(0))
+        .ok_or_else(|| StoreError::Conflict(format!("no id counter for {table}")))
+}
+
 /// The first code after every code that starts with `prefix` (digits and
 /// upper-case letters), or `None` if no code comes after them.
 fn code_prefix_end(prefix: &str) -> Option<String> {

@@ -284,10 +284,7 @@ impl Store {
 
     pub async fn record_visit(&self, visit: &VisitRow) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM enterprise_visits")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let id = crate::take_ids(&mut tx, "enterprise_visits", 1).await?;
         sqlx::query(
             "INSERT INTO enterprise_visits (id, uscc, visitor, organisation, visited_on, needs, follow_up,
                first_loan, recorded_at, recorded_by)
@@ -369,10 +366,7 @@ impl Store {
 
     pub async fn file_account(&self, filing: &AccountFilingRow) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM account_filings")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let id = crate::take_ids(&mut tx, "account_filings", 1).await?;
         sqlx::query(
             "INSERT INTO account_filings (id, uscc, bank, applied_on, opened_on, filed_at, filed_by)
              VALUES ($1, $2, $3, $4, NULL, $5, $6)",

@@ -167,10 +167,7 @@ impl Store {
         scores: Vec<RiskScoreRow>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM risk_screenings")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let id = crate::take_ids(&mut tx, "risk_screenings", 1).await?;
         sqlx::query(&format!(
             "INSERT INTO risk_screenings ({SCREENING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
         ))

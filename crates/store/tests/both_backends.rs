@@ -397,6 +397,25 @@ async fn exercise_accounts_and_audit(store: &Store) {
     ));
     let user = store.user_by_name("wang").await.unwrap().unwrap();
     assert_eq!(user.id, id);
+    // Twenty accounts created at once get twenty ids.
+    let mut creating = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let store = store.clone();
+        creating.spawn(async move {
+            store
+                .create_user(&format!("burst{n}"), "并发", "$argon2id$x", &[], now)
+                .await
+        });
+    }
+    let mut created: Vec<i64> = creating
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    created.sort_unstable();
+    created.dedup();
+    assert_eq!(created.len(), 20);
     assert_eq!(user.roles.len(), 2);
     // Forty attempts at once: exactly five are counted before the lock, the
     // fifth sets it, and the rest are refused without being counted.
@@ -911,6 +930,27 @@ async fn exercise_finance(store: &Store) {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].outcome, "denied");
     assert_eq!(store.accesses_by_bank("1", 10).await.unwrap().len(), 1);
+    // Forty reads logged at once (a bank's burst of reports): the database
+    // gives each its own id, none collides.
+    let mut logging = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let store = store.clone();
+        let access = AccessRow {
+            enterprise: "E9".into(),
+            ..access.clone()
+        };
+        logging.spawn(async move { store.record_access(&access).await });
+    }
+    let mut ids: Vec<i64> = logging
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
+    assert_eq!(store.accesses_of("E9", 100).await.unwrap().len(), 40);
 
     let product = ProductRow {
         id: 0,
