@@ -54,6 +54,24 @@ fn fixture() -> &'static Path {
     })
 }
 
+/// A demo city of its own, for a test that changes what the shared
+/// fixture's other tests rely on: built afresh under `name`.
+fn private_demo(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let built = xinyong(&dir)
+        .args(["demo", "--entities", "1500", "--no-serve"])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    dir
+}
+
 /// A running `xinyong serve`, stopped when dropped.
 struct Server {
     child: Child,
@@ -171,6 +189,10 @@ async fn session_cookie(server: &Server, username: &str, password: &str) -> Stri
 
 async fn get_json(client: &reqwest::Client, url: String) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+async fn get_text(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 /// The CSRF token of a signed-in client's pages.
@@ -3414,18 +3436,7 @@ mod security;
 /// demo of its own, since it stores such a demand.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_demand_of_an_unknown_company_breaks_no_page() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-fixture-orphan");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let built = xinyong(&dir)
-        .args(["demo", "--entities", "1500", "--no-serve"])
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let dir = private_demo("server-fixture-orphan");
     let server = Server::start(&dir, &[]);
     let bank = demo_user(&server, "bank").await;
     let before = get_json(&bank, server.url("/api/v1/finance/demands/matching")).await;

@@ -309,22 +309,8 @@ async fn internal_items_never_reach_the_enterprise() {
     assert_eq!(outcome["state"], "approved");
     let (own, status) = sign_in(&server, "complained-firm", "Finance-test-2026").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let profile = own
-        .get(server.url(&format!("/api/v1/entities/{uscc}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let page = own
-        .get(server.url(&format!("/entity/{uscc}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let profile = get_text(&own, server.url(&format!("/api/v1/entities/{uscc}"))).await;
+    let page = get_text(&own, server.url(&format!("/entity/{uscc}"))).await;
     for text in [&profile, &page] {
         for ticket in &tickets {
             assert!(!text.contains(ticket.as_str()), "ticket {ticket} leaked");
@@ -804,18 +790,7 @@ async fn codes_by_email_go_through_the_smtp_relay() {
 /// changes the demo inspector's roles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_needs_the_inspector_role_not_only_the_link() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-fixture-roles");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let built = xinyong(&dir)
-        .args(["demo", "--entities", "1500", "--no-serve"])
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let dir = private_demo("server-fixture-roles");
     let server = Server::start(&dir, &[]);
     let inspector = demo_user(&server, "inspector").await;
     let tasks = get_json(&inspector, server.url("/api/v1/inspections/tasks/mine")).await;
