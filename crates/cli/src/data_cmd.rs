@@ -29,6 +29,9 @@ pub struct DataOptions {
     /// Use this database instead of the data directory's SQLite file (sqlite://… or postgres://…).
     #[arg(long, global = true, env = "XINYONG_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// At most this many connections to a PostgreSQL server (SQLite: one writer and four readers).
+    #[arg(long, global = true, env = "XINYONG_POSTGRES_CONNECTIONS", default_value_t = store::POSTGRES_CONNECTIONS)]
+    pub postgres_connections: u32,
 }
 
 impl DataOptions {
@@ -41,7 +44,7 @@ impl DataOptions {
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
-        Store::open(&self.url())
+        Store::open_with(&self.url(), self.postgres_connections)
             .await
             .with_context(|| format!("cannot open the store at {}", self.url()))
     }

@@ -294,12 +294,7 @@ fn sim_generate_writes_a_city_and_reports_it() {
         assert!(out.join(batch["file"].as_str().unwrap()).exists());
     }
     // The generated codes pass the checker.
-    let truth = std::fs::read_to_string(out.join("truth/entities.csv")).unwrap();
-    let codes: Vec<&str> = truth
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap())
-        .collect();
+    let codes = testkit::truth::codes(&out);
     xinyong()
         .arg("uscc")
         .arg("check")

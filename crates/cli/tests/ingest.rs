@@ -9,18 +9,9 @@ use std::time::Duration;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use sqlx::Connection;
 
 fn xinyong(data: &Path, database_url: Option<&str>) -> Command {
-    let mut command = Command::cargo_bin("xinyong").unwrap();
-    command
-        .env_remove("XINYONG_CATALOG")
-        .env_remove("XINYONG_DATABASE_URL");
-    command.arg("--data-dir").arg(data);
-    if let Some(url) = database_url {
-        command.arg("--database-url").arg(url);
-    }
-    command
+    testkit::xinyong(env!("CARGO_BIN_EXE_xinyong"), data, database_url)
 }
 
 fn city(dir: &Path, entities: u32) -> PathBuf {
@@ -95,14 +86,9 @@ fn lake_files(data: &Path) -> Vec<String> {
 }
 
 fn subjects(manifest: &Path, n: usize) -> Vec<String> {
-    let truth =
-        std::fs::read_to_string(manifest.parent().unwrap().join("truth/entities.csv")).unwrap();
-    truth
-        .lines()
-        .skip(1)
-        .take(n)
-        .map(|l| l.split(',').next().unwrap().to_string())
-        .collect()
+    let mut codes = testkit::truth::codes(manifest.parent().unwrap());
+    codes.truncate(n);
+    codes
 }
 
 fn ingest_city_and_check(data: &Path, url: Option<&str>, manifest: &Path) -> Vec<Value> {
@@ -579,29 +565,10 @@ fn a_killed_ingest_leaves_no_trace_and_a_rerun_ends_in_the_same_state() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ingest_a_city_into_postgres_with_the_same_result() {
-    sqlx::any::install_default_drivers();
-    let admin = std::env::var("XINYONG_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let database = format!("xinyong_cli_{}", std::process::id());
-    // Under CI PostgreSQL must run; on a developer's machine without it the
-    // test says it was skipped.
-    let mut conn = match sqlx::AnyConnection::connect(&admin).await {
-        Ok(conn) => conn,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipped: no PostgreSQL at {admin} ({e}); set XINYONG_TEST_POSTGRES");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL must run for this test (see XINYONG_TEST_POSTGRES): {e}"),
+    let Some(db) = testkit::postgres::fresh("cli_ingest") else {
+        return;
     };
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let url = format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
+    let url = db.url.clone();
 
     let dir = tempfile::tempdir().unwrap();
     let manifest = city(dir.path(), 300);
@@ -617,7 +584,4 @@ async fn ingest_a_city_into_postgres_with_the_same_result() {
         .unwrap()
     };
     assert_eq!(on_sqlite, on_postgres);
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await;
 }

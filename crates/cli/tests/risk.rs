@@ -11,13 +11,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 fn xinyong(data: &Path) -> Command {
-    let mut command = Command::cargo_bin("xinyong").unwrap();
-    command
-        .env_remove("XINYONG_CATALOG")
-        .env_remove("XINYONG_DATABASE_URL")
-        .arg("--data-dir")
-        .arg(data);
-    command
+    testkit::xinyong(env!("CARGO_BIN_EXE_xinyong"), data, None)
 }
 
 fn stdout(command: &mut Command) -> String {

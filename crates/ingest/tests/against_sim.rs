@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 
 use domain::{Catalog, SubjectId, Uscc};
 use ingest::{Encoding, FileFormat, Outcome, Reason, Registry};
@@ -23,32 +22,6 @@ impl Registry for MemoryRegistry {
             other => self.legacy.get(&other.to_string()).copied(),
         }
     }
-}
-
-struct Label {
-    kind: String,
-    field: String,
-    expected: String,
-    original: String,
-}
-
-fn labels(out: &Path) -> HashMap<(String, u64), Label> {
-    let mut reader = csv::Reader::from_path(out.join("truth/dirty.csv")).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                (r[0].to_string(), r[1].parse().unwrap()),
-                Label {
-                    kind: r[3].to_string(),
-                    field: r[4].to_string(),
-                    expected: r[5].to_string(),
-                    original: r[6].to_string(),
-                },
-            )
-        })
-        .collect()
 }
 
 fn format_of(batch: &sim::feeds::Batch) -> (FileFormat, Option<Encoding>) {
@@ -76,7 +49,7 @@ fn pipeline_handles_every_dirty_row_as_labelled() {
     };
     let manifest = sim::write_city(&config, &out, |_| {}).unwrap();
     let catalog = Catalog::default_catalog();
-    let labels = labels(&out);
+    let labels = testkit::truth::dirty(&out);
 
     // The registry first: registration records bring entities in.
     let mut registry = MemoryRegistry::default();

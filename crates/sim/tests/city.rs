@@ -112,52 +112,6 @@ fn read_batch(out: &Path, batch: &Batch) -> (Vec<String>, Vec<Vec<String>>) {
     }
 }
 
-fn truth_entities(out: &Path) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_path(out.join("truth/entities.csv")).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-struct Label {
-    kind: String,
-    field: String,
-    expected: String,
-    original: String,
-}
-
-fn dirty_labels(out: &Path) -> HashMap<(String, u64), Label> {
-    let mut reader = csv::Reader::from_path(out.join("truth/dirty.csv")).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                (r[0].to_string(), r[1].parse().unwrap()),
-                Label {
-                    kind: r[3].to_string(),
-                    field: r[4].to_string(),
-                    expected: r[5].to_string(),
-                    original: r[6].to_string(),
-                },
-            )
-        })
-        .collect()
-}
-
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -268,8 +222,8 @@ fn repair(kind: &str, value: &str) -> String {
 fn clean_rows_follow_the_catalog_and_dirty_labels_match_the_rows() {
     let city = city();
     let catalog = Catalog::default_catalog();
-    let labels = dirty_labels(&city.out);
-    let entities: HashSet<String> = truth_entities(&city.out)
+    let labels = testkit::truth::dirty(&city.out);
+    let entities: HashSet<String> = testkit::truth::entities(&city.out)
         .into_iter()
         .map(|e| e["subject"].clone())
         .collect();
@@ -392,7 +346,7 @@ fn clean_rows_follow_the_catalog_and_dirty_labels_match_the_rows() {
 #[test]
 fn distributions_are_within_bounds() {
     let city = city();
-    let entities = truth_entities(&city.out);
+    let entities = testkit::truth::entities(&city.out);
     let n = entities.len() as f64;
     let share = |f: &dyn Fn(&HashMap<String, String>) -> bool| {
         entities.iter().filter(|e| f(e)).count() as f64 / n

@@ -152,6 +152,11 @@ pub struct RegistrySnapshot {
     pub legacy: foldhash::HashMap<String, Uscc>,
 }
 
+/// Connections to a PostgreSQL server unless the deployment says otherwise
+/// (`--postgres-connections`): enough for a server's concurrent requests on
+/// two cores, far below PostgreSQL's default limit of 100.
+pub const POSTGRES_CONNECTIONS: u32 = 16;
+
 /// Read connections to a SQLite store (WAL: readers do not block the writer
 /// nor each other).
 const SQLITE_READERS: u32 = 4;
@@ -168,8 +173,15 @@ impl Store {
         )
     }
 
-    /// Connects and brings the schema up to date.
+    /// Connects with the default pool size and brings the schema up to date.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, POSTGRES_CONNECTIONS).await
+    }
+
+    /// Connects, with at most `postgres_connections` connections to a
+    /// PostgreSQL server (SQLite has its one writer and its readers
+    /// whatever this says), and brings the schema up to date.
+    pub async fn open_with(url: &str, postgres_connections: u32) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -212,7 +224,7 @@ impl Store {
             }
             Backend::Postgres => {
                 AnyPoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(postgres_connections.max(1))
                     .connect_with(options)
                     .await?
             }

@@ -1,62 +1,12 @@
 //! The same behaviour on SQLite and PostgreSQL. PostgreSQL comes from
 //! `XINYONG_TEST_POSTGRES` (default: the local server at 127.0.0.1:5432,
-//! database `test`); each run creates and drops its own database there.
+//! database `test`); each test creates and drops its own database there
+//! (`testkit::postgres`), and is skipped without a server unless `CI` is set.
 
 #![allow(clippy::unwrap_used)]
 
 use domain::Catalog;
-use sqlx::Connection;
 use store::{BatchWriter, EntityUpdate, NewEvent, Store, SummaryIncrement};
-
-fn postgres_admin_url() -> String {
-    std::env::var("XINYONG_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-/// A fresh PostgreSQL database for one test; dropped by the returned guard.
-/// Without a server: `None` on a developer's machine (the test says it was
-/// skipped), a failure under CI (`CI` set), where PostgreSQL must run.
-async fn fresh_postgres(
-    name: &str,
-) -> Option<(
-    String,
-    impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
-)> {
-    sqlx::any::install_default_drivers();
-    let admin = postgres_admin_url();
-    let database = format!("xinyong_test_{name}_{}", std::process::id());
-    let mut conn = match sqlx::AnyConnection::connect(&admin).await {
-        Ok(conn) => conn,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipped: no PostgreSQL at {admin} ({e}); set XINYONG_TEST_POSTGRES");
-            return None;
-        }
-        Err(e) => {
-            panic!("PostgreSQL must run for the store tests (see XINYONG_TEST_POSTGRES): {e}")
-        }
-    };
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(base, _)| base)
-        .to_string();
-    let url = format!("{base}/{database}");
-    let drop = move || -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
-        Box::pin(async move {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await;
-        })
-    };
-    Some((url, drop))
-}
 
 async fn exercise(store: &Store) {
     let catalog = Catalog::default_catalog();
@@ -343,16 +293,15 @@ async fn sqlite() {
 
 #[tokio::test]
 async fn postgres() {
-    let Some((url, drop)) = fresh_postgres("store").await else {
+    let Some(db) = testkit::postgres::fresh("store") else {
         return;
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     exercise(&store).await;
     store.close().await;
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     assert_eq!(store.batches().await.unwrap().len(), 1);
     store.close().await;
-    drop().await;
 }
 
 #[tokio::test]
@@ -365,13 +314,12 @@ async fn held_back_writes_on_sqlite() {
 
 #[tokio::test]
 async fn held_back_writes_on_postgres() {
-    let Some((url, drop)) = fresh_postgres("held_back").await else {
+    let Some(db) = testkit::postgres::fresh("held_back") else {
         return;
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     exercise_held_back_writes(&store).await;
     store.close().await;
-    drop().await;
 }
 
 /// Users, sessions, tokens, and the audit chain under concurrent appends.
@@ -570,13 +518,12 @@ async fn accounts_and_audit_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_and_audit_on_postgres() {
-    let Some((url, drop)) = fresh_postgres("accounts").await else {
+    let Some(db) = testkit::postgres::fresh("accounts") else {
         return;
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     exercise_accounts_and_audit(&store).await;
     store.close().await;
-    drop().await;
 }
 
 #[tokio::test]
@@ -828,13 +775,12 @@ async fn inspections_on_sqlite() {
 
 #[tokio::test]
 async fn inspections_on_postgres() {
-    let Some((url, drop)) = fresh_postgres("inspections").await else {
+    let Some(db) = testkit::postgres::fresh("inspections") else {
         return;
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     exercise_inspections(&store).await;
     store.close().await;
-    drop().await;
 }
 
 async fn exercise_finance(store: &Store) {
@@ -1384,13 +1330,12 @@ async fn finance_on_sqlite() {
 
 #[tokio::test]
 async fn finance_on_postgres() {
-    let Some((url, drop)) = fresh_postgres("finance").await else {
+    let Some(db) = testkit::postgres::fresh("finance") else {
         return;
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     exercise_finance(&store).await;
     store.close().await;
-    drop().await;
 }
 
 /// Claims: at most the allowed confirmations are compared however many
@@ -1577,13 +1522,12 @@ async fn claims_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_on_postgres() {
-    let Some((url, drop)) = fresh_postgres("claims").await else {
+    let Some(db) = testkit::postgres::fresh("claims") else {
         return;
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
     exercise_claims(&store).await;
     store.close().await;
-    drop().await;
 }
 
 /// On SQLite a read does not wait behind a write: readers have their own

@@ -1,0 +1,91 @@
+//! Helpers the tests of several crates share, and nothing else: this crate
+//! is a dev-dependency only and never reaches the binary.
+//!
+//! - [`needs`]: a test that needs PostgreSQL or Chromium is skipped, saying
+//!   so, on a machine without them, and fails under CI (`CI` set), where
+//!   `.ci/run` makes them mandatory.
+//! - [`postgres`]: a fresh PostgreSQL database per test, dropped afterwards.
+//! - [`xinyong`]: the command line with a data directory and, when given, a
+//!   database URL, isolated from the caller's environment.
+//! - [`execute_sql`]: statements against a test's database, either backend.
+//! - [`truth`]: the synthetic city's answer key (`truth/*.csv`).
+
+#![allow(clippy::unwrap_used)]
+
+pub mod postgres;
+pub mod truth;
+
+use std::path::Path;
+
+/// Whether the test may go on: `true` when `available`; otherwise `false`
+/// after saying why on a developer's machine, and a failure under CI.
+pub fn needs(what: &str, available: Result<(), String>) -> bool {
+    match available {
+        Ok(()) => true,
+        Err(why) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: needs {what}: {why}");
+            false
+        }
+        Err(why) => panic!("under CI this test must run, and it needs {what}: {why}"),
+    }
+}
+
+/// Debian's Chromium and its WebDriver (`apt-get install chromium
+/// chromium-driver`; `.ci/run` installs them).
+pub fn chromium() -> Result<(), String> {
+    for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        if !Path::new(program).exists() {
+            return Err(format!(
+                "no {program} (apt-get install chromium chromium-driver)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `xinyong` binary at `binary` (a test passes
+/// `env!("CARGO_BIN_EXE_xinyong")`) on the data directory `data`, with the
+/// state in `database_url` when given; variables from the caller's shell that
+/// would change what it opens are removed.
+pub fn xinyong(binary: &str, data: &Path, database_url: Option<&str>) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(binary);
+    command
+        .env_remove("XINYONG_CATALOG")
+        .env_remove("XINYONG_DATABASE_URL")
+        .env_remove("XINYONG_DATA_DIR")
+        .arg("--data-dir")
+        .arg(data);
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    command
+}
+
+/// Connects to the database at `url` (SQLite or PostgreSQL) and runs
+/// `statements` in order, on a thread and runtime of its own, so that a
+/// synchronous test, an asynchronous one and a `Drop` can all call it.
+pub fn execute_sql(url: &str, statements: Vec<String>) -> Result<(), String> {
+    use sqlx::Connection;
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async move {
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            for statement in &statements {
+                sqlx::query(statement)
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| format!("{statement}: {e}"))?;
+            }
+            conn.close().await.map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the database thread panicked".to_string()))
+}
