@@ -76,20 +76,20 @@ const TOKEN_COLUMNS: &str = "SELECT id, name, role, subject, created_by, created
 
 fn token_row(r: &sqlx::any::AnyRow) -> TokenRow {
     TokenRow {
-        id: r.get(0),
-        name: r.get(1),
-        role: r.get(2),
-        subject: r.get(3),
-        created_by: r.get(4),
-        created_at: r.get(5),
-        expires_at: r.get(6),
-        revoked_at: r.get(7),
+        id: r.get("id"),
+        name: r.get("name"),
+        role: r.get("role"),
+        subject: r.get("subject"),
+        created_by: r.get("created_by"),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        revoked_at: r.get("revoked_at"),
     }
 }
 
 impl Store {
     async fn user_from_row(&self, r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
-        let id: i64 = r.get(0);
+        let id: i64 = r.get("id");
         let roles = sqlx::query(
             "SELECT role, subject FROM user_roles WHERE user_id = $1 ORDER BY role, subject",
         )
@@ -98,20 +98,20 @@ impl Store {
         .await?
         .iter()
         .map(|r| RoleGrant {
-            role: r.get(0),
-            subject: r.get(1),
+            role: r.get("role"),
+            subject: r.get("subject"),
         })
         .collect();
         Ok(UserRow {
             id,
-            username: r.get(1),
-            display_name: r.get(2),
-            password_hash: r.get(3),
-            disabled: r.get::<i64, _>(4) != 0,
-            failed_logins: r.get(5),
-            locked_until: r.get(6),
-            password_changed_at: r.get(7),
-            created_at: r.get(8),
+            username: r.get("username"),
+            display_name: r.get("display_name"),
+            password_hash: r.get("password_hash"),
+            disabled: r.get::<i64, _>("disabled") != 0,
+            failed_logins: r.get("failed_logins"),
+            locked_until: r.get("locked_until"),
+            password_changed_at: r.get("password_changed_at"),
+            created_at: r.get("created_at"),
             roles,
         })
     }
@@ -233,7 +233,7 @@ impl Store {
         else {
             return Ok(false);
         };
-        let id: i64 = row.get(0);
+        let id: i64 = row.get("id");
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -308,7 +308,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(row.map(|r| r.get(0)))
+        Ok(row.map(|r| r.get("failed_logins")))
     }
 
     pub async fn reset_failed_logins(&self, user_id: i64) -> Result<(), StoreError> {
@@ -354,11 +354,11 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| SessionRow {
-            user_id: r.get(0),
-            csrf_token: r.get(1),
-            created_at: r.get(2),
-            expires_at: r.get(3),
-            revoked_at: r.get(4),
+            user_id: r.get("user_id"),
+            csrf_token: r.get("csrf_token"),
+            created_at: r.get("created_at"),
+            expires_at: r.get("expires_at"),
+            revoked_at: r.get("revoked_at"),
         }))
     }
 

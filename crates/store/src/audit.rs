@@ -95,15 +95,15 @@ const AUDIT_COLUMNS: &str =
 
 fn audit_row(r: &sqlx::any::AnyRow) -> AuditEntry {
     AuditEntry {
-        seq: r.get(0),
-        at: r.get(1),
-        actor: r.get(2),
-        action: r.get(3),
-        subject: r.get(4),
-        outcome: r.get(5),
-        detail: r.get(6),
-        prev_hash: r.get(7),
-        hash: r.get(8),
+        seq: r.get("seq"),
+        at: r.get("at"),
+        actor: r.get("actor"),
+        action: r.get("action"),
+        subject: r.get("subject"),
+        outcome: r.get("outcome"),
+        detail: r.get("detail"),
+        prev_hash: r.get("prev_hash"),
+        hash: r.get("hash"),
     }
 }
 
@@ -121,7 +121,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let (seq, prev_hash) = match head {
-            Some(row) => (row.get::<i64, _>(0) + 1, row.get::<String, _>(1)),
+            Some(row) => (row.get::<i64, _>("seq") + 1, row.get::<String, _>("hash")),
             None => (1, GENESIS_HASH.to_string()),
         };
         let detail = entry.detail.to_string();

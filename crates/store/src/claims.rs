@@ -171,7 +171,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?
-        .get(0);
+        .get("id");
         queue(&mut tx, messages, now).await?;
         tx.commit().await?;
         Ok(id)

@@ -132,17 +132,17 @@ const AUTHORISATION_COLUMNS: &str =
 
 fn authorisation_row(r: &sqlx::any::AnyRow) -> AuthorisationRow {
     AuthorisationRow {
-        id: r.get(0),
-        enterprise: r.get(1),
-        bank: r.get(2),
-        application_id: r.get(3),
-        scope: r.get(4),
-        purpose: r.get(5),
-        granted_at: r.get(6),
-        granted_by: r.get(7),
-        expires_at: r.get(8),
-        revoked_at: r.get(9),
-        revoked_by: r.get(10),
+        id: r.get("id"),
+        enterprise: r.get("enterprise"),
+        bank: r.get("bank"),
+        application_id: r.get("application_id"),
+        scope: r.get("scope"),
+        purpose: r.get("purpose"),
+        granted_at: r.get("granted_at"),
+        granted_by: r.get("granted_by"),
+        expires_at: r.get("expires_at"),
+        revoked_at: r.get("revoked_at"),
+        revoked_by: r.get("revoked_by"),
     }
 }
 
@@ -152,18 +152,18 @@ const ACCESS_COLUMNS: &str =
 
 fn access_row(r: &sqlx::any::AnyRow) -> AccessRow {
     AccessRow {
-        id: r.get(0),
-        at: r.get(1),
-        bank: r.get(2),
-        actor: r.get(3),
-        enterprise: r.get(4),
-        application_id: r.get(5),
-        scope: r.get(6),
-        purpose: r.get(7),
-        outcome: r.get(8),
-        reason: r.get(9),
-        authorisation_id: r.get(10),
-        report_number: r.get(11),
+        id: r.get("id"),
+        at: r.get("at"),
+        bank: r.get("bank"),
+        actor: r.get("actor"),
+        enterprise: r.get("enterprise"),
+        application_id: r.get("application_id"),
+        scope: r.get("scope"),
+        purpose: r.get("purpose"),
+        outcome: r.get("outcome"),
+        reason: r.get("reason"),
+        authorisation_id: r.get("authorisation_id"),
+        report_number: r.get("report_number"),
     }
 }
 
@@ -172,22 +172,22 @@ const PRODUCT_COLUMNS: &str = "SELECT id, bank, name, amount_min, amount_max, te
 
 fn product_row(r: &sqlx::any::AnyRow) -> ProductRow {
     ProductRow {
-        id: r.get(0),
-        bank: r.get(1),
-        name: r.get(2),
-        amount_min: r.get(3),
-        amount_max: r.get(4),
-        term_months_max: r.get(5),
-        rate_min: r.get(6),
-        rate_max: r.get(7),
-        collateral: r.get(8),
-        guarantee: r.get(9),
-        eligibility: r.get(10),
-        state: r.get(11),
-        created_at: r.get(12),
-        created_by: r.get(13),
-        reviewed_at: r.get(14),
-        reviewed_by: r.get(15),
+        id: r.get("id"),
+        bank: r.get("bank"),
+        name: r.get("name"),
+        amount_min: r.get("amount_min"),
+        amount_max: r.get("amount_max"),
+        term_months_max: r.get("term_months_max"),
+        rate_min: r.get("rate_min"),
+        rate_max: r.get("rate_max"),
+        collateral: r.get("collateral"),
+        guarantee: r.get("guarantee"),
+        eligibility: r.get("eligibility"),
+        state: r.get("state"),
+        created_at: r.get("created_at"),
+        created_by: r.get("created_by"),
+        reviewed_at: r.get("reviewed_at"),
+        reviewed_by: r.get("reviewed_by"),
     }
 }
 
@@ -197,15 +197,15 @@ const DEMAND_COLUMNS: &str =
 
 fn demand_row(r: &sqlx::any::AnyRow) -> DemandRow {
     DemandRow {
-        id: r.get(0),
-        enterprise: r.get(1),
-        posted_at: r.get(2),
-        amount: r.get(3),
-        term_months: r.get(4),
-        purpose: r.get(5),
-        urgency: r.get(6),
-        state: r.get(7),
-        reference: r.get(8),
+        id: r.get("id"),
+        enterprise: r.get("enterprise"),
+        posted_at: r.get("posted_at"),
+        amount: r.get("amount"),
+        term_months: r.get("term_months"),
+        purpose: r.get("purpose"),
+        urgency: r.get("urgency"),
+        state: r.get("state"),
+        reference: r.get("reference"),
     }
 }
 
@@ -216,33 +216,33 @@ const APPLICATION_COLUMNS: &str =
 
 fn application_row(r: &sqlx::any::AnyRow) -> ApplicationRow {
     ApplicationRow {
-        id: r.get(0),
-        enterprise: r.get(1),
-        product_id: r.get(2),
-        bank: r.get(3),
-        demand_id: r.get(4),
-        amount: r.get(5),
-        term_months: r.get(6),
-        state: r.get(7),
-        reason: r.get(8),
-        created_at: r.get(9),
-        updated_at: r.get(10),
-        loan_amount: r.get(11),
-        loan_rate: r.get(12),
-        loan_term_months: r.get(13),
-        disbursed_on: r.get(14),
-        loan_status: r.get(15),
+        id: r.get("id"),
+        enterprise: r.get("enterprise"),
+        product_id: r.get("product_id"),
+        bank: r.get("bank"),
+        demand_id: r.get("demand_id"),
+        amount: r.get("amount"),
+        term_months: r.get("term_months"),
+        state: r.get("state"),
+        reason: r.get("reason"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        loan_amount: r.get("loan_amount"),
+        loan_rate: r.get("loan_rate"),
+        loan_term_months: r.get("loan_term_months"),
+        disbursed_on: r.get("disbursed_on"),
+        loan_status: r.get("loan_status"),
     }
 }
 
 fn event_row(r: &sqlx::any::AnyRow) -> ApplicationEventRow {
     ApplicationEventRow {
-        application_id: r.get(0),
-        seq: r.get(1),
-        at: r.get(2),
-        actor: r.get(3),
-        state: r.get(4),
-        reason: r.get(5),
+        application_id: r.get("application_id"),
+        seq: r.get("seq"),
+        at: r.get("at"),
+        actor: r.get("actor"),
+        state: r.get("state"),
+        reason: r.get("reason"),
     }
 }
 
@@ -280,9 +280,9 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| BankRow {
-                id: r.get(0),
-                name: r.get(1),
-                uscc: r.get(2),
+                id: r.get("id"),
+                name: r.get("name"),
+                uscc: r.get("uscc"),
             })
             .collect())
     }
@@ -315,12 +315,15 @@ impl Store {
     /// Enterprises registered on the platform, by month of registration.
     pub async fn registrations_by_month(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT SUBSTR(registered_at, 1, 7), COUNT(DISTINCT uscc) FROM enterprise_registrations
-             GROUP BY SUBSTR(registered_at, 1, 7) ORDER BY 1",
+            "SELECT SUBSTR(registered_at, 1, 7) AS month, COUNT(DISTINCT uscc) AS enterprises
+             FROM enterprise_registrations GROUP BY SUBSTR(registered_at, 1, 7) ORDER BY 1",
         )
         .fetch_all(&self.reads)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("month"), r.get("enterprises")))
+            .collect())
     }
 
     /// Stores a grant and returns its id.
@@ -848,12 +851,12 @@ impl Store {
             }
         }
         let seq: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM application_events WHERE application_id = $1",
+            "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM application_events WHERE application_id = $1",
         )
         .bind(id)
         .fetch_one(&mut *tx)
         .await?
-        .get(0);
+        .get("seq");
         sqlx::query(
             "INSERT INTO application_events (application_id, seq, at, actor, state, reason)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -944,11 +947,11 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| FinancingModelRow {
-            version: r.get(0),
-            created_at: r.get(1),
-            as_of: r.get(2),
-            model_json: r.get(3),
-            report_json: r.get(4),
+            version: r.get("version"),
+            created_at: r.get("created_at"),
+            as_of: r.get("as_of"),
+            model_json: r.get("model_json"),
+            report_json: r.get("report_json"),
         }))
     }
 
@@ -1011,15 +1014,15 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| FinancingScoreRow {
-            uscc: r.get(0),
-            model_version: r.get(1),
-            as_of: r.get(2),
-            score: r.get(3),
-            probability: r.get(4),
-            grade: r.get(5),
-            reasons: r.get(6),
-            employees: r.get(7),
-            tax_paid_1y: r.get(8),
+            uscc: r.get("uscc"),
+            model_version: r.get("model_version"),
+            as_of: r.get("as_of"),
+            score: r.get("score"),
+            probability: r.get("probability"),
+            grade: r.get("grade"),
+            reasons: r.get("reasons"),
+            employees: r.get("employees"),
+            tax_paid_1y: r.get("tax_paid_1y"),
         }))
     }
 }

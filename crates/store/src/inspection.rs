@@ -147,62 +147,65 @@ pub struct TaskResult {
 const PLAN_COLUMNS: &str = "id, name, definition, state, window_start, window_end, created_at, \
      created_by, committed_at, commitment_sha256, seed_sha256, seed, drawn_at, draw_summary";
 
-const TASK_SELECT: &str = "SELECT t.id, t.plan_id, t.rank, t.subject, COALESCE(e.name, ''), t.class, \
+const TASK_SELECT: &str = "SELECT t.id, t.plan_id, t.rank, t.subject, COALESCE(e.name, '') AS subject_name, t.class, \
      t.object_key, t.inspectors, t.unstaffed, t.visit_id, t.window_start, t.window_end, t.state, \
      t.inspected_on, t.result, t.recorded_at, t.recorded_by, t.published_on \
      FROM inspection_tasks t LEFT JOIN entities e ON e.uscc = t.subject";
 
 fn plan_row(r: &sqlx::any::AnyRow) -> PlanRow {
     PlanRow {
-        id: r.get(0),
-        name: r.get(1),
-        definition: r.get(2),
-        state: r.get(3),
-        window_start: r.get(4),
-        window_end: r.get(5),
-        created_at: r.get(6),
-        created_by: r.get(7),
-        committed_at: r.get(8),
-        commitment_sha256: r.get(9),
-        seed_sha256: r.get(10),
-        seed: r.get(11),
-        drawn_at: r.get(12),
-        draw_summary: r.get(13),
+        id: r.get("id"),
+        name: r.get("name"),
+        definition: r.get("definition"),
+        state: r.get("state"),
+        window_start: r.get("window_start"),
+        window_end: r.get("window_end"),
+        created_at: r.get("created_at"),
+        created_by: r.get("created_by"),
+        committed_at: r.get("committed_at"),
+        commitment_sha256: r.get("commitment_sha256"),
+        seed_sha256: r.get("seed_sha256"),
+        seed: r.get("seed"),
+        drawn_at: r.get("drawn_at"),
+        draw_summary: r.get("draw_summary"),
     }
 }
 
 fn task_row(r: &sqlx::any::AnyRow) -> TaskRow {
     TaskRow {
-        id: r.get(0),
-        plan_id: r.get(1),
-        rank: r.get(2),
-        subject: r.get(3),
-        subject_name: r.get(4),
-        class: r.get(5),
-        object_key: r.get(6),
-        inspectors: r.get(7),
-        unstaffed: r.get(8),
-        visit_id: r.get(9),
-        window_start: r.get(10),
-        window_end: r.get(11),
-        state: r.get(12),
-        inspected_on: r.get(13),
-        result: r.get(14),
-        recorded_at: r.get(15),
-        recorded_by: r.get(16),
-        published_on: r.get(17),
+        id: r.get("id"),
+        plan_id: r.get("plan_id"),
+        rank: r.get("rank"),
+        subject: r.get("subject"),
+        subject_name: r.get("subject_name"),
+        class: r.get("class"),
+        object_key: r.get("object_key"),
+        inspectors: r.get("inspectors"),
+        unstaffed: r.get("unstaffed"),
+        visit_id: r.get("visit_id"),
+        window_start: r.get("window_start"),
+        window_end: r.get("window_end"),
+        state: r.get("state"),
+        inspected_on: r.get("inspected_on"),
+        result: r.get("result"),
+        recorded_at: r.get("recorded_at"),
+        recorded_by: r.get("recorded_by"),
+        published_on: r.get("published_on"),
     }
 }
 
+const INSPECTOR_SELECT: &str =
+    "SELECT id, name, certificate, department, competences, available, account FROM inspectors";
+
 fn inspector_row(r: &sqlx::any::AnyRow) -> InspectorRow {
     InspectorRow {
-        id: r.get(0),
-        name: r.get(1),
-        certificate: r.get(2),
-        department: r.get(3),
-        competences: r.get(4),
-        available: r.get::<i64, _>(5) != 0,
-        account: r.get(6),
+        id: r.get("id"),
+        name: r.get("name"),
+        certificate: r.get("certificate"),
+        department: r.get("department"),
+        competences: r.get("competences"),
+        available: r.get::<i64, _>("available") != 0,
+        account: r.get("account"),
     }
 }
 
@@ -241,23 +244,17 @@ impl Store {
     }
 
     pub async fn inspectors(&self) -> Result<Vec<InspectorRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, certificate, department, competences, available, account
-             FROM inspectors ORDER BY id",
-        )
-        .fetch_all(&self.reads)
-        .await?;
+        let rows = sqlx::query(&format!("{INSPECTOR_SELECT} ORDER BY id"))
+            .fetch_all(&self.reads)
+            .await?;
         Ok(rows.iter().map(inspector_row).collect())
     }
 
     pub async fn inspector(&self, id: &str) -> Result<Option<InspectorRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, certificate, department, competences, available, account
-             FROM inspectors WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.reads)
-        .await?;
+        let row = sqlx::query(&format!("{INSPECTOR_SELECT} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.reads)
+            .await?;
         Ok(row.as_ref().map(inspector_row))
     }
 
@@ -266,13 +263,10 @@ impl Store {
         &self,
         username: &str,
     ) -> Result<Option<InspectorRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, certificate, department, competences, available, account
-             FROM inspectors WHERE account = $1",
-        )
-        .bind(username)
-        .fetch_optional(&self.reads)
-        .await?;
+        let row = sqlx::query(&format!("{INSPECTOR_SELECT} WHERE account = $1"))
+            .bind(username)
+            .fetch_optional(&self.reads)
+            .await?;
         Ok(row.as_ref().map(inspector_row))
     }
 
@@ -356,9 +350,9 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| RelationshipRow {
-                inspector: r.get(0),
-                subject: r.get(1),
-                relationship: r.get(2),
+                inspector: r.get("inspector"),
+                subject: r.get("subject"),
+                relationship: r.get("relationship"),
             })
             .collect())
     }
@@ -397,10 +391,10 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| InspectorVisitRow {
-                inspector: r.get(0),
-                subject: r.get(1),
-                inspected_on: r.get(2),
-                source: r.get(3),
+                inspector: r.get("inspector"),
+                subject: r.get("subject"),
+                inspected_on: r.get("inspected_on"),
+                source: r.get("source"),
             })
             .collect())
     }
@@ -441,7 +435,7 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("subject"), r.get("opened_on"), r.get("note")))
             .collect())
     }
 
@@ -451,7 +445,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.uscc, e.name, e.legal_representative, e.address, e.division, e.industry,
                     e.entity_type, e.established_on, r.class, v.last_inspected,
-                    CAST(CASE WHEN c.subject IS NULL THEN 0 ELSE 1 END AS BIGINT)
+                    CAST(CASE WHEN c.subject IS NULL THEN 0 ELSE 1 END AS BIGINT) AS open_case
              FROM entities e
              LEFT JOIN risk_scores r ON r.uscc = e.uscc
                AND r.screening_id = (SELECT MAX(id) FROM risk_screenings)
@@ -466,17 +460,17 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| ObjectRosterRow {
-                uscc: r.get(0),
-                name: r.get(1),
-                legal_representative: r.get(2),
-                address: r.get(3),
-                division: r.get(4),
-                industry: r.get(5),
-                entity_type: r.get(6),
-                established_on: r.get(7),
-                class: r.get(8),
-                last_inspected: r.get(9),
-                open_case: r.get::<i64, _>(10) != 0,
+                uscc: r.get("uscc"),
+                name: r.get("name"),
+                legal_representative: r.get("legal_representative"),
+                address: r.get("address"),
+                division: r.get("division"),
+                industry: r.get("industry"),
+                entity_type: r.get("entity_type"),
+                established_on: r.get("established_on"),
+                class: r.get("class"),
+                last_inspected: r.get("last_inspected"),
+                open_case: r.get::<i64, _>("open_case") != 0,
             })
             .collect())
     }
@@ -575,7 +569,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("plan {id} is not committed, or drawn already")))?;
-        let (start, end): (String, String) = (plan.get(0), plan.get(1));
+        let (start, end): (String, String) = (plan.get("window_start"), plan.get("window_end"));
         sqlx::query(
             "UPDATE inspection_plans SET state = 'drawn', drawn_at = $1, draw_summary = $2 WHERE id = $3",
         )
@@ -751,7 +745,7 @@ impl Store {
                 .await?
                 .ok_or_else(|| StoreError::Conflict(format!("no task {task_id}")))?;
         let (subject, inspectors, state): (String, String, String) =
-            (row.get(0), row.get(1), row.get(2));
+            (row.get("subject"), row.get("inspectors"), row.get("state"));
         if state != "assigned" {
             return Err(StoreError::Conflict(format!(
                 "task {task_id} is {state}: only an assigned task takes a result"
@@ -827,13 +821,13 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| FindingRow {
-                task_id: r.get(0),
-                item: r.get(1),
-                outcome: r.get(2),
-                problem_type: r.get(3),
-                description: r.get(4),
-                recorded_at: r.get(5),
-                recorded_by: r.get(6),
+                task_id: r.get("task_id"),
+                item: r.get("item"),
+                outcome: r.get("outcome"),
+                problem_type: r.get("problem_type"),
+                description: r.get("description"),
+                recorded_at: r.get("recorded_at"),
+                recorded_by: r.get("recorded_by"),
             })
             .collect())
     }
@@ -868,7 +862,7 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("day"), r.get("kind"), r.get("note")))
             .collect())
     }
 

@@ -324,7 +324,7 @@ impl Store {
         let row = sqlx::query("SELECT source FROM catalog WHERE id = 1")
             .fetch_optional(&self.reads)
             .await?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
+        Ok(row.map(|r| r.get::<String, _>("source")))
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite, so a writer never
@@ -385,7 +385,7 @@ impl Store {
             .fetch_all(&self.reads)
             .await?
         {
-            let code: String = row.get(0);
+            let code: String = row.get("uscc");
             let code = code
                 .parse()
                 .map_err(|e| StoreError::Damaged(format!("entity {code}: {e}")))?;
@@ -395,7 +395,7 @@ impl Store {
             .fetch_all(&self.reads)
             .await?
         {
-            let (legacy, code): (String, String) = (row.get(0), row.get(1));
+            let (legacy, code): (String, String) = (row.get("legacy_id"), row.get("uscc"));
             let code = code
                 .parse()
                 .map_err(|e| StoreError::Damaged(format!("legacy id {legacy}: {e}")))?;
@@ -441,12 +441,12 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| SummaryRow {
-                item: r.get(0),
-                year: r.get(1),
-                records: r.get(2),
-                amount: r.get(3),
-                flagged: r.get(4),
-                latest: r.get(5),
+                item: r.get("item"),
+                year: r.get("year"),
+                records: r.get("records"),
+                amount: r.get("amount"),
+                flagged: r.get("flagged"),
+                latest: r.get("latest"),
             })
             .collect())
     }
@@ -461,17 +461,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let detail: String = r.get(3);
+                let detail: String = r.get("detail");
                 Ok(EventRow {
-                    item: r.get(0),
-                    event_date: r.get(1),
-                    title: r.get(2),
+                    item: r.get("item"),
+                    event_date: r.get("event_date"),
+                    title: r.get("title"),
                     detail: serde_json::from_str(&detail)
                         .map_err(|e| StoreError::Damaged(format!("event detail: {e}")))?,
-                    department: r.get(4),
-                    batch_id: r.get(5),
-                    source_row: r.get(6),
-                    publicity_until: r.get(7),
+                    department: r.get("department"),
+                    batch_id: r.get("batch_id"),
+                    source_row: r.get("source_row"),
+                    publicity_until: r.get("publicity_until"),
                 })
             })
             .collect()
@@ -561,15 +561,18 @@ impl Store {
         let rows = sqlx::query("SELECT uscc, name FROM entities")
             .fetch_all(&self.reads)
             .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("uscc"), r.get("name")))
+            .collect())
     }
 
     /// The id of the last batch stored (0 before the first).
     pub async fn latest_batch_id(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM batches")
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM batches")
             .fetch_one(&self.reads)
             .await?;
-        Ok(row.get(0))
+        Ok(row.get("id"))
     }
 
     /// The entity with the most event records, if any (the demo shows it).
@@ -579,17 +582,17 @@ impl Store {
         )
         .fetch_optional(&self.reads)
         .await?;
-        Ok(row.map(|r| r.get(0)))
+        Ok(row.map(|r| r.get("uscc")))
     }
 
     /// Counts of rows per table, for checks and status pages.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let mut out = Vec::new();
         for table in ["batches", "entities", "legacy_ids", "summaries", "events"] {
-            let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
                 .fetch_one(&self.reads)
                 .await?;
-            out.push((table.to_string(), row.get::<i64, _>(0)));
+            out.push((table.to_string(), row.get::<i64, _>("n")));
         }
         Ok(out)
     }
@@ -611,13 +614,13 @@ pub(crate) async fn take_ids(
 ) -> Result<i64, StoreError> {
     let count = i64::try_from(count).map_err(|_| StoreError::Conflict("too many rows".into()))?;
     let row = sqlx::query(
-        "UPDATE id_counters SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id - $1",
+        "UPDATE id_counters SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id - $1 AS first",
     )
     .bind(count)
     .bind(table)
     .fetch_optional(&mut **tx)
     .await?;
-    row.map(|r| r.get(0))
+    row.map(|r| r.get("first"))
         .ok_or_else(|| StoreError::Conflict(format!("no id counter for {table}")))
 }
 
@@ -645,17 +648,17 @@ const ENTITY_SELECT: &str =
 
 fn entity_row(r: &sqlx::any::AnyRow) -> EntityRow {
     EntityRow {
-        uscc: r.get(0),
-        name: r.get(1),
-        entity_type: r.get(2),
-        legal_representative: r.get(3),
-        registered_capital: r.get(4),
-        established_on: r.get(5),
-        industry: r.get(6),
-        division: r.get(7),
-        address: r.get(8),
-        status: r.get(9),
-        registration_number: r.get(10),
+        uscc: r.get("uscc"),
+        name: r.get("name"),
+        entity_type: r.get("entity_type"),
+        legal_representative: r.get("legal_representative"),
+        registered_capital: r.get("registered_capital"),
+        established_on: r.get("established_on"),
+        industry: r.get("industry"),
+        division: r.get("division"),
+        address: r.get("address"),
+        status: r.get("status"),
+        registration_number: r.get("registration_number"),
     }
 }
 
@@ -663,20 +666,20 @@ const BATCH_COLUMNS: &str = "SELECT id, department, item, file_name, content_sha
     started_at, finished_at FROM batches";
 
 fn batch_row(r: &sqlx::any::AnyRow) -> Result<BatchRow, StoreError> {
-    let report: String = r.get(8);
+    let report: String = r.get("report");
     Ok(BatchRow {
-        id: r.get(0),
-        department: r.get(1),
-        item: r.get(2),
-        file_name: r.get(3),
-        content_sha256: r.get(4),
-        rows_in: r.get(5),
-        accepted: r.get(6),
-        quarantined: r.get(7),
+        id: r.get("id"),
+        department: r.get("department"),
+        item: r.get("item"),
+        file_name: r.get("file_name"),
+        content_sha256: r.get("content_sha256"),
+        rows_in: r.get("rows_in"),
+        accepted: r.get("accepted"),
+        quarantined: r.get("quarantined"),
         report: serde_json::from_str(&report)
             .map_err(|e| StoreError::Damaged(format!("batch report: {e}")))?,
-        started_at: r.get(9),
-        finished_at: r.get(10),
+        started_at: r.get("started_at"),
+        finished_at: r.get("finished_at"),
     })
 }
 
@@ -853,7 +856,7 @@ impl BatchWriter {
         Ok(BatchWriter {
             tx,
             backend: store.backend,
-            batch_id: row.get(0),
+            batch_id: row.get("id"),
             pending: Pending::default(),
         })
     }

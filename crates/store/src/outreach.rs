@@ -83,10 +83,10 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| PoolRuleRow {
-            version: r.get(0),
-            rule: r.get(1),
-            set_at: r.get(2),
-            set_by: r.get(3),
+            version: r.get("version"),
+            rule: r.get("rule"),
+            set_at: r.get("set_at"),
+            set_by: r.get("set_by"),
         }))
     }
 
@@ -99,10 +99,11 @@ impl Store {
         members: Vec<(String, String)>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM pool_rules")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let version: i64 =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS version FROM pool_rules")
+                .fetch_one(&mut *tx)
+                .await?
+                .get("version");
         sqlx::query(
             "INSERT INTO pool_rules (version, rule, set_at, set_by) VALUES ($1, $2, $3, $4)",
         )
@@ -147,10 +148,10 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| PoolMemberRow {
-                uscc: r.get(0),
-                rule_version: r.get(1),
-                admitted_at: r.get(2),
-                checks: r.get(3),
+                uscc: r.get("uscc"),
+                rule_version: r.get("rule_version"),
+                admitted_at: r.get("admitted_at"),
+                checks: r.get("checks"),
             })
             .collect())
     }
@@ -206,10 +207,10 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| KeyEnterpriseRow {
-                uscc: r.get(0),
-                note: r.get(1),
-                added_at: r.get(2),
-                added_by: r.get(3),
+                uscc: r.get("uscc"),
+                note: r.get("note"),
+                added_at: r.get("added_at"),
+                added_by: r.get("added_by"),
             })
             .collect())
     }
@@ -237,14 +238,14 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| KeyPushRow {
-                uscc: r.get(0),
-                bank: r.get(1),
-                pushed_at: r.get(2),
-                pushed_by: r.get(3),
-                response: r.get(4),
-                amount: r.get(5),
-                responded_at: r.get(6),
-                responded_by: r.get(7),
+                uscc: r.get("uscc"),
+                bank: r.get("bank"),
+                pushed_at: r.get("pushed_at"),
+                pushed_by: r.get("pushed_by"),
+                response: r.get("response"),
+                amount: r.get("amount"),
+                responded_at: r.get("responded_at"),
+                responded_by: r.get("responded_by"),
             })
             .collect())
     }
@@ -329,16 +330,16 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| VisitRow {
-                id: r.get(0),
-                uscc: r.get(1),
-                visitor: r.get(2),
-                organisation: r.get(3),
-                visited_on: r.get(4),
-                needs: r.get(5),
-                follow_up: r.get(6),
-                first_loan: r.get(7),
-                recorded_at: r.get(8),
-                recorded_by: r.get(9),
+                id: r.get("id"),
+                uscc: r.get("uscc"),
+                visitor: r.get("visitor"),
+                organisation: r.get("organisation"),
+                visited_on: r.get("visited_on"),
+                needs: r.get("needs"),
+                follow_up: r.get("follow_up"),
+                first_loan: r.get("first_loan"),
+                recorded_at: r.get("recorded_at"),
+                recorded_by: r.get("recorded_by"),
             })
             .collect())
     }
@@ -427,13 +428,13 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| AccountFilingRow {
-                id: r.get(0),
-                uscc: r.get(1),
-                bank: r.get(2),
-                applied_on: r.get(3),
-                opened_on: r.get(4),
-                filed_at: r.get(5),
-                filed_by: r.get(6),
+                id: r.get("id"),
+                uscc: r.get("uscc"),
+                bank: r.get("bank"),
+                applied_on: r.get("applied_on"),
+                opened_on: r.get("opened_on"),
+                filed_at: r.get("filed_at"),
+                filed_by: r.get("filed_by"),
             })
             .collect())
     }
@@ -463,12 +464,12 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| PoolCandidate {
-                uscc: r.get(0),
-                grade: r.get(1),
-                employees: r.get(2),
-                tax_paid_1y: r.get(3),
-                established_on: r.get(4),
-                industry: r.get(5),
+                uscc: r.get("uscc"),
+                grade: r.get("grade"),
+                employees: r.get("employees"),
+                tax_paid_1y: r.get("tax_paid_1y"),
+                established_on: r.get("established_on"),
+                industry: r.get("industry"),
             })
             .collect())
     }
@@ -485,7 +486,10 @@ impl Store {
                     .bind(*item)
                     .fetch_all(&self.reads)
                     .await?;
-            out.extend(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))));
+            out.extend(
+                rows.iter()
+                    .map(|r| (r.get("uscc"), r.get("item"), r.get("publicity_until"))),
+            );
         }
         Ok(out)
     }

@@ -72,23 +72,23 @@ pub struct RankedRow {
 
 fn model_row(r: &sqlx::any::AnyRow) -> RiskModelRow {
     RiskModelRow {
-        version: r.get(0),
-        created_at: r.get(1),
-        as_of: r.get(2),
-        features_version: r.get(3),
-        model_json: r.get(4),
-        report_json: r.get(5),
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+        as_of: r.get("as_of"),
+        features_version: r.get("features_version"),
+        model_json: r.get("model_json"),
+        report_json: r.get("report_json"),
     }
 }
 
 fn screening_row(r: &sqlx::any::AnyRow) -> ScreeningRow {
     ScreeningRow {
-        id: r.get(0),
-        screened_at: r.get(1),
-        as_of: r.get(2),
-        model_version: r.get(3),
-        entities: r.get(4),
-        summary_json: r.get(5),
+        id: r.get("id"),
+        screened_at: r.get("screened_at"),
+        as_of: r.get("as_of"),
+        model_version: r.get("model_version"),
+        entities: r.get("entities"),
+        summary_json: r.get("summary_json"),
     }
 }
 
@@ -152,7 +152,7 @@ impl Store {
         .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("version"), r.get("created_at"), r.get("as_of")))
             .collect())
     }
 
@@ -241,16 +241,16 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| EntityRiskRow {
-                screening_id: r.get(0),
-                screened_at: r.get(1),
-                as_of: r.get(2),
-                model_version: r.get(3),
+                screening_id: r.get("id"),
+                screened_at: r.get("screened_at"),
+                as_of: r.get("as_of"),
+                model_version: r.get("model_version"),
                 score: RiskScoreRow {
-                    uscc: r.get(4),
-                    score: r.get(5),
-                    probability: r.get(6),
-                    class: r.get(7),
-                    reasons_json: r.get(8),
+                    uscc: r.get("uscc"),
+                    score: r.get("score"),
+                    probability: r.get("probability"),
+                    class: r.get("class"),
+                    reasons_json: r.get("reasons"),
                 },
             })
             .collect())
@@ -264,7 +264,7 @@ impl Store {
         to: i64,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT a.class, b.class, COUNT(*) FROM risk_scores a
+            "SELECT a.class AS from_class, b.class AS to_class, COUNT(*) AS entities FROM risk_scores a
              JOIN risk_scores b ON b.uscc = a.uscc AND b.screening_id = $2
              WHERE a.screening_id = $1 GROUP BY a.class, b.class ORDER BY a.class, b.class",
         )
@@ -274,7 +274,7 @@ impl Store {
         .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("from_class"), r.get("to_class"), r.get("entities")))
             .collect())
     }
 
@@ -291,7 +291,7 @@ impl Store {
             _ => "SUBSTR(e.industry, 1, 2)",
         };
         let rows = sqlx::query(&format!(
-            "SELECT {key}, r.class, COUNT(*) FROM risk_scores r JOIN entities e ON e.uscc = r.uscc
+            "SELECT {key} AS area, r.class, COUNT(*) AS entities FROM risk_scores r JOIN entities e ON e.uscc = r.uscc
              WHERE r.screening_id = $1 GROUP BY {key}, r.class ORDER BY 1, 2"
         ))
         .bind(screening)
@@ -299,7 +299,7 @@ impl Store {
         .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("area"), r.get("class"), r.get("entities")))
             .collect())
     }
 
@@ -329,14 +329,14 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| RankedRow {
-                uscc: r.get(0),
-                name: r.get(1),
-                division: r.get(2),
-                industry: r.get(3),
-                score: r.get(4),
-                probability: r.get(5),
-                class: r.get(6),
-                reasons_json: r.get(7),
+                uscc: r.get("uscc"),
+                name: r.get("name"),
+                division: r.get("division"),
+                industry: r.get("industry"),
+                score: r.get("score"),
+                probability: r.get("probability"),
+                class: r.get("class"),
+                reasons_json: r.get("reasons"),
             })
             .collect())
     }
@@ -352,7 +352,7 @@ impl Store {
     ) -> Result<Vec<(i64, String, i64)>, StoreError> {
         let width = width.max(1);
         let rows = sqlx::query(
-            "SELECT (score / $2) * $2, class, COUNT(*) FROM risk_scores
+            "SELECT (score / $2) * $2 AS bucket, class, COUNT(*) AS entities FROM risk_scores
              WHERE screening_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
         )
         .bind(screening)
@@ -361,7 +361,7 @@ impl Store {
         .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("bucket"), r.get("class"), r.get("entities")))
             .collect())
     }
 
@@ -385,7 +385,7 @@ impl Store {
                 query = query.bind(uscc);
             }
             for r in query.fetch_all(&self.reads).await? {
-                out.push((r.get(0), r.get(1)));
+                out.push((r.get("uscc"), r.get("class")));
             }
         }
         Ok(out)
@@ -405,11 +405,11 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| RiskScoreRow {
-                uscc: r.get(0),
-                score: r.get(1),
-                probability: r.get(2),
-                class: r.get(3),
-                reasons_json: r.get(4),
+                uscc: r.get("uscc"),
+                score: r.get("score"),
+                probability: r.get("probability"),
+                class: r.get("class"),
+                reasons_json: r.get("reasons"),
             })
             .collect())
     }

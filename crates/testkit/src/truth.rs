@@ -36,7 +36,7 @@ pub fn entities(out: &Path) -> Vec<HashMap<String, String>> {
 pub fn codes(out: &Path) -> Vec<String> {
     entities(out)
         .into_iter()
-        .map(|mut e| e.remove("uscc").unwrap())
+        .map(|mut e| e.remove("subject").unwrap())
         .collect()
 }
 
