@@ -19,8 +19,8 @@ data="../shared/datasets/chicago-food-inspections/inspections.csv"
 work="${1:-$(mktemp -d)}"
 mkdir -p "$work"
 if [ -z "${XINYONG_BIN:-}" ]; then
-  cargo build --release --quiet
-  XINYONG_BIN=target/release/xinyong
+  cargo build --profile dist --quiet
+  XINYONG_BIN=target/dist/xinyong
 fi
 
 python3 - "$data" "$work" <<'PY'

@@ -17,8 +17,8 @@ density="${2:-0.1}"
 mkdir -p "$work"
 xinyong="${XINYONG_BIN:-}"
 if [ -z "$xinyong" ]; then
-  cargo build --release --quiet
-  xinyong="$PWD/target/release/xinyong"
+  cargo build --profile dist --quiet
+  xinyong="$PWD/target/dist/xinyong"
 fi
 data="$work/data"
 

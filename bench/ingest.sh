@@ -13,8 +13,8 @@ entities="${2:-200000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --quiet
-xinyong="$PWD/target/release/xinyong"
+cargo build --profile dist --quiet
+xinyong="$PWD/target/dist/xinyong"
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb
 
 echo "preparing: a city of $entities entities and $rows tax rows about them"

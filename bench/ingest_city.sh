@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 
 work="${1:-$(mktemp -d)}"
 mkdir -p "$work"
-cargo build --release --quiet
-xinyong="$PWD/target/release/xinyong"
+cargo build --profile dist --quiet
+xinyong="$PWD/target/dist/xinyong"
 
 if [ ! -f "$work/city/manifest.json" ]; then
   echo "generating the city preset into $work/city"

@@ -20,8 +20,8 @@ peers="../shared/peers/scorecard_peers.py"
 mkdir -p "$work"
 
 if [ -z "${XINYONG_BIN:-}" ]; then
-  cargo build --release --quiet
-  XINYONG_BIN=target/release/xinyong
+  cargo build --profile dist --quiet
+  XINYONG_BIN=target/dist/xinyong
 fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"

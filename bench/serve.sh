@@ -18,8 +18,8 @@ mkdir -p "$work"
 # XINYONG_BIN runs a binary already built instead of building one.
 xinyong="${XINYONG_BIN:-}"
 if [ -z "$xinyong" ]; then
-  cargo build --release --quiet
-  xinyong="$PWD/target/release/xinyong"
+  cargo build --profile dist --quiet
+  xinyong="$PWD/target/dist/xinyong"
 fi
 data="$work/data"
 

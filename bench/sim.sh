@@ -10,9 +10,9 @@ density="${2:-0.8}"
 out="${3:-$(mktemp -d)/city}"
 
 mkdir -p "$(dirname "$out")"
-cargo build --release --quiet
+cargo build --profile dist --quiet
 timing="$(mktemp)"
-/usr/bin/time -v target/release/xinyong sim generate \
+/usr/bin/time -v target/dist/xinyong sim generate \
   --entities "$entities" --density "$density" --seed 1 --out "$out" --json \
   2>"$timing" | tee "$out.summary.json"
 peak_kb="$(grep 'Maximum resident set size' "$timing" | awk '{print $NF}')"

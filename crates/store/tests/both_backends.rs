@@ -8,6 +8,29 @@
 use domain::Catalog;
 use store::{BatchWriter, EntityUpdate, NewEvent, Store, SummaryIncrement};
 
+/// Runs a hundred writes at once (the second argument numbers them); every one must succeed, and the ids they
+/// return, sorted, must all differ.
+async fn at_once<W, F>(store: &Store, write: W) -> Vec<i64>
+where
+    W: Fn(Store, usize) -> F,
+    F: std::future::Future<Output = Result<i64, store::StoreError>> + Send + 'static,
+{
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..100 {
+        writes.spawn(write(store.clone(), n));
+    }
+    let mut ids: Vec<i64> = writes
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 100, "ids collide");
+    ids
+}
+
 async fn exercise(store: &Store) {
     let catalog = Catalog::default_catalog();
     store
@@ -304,6 +327,36 @@ async fn postgres() {
     store.close().await;
 }
 
+/// A hundred uploads at once: every batch committed with its own id.
+async fn exercise_hundred_uploads(store: &Store) {
+    let committed = at_once(store, |store, n| async move {
+        let sha = format!("{n:064x}");
+        let batch = BatchWriter::begin(&store, "tax", "tax_payment", "up.csv", &sha, "t").await?;
+        batch.commit(1, 1, 0, &serde_json::json!({}), "t").await
+    })
+    .await;
+    assert_eq!(committed.len(), 100);
+    assert_eq!(store.batches().await.unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn hundred_uploads_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_hundred_uploads(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn hundred_uploads_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("uploads") else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    exercise_hundred_uploads(&store).await;
+    store.close().await;
+}
+
 #[tokio::test]
 async fn held_back_writes_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -474,9 +527,9 @@ async fn exercise_accounts_and_audit(store: &Store) {
         "revoked once"
     );
 
-    // Appends from many tasks at once still form one chain.
+    // A hundred appends at once still form one chain.
     let mut tasks = Vec::new();
-    for i in 0..40 {
+    for i in 0..100 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let subject = format!("s{i}");
@@ -495,16 +548,16 @@ async fn exercise_accounts_and_audit(store: &Store) {
         seqs.push(task.await.unwrap());
     }
     seqs.sort_unstable();
-    assert_eq!(seqs, (1..=40).collect::<Vec<i64>>());
+    assert_eq!(seqs, (1..=100).collect::<Vec<i64>>());
     let check = store.verify_audit().await.unwrap();
-    assert_eq!((check.entries, check.first_broken.clone()), (40, None));
+    assert_eq!((check.entries, check.first_broken.clone()), (100, None));
     let filter = store::AuditFilter {
         actor: Some("user:wang".into()),
         limit: 100,
         ..Default::default()
     };
     let wang = store.audit_entries(&filter).await.unwrap();
-    assert_eq!(wang.len(), 20);
+    assert_eq!(wang.len(), 50);
     assert!(wang.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
 }
 
@@ -744,6 +797,7 @@ async fn exercise_inspections(store: &Store) {
         store.record_result(task, &result).await.is_err(),
         "one result per task"
     );
+
     assert_eq!(store.findings(task).await.unwrap().len(), 1);
     // the team's visit counts for later recusal
     assert_eq!(store.inspector_visits("2026-02-01").await.unwrap().len(), 2);
@@ -763,6 +817,56 @@ async fn exercise_inspections(store: &Store) {
         .await
         .unwrap();
     assert_eq!(store.holidays().await.unwrap().len(), 1);
+    // A hundred inspectors record their results at once.
+    store
+        .create_plan(&PlanRow {
+            id: "P100".into(),
+            ..plan.clone()
+        })
+        .await
+        .unwrap();
+    store
+        .commit_plan("P100", "t", "c0ffee", "5eed", "secret")
+        .await
+        .unwrap();
+    let hundred = (1..=100)
+        .map(|rank| NewTask {
+            rank,
+            subject: format!("S{rank}"),
+            class: Some("C".into()),
+            object_key: format!("k{rank}"),
+            inspectors: vec!["1".into()],
+            unstaffed: None,
+        })
+        .collect();
+    store.record_draw("P100", "t", "{}", hundred).await.unwrap();
+    let tasks = store.tasks_of_plan("P100").await.unwrap();
+    assert_eq!(tasks.len(), 100);
+    let mut recording = tokio::task::JoinSet::new();
+    for task in &tasks {
+        let (store, id) = (store.clone(), task.id);
+        let result = TaskResult {
+            findings: result
+                .findings
+                .iter()
+                .map(|f| FindingRow {
+                    task_id: id,
+                    ..f.clone()
+                })
+                .collect(),
+            ..result.clone()
+        };
+        recording.spawn(async move { store.record_result(id, &result).await });
+    }
+    for outcome in recording.join_all().await {
+        outcome.unwrap();
+    }
+    let recorded = store.tasks_of_plan("P100").await.unwrap();
+    assert!(
+        recorded
+            .iter()
+            .all(|t| t.result.as_deref() == Some("problem_found"))
+    );
 }
 
 #[tokio::test]
@@ -821,6 +925,16 @@ async fn exercise_finance(store: &Store) {
     let first = store.grant_authorisation(&grant).await.unwrap();
     let second = store.grant_authorisation(&grant).await.unwrap();
     assert_eq!(second, first + 1);
+    // A hundred grants at once, each with its own id.
+    let granted = at_once(store, |store, _| {
+        let grant = AuthorisationRow {
+            enterprise: "E8".into(),
+            ..grant.clone()
+        };
+        async move { store.grant_authorisation(&grant).await }
+    })
+    .await;
+    assert_eq!(granted.len(), 100);
     // Only the enterprise's own grant can be revoked, and only once.
     assert!(
         !store
@@ -876,10 +990,10 @@ async fn exercise_finance(store: &Store) {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].outcome, "denied");
     assert_eq!(store.accesses_by_bank("1", 10).await.unwrap().len(), 1);
-    // Forty reads logged at once (a bank's burst of reports): the database
-    // gives each its own id, none collides.
+    // A hundred reads logged at once (a bank's burst of reports): the
+    // database gives each its own id, none collides.
     let mut logging = tokio::task::JoinSet::new();
-    for _ in 0..40 {
+    for _ in 0..100 {
         let store = store.clone();
         let access = AccessRow {
             enterprise: "E9".into(),
@@ -895,8 +1009,8 @@ async fn exercise_finance(store: &Store) {
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), 40);
-    assert_eq!(store.accesses_of("E9", 100).await.unwrap().len(), 40);
+    assert_eq!(ids.len(), 100);
+    assert_eq!(store.accesses_of("E9", 200).await.unwrap().len(), 100);
 
     let product = ProductRow {
         id: 0,
@@ -994,6 +1108,26 @@ async fn exercise_finance(store: &Store) {
         reason: String::new(),
     };
     let application_template = application.clone();
+    // A hundred applications at once, each with its own id and history.
+    let applied = at_once(store, |store, _| {
+        // Another enterprise and bank, so the counts below stay theirs.
+        let application = ApplicationRow {
+            enterprise: "E7".into(),
+            bank: "7".into(),
+            ..application.clone()
+        };
+        let event = event.clone();
+        async move {
+            Ok(store
+                .create_applications(&[application], &[(0, event)])
+                .await?[0])
+        }
+    })
+    .await;
+    assert_eq!(applied.len(), 100);
+    for id in [applied[0], applied[99]] {
+        assert_eq!(store.application_events(id).await.unwrap().len(), 1);
+    }
     let apps = store
         .create_applications(&[application], &[(0, event.clone())])
         .await
