@@ -12,7 +12,8 @@
 #   entities at any density); SECONDS (600) and RATE (500) pace the load;
 #   BACKENDS is "sqlite postgres" by default.
 # PostgreSQL: XINYONG_BENCH_POSTGRES (default the local server) names the
-# server; the database xinyong_soak is created there if missing.
+# server; the database xinyong_soak there is replaced whenever the data
+# directory WORK_DIR/data-postgres does not exist yet. Needs psql.
 # XINYONG_BIN=path skips building the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +32,9 @@ if [ -z "$xinyong" ]; then
   cargo build --profile dist --quiet --bin xinyong
   xinyong="$PWD/target/dist/xinyong"
 fi
-cargo build --profile dist --quiet -p cli --example soak
-soak="$PWD/target/dist/examples/soak"
+# The load generator is not what is measured: the quicker profile will do.
+cargo build --release --quiet -p cli --example soak
+soak="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/soak"
 
 if [ ! -f "$work/city/manifest.json" ]; then
   echo "generating the city preset (density $density) into $work/city"
@@ -44,8 +46,11 @@ for backend in $backends; do
   state=()
   if [ "$backend" = postgres ]; then
     url="${admin%/*}/xinyong_soak"
-    psql "$admin" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'xinyong_soak'" | grep -q 1 ||
+    # A data directory made afresh gets a fresh database beside it.
+    if [ ! -d "$data" ]; then
+      psql "$admin" -qc "DROP DATABASE IF EXISTS xinyong_soak WITH (FORCE)"
       psql "$admin" -qc "CREATE DATABASE xinyong_soak"
+    fi
     state=(--database-url "$url")
   fi
   x() { "$xinyong" --data-dir "$data" "${state[@]}" "$@"; }

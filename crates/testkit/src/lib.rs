@@ -15,6 +15,7 @@
 pub mod postgres;
 pub mod truth;
 
+use std::io::Write;
 use std::path::Path;
 
 /// Whether the test may go on: `true` when `available`; otherwise `false`
@@ -23,7 +24,13 @@ pub fn needs(what: &str, available: Result<(), String>) -> bool {
     match available {
         Ok(()) => true,
         Err(why) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipped: needs {what}: {why}");
+            // Straight to the process's stderr: the test harness captures
+            // `eprintln!` of a passing test, and this must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped ({}): needs {what}: {why}",
+                std::thread::current().name().unwrap_or("a test")
+            );
             false
         }
         Err(why) => panic!("under CI this test must run, and it needs {what}: {why}"),

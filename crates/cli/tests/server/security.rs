@@ -850,3 +850,64 @@ async fn a_task_needs_the_inspector_role_not_only_the_link() {
         .unwrap();
     assert_eq!(recorded.status(), StatusCode::FORBIDDEN);
 }
+
+/// A read whose audit entry cannot be written shows nothing: the store
+/// refuses the entry (a trigger stands in for a full disk or a lost
+/// connection), and the profile fails while the public page still answers.
+/// On a demo of its own, since it breaks the audit log for a while.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_audit_entry_no_read() {
+    let Some(data) = private_demo("server-fixture-audit") else {
+        return;
+    };
+    let server = Server::start(&data, &[]);
+    let uscc = enterprise_uscc(&data);
+    let regulator = demo_user(&server, "regulator").await;
+    let profile = server.url(&format!("/api/v1/entities/{uscc}"));
+    assert_eq!(
+        regulator.get(&profile).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let (refuse, allow): (&[&str], &[&str]) = if on_postgres() {
+        (
+            &[
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'audit refused'; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            ],
+            &["DROP TRIGGER refuse_audit ON audit_log"],
+        )
+    } else {
+        (
+            &["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+               BEGIN SELECT RAISE(ABORT, 'audit refused'); END"],
+            &["DROP TRIGGER refuse_audit"],
+        )
+    };
+    execute_sql(&data, refuse);
+    let refused = regulator.get(&profile).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = refused.text().await.unwrap();
+    assert!(
+        !body.contains(&uscc),
+        "nothing of the entity is shown: {body}"
+    );
+    let public = client()
+        .get(server.url(&format!("/public/entity/{uscc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        public.status(),
+        StatusCode::OK,
+        "the public page writes no entry"
+    );
+
+    execute_sql(&data, allow);
+    assert_eq!(
+        regulator.get(&profile).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}
