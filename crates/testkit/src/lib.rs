@@ -24,17 +24,22 @@ pub fn needs(what: &str, available: Result<(), String>) -> bool {
     match available {
         Ok(()) => true,
         Err(why) if std::env::var_os("CI").is_none() => {
-            // Straight to the process's stderr: the test harness captures
-            // `eprintln!` of a passing test, and this must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped ({}): needs {what}: {why}",
-                std::thread::current().name().unwrap_or("a test")
-            );
+            skipped(&format!("needs {what}: {why}"));
             false
         }
         Err(why) => panic!("under CI this test must run, and it needs {what}: {why}"),
     }
+}
+
+/// Says that the running test was skipped, and why. Straight to the
+/// process's stderr: the harness captures `eprintln!` of a passing test,
+/// and this must be seen.
+pub fn skipped(why: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped ({}): {why}",
+        std::thread::current().name().unwrap_or("a test")
+    );
 }
 
 /// Debian's Chromium and its WebDriver (`apt-get install chromium
