@@ -4,11 +4,12 @@
 //! Open loop: a request is due every 1/rate seconds whatever the server
 //! does, and its latency counts from when it was due, so a stalled server
 //! shows in the figures instead of slowing the load (no coordinated
-//! omission). The mix, per 1 000 requests: 300 profile views by API, 100
+//! omission). The mix, per 1 000 requests: 317 profile views by API, 100
 //! profile pages, 250 name searches, 200 consented credit reports, 130
 //! application moves (an enterprise applies; the bank accepts, reviews and
-//! rejects), 10 sign-ins (the form and its post), 10 uploads of a small tax
-//! file. Every answer other than the one expected is an error.
+//! rejects), 2 sign-ins (the form and its post), 1 upload of a small tax
+//! file (at 500 a second: a sign-in a second, an upload every 2 s). Every
+//! answer other than the one expected is an error.
 
 #![allow(clippy::unwrap_used)]
 
@@ -66,13 +67,13 @@ enum Kind {
 
 /// The mix: how many of every 1 000 requests are of each kind.
 const MIX: [(Kind, u32); 7] = [
-    (Kind::ProfileApi, 300),
+    (Kind::ProfileApi, 317),
     (Kind::ProfilePage, 100),
     (Kind::Search, 250),
     (Kind::CreditReport, 200),
     (Kind::Application, 130),
-    (Kind::SignIn, 10),
-    (Kind::Upload, 10),
+    (Kind::SignIn, 2),
+    (Kind::Upload, 1),
 ];
 
 struct Shared {
@@ -324,6 +325,7 @@ async fn product_of(http: &reqwest::Client, base: &str, bank: &str) -> i64 {
         .as_array()
         .unwrap()
         .iter()
+        .map(|view| &view["product"])
         .find(|p| {
             p["bank"] == bank
                 && p["amount_min"].as_f64().unwrap_or(f64::MAX) <= 50.0

@@ -121,8 +121,9 @@ impl AppState {
     }
 
     /// The name index, if one has been built. At most every few seconds
-    /// this also checks whether batches were stored since, and if so starts
-    /// a rebuild in the background; searches meanwhile use the old index.
+    /// this also checks whether registry batches were stored since, and if
+    /// so starts a rebuild in the background; searches meanwhile use the old
+    /// index.
     pub async fn name_index(self: &Arc<Self>) -> Option<Arc<search::NameIndex>> {
         let current = self.names.read().ok().and_then(|n| n.clone());
         let due = self.names_checked.lock().map(|mut checked| {
@@ -133,7 +134,9 @@ impl AppState {
             due
         });
         if due.unwrap_or(false) {
-            let latest = self.store.latest_batch_id().await.unwrap_or(0);
+            // Only a registry batch changes names: a department's feed of
+            // payments must not rebuild an index of a million names.
+            let latest = self.store.latest_registry_batch_id().await.unwrap_or(0);
             if current.as_ref().is_none_or(|n| n.built_at_batch != latest) {
                 self.rebuild_name_index(latest);
             }

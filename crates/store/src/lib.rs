@@ -575,6 +575,18 @@ impl Store {
         Ok(row.get("id"))
     }
 
+    /// The id of the last batch of a registry item (0 before the first):
+    /// only those change the names search looks up.
+    pub async fn latest_registry_batch_id(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(b.id), 0) AS id FROM batches b
+             JOIN catalog_items c ON c.id = b.item WHERE c.record = 'registry'",
+        )
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(row.get("id"))
+    }
+
     /// The entity with the most event records, if any (the demo shows it).
     pub async fn entity_with_most_events(&self) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
@@ -743,6 +755,22 @@ enum Cell {
     OptionalInteger(Option<i64>),
 }
 
+/// Binds a number that may be missing so that PostgreSQL sees a float8
+/// either way. sqlx 0.8.6's Any driver sends a missing `f64` as a float4
+/// NULL (its `AnyArguments` conversion swaps Real and Double), and a
+/// statement prepared with that NULL then refuses a later 8-byte float8
+/// ("incorrect binary data format in bind parameter"); a missing `f32` goes
+/// as a float8 NULL. SQLite stores NULL either way.
+pub(crate) fn bind_number<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    number: Option<f64>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match number {
+        Some(n) => query.bind(n),
+        None => query.bind(None::<f32>),
+    }
+}
+
 /// Runs a statement whose parameters are `rows`, row after row.
 async fn execute_rows(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -753,7 +781,7 @@ async fn execute_rows(
     for cell in rows.into_iter().flatten() {
         query = match cell {
             Cell::Text(text) => query.bind(text),
-            Cell::Number(number) => query.bind(number),
+            Cell::Number(number) => bind_number(query, number),
             Cell::Integer(integer) => query.bind(integer),
             Cell::OptionalInteger(integer) => query.bind(integer),
         };

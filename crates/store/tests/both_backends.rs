@@ -357,6 +357,78 @@ async fn hundred_uploads_on_postgres() {
     store.close().await;
 }
 
+/// A missing number, then a number, then a missing one again, each written
+/// by the same statement on the same connection: PostgreSQL must accept the
+/// statement prepared for the first (a float8 NULL, not sqlx's float4).
+async fn exercise_missing_numbers(store: &Store) {
+    let catalog = Catalog::default_catalog();
+    store
+        .save_catalog(&catalog, domain::catalog::DEFAULT_CATALOG_TOML, "t")
+        .await
+        .unwrap();
+    let uscc = "91440606722473344C";
+    for (n, capital) in [None, Some(698_000.0), None, Some(12.5)]
+        .into_iter()
+        .enumerate()
+    {
+        let sha = format!("{n:064x}");
+        let mut batch = BatchWriter::begin(store, "samr", "registration", "r.csv", &sha, "t")
+            .await
+            .unwrap();
+        let entity = EntityUpdate {
+            uscc,
+            name: "美的集团股份有限公司",
+            entity_type: "joint_stock_company",
+            legal_representative: "方洪波",
+            registered_capital: capital,
+            established_on: "2000-04-07",
+            industry: "38",
+            division: "440606106",
+            address: "佛山市顺德区北滘镇美的大道6号",
+            status: "operating",
+            registration_number: None,
+        };
+        batch.upsert_entity(&entity, "t").await.unwrap();
+        batch
+            .commit(1, 1, 0, &serde_json::json!({}), "t")
+            .await
+            .unwrap();
+        let stored = store.entity(uscc).await.unwrap().unwrap();
+        assert_eq!(stored.registered_capital, capital);
+    }
+    // A payments batch is the latest batch, not the latest registry batch.
+    let registry = store.latest_registry_batch_id().await.unwrap();
+    assert!(registry > 0);
+    let batch = BatchWriter::begin(store, "tax", "tax_payment", "t.csv", "tax", "t")
+        .await
+        .unwrap();
+    let tax = batch
+        .commit(0, 0, 0, &serde_json::json!({}), "t")
+        .await
+        .unwrap();
+    assert_eq!(store.latest_batch_id().await.unwrap(), tax);
+    assert_eq!(store.latest_registry_batch_id().await.unwrap(), registry);
+}
+
+#[tokio::test]
+async fn missing_numbers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_missing_numbers(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn missing_numbers_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("missing_numbers") else {
+        return;
+    };
+    // One connection, so every statement meets its prepared predecessor.
+    let store = Store::open_with(&db.url, 1).await.unwrap();
+    exercise_missing_numbers(&store).await;
+    store.close().await;
+}
+
 #[tokio::test]
 async fn held_back_writes_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
