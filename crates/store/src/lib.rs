@@ -219,6 +219,21 @@ impl Store {
                             Ok(())
                         })
                     })
+                    // The one writer must come back outside any transaction:
+                    // under load (docs/SERVER.md, the soak) it came back
+                    // inside one no one owned, and every later write failed
+                    // with "begin_with at non-zero transaction depth". A
+                    // connection that cannot begin afresh is closed instead,
+                    // and the pool opens a new one.
+                    .after_release(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Connection;
+                            let Ok(probe) = conn.begin_with("BEGIN").await else {
+                                return Ok(false);
+                            };
+                            Ok(probe.rollback().await.is_ok())
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }

@@ -429,6 +429,41 @@ async fn missing_numbers_on_postgres() {
     store.close().await;
 }
 
+/// A request cancelled (its timeout) while its write waited for SQLite's
+/// lock must not leave the one writer connection inside a transaction no
+/// one owns: the next write would fail, and every write after it.
+#[tokio::test]
+async fn a_cancelled_write_leaves_the_writer_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url(dir.path());
+    let store = Store::open(&url).await.unwrap();
+    let other = Store::open(&url).await.unwrap();
+    // Another process holds the write lock.
+    let held = other.write().await.unwrap();
+    let entry = store::NewAuditEntry {
+        actor: "user:wang",
+        action: "view_entity",
+        subject: "s",
+        outcome: "ok",
+        detail: serde_json::json!({}),
+    };
+    let cancelled = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        store.audit(&entry, "t"),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the write waited for the lock");
+    held.rollback().await.unwrap();
+    // Let the abandoned BEGIN finish on the connection's worker.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        store.audit(&entry, "t").await.unwrap();
+    }
+    assert_eq!(store.verify_audit().await.unwrap().entries, 3);
+    store.close().await;
+    other.close().await;
+}
+
 #[tokio::test]
 async fn held_back_writes_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
