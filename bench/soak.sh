@@ -65,7 +65,9 @@ for backend in $backends; do
   x sql --format csv "SELECT uscc, name FROM entities WHERE status = 'operating' ORDER BY uscc LIMIT 2000" |
     tail -n +2 >"$work/subjects.csv"
 
-  x serve --listen 127.0.0.1:0 >"$work/serve-$backend.out" 2>"$work/serve-$backend.err" &
+  # Not through x(): $! must be the server itself, whose memory is sampled.
+  "$xinyong" --data-dir "$data" "${state[@]}" serve --listen 127.0.0.1:0 \
+    >"$work/serve-$backend.out" 2>"$work/serve-$backend.err" &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
   for _ in $(seq 1 600); do

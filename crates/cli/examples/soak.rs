@@ -189,7 +189,7 @@ async fn request(shared: &Shared, kind: Kind, n: u64) -> Result<(), String> {
             expect(request, StatusCode::OK).await.map(|_| ())
         }
         Kind::ProfilePage => {
-            let request = shared.session.get(format!("{base}/entities/{uscc}"));
+            let request = shared.session.get(format!("{base}/entity/{uscc}"));
             expect(request, StatusCode::OK).await.map(|_| ())
         }
         Kind::Search => {
