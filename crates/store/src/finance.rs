@@ -657,10 +657,18 @@ impl Store {
         let mut tx = self.write().await?;
         let first = crate::take_ids(&mut tx, "loan_applications", applications.len()).await?;
         let ids: Vec<i64> = (0..applications.len() as i64).map(|k| first + k).collect();
+        // Each application's last event number, from which moves go on.
+        let mut last_seq = vec![0i64; applications.len()];
+        for (index, event) in events {
+            if let Some(last) = last_seq.get_mut(*index) {
+                *last = (*last).max(event.seq);
+            }
+        }
         let rows: Vec<Vec<Cell>> = applications
             .iter()
             .zip(&ids)
-            .map(|(a, id)| {
+            .zip(&last_seq)
+            .map(|((a, id), last)| {
                 vec![
                     Cell::Integer(*id),
                     text(&a.enterprise),
@@ -678,6 +686,7 @@ impl Store {
                     Cell::OptionalInteger(a.loan_term_months),
                     optional_text(a.disbursed_on.as_deref()),
                     optional_text(a.loan_status.as_deref()),
+                    Cell::Integer(*last),
                 ]
             })
             .collect();
@@ -702,6 +711,7 @@ impl Store {
                 "loan_term_months",
                 "disbursed_on",
                 "loan_status",
+                "last_event_seq",
             ],
             rows,
         )
@@ -798,15 +808,19 @@ impl Store {
         grants: GrantChange<'_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE loan_applications SET state = $1, reason = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+        // The event's number comes from the application's own row, which
+        // this update locks: two moves cannot take the same number.
+        let moved = sqlx::query(
+            "UPDATE loan_applications SET state = $1, reason = $2, updated_at = $3,
+               last_event_seq = last_event_seq + 1
+             WHERE id = $4 AND state = $5 RETURNING last_event_seq",
         )
         .bind(to)
         .bind(&event.reason)
         .bind(&event.at)
         .bind(id)
         .bind(from)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(loan) = loan {
             sqlx::query(
@@ -821,11 +835,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if done.rows_affected() == 0 {
+        let Some(moved) = moved else {
             return Err(StoreError::Conflict(format!(
                 "application {id} is no longer {from}"
             )));
-        }
+        };
+        let seq: i64 = moved.get("last_event_seq");
         match grants {
             GrantChange::Keep => {}
             GrantChange::End { at, by } => {
@@ -850,13 +865,6 @@ impl Store {
                 .await?;
             }
         }
-        let seq: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM application_events WHERE application_id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?
-        .get("seq");
         sqlx::query(
             "INSERT INTO application_events (application_id, seq, at, actor, state, reason)
              VALUES ($1, $2, $3, $4, $5, $6)",

@@ -99,11 +99,7 @@ impl Store {
         members: Vec<(String, String)>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let version: i64 =
-            sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS version FROM pool_rules")
-                .fetch_one(&mut *tx)
-                .await?
-                .get("version");
+        let version = crate::take_ids(&mut tx, "pool_rules", 1).await?;
         sqlx::query(
             "INSERT INTO pool_rules (version, rule, set_at, set_by) VALUES ($1, $2, $3, $4)",
         )

@@ -1235,6 +1235,40 @@ async fn exercise_finance(store: &Store) {
     for id in [applied[0], applied[99]] {
         assert_eq!(store.application_events(id).await.unwrap().len(), 1);
     }
+    // Twenty banks' clerks accept one application at once: one move wins,
+    // and its event takes the next number.
+    let raced = applied[0];
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (store, event) = (store.clone(), event.clone());
+        racing.spawn(async move {
+            let accepted = ApplicationEventRow {
+                state: "accepted".into(),
+                ..event
+            };
+            store
+                .move_application(
+                    raced,
+                    "submitted",
+                    "accepted",
+                    &accepted,
+                    None,
+                    GrantChange::Keep,
+                )
+                .await
+                .is_ok()
+        });
+    }
+    let won = racing.join_all().await.into_iter().filter(|ok| *ok).count();
+    assert_eq!(won, 1);
+    let seqs: Vec<i64> = store
+        .application_events(raced)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2]);
     let apps = store
         .create_applications(&[application], &[(0, event.clone())])
         .await
@@ -1559,6 +1593,19 @@ async fn exercise_finance(store: &Store) {
             .as_deref(),
         Some("2026-02-07")
     );
+    // A hundred pool rules set at once: each its own version.
+    let versions = at_once(store, |store, n| async move {
+        store
+            .replace_pool(
+                "{}",
+                "2026-03-01T00:00:00Z",
+                "user:centre",
+                vec![(format!("P{n}"), "[]".into())],
+            )
+            .await
+    })
+    .await;
+    assert_eq!(versions.len(), 100);
 }
 
 #[tokio::test]
