@@ -14,7 +14,8 @@
 # PostgreSQL: XINYONG_BENCH_POSTGRES (default the local server) names the
 # server; the database xinyong_soak there is replaced whenever the data
 # directory WORK_DIR/data-postgres does not exist yet. Needs psql.
-# XINYONG_BIN=path skips building the binary.
+# XINYONG_BIN=path skips building the binary, XINYONG_SOAK=path the load
+# generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,9 +33,12 @@ if [ -z "$xinyong" ]; then
   cargo build --profile dist --quiet --bin xinyong
   xinyong="$PWD/target/dist/xinyong"
 fi
-# The load generator is not what is measured: the quicker profile will do.
-cargo build --release --quiet -p cli --example soak
-soak="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/soak"
+soak="${XINYONG_SOAK:-}"
+if [ -z "$soak" ]; then
+  # The load generator is not what is measured: the quicker profile will do.
+  cargo build --release --quiet -p cli --example soak
+  soak="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/soak"
+fi
 
 if [ ! -f "$work/city/manifest.json" ]; then
   echo "generating the city preset (density $density) into $work/city"
@@ -43,6 +47,7 @@ fi
 
 for backend in $backends; do
   data="$work/data-$backend"
+  [ -d "$data" ] || rm -f "$work/demo-$backend.done"
   state=()
   if [ "$backend" = postgres ]; then
     url="${admin%/*}/xinyong_soak"
@@ -54,9 +59,16 @@ for backend in $backends; do
     state=(--database-url "$url")
   fi
   x() { "$xinyong" --data-dir "$data" "${state[@]}" "$@"; }
-  echo "== $backend: building the demo on the city ($data)"
-  /usr/bin/time -f "demo built in %e s, peak %M KiB" \
-    "$xinyong" --data-dir "$data" "${state[@]}" demo --city "$work/city" --no-serve >"$work/demo-$backend.out"
+  # A demo built by an earlier run is used again (its accounts are found
+  # below; the soak's uploads are new files whatever ran before).
+  if [ -f "$work/demo-$backend.done" ]; then
+    echo "== $backend: the demo built earlier in $data"
+  else
+    echo "== $backend: building the demo on the city ($data)"
+    /usr/bin/time -f "demo built in %e s, peak %M KiB" \
+      "$xinyong" --data-dir "$data" "${state[@]}" demo --city "$work/city" --no-serve >"$work/demo-$backend.out"
+    touch "$work/demo-$backend.done"
+  fi
 
   users=$(x user list --json)
   bank=$(printf '%s' "$users" | python3 -c 'import json,sys; print(next(r["subject"] for u in json.load(sys.stdin) for r in u["roles"] if r["role"] == "bank"))')

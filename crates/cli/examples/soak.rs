@@ -86,6 +86,11 @@ struct Shared {
     /// Applications under way: (id, the next state the bank moves it to).
     open: Mutex<VecDeque<(i64, &'static str)>>,
     results: Mutex<BTreeMap<Kind, Outcomes>>,
+    /// The same, by the minute each request was due in.
+    minutes: Mutex<BTreeMap<u64, Outcomes>>,
+    /// Numbers this run's uploads apart from an earlier run's on the same
+    /// data (seconds since the epoch when it started).
+    run: u64,
 }
 
 #[derive(Default)]
@@ -136,6 +141,10 @@ async fn main() {
         product,
         open: Mutex::new(VecDeque::new()),
         results: Mutex::new(BTreeMap::new()),
+        minutes: Mutex::new(BTreeMap::new()),
+        run: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     });
 
     let slots: Vec<Kind> = MIX
@@ -157,13 +166,24 @@ async fn main() {
         tasks.spawn(async move {
             let outcome = request(&shared, kind, n).await;
             let micros = due.elapsed().as_micros() as u64;
+            let minute = n / (60 * u64::from(shared.args.rate.max(1)));
+            let failed = outcome.is_err();
+            {
+                let mut minutes = shared.minutes.lock().unwrap();
+                let entry = minutes.entry(minute).or_default();
+                entry.micros.push(micros);
+                entry.errors += u64::from(failed);
+            }
             let mut results = shared.results.lock().unwrap();
             let entry = results.entry(kind).or_default();
             entry.micros.push(micros);
             if let Err(error) = outcome {
                 entry.errors += 1;
                 if entry.first_errors.len() < 5 {
-                    entry.first_errors.push(error);
+                    entry.first_errors.push(format!(
+                        "{}: {error}",
+                        due.duration_since(started).as_secs()
+                    ));
                 }
             }
         });
@@ -172,8 +192,8 @@ async fn main() {
     while tasks.join_next().await.is_some() {}
     let elapsed = started.elapsed();
     let memory_end = rss(shared.args.pid);
-    let peak = sampler.await.unwrap();
-    report(&shared, elapsed, memory_start, memory_end, peak);
+    let memory = sampler.await.unwrap();
+    report(&shared, elapsed, memory_start, memory_end, &memory);
 }
 
 async fn request(shared: &Shared, kind: Kind, n: u64) -> Result<(), String> {
@@ -250,16 +270,15 @@ async fn request(shared: &Shared, kind: Kind, n: u64) -> Result<(), String> {
         }
         Kind::SignIn => sign_in(base, &args.user, &args.password).await.map(|_| ()),
         Kind::Upload => {
-            // A quarter of tax payments no one has sent before: the content
-            // differs by the request's number.
+            // A tax payment no one has sent before: the revenue is the run's
+            // and the request's number, so no two uploads are the same file.
             let mut file = String::from(
                 "subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on\n",
             );
-            let cents = n % 100_000;
             file.push_str(&format!(
-                "{uscc},2026-10,vat,{}.{:02},10.00,10.00,2026-10-15\n",
-                1000 + cents / 100,
-                cents % 100
+                "{uscc},2026-10,vat,{}{:09}.00,10.00,10.00,2026-10-15\n",
+                shared.run % 100_000,
+                n
             ));
             let form = reqwest::multipart::Form::new()
                 .text("item", "tax_payment")
@@ -344,16 +363,14 @@ fn rss(pid: Option<u32>) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The highest resident memory seen, sampled every second.
-async fn sample_memory(pid: Option<u32>, seconds: u64) -> Option<f64> {
-    let mut peak: Option<f64> = None;
+/// Resident memory, sampled every second.
+async fn sample_memory(pid: Option<u32>, seconds: u64) -> Vec<Option<f64>> {
+    let mut samples = Vec::new();
     for _ in 0..seconds {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Some(now) = rss(pid) {
-            peak = Some(peak.map_or(now, |p| p.max(now)));
-        }
+        samples.push(rss(pid));
     }
-    peak
+    samples
 }
 
 fn report(
@@ -361,8 +378,29 @@ fn report(
     elapsed: Duration,
     start: Option<f64>,
     end: Option<f64>,
-    peak: Option<f64>,
+    memory: &[Option<f64>],
 ) {
+    let peak = memory.iter().flatten().copied().reduce(f64::max);
+    let mib = |m: Option<f64>| m.map_or("unknown".to_string(), |m| format!("{m:.0} MiB"));
+    // Minute by minute: a soak must show that nothing creeps up.
+    println!(
+        "{:<14} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9}",
+        "minute", "requests", "errors", "p50 ms", "p99 ms", "max ms", "memory"
+    );
+    let mut minutes = shared.minutes.lock().unwrap();
+    for (minute, outcome) in minutes.iter_mut() {
+        let at_end = memory
+            .get(((*minute as usize) + 1) * 60 - 1)
+            .or(memory.last())
+            .copied()
+            .flatten();
+        print_row(
+            &format!("{}", minute + 1),
+            outcome,
+            &format!(" {:>9}", mib(at_end)),
+        );
+    }
+    println!();
     let mut results = shared.results.lock().unwrap();
     let mut all = Outcomes::default();
     println!(
@@ -370,11 +408,11 @@ fn report(
         "kind", "requests", "errors", "p50 ms", "p99 ms", "max ms"
     );
     for (kind, outcome) in results.iter_mut() {
-        print_row(&format!("{kind:?}"), outcome);
+        print_row(&format!("{kind:?}"), outcome, "");
         all.micros.extend(&outcome.micros);
         all.errors += outcome.errors;
     }
-    print_row("all", &mut all);
+    print_row("all", &mut all, "");
     let sent = all.micros.len() as f64;
     println!(
         "{:.0} requests in {:.1} s: {:.1} requests/s (asked {})",
@@ -383,7 +421,6 @@ fn report(
         sent / elapsed.as_secs_f64(),
         shared.args.rate
     );
-    let mib = |m: Option<f64>| m.map_or("unknown".to_string(), |m| format!("{m:.0} MiB"));
     println!(
         "server memory: {} at start, {} at end, {} at most",
         mib(start),
@@ -397,7 +434,7 @@ fn report(
     }
 }
 
-fn print_row(label: &str, outcome: &mut Outcomes) {
+fn print_row(label: &str, outcome: &mut Outcomes, after: &str) {
     outcome.micros.sort_unstable();
     let at = |q: f64| {
         let n = outcome.micros.len();
@@ -407,7 +444,7 @@ fn print_row(label: &str, outcome: &mut Outcomes) {
         outcome.micros[((n as f64 * q).ceil() as usize).clamp(1, n) - 1] as f64 / 1000.0
     };
     println!(
-        "{:<14} {:>8} {:>7} {:>9.1} {:>9.1} {:>9.1}",
+        "{:<14} {:>8} {:>7} {:>9.1} {:>9.1} {:>9.1}{after}",
         label,
         outcome.micros.len(),
         outcome.errors,

@@ -70,7 +70,8 @@ async fn serve_until_stopped(
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     let state = Arc::new(server::AppState::new(store, catalog, config));
-    // Tests read this line to find the port when given port 0.
+    server::prepare(&state).await;
+    // Tests and bench/soak.sh read this line to find the port when given port 0.
     outln!("listening on http://{address}");
     server::serve_on(listener, state, shutdown_signal()).await?;
     outln!("stopped");

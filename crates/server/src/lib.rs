@@ -135,9 +135,12 @@ impl AppState {
         });
         if due.unwrap_or(false) {
             // Only a registry batch changes names: a department's feed of
-            // payments must not rebuild an index of a million names.
-            let latest = self.store.latest_registry_batch_id().await.unwrap_or(0);
-            if current.as_ref().is_none_or(|n| n.built_at_batch != latest) {
+            // payments must not rebuild an index of a million names. A store
+            // that cannot answer now (busy, restarting) is asked again at
+            // the next check, not taken to mean "rebuild".
+            if let Ok(latest) = self.store.latest_registry_batch_id().await
+                && current.as_ref().is_none_or(|n| n.built_at_batch != latest)
+            {
                 self.rebuild_name_index(latest);
             }
         }
@@ -151,25 +154,26 @@ impl AppState {
         }
         let state = Arc::clone(self);
         tokio::spawn(async move {
-            match state.store.entity_names().await {
-                Ok(rows) => {
-                    let built =
-                        tokio::task::spawn_blocking(move || search::NameIndex::build(rows, latest))
-                            .await;
-                    match built {
-                        Ok(index) => {
-                            tracing::info!("name index: {} entities", index.len());
-                            if let Ok(mut names) = state.names.write() {
-                                *names = Some(Arc::new(index));
-                            }
-                        }
-                        Err(e) => tracing::error!("name index: {e}"),
-                    }
-                }
-                Err(e) => tracing::error!("name index: {e}"),
-            }
+            state.build_name_index(latest).await;
             state.names_building.store(false, Ordering::SeqCst);
         });
+    }
+
+    /// Reads every name and builds the index (on a blocking thread).
+    async fn build_name_index(&self, latest: i64) {
+        let rows = match self.store.entity_names().await {
+            Ok(rows) => rows,
+            Err(e) => return tracing::error!("name index: {e}"),
+        };
+        match tokio::task::spawn_blocking(move || search::NameIndex::build(rows, latest)).await {
+            Ok(index) => {
+                tracing::info!("name index: {} entities", index.len());
+                if let Ok(mut names) = self.names.write() {
+                    *names = Some(Arc::new(index));
+                }
+            }
+            Err(e) => tracing::error!("name index: {e}"),
+        }
     }
 
     /// Appends to the audit log. A request whose audit entry cannot be
@@ -212,6 +216,7 @@ pub fn router(state: Shared) -> Router {
         .merge(registry::api::upload_routes())
         .merge(inspection::pages::upload_routes())
         .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             UPLOAD_TIMEOUT,
@@ -231,6 +236,7 @@ pub fn router(state: Shared) -> Router {
         .merge(openapi::routes())
         .route("/health", axum::routing::get(health))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -242,6 +248,25 @@ pub fn router(state: Shared) -> Router {
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Runs the handler in a task of its own, inside the timeout: a request
+/// that times out, or whose client goes away, gets no answer, but its
+/// handler is not stopped between two writes (a store write cut off half-way
+/// left SQLite's one writer inside a transaction no one owned: the soak,
+/// docs/SERVER.md).
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!("handler: {e}");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// What every response carries: no scripts, frames or foreign origins
@@ -326,23 +351,34 @@ pub fn api_paths() -> Vec<&'static str> {
     .concat()
 }
 
+/// What must be in place before the first request: the name index. Until
+/// it exists a search falls back to SQL over every name, and a city's
+/// searches arriving at once would hold every read connection (the soak,
+/// docs/SERVER.md). A city's index takes seconds; if the store cannot say
+/// which registry batch is the latest, search uses SQL until the next check.
+pub async fn prepare(state: &Shared) {
+    if let Ok(latest) = state.store.latest_registry_batch_id().await {
+        state.build_name_index(latest).await;
+    }
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests under way.
 pub async fn serve(
     state: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    prepare(&state).await;
     serve_on(listener, state, shutdown).await
 }
 
-/// [`serve`] on a listener already bound (tests bind port 0).
+/// [`serve`] on a listener already bound (tests bind port 0), after
+/// [`prepare`].
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Build the name index now rather than on the first search.
-    let _ = state.name_index().await;
     if let Some(smtp) = state.config.smtp.clone() {
         notify::spawn(state.store.clone(), smtp);
     }
@@ -361,6 +397,38 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+
+    /// A request that times out gets 408, and its handler still finishes
+    /// (here: sets the flag after the timeout has answered). Without
+    /// `run_to_completion` the timeout would drop the handler half-way.
+    #[tokio::test]
+    async fn a_timed_out_handler_runs_to_completion() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&finished);
+        let app = Router::new()
+            .route(
+                "/slow",
+                axum::routing::get(move || async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    flag.store(true, Ordering::SeqCst);
+                    "done"
+                }),
+            )
+            .layer(axum::middleware::from_fn(run_to_completion))
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_millis(20),
+            ));
+        let request = axum::http::Request::get("/slow")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), axum::http::StatusCode::REQUEST_TIMEOUT);
+        assert!(!finished.load(Ordering::SeqCst), "answered before the end");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(finished.load(Ordering::SeqCst), "the handler finished");
+    }
 
     /// A store that cannot answer: `/health` says so without the store's
     /// error (which names the database), with every security header.

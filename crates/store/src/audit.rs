@@ -9,7 +9,8 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{AnyPool, Row};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{Backend, Store, StoreError};
 
@@ -107,53 +108,185 @@ fn audit_row(r: &sqlx::any::AnyRow) -> AuditEntry {
     }
 }
 
-impl Store {
-    /// Appends an entry at time `at` and returns its sequence number.
-    pub async fn audit(&self, entry: &NewAuditEntry<'_>, at: &str) -> Result<i64, StoreError> {
-        let mut tx = self.write().await?;
-        if self.backend == Backend::Postgres {
-            // One appender at a time, or two would chain to the same head.
-            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await?;
+/// Entries waiting for the appender at most: a burst beyond this waits to
+/// be queued rather than growing memory.
+const APPENDER_QUEUE: usize = 4096;
+/// Entries written in one transaction at most (9 parameters each, within
+/// both backends' limits on one statement).
+const APPENDER_BATCH: usize = 256;
+
+/// An entry on its way to the log, and where its sequence number goes.
+struct Pending {
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    outcome: String,
+    detail: String,
+    reply: oneshot::Sender<Result<i64, String>>,
+}
+
+/// The one task of a store that appends to the audit log.
+///
+/// Every view writes an entry, and each entry chains to the one before, so
+/// appends are serial by nature. Written one transaction each, they were
+/// the server's bottleneck (docs/SERVER.md, the soak): on PostgreSQL each
+/// held the table lock for four round trips while the other requests
+/// waited holding pool connections, and on SQLite they queued at the one
+/// writer. The appender takes whatever entries are waiting (group commit)
+/// and writes them in one transaction, one lock and one statement, then
+/// answers each caller. A caller still waits for its own entry to be
+/// committed, so a read whose entry cannot be written still fails. And a
+/// request that is cancelled (a timeout, a client gone) cannot cut a write
+/// in half: the write belongs to this task, not to the request.
+#[derive(Clone)]
+pub(crate) struct Appender {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl Appender {
+    /// Starts the task on the current runtime; it ends when the last store
+    /// holding it is dropped.
+    pub(crate) fn start(pool: AnyPool, backend: Backend) -> Appender {
+        let (queue, mut waiting) = mpsc::channel::<Pending>(APPENDER_QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(APPENDER_BATCH);
+            while waiting.recv_many(&mut batch, APPENDER_BATCH).await > 0 {
+                append_all(&pool, backend, std::mem::take(&mut batch)).await;
+            }
+        });
+        Appender { queue }
+    }
+}
+
+/// Writes a batch and answers its callers. If the batch as a whole fails,
+/// each entry is tried alone, so that one entry's failure is its own.
+async fn append_all(pool: &AnyPool, backend: Backend, batch: Vec<Pending>) {
+    match append(pool, backend, &batch).await {
+        Ok(first) => {
+            for (i, pending) in batch.into_iter().enumerate() {
+                // A caller that stopped waiting (a timeout) needs no answer:
+                // its entry is written all the same.
+                let _ = pending.reply.send(Ok(first + i as i64));
+            }
         }
-        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
+        Err(e) if batch.len() == 1 => {
+            for pending in batch {
+                let _ = pending.reply.send(Err(e.to_string()));
+            }
+        }
+        Err(_) => {
+            for pending in batch {
+                let alone = append(pool, backend, std::slice::from_ref(&pending)).await;
+                let _ = pending.reply.send(alone.map_err(|e| e.to_string()));
+            }
+        }
+    }
+}
+
+/// Appends the entries in order in one transaction; returns the first one's
+/// sequence number.
+async fn append(pool: &AnyPool, backend: Backend, entries: &[Pending]) -> Result<i64, StoreError> {
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
+    if backend == Backend::Postgres {
+        // One appender at a time, or two would chain to the same head: two
+        // server processes on one database each have their own.
+        sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
             .await?;
-        let (seq, prev_hash) = match head {
-            Some(row) => (row.get::<i64, _>("seq") + 1, row.get::<String, _>("hash")),
-            None => (1, GENESIS_HASH.to_string()),
-        };
-        let detail = entry.detail.to_string();
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (first, mut prev_hash) = match head {
+        Some(row) => (row.get::<i64, _>("seq") + 1, row.get::<String, _>("hash")),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let mut rows = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let seq = first + i as i64;
         let hash = entry_hash(
             &prev_hash,
             &canonical(
                 seq,
-                at,
-                entry.actor,
-                entry.action,
-                entry.subject,
-                entry.outcome,
-                &detail,
+                &entry.at,
+                &entry.actor,
+                &entry.action,
+                &entry.subject,
+                &entry.outcome,
+                &entry.detail,
             ),
         );
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, subject, outcome, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(seq)
-        .bind(at)
-        .bind(entry.actor)
-        .bind(entry.action)
-        .bind(entry.subject)
-        .bind(entry.outcome)
-        .bind(&detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        rows.push((seq, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
+    // `$n` placeholders, which both dialects read (sqlx's query builder
+    // writes `?` for the Any driver, which PostgreSQL does not).
+    let values: Vec<String> = (0..entries.len())
+        .map(|i| {
+            let n = i * 9;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8,
+                n + 9
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, outcome, detail, prev_hash, hash) VALUES {}",
+        values.join(", ")
+    );
+    let mut insert = sqlx::query(&sql);
+    for (entry, (seq, prev, hash)) in entries.iter().zip(&rows) {
+        insert = insert
+            .bind(*seq)
+            .bind(entry.at.as_str())
+            .bind(entry.actor.as_str())
+            .bind(entry.action.as_str())
+            .bind(entry.subject.as_str())
+            .bind(entry.outcome.as_str())
+            .bind(entry.detail.as_str())
+            .bind(prev.as_str())
+            .bind(hash.as_str());
+    }
+    insert.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(first)
+}
+
+impl Store {
+    /// Appends an entry at time `at` and returns its sequence number, once
+    /// it is committed (through the store's [`Appender`]).
+    pub async fn audit(&self, entry: &NewAuditEntry<'_>, at: &str) -> Result<i64, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            at: at.to_string(),
+            actor: entry.actor.to_string(),
+            action: entry.action.to_string(),
+            subject: entry.subject.to_string(),
+            outcome: entry.outcome.to_string(),
+            detail: entry.detail.to_string(),
+            reply,
+        };
+        let stopped = || StoreError::AuditNotWritten("the audit appender has stopped".into());
+        self.appender
+            .queue
+            .send(pending)
+            .await
+            .map_err(|_| stopped())?;
+        answer
+            .await
+            .map_err(|_| stopped())?
+            .map_err(StoreError::AuditNotWritten)
     }
 
     /// Entries matching the filter, newest first.

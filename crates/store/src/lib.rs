@@ -55,6 +55,8 @@ pub enum StoreError {
     Damaged(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("audit entry not written: {0}")]
+    AuditNotWritten(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,8 @@ pub struct Store {
     /// WAL a read never waits behind a write; on PostgreSQL the same pool.
     reads: AnyPool,
     backend: Backend,
+    /// Appends to the audit log, many entries a transaction.
+    appender: audit::Appender,
 }
 
 /// A batch as stored, with its report.
@@ -274,6 +278,7 @@ impl Store {
             Backend::Postgres => pool.clone(),
         };
         Ok(Store {
+            appender: audit::Appender::start(pool.clone(), backend),
             pool,
             reads,
             backend,

@@ -429,11 +429,12 @@ async fn missing_numbers_on_postgres() {
     store.close().await;
 }
 
-/// A request cancelled (its timeout) while its write waited for SQLite's
-/// lock must not leave the one writer connection inside a transaction no
-/// one owns: the next write would fail, and every write after it.
+/// A request cancelled (its timeout) while its audit entry waited for
+/// SQLite's lock must not leave the one writer connection inside a
+/// transaction no one owns, or every later write would fail. The entry is
+/// the store's appender's to write, so it is written all the same.
 #[tokio::test]
-async fn a_cancelled_write_leaves_the_writer_usable() {
+async fn a_cancelled_audit_is_written_and_the_writer_stays_usable() {
     let dir = tempfile::tempdir().unwrap();
     let url = Store::sqlite_url(dir.path());
     let store = Store::open(&url).await.unwrap();
@@ -454,14 +455,88 @@ async fn a_cancelled_write_leaves_the_writer_usable() {
     .await;
     assert!(cancelled.is_err(), "the write waited for the lock");
     held.rollback().await.unwrap();
-    // Let the abandoned BEGIN finish on the connection's worker.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    for _ in 0..3 {
-        store.audit(&entry, "t").await.unwrap();
+    for seq in 2..=4 {
+        assert_eq!(store.audit(&entry, "t").await.unwrap(), seq);
     }
-    assert_eq!(store.verify_audit().await.unwrap().entries, 3);
+    let check = store.verify_audit().await.unwrap();
+    assert_eq!((check.entries, check.first_broken), (4, None));
     store.close().await;
     other.close().await;
+}
+
+/// Entries that arrive together are written together (the appender's group
+/// commit); one the database refuses fails alone, and the chain of the
+/// others is whole.
+async fn exercise_audit_refusal(store: &Store, url: &str) {
+    let refuse = match store.backend() {
+        store::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
+             IF NEW.subject = 'refuse' THEN RAISE EXCEPTION 'audit refused'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql"
+                .to_string(),
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+                .to_string(),
+        ],
+        store::Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+             WHEN NEW.subject = 'refuse' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+                .to_string(),
+        ],
+    };
+    testkit::execute_sql(url, refuse).unwrap();
+    let mut appends = tokio::task::JoinSet::new();
+    for i in 0..500 {
+        let store = store.clone();
+        appends.spawn(async move {
+            let subject = if i == 250 {
+                "refuse".to_string()
+            } else {
+                format!("s{i}")
+            };
+            let entry = store::NewAuditEntry {
+                actor: "user:wang",
+                action: "view_entity",
+                subject: &subject,
+                outcome: "ok",
+                detail: serde_json::json!({"i": i}),
+            };
+            (i, store.audit(&entry, "2026-11-29T10:00:00Z").await)
+        });
+    }
+    let mut seqs = Vec::new();
+    for (i, result) in appends.join_all().await {
+        match result {
+            Ok(seq) => seqs.push(seq),
+            Err(e) => {
+                assert_eq!(i, 250, "only the refused entry fails: {e}");
+                assert!(e.to_string().contains("audit refused"), "{e}");
+            }
+        }
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=499).collect::<Vec<i64>>());
+    let check = store.verify_audit().await.unwrap();
+    assert_eq!((check.entries, check.first_broken), (499, None));
+}
+
+#[tokio::test]
+async fn audit_refusal_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url(dir.path());
+    let store = Store::open(&url).await.unwrap();
+    exercise_audit_refusal(&store, &url).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_refusal_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("audit_refusal") else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    exercise_audit_refusal(&store, &db.url).await;
+    store.close().await;
 }
 
 #[tokio::test]
