@@ -191,19 +191,17 @@ async fn append(pool: &AnyPool, backend: Backend, entries: &[Pending]) -> Result
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
     };
-    if backend == Backend::Postgres {
-        // One appender at a time, or two would chain to the same head: two
-        // server processes on one database each have their own.
-        sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-    }
-    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (first, mut prev_hash) = match head {
-        Some(row) => (row.get::<i64, _>("seq") + 1, row.get::<String, _>("hash")),
-        None => (1, GENESIS_HASH.to_string()),
+    // The counter's row, taken first, orders appenders (two server
+    // processes on one database each have their own appender): a second
+    // waits here until the first commits, then chains to its last entry.
+    let first = crate::take_ids(&mut tx, "audit_log", entries.len()).await?;
+    let mut prev_hash = match first {
+        1 => GENESIS_HASH.to_string(),
+        _ => sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(first - 1)
+            .fetch_one(&mut *tx)
+            .await?
+            .get::<String, _>("hash"),
     };
     let mut rows = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
