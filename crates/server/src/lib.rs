@@ -214,13 +214,7 @@ pub fn router(state: Shared) -> Router {
     let uploads = Router::new()
         .merge(registry::pages::upload_routes())
         .merge(registry::api::upload_routes())
-        .merge(inspection::pages::upload_routes())
-        .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
-        .layer(axum::middleware::from_fn(run_to_completion))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            UPLOAD_TIMEOUT,
-        ));
+        .merge(inspection::pages::upload_routes());
     let rest = Router::new()
         .merge(http::render::routes())
         .merge(accounts::pages::routes())
@@ -234,20 +228,29 @@ pub fn router(state: Shared) -> Router {
         .merge(finance::pages::routes())
         .merge(finance::api::routes())
         .merge(openapi::routes())
-        .route("/health", axum::routing::get(health))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(run_to_completion))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ));
+        .route("/health", axum::routing::get(health));
     Router::new()
-        .merge(uploads)
-        .merge(rest)
+        .merge(bounded(
+            uploads,
+            state.config.max_upload_bytes,
+            UPLOAD_TIMEOUT,
+        ))
+        .merge(bounded(rest, MAX_BODY_BYTES, REQUEST_TIMEOUT))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A body limit, and a timeout within which the handler runs to completion.
+fn bounded(routes: Router<Shared>, max_body: usize, timeout: Duration) -> Router<Shared> {
+    routes
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
 }
 
 /// Runs the handler in a task of its own, inside the timeout: a request

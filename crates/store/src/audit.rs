@@ -187,10 +187,7 @@ async fn append_all(pool: &AnyPool, backend: Backend, batch: Vec<Pending>) {
 /// Appends the entries in order in one transaction; returns the first one's
 /// sequence number.
 async fn append(pool: &AnyPool, backend: Backend, entries: &[Pending]) -> Result<i64, StoreError> {
-    let mut tx = match backend {
-        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => pool.begin().await?,
-    };
+    let mut tx = crate::begin_write(pool, backend).await?;
     // The counter's row, taken first, orders appenders (two server
     // processes on one database each have their own appender): a second
     // waits here until the first commits, then chains to its last entry.
@@ -224,19 +221,8 @@ async fn append(pool: &AnyPool, backend: Backend, entries: &[Pending]) -> Result
     // writes `?` for the Any driver, which PostgreSQL does not).
     let values: Vec<String> = (0..entries.len())
         .map(|i| {
-            let n = i * 9;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7,
-                n + 8,
-                n + 9
-            )
+            let row: Vec<String> = (1..=9).map(|k| format!("${}", i * 9 + k)).collect();
+            format!("({})", row.join(", "))
         })
         .collect();
     let sql = format!(

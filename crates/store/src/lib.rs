@@ -350,10 +350,7 @@ impl Store {
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite, so a writer never
     /// fails half-way on a lock.
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        begin_write(&self.pool, self.backend).await
     }
 
     /// The batch already stored with this content from this source, if any.
@@ -633,6 +630,18 @@ impl Store {
         self.reads.close().await;
         self.pool.close().await;
     }
+}
+
+/// A write transaction: on SQLite `BEGIN IMMEDIATE`, which takes the write
+/// lock at once rather than failing on upgrade; on PostgreSQL a plain one.
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
 }
 
 /// Takes `count` consecutive ids of `table` from its database counter
