@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use domain::Catalog;
+use domain::text::spreadsheet_safe;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::batch::{BatchRequest, BatchResult};
 use ingest::{Encoding, FileFormat};
@@ -259,7 +260,7 @@ pub(crate) async fn ingest_all(
     print: Print,
 ) -> anyhow::Result<usize> {
     let lake = lake::Lake::new(data_dir);
-    ingest::batch::recover(store, &lake).await?;
+    let lock = lake_lock(store, &lake).await?;
     let mut known = ingest::batch::Known::load(store).await?;
     let bar = ProgressBar::new(requests.len() as u64);
     bar.set_style(
@@ -273,7 +274,7 @@ pub(crate) async fn ingest_all(
     for request in requests {
         bar.set_message(request.item.clone());
         let path = request.path.display().to_string();
-        match ingest::batch::ingest(store, &lake, catalog, &mut known, request).await {
+        match ingest::batch::ingest(store, &lake, &lock, catalog, &mut known, request).await {
             Ok(BatchResult::Committed(batch)) => {
                 if print == Print::Lines {
                     bar.suspend(|| outln!("{}", summary_line(&batch, "")));
@@ -304,6 +305,21 @@ pub(crate) async fn ingest_all(
         print_json(&reports)?;
     }
     Ok(failed)
+}
+
+/// The lake's write lock, waiting (and saying so) while another process
+/// ingests into the same data directory.
+pub(crate) async fn lake_lock(store: &Store, lake: &lake::Lake) -> anyhow::Result<lake::WriteLock> {
+    if let Some(lock) = ingest::batch::lock(store, lake, false).await? {
+        return Ok(lock);
+    }
+    eprintln!(
+        "waiting: {}",
+        domain::text::escape_controls(&ingest::batch::busy_message(lake))
+    );
+    ingest::batch::lock(store, lake, true)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the lake's write lock was not given"))
 }
 
 fn summary_line(batch: &BatchRow, note: &str) -> String {
@@ -611,7 +627,9 @@ pub fn sql(
                 let mut writer = csv::Writer::from_writer(Vec::new());
                 writer.write_record(&names)?;
                 for row in &rows {
-                    writer.write_record(row.iter().map(|v| v.as_deref().unwrap_or_default()))?;
+                    writer.write_record(row.iter().map(|v| {
+                        spreadsheet_safe(v.as_deref().unwrap_or_default()).into_owned()
+                    }))?;
                 }
                 let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
                 let text = String::from_utf8(bytes)?;

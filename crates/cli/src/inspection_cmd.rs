@@ -361,10 +361,11 @@ async fn dispatch(
             let inputs = supervision::read_results(&file)?;
             let catalog = catalog_in_use(store, catalog).await?;
             let lake = lake::Lake::new(dir);
-            ingest::batch::recover(store, &lake).await?;
+            let lock = crate::data_cmd::lake_lock(store, &lake).await?;
             let mut known = ingest::batch::Known::load(store).await?;
             let recorded = supervision::results::record(
                 store,
+                &lock,
                 &catalog,
                 &mut known,
                 dir,

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use domain::text::spreadsheet_safe;
 use scoring::{
     BinningOptions, FitOptions, Kind, Model, ModelInfo, Prebinning, Report, Scaling, Trend,
 };
@@ -267,7 +268,7 @@ fn apply(model_path: &Path, data: &Path, out: &Path) -> Result<Outcome> {
         fields.push(format!("{}", scored.probability));
         fields.push(scored.score.to_string());
         fields.push(scorer.reasons_text(scored));
-        writer.write_record(&fields)?;
+        writer.write_record(fields.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
     }
     writer
         .into_inner()

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
+use domain::text::spreadsheet_safe;
 use risk::ClassRule;
 use scoring::Model;
 use store::{RiskModelRow, Store};
@@ -392,7 +393,7 @@ async fn features(
         if let Some(extra) = &extra {
             fields.extend(extra[row].iter().cloned());
         }
-        writer.write_record(&fields)?;
+        writer.write_record(fields.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
     }
     writer.flush()?;
     outln!(
@@ -429,13 +430,14 @@ async fn export(store: &Store, screening: Option<i64>, out: &Path) -> Result<Out
             .iter()
             .map(|x| format!("{}: {} (-{})", x.feature, x.bin, x.points))
             .collect();
-        writer.write_record([
+        let cells = [
             r.uscc.clone(),
             r.score.to_string(),
             format!("{}", r.probability),
             r.class.clone(),
             text.join("; "),
-        ])?;
+        ];
+        writer.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
     }
     writer.flush()?;
     outln!(

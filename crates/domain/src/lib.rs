@@ -8,7 +8,9 @@
 //! - [`risk`]: the supervision classes A–D;
 //! - [`publicity`]: penalty severity, publicity periods and credit repair;
 //! - [`catalog`]: the information catalog, the closed list of what the
-//!   platform may hold, and the rules its fields must follow.
+//!   platform may hold, and the rules its fields must follow;
+//! - [`text`]: text leaving the platform — control characters escaped for
+//!   terminals, formula prefixes defused for spreadsheets.
 //!
 //! Every other crate depends on this one; it depends on none of ours.
 
@@ -19,6 +21,7 @@ pub mod legacy;
 pub mod normalise;
 pub mod publicity;
 pub mod risk;
+pub mod text;
 pub mod uscc;
 
 pub use catalog::Catalog;

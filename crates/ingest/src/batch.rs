@@ -7,26 +7,28 @@
 //! report, or nothing is: a read error, a database error or a killed process
 //! leaves the store as it was. The same content from the same source is
 //! recognised by its SHA-256 and not ingested twice.
+//!
+//! Batches are written under the lake's write lock ([`lock`]): one process
+//! writes a data directory at a time, and what a killed one left in staging
+//! is recovered only by the next holder of the lock.
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use domain::catalog::{FieldType, Item, Publicity, RecordKind};
 use domain::publicity::{PenaltyFacts, PublicityPeriod, PublicityPolicy, Severity};
 use domain::{Catalog, SubjectId, Uscc};
-use lake::{KeySet, Lake, LakeError, Lineage};
+use lake::{KeySet, Lake, LakeError, Lineage, StagedBatch, WriteLock};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use store::{
-    BatchRow, BatchWriter, EntityUpdate, NewEvent, RegistrySnapshot, Store, StoreError,
-    SummaryIncrement,
+    BatchCounts, BatchRow, BatchWriter, EntityUpdate, NewEvent, RegistrySnapshot, Store,
+    StoreError, SummaryIncrement,
 };
 
 use crate::pipeline::{Accepted, Outcome, Registry, Tally};
-use crate::read::{Encoding, FileFormat, ReadError};
+use crate::read::{Encoding, FileDigest, FileFormat, ReadError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -89,45 +91,43 @@ impl Registry for RegistrySnapshot {
     }
 }
 
-/// SHA-256 of a file, streamed.
-pub fn file_sha256(path: &Path) -> Result<String, ReadError> {
-    let mut file = std::fs::File::open(path).map_err(|e| ReadError {
-        file: path.to_path_buf(),
-        row: None,
-        message: format!("cannot open: {e}"),
-    })?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| ReadError {
-            file: path.to_path_buf(),
-            row: None,
-            message: format!("cannot read: {e}"),
-        })?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Finishes or discards what an interrupted run left in the lake's staging:
-/// a batch the store committed is published, any other discarded.
-pub async fn recover(store: &Store, lake: &Lake) -> Result<(), IngestError> {
-    for sha256 in lake.staged()? {
-        let committed = store.batch_with_sha256(&sha256).await?.is_some();
-        lake.recover(&sha256, committed)?;
+/// Takes the lake's write lock — waiting for another writer to finish when
+/// `wait`, else `None` while one writes — and finishes or discards what an
+/// interrupted run left in staging: a batch the store committed is
+/// published, any other discarded.
+pub async fn lock(
+    store: &Store,
+    lake: &Lake,
+    wait: bool,
+) -> Result<Option<WriteLock>, IngestError> {
+    let taking = lake.clone();
+    let lock = tokio::task::spawn_blocking(move || taking.lock_writes(wait))
+        .await
+        .map_err(|e| IngestError::Worker(e.to_string()))??;
+    let Some(lock) = lock else {
+        return Ok(None);
+    };
+    for staged in lake.staged(&lock)? {
+        let committed = match &staged {
+            StagedBatch::Batch(id) => store.batch(*id).await?.is_some(),
+            StagedBatch::Content(sha256) => store.batch_with_sha256(sha256).await?.is_some(),
+        };
+        lake.recover(&lock, &staged, committed)?;
     }
-    Ok(())
+    Ok(Some(lock))
+}
+
+/// Why another process's ingest is in the way, for a message.
+pub fn busy_message(lake: &Lake) -> String {
+    let holder = lake
+        .lock_holder()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    format!("another ingest is writing this data directory{holder}")
 }
 
 /// What checking a batch needs to know of the batches before it: the entity
@@ -156,10 +156,12 @@ impl Known {
     }
 }
 
-/// Ingests one file, checked against and adding to what is `known`.
+/// Ingests one file, checked against and adding to what is `known`, under
+/// the lake's write lock.
 pub async fn ingest(
     store: &Store,
     lake: &Lake,
+    lock: &WriteLock,
     catalog: &Catalog,
     known: &mut Known,
     request: BatchRequest,
@@ -187,26 +189,31 @@ pub async fn ingest(
         )));
     }
     let started = Instant::now();
-    let sha256 = file_sha256(&request.path)?;
-    if let Some(earlier) = store
-        .batch_with_content(&request.department, &item.id, &sha256)
+    // Content stored before can only be a file of a length seen before: only
+    // such a file is hashed ahead of its one read, to skip it cheaply.
+    let length = crate::read::open(&request.path)?
+        .metadata()
+        .map_err(|e| ReadError::new(&request.path, None, format!("cannot read: {e}")))?
+        .len();
+    if store
+        .batch_of_length(&request.department, &item.id, length)
         .await?
     {
-        return Ok(BatchResult::AlreadyIngested(earlier));
+        let digest = crate::read::hash_file(&request.path)?;
+        if let Some(earlier) = store
+            .batch_with_content(&request.department, &item.id, &digest.sha256)
+            .await?
+        {
+            return Ok(BatchResult::AlreadyIngested(earlier));
+        }
     }
     let file_name = request
         .file_name
         .clone()
         .unwrap_or_else(|| request.path.display().to_string());
-    let mut writer = BatchWriter::begin(
-        store,
-        &request.department,
-        &item.id,
-        &file_name,
-        &sha256,
-        &now(),
-    )
-    .await?;
+    let mut writer =
+        BatchWriter::begin(store, &request.department, &item.id, &file_name, &now()).await?;
+    let staged_as = StagedBatch::Batch(writer.batch_id);
 
     // Read and check on a blocking thread; write here.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Outcome>>(16);
@@ -221,34 +228,37 @@ pub async fn ingest(
         let item = item.clone();
         let registry = Arc::clone(&known.registry);
         let request = request.clone();
-        tokio::task::spawn_blocking(move || -> (Result<Tally, ReadError>, KeySet) {
-            // Outcomes travel in chunks: one hand-over per row would cost more
-            // in thread wake-ups than the row's checks.
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let tally = crate::run_file(
-                &request.path,
-                request.format,
-                request.encoding,
-                &item,
-                registry.as_ref(),
-                &mut keys,
-                &mut |outcome| {
-                    chunk.push(outcome);
-                    if chunk.len() == CHUNK {
-                        // A closed channel means the writer failed; it reports why.
-                        let _ = sender.blocking_send(std::mem::replace(
-                            &mut chunk,
-                            Vec::with_capacity(CHUNK),
-                        ));
-                    }
-                    Ok::<(), ReadError>(())
-                },
-            );
-            if tally.is_ok() {
-                let _ = sender.blocking_send(chunk);
-            }
-            (tally, keys)
-        })
+        tokio::task::spawn_blocking(
+            move || -> (Result<(Tally, FileDigest), ReadError>, KeySet) {
+                // Outcomes travel in chunks: one hand-over per row would cost
+                // more in thread wake-ups than the row's checks.
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let read = crate::run_file(
+                    &request.path,
+                    request.format,
+                    request.encoding,
+                    &item,
+                    registry.as_ref(),
+                    &mut keys,
+                    &mut |outcome| {
+                        chunk.push(outcome);
+                        if chunk.len() == CHUNK {
+                            // A closed channel means the writer failed; it
+                            // reports why.
+                            let _ = sender.blocking_send(std::mem::replace(
+                                &mut chunk,
+                                Vec::with_capacity(CHUNK),
+                            ));
+                        }
+                        Ok::<(), ReadError>(())
+                    },
+                );
+                if read.is_ok() {
+                    let _ = sender.blocking_send(chunk);
+                }
+                (read, keys)
+            },
+        )
     };
 
     let lineage = Lineage {
@@ -256,7 +266,15 @@ pub async fn ingest(
         batch_id: writer.batch_id,
         ingested_at_ms: chrono::Utc::now().timestamp_millis(),
     };
-    let mut files = lake::BatchWriter::begin(lake, item, &sha256, lineage)?;
+    let mut files = match lake::BatchWriter::begin(lake, lock, item, lineage) {
+        Ok(files) => files,
+        Err(e) => {
+            drop(receiver);
+            let _ = reader.await;
+            let _ = writer.rollback().await;
+            return Err(e.into());
+        }
+    };
     let mut effects = Effects::new(item, &request.department);
     let mut written: Result<(), IngestError> = Ok(());
     while let Some(chunk) = receiver.recv().await {
@@ -274,27 +292,43 @@ pub async fn ingest(
     let (read, mut keys) = match reader.await {
         Ok(done) => done,
         Err(e) => {
+            drop(files);
             let _ = writer.rollback().await;
-            lake.discard(&sha256)?;
+            lake.discard(&staged_as)?;
             return Err(IngestError::Worker(e.to_string()));
         }
     };
     let staged = match (read, written) {
-        (Ok(tally), Ok(())) => files
+        (Ok((tally, digest)), Ok(())) => files
             .finish(&keys)
-            .map(|staged| (tally, staged))
+            .map(|staged| (tally, digest, staged))
             .map_err(IngestError::from),
         (Err(e), _) => Err(IngestError::from(e)),
         (_, Err(e)) => Err(e),
     };
-    let (tally, staged) = match staged {
+    // Content ingested before, found only now that it has been read (its
+    // length was new, or it changed since it was hashed), adds nothing.
+    let earlier = match &staged {
+        Ok((_, digest, _)) => {
+            store
+                .batch_with_content(&request.department, &item.id, &digest.sha256)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let done = match (staged, earlier) {
+        (Ok(done), None) => Ok(done),
+        (Ok(_), Some(earlier)) => Err(Ok(BatchResult::AlreadyIngested(earlier))),
+        (Err(e), _) => Err(Err(e)),
+    };
+    let (tally, digest, staged) = match done {
         Ok(done) => done,
-        Err(e) => {
+        Err(result) => {
             let _ = writer.rollback().await;
             keys.batch_abandoned();
             known.keys = Some(keys);
-            lake.discard(&sha256)?;
-            return Err(e);
+            lake.discard(&staged_as)?;
+            return result;
         }
     };
     let report = BatchReport {
@@ -309,29 +343,38 @@ pub async fn ingest(
         seconds: started.elapsed().as_secs_f64(),
     };
     let value = serde_json::to_value(&report).map_err(|e| IngestError::Worker(e.to_string()))?;
+    let counts = BatchCounts {
+        rows_in: report.tally.rows_in as i64,
+        accepted: report.tally.accepted as i64,
+        quarantined: report.tally.quarantined as i64,
+    };
     let committed = writer
-        .commit(
-            report.tally.rows_in as i64,
-            report.tally.accepted as i64,
-            report.tally.quarantined as i64,
-            &value,
-            &now(),
-        )
+        .commit(counts, (&digest.sha256, digest.bytes), &value, &now())
         .await;
     let id = match committed {
         Ok(id) => id,
         Err(e) => {
             keys.batch_abandoned();
             known.keys = Some(keys);
-            lake.discard(&sha256)?;
+            lake.discard(&staged_as)?;
+            // The same content committed meanwhile by a writer that did not
+            // take the lake's lock (another data directory on this
+            // database): it is there, once.
+            if let StoreError::Duplicate(_) = e
+                && let Some(earlier) = store
+                    .batch_with_content(&request.department, &item.id, &digest.sha256)
+                    .await?
+            {
+                return Ok(BatchResult::AlreadyIngested(earlier));
+            }
             return Err(e.into());
         }
     };
     keys.batch_committed();
     known.keys = Some(keys);
     // The store has the batch: its files go into place. A crash here is
-    // finished by `recover` on the next run.
-    lake.publish(&sha256, &staged)?;
+    // finished by `lock` on the next run.
+    lake.publish(&staged_as, &staged)?;
     if !effects.registered.is_empty() || !effects.legacy.is_empty() {
         let snapshot = Arc::make_mut(&mut known.registry);
         snapshot.codes.extend(effects.registered);
@@ -367,7 +410,7 @@ async fn write_chunk(
                     q.field.as_deref(),
                     &q.message,
                     &q.original,
-                );
+                )?;
             }
         }
     }

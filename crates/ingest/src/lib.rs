@@ -25,12 +25,13 @@ use domain::catalog::Item;
 use lake::KeySet;
 
 pub use pipeline::{Accepted, Outcome, Pipeline, Quarantined, Reason, Registry, Tally};
-pub use read::{Encoding, FileFormat, RawRow, ReadError};
+pub use read::{Encoding, FileDigest, FileFormat, RawRow, ReadError};
 
 /// Runs every row of one file through the pipeline, handing each outcome to
 /// `on_outcome`; returns the tally. `keys` are the item's stored keys; the
 /// batch's keys are added to them. A read error stops the batch: the caller
-/// must then discard what it received (batches are atomic).
+/// must then discard what it received (batches are atomic). Returns the
+/// tally and the digest of the bytes the rows were read from.
 pub fn run_file<E: From<ReadError>>(
     path: &Path,
     format: FileFormat,
@@ -39,10 +40,10 @@ pub fn run_file<E: From<ReadError>>(
     registry: &dyn Registry,
     keys: &mut KeySet,
     on_outcome: &mut dyn FnMut(Outcome) -> Result<(), E>,
-) -> Result<Tally, E> {
+) -> Result<(Tally, FileDigest), E> {
     let mut pipeline = Pipeline::new(item, registry, keys);
-    read::read_rows(path, format, encoding, item, &mut |row| {
+    let digest = read::read_rows(path, format, encoding, item, &mut |row| {
         on_outcome(pipeline.process(row))
     })?;
-    Ok(pipeline.tally)
+    Ok((pipeline.tally, digest))
 }

@@ -65,7 +65,7 @@ fn pipeline_handles_every_dirty_row_as_labelled() {
         let (format, encoding) = format_of(batch);
         let path = out.join(&batch.file);
         let mut outcomes = Vec::new();
-        let tally = ingest::run_file::<ingest::ReadError>(
+        let (tally, _) = ingest::run_file::<ingest::ReadError>(
             &path,
             format,
             encoding,

@@ -34,6 +34,7 @@ fn run(
         &mut keys,
         &mut |_| Ok::<(), ReadError>(()),
     )
+    .map(|(tally, _)| tally)
 }
 
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {

@@ -636,14 +636,19 @@ pub fn write_draw<W: std::io::Write>(out: W, draw: &Draw) -> Result<(), Inspecti
         .from_writer(out);
     w.write_record(DRAW_COLUMNS).map_err(failed)?;
     for pick in &draw.picks {
-        w.write_record([
+        let cells = [
             pick.rank.to_string(),
             pick.uscc.clone(),
             stratum_label(pick.class),
             pick.key.clone(),
             pick.inspectors.join(";"),
             pick.unstaffed.clone().unwrap_or_default(),
-        ])
+        ];
+        w.write_record(
+            cells
+                .iter()
+                .map(|cell| domain::text::spreadsheet_safe(cell).into_owned()),
+        )
         .map_err(failed)?;
     }
     w.flush().map_err(|e| InspectionError::File {

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 
 use chrono::NaiveDate;
 use domain::risk::RiskClass;
+use domain::text::{from_spreadsheet_safe, spreadsheet_safe};
 use serde::{Deserialize, Serialize};
 
 use crate::InspectionError;
@@ -146,7 +147,10 @@ fn write_rows<W: Write>(
     let mut w = writer(out);
     w.write_record(columns).map_err(failed)?;
     for row in rows {
-        w.write_record(&row).map_err(failed)?;
+        // Bundles are opened in spreadsheets: a name sent as a formula stays
+        // text there, and reads back as sent (`Row::text`).
+        w.write_record(row.iter().map(|cell| spreadsheet_safe(cell).into_owned()))
+            .map_err(failed)?;
     }
     w.flush().map_err(|e| InspectionError::File {
         file: file.to_string(),
@@ -283,7 +287,7 @@ impl Row<'_> {
         };
         self.index[k]
             .and_then(|i| self.record.get(i))
-            .map(str::trim)
+            .map(|cell| from_spreadsheet_safe(cell.trim()))
             .unwrap_or("")
     }
 

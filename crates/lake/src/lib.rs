@@ -12,10 +12,19 @@
 //! - rows sorted by subject within each file, so one entity's records are
 //!   found by row-group statistics; zstd compression.
 //!
-//! A batch writes into `_staging/<sha256>/` and is published — its files
+//! A batch writes into `_staging/batch-<id>/` and is published — its files
 //! renamed into place — only after the operational store has committed it.
 //! [`Lake::recover`] finishes or discards what a crash left in staging, so
 //! the lake never shows a batch the store does not have.
+//!
+//! One process writes a lake at a time: it holds [`WriteLock`], an advisory
+//! lock on `lake/.lock` that the kernel releases when the process ends, and
+//! recovers staging only while holding it — a second ingest never clears the
+//! files a running one is writing.
+//!
+//! Memory is bounded whatever the rows: accepted rows are written out every
+//! [`ROWS_PER_FILE`] rows or [`BYTES_PER_FLUSH`] bytes, quarantined rows
+//! every [`QUARANTINE_ROWS_PER_WRITE`] rows or [`BYTES_PER_FLUSH`] bytes.
 
 pub mod keys;
 pub mod sql;
@@ -45,6 +54,12 @@ pub use keys::{KeySet, RecordKey, Seen};
 /// Rows sorted and written together; a batch larger than this becomes
 /// several sorted files per partition, so memory stays bounded.
 pub const ROWS_PER_FILE: usize = 262_144;
+/// Bytes of values held before they are written, accepted and quarantined
+/// alike: rows of a megabyte each would otherwise fill memory long before
+/// [`ROWS_PER_FILE`], and a string column must stay under Arrow's 2 GiB.
+pub const BYTES_PER_FLUSH: usize = 128 << 20;
+/// Quarantined rows written to their file at a time.
+pub const QUARANTINE_ROWS_PER_WRITE: usize = 8_192;
 const DECIMAL_SCALE: i8 = 6;
 
 #[derive(Debug, thiserror::Error)]
@@ -89,12 +104,57 @@ impl Lake {
         &self.root
     }
 
-    fn staging(&self, sha256: &str) -> PathBuf {
-        self.root.join("_staging").join(sha256)
+    fn staging(&self, batch: &StagedBatch) -> PathBuf {
+        let name = match batch {
+            StagedBatch::Batch(id) => format!("batch-{id}"),
+            StagedBatch::Content(sha256) => sha256.clone(),
+        };
+        self.root.join("_staging").join(name)
     }
 
-    /// Content hashes of the batches left in staging.
-    pub fn staged(&self) -> Result<Vec<String>, LakeError> {
+    /// Takes the lake's write lock: waits for it when `wait`, else returns
+    /// `None` if another process holds it. The holder's process id and start
+    /// time are written into the lock file for [`Lake::lock_holder`].
+    pub fn lock_writes(&self, wait: bool) -> Result<Option<WriteLock>, LakeError> {
+        fs::create_dir_all(&self.root).map_err(io(&self.root))?;
+        let path = self.root.join(".lock");
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io(&path))?;
+        if wait {
+            file.lock().map_err(io(&path))?;
+        } else {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+            }
+        }
+        let holder = format!(
+            "process {} since {}",
+            std::process::id(),
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        use std::io::Write;
+        file.set_len(0)
+            .and_then(|()| file.write_all(holder.as_bytes()))
+            .map_err(io(&path))?;
+        Ok(Some(WriteLock { _file: file }))
+    }
+
+    /// Who holds the write lock, as its holder wrote it (it may have ended).
+    pub fn lock_holder(&self) -> Option<String> {
+        fs::read_to_string(self.root.join(".lock"))
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The batches left in staging by a run that ended before publishing.
+    pub fn staged(&self, _lock: &WriteLock) -> Result<Vec<StagedBatch>, LakeError> {
         let dir = self.root.join("_staging");
         if !dir.exists() {
             return Ok(Vec::new());
@@ -102,7 +162,11 @@ impl Lake {
         let mut out = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io(&dir))? {
             let entry = entry.map_err(io(&dir))?;
-            out.push(entry.file_name().to_string_lossy().to_string());
+            let name = entry.file_name().to_string_lossy().to_string();
+            out.push(match name.strip_prefix("batch-").map(str::parse) {
+                Some(Ok(id)) => StagedBatch::Batch(id),
+                _ => StagedBatch::Content(name),
+            });
         }
         out.sort();
         Ok(out)
@@ -110,8 +174,13 @@ impl Lake {
 
     /// Publishes a staged batch that the store committed, or discards one it
     /// did not.
-    pub fn recover(&self, sha256: &str, committed: bool) -> Result<(), LakeError> {
-        let staging = self.staging(sha256);
+    pub fn recover(
+        &self,
+        _lock: &WriteLock,
+        batch: &StagedBatch,
+        committed: bool,
+    ) -> Result<(), LakeError> {
+        let staging = self.staging(batch);
         let plan = staging.join("files.json");
         if committed && plan.exists() {
             let text = fs::read_to_string(&plan).map_err(io(&plan))?;
@@ -120,13 +189,13 @@ impl Lake {
                     path: plan.clone(),
                     message: e.to_string(),
                 })?;
-            return self.publish(sha256, &staged);
+            return self.publish(batch, &staged);
         }
-        self.discard(sha256)
+        self.discard(batch)
     }
 
     /// Moves a batch's files into place and removes its staging directory.
-    pub fn publish(&self, sha256: &str, staged: &StagedFiles) -> Result<(), LakeError> {
+    pub fn publish(&self, batch: &StagedBatch, staged: &StagedFiles) -> Result<(), LakeError> {
         for (from, to) in &staged.moves {
             if !from.exists() {
                 // Moved already by an earlier, interrupted publication.
@@ -137,16 +206,30 @@ impl Lake {
             }
             fs::rename(from, to).map_err(io(from))?;
         }
-        self.discard(sha256)
+        self.discard(batch)
     }
 
-    pub fn discard(&self, sha256: &str) -> Result<(), LakeError> {
-        let staging = self.staging(sha256);
+    pub fn discard(&self, batch: &StagedBatch) -> Result<(), LakeError> {
+        let staging = self.staging(batch);
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
         Ok(())
     }
+}
+
+/// The write lock of a lake, held until dropped ([`Lake::lock_writes`]).
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: File,
+}
+
+/// A batch's directory in staging: by the batch id the store gave it, or
+/// (left by earlier versions) by its content's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StagedBatch {
+    Batch(i64),
+    Content(String),
 }
 
 /// Lineage of the rows of one batch.
@@ -265,15 +348,20 @@ struct QuarantineRow {
 pub struct BatchWriter {
     lake: Lake,
     item: Item,
-    sha256: String,
+    batch: StagedBatch,
     lineage: Lineage,
     partition_at: Option<usize>,
     partitions: BTreeMap<String, PartitionBuffer>,
+    /// Quarantined rows not yet written, and their bytes.
     quarantine: Vec<QuarantineRow>,
+    quarantine_bytes: usize,
+    /// The batch's quarantine file, open once a row is quarantined.
+    quarantine_file: Option<(PathBuf, ArrowWriter<File>)>,
     staged: StagedFiles,
     files_written: usize,
-    /// Rows held in `partitions`.
+    /// Rows held in `partitions`, and the bytes of their values.
     buffered: usize,
+    buffered_bytes: usize,
     /// The partition of the record being accepted, reused from record to
     /// record.
     partition: String,
@@ -391,13 +479,16 @@ fn writer_properties() -> WriterProperties {
 }
 
 impl BatchWriter {
+    /// Starts writing batch `lineage.batch_id` into staging, under the
+    /// lake's write lock.
     pub fn begin(
         lake: &Lake,
+        _lock: &WriteLock,
         item: &Item,
-        sha256: &str,
         lineage: Lineage,
     ) -> Result<BatchWriter, LakeError> {
-        let staging = lake.staging(sha256);
+        let batch = StagedBatch::Batch(lineage.batch_id);
+        let staging = lake.staging(&batch);
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
@@ -411,15 +502,18 @@ impl BatchWriter {
         Ok(BatchWriter {
             lake: lake.clone(),
             item: item.clone(),
-            sha256: sha256.to_string(),
+            batch,
             lineage,
             partition_at,
             partitions: BTreeMap::new(),
             partition: String::new(),
             quarantine: Vec::new(),
+            quarantine_bytes: 0,
+            quarantine_file: None,
             staged: StagedFiles::default(),
             files_written: 0,
             buffered: 0,
+            buffered_bytes: 0,
             encoder: Some(encoder),
         })
     }
@@ -444,6 +538,7 @@ impl BatchWriter {
         };
         for (column, value) in buffer.columns.iter_mut().zip(values) {
             column.append(value);
+            self.buffered_bytes += value.len();
         }
         buffer.subject_sent.append_option(subject_sent);
         let sort_key = subject.map_or((0, 0), |code| code.sort_key());
@@ -457,18 +552,22 @@ impl BatchWriter {
             self.write_run(&partition, buffer)?;
         }
         // Many partitions each holding less than a file would add up to the
-        // whole batch: bound what all of them hold together.
-        if self.buffered >= 2 * ROWS_PER_FILE {
+        // whole batch: bound what all of them hold together, in rows and in
+        // bytes.
+        if self.buffered >= 2 * ROWS_PER_FILE || self.buffered_bytes >= BYTES_PER_FLUSH {
             let partitions = std::mem::take(&mut self.partitions);
             for (partition, buffer) in partitions {
                 self.write_run(&partition, buffer)?;
             }
             self.buffered = 0;
+            self.buffered_bytes = 0;
         }
         Ok(())
     }
 
-    /// Adds a quarantined row with its reason and the original text.
+    /// Adds a quarantined row with its reason and the original text. Rows
+    /// go to the batch's quarantine file in groups, not kept to the end: a
+    /// file of duplicates is as long as the file.
     pub fn quarantine(
         &mut self,
         source_row: u64,
@@ -476,20 +575,76 @@ impl BatchWriter {
         field: Option<&str>,
         message: &str,
         original: &[String],
-    ) {
-        self.quarantine.push(QuarantineRow {
+    ) -> Result<(), LakeError> {
+        let row = QuarantineRow {
             source_row,
             reason: reason.to_string(),
             field: field.unwrap_or_default().to_string(),
             message: message.to_string(),
             original: serde_json::to_string(original).unwrap_or_default(),
-        });
+        };
+        self.quarantine_bytes += row.message.len() + row.original.len();
+        self.quarantine.push(row);
+        if self.quarantine.len() >= QUARANTINE_ROWS_PER_WRITE
+            || self.quarantine_bytes >= BYTES_PER_FLUSH
+        {
+            self.write_quarantine()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the quarantined rows held to the batch's quarantine file.
+    fn write_quarantine(&mut self) -> Result<(), LakeError> {
+        let rows = std::mem::take(&mut self.quarantine);
+        self.quarantine_bytes = 0;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if self.quarantine_file.is_none() {
+            let staged = self.staged_path();
+            let file = File::create(&staged).map_err(io(&staged))?;
+            let writer = ArrowWriter::try_new(file, quarantine_schema(), Some(writer_properties()))
+                .map_err(|e| LakeError::Parquet {
+                    path: staged.clone(),
+                    message: e.to_string(),
+                })?;
+            self.quarantine_file = Some((staged, writer));
+        }
+        let Some((staged, writer)) = self.quarantine_file.as_mut() else {
+            return Ok(());
+        };
+        let mut columns: Vec<ArrayRef> = self
+            .lineage
+            .columns(rows.iter().map(|r| r.source_row))
+            .to_vec();
+        columns.extend::<[ArrayRef; 4]>([
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.reason.as_str()),
+            )),
+            Arc::new(StringArray::from_iter(
+                rows.iter()
+                    .map(|r| Some(r.field.as_str()).filter(|f| !f.is_empty())),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.message.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.original.as_str()),
+            )),
+        ]);
+        let error = |message: String| LakeError::Parquet {
+            path: staged.clone(),
+            message,
+        };
+        let batch =
+            RecordBatch::try_new(quarantine_schema(), columns).map_err(|e| error(e.to_string()))?;
+        writer.write(&batch).map_err(|e| error(e.to_string()))
     }
 
     fn staged_path(&mut self) -> PathBuf {
         self.files_written += 1;
         self.lake
-            .staging(&self.sha256)
+            .staging(&self.batch)
             .join(format!("{}.parquet", self.files_written))
     }
 
@@ -521,7 +676,7 @@ impl BatchWriter {
         // The encoder stopped: it failed, and says why.
         self.join_encoder()?;
         Err(LakeError::Parquet {
-            path: self.lake.staging(&self.sha256),
+            path: self.lake.staging(&self.batch),
             message: "the parquet encoder stopped".to_string(),
         })
     }
@@ -533,7 +688,7 @@ impl BatchWriter {
         };
         drop(encoder.sender);
         encoder.handle.join().map_err(|_| LakeError::Parquet {
-            path: self.lake.staging(&self.sha256),
+            path: self.lake.staging(&self.batch),
             message: "the parquet encoder panicked".to_string(),
         })?
     }
@@ -547,44 +702,29 @@ impl BatchWriter {
             self.write_run(&partition, buffer)?;
         }
         self.join_encoder()?;
-        if !self.quarantine.is_empty() {
-            let rows = std::mem::take(&mut self.quarantine);
-            let mut columns: Vec<ArrayRef> = self
-                .lineage
-                .columns(rows.iter().map(|r| r.source_row))
-                .to_vec();
-            columns.extend::<[ArrayRef; 4]>([
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.reason.as_str()),
-                )),
-                Arc::new(StringArray::from_iter(
-                    rows.iter()
-                        .map(|r| Some(r.field.as_str()).filter(|f| !f.is_empty())),
-                )),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.message.as_str()),
-                )),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.original.as_str()),
-                )),
-            ]);
+        self.write_quarantine()?;
+        if let Some((staged, writer)) = self.quarantine_file.take() {
+            let file = writer.into_inner().map_err(|e| LakeError::Parquet {
+                path: staged.clone(),
+                message: e.to_string(),
+            })?;
+            // The file must be on disk before the store commits the batch.
+            file.sync_all().map_err(io(&staged))?;
             let target = self
                 .lake
                 .root
                 .join("_quarantine")
                 .join(format!("item={}", self.item.id))
                 .join(format!("batch-{}.parquet", self.lineage.batch_id));
-            let staged = self.staged_path();
-            write_parquet(&staged, quarantine_schema(), columns)?;
             self.staged.moves.push((staged, target));
         }
         if keys.batch_keys().next().is_some() {
-            let staged = self.lake.staging(&self.sha256).join("batch.keys");
+            let staged = self.lake.staging(&self.batch).join("batch.keys");
             keys::write_key_file(&staged, keys.batch_keys())?;
             let target = self.lake.key_file(&self.item.id, self.lineage.batch_id);
             self.staged.moves.push((staged, target));
         }
-        let plan = self.lake.staging(&self.sha256).join("files.json");
+        let plan = self.lake.staging(&self.batch).join("files.json");
         let text = serde_json::to_string(&self.staged).map_err(|e| LakeError::Parquet {
             path: plan.clone(),
             message: e.to_string(),

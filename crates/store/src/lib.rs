@@ -57,6 +57,28 @@ pub enum StoreError {
     Conflict(String),
     #[error("audit entry not written: {0}")]
     AuditNotWritten(String),
+    /// A row another writer committed first (a unique key).
+    #[error("already stored: {0}")]
+    Duplicate(String),
+}
+
+/// A unique-key violation as [`StoreError::Duplicate`], any other error as
+/// it is.
+fn duplicate_or(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Duplicate(db.message().to_string())
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+/// What a batch did with its rows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchCounts {
+    pub rows_in: i64,
+    pub accepted: i64,
+    pub quarantined: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,6 +394,25 @@ impl Store {
     }
 
     /// The committed batch with this content hash, from any source.
+    /// Whether a batch of this department and item had content of this
+    /// length: only then can a file be one ingested before.
+    pub async fn batch_of_length(
+        &self,
+        department: &str,
+        item: &str,
+        bytes: u64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS found FROM batches WHERE department = $1 AND item = $2 AND content_bytes = $3 LIMIT 1",
+        )
+        .bind(department)
+        .bind(item)
+        .bind(bytes as i64)
+        .fetch_optional(&self.reads)
+        .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn batch_with_sha256(&self, sha256: &str) -> Result<Option<BatchRow>, StoreError> {
         let row = sqlx::query(&format!("{BATCH_COLUMNS} WHERE content_sha256 = $1"))
             .bind(sha256)
@@ -889,15 +930,23 @@ pub struct NewEvent<'a> {
 }
 
 impl BatchWriter {
-    /// Opens the transaction and reserves the batch's id.
+    /// Opens the transaction and reserves the batch's id. The content's
+    /// hash is not known until the file has been read: the row holds a
+    /// placeholder unique to this writer until [`BatchWriter::commit`].
     pub async fn begin(
         store: &Store,
         department: &str,
         item: &str,
         file_name: &str,
-        sha256: &str,
         started_at: &str,
     ) -> Result<BatchWriter, StoreError> {
+        static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let sha256 = format!(
+            "reading:{}:{}:{}",
+            std::process::id(),
+            started_at,
+            WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let mut tx = store.write().await?;
         let row = sqlx::query(
             "INSERT INTO batches (department, item, file_name, content_sha256, rows_in, accepted, quarantined, report, started_at, finished_at)
@@ -906,7 +955,7 @@ impl BatchWriter {
         .bind(department)
         .bind(item)
         .bind(file_name)
-        .bind(sha256)
+        .bind(&sha256)
         .bind(started_at)
         .fetch_one(&mut *tx)
         .await?;
@@ -1153,24 +1202,29 @@ impl BatchWriter {
     }
 
     /// Writes the report and commits everything the batch wrote.
+    /// Commits the batch with its counts, report and content (its SHA-256
+    /// and length). Content committed meanwhile by another writer fails
+    /// here with [`StoreError::Duplicate`].
     pub async fn commit(
         mut self,
-        rows_in: i64,
-        accepted: i64,
-        quarantined: i64,
+        counts: BatchCounts,
+        content: (&str, u64),
         report: &serde_json::Value,
         finished_at: &str,
     ) -> Result<i64, StoreError> {
         self.flush().await?;
-        sqlx::query("UPDATE batches SET rows_in = $1, accepted = $2, quarantined = $3, report = $4, finished_at = $5 WHERE id = $6")
-            .bind(rows_in)
-            .bind(accepted)
-            .bind(quarantined)
+        sqlx::query("UPDATE batches SET rows_in = $1, accepted = $2, quarantined = $3, report = $4, finished_at = $5, content_sha256 = $6, content_bytes = $7 WHERE id = $8")
+            .bind(counts.rows_in)
+            .bind(counts.accepted)
+            .bind(counts.quarantined)
             .bind(report.to_string())
             .bind(finished_at)
+            .bind(content.0)
+            .bind(content.1 as i64)
             .bind(self.batch_id)
             .execute(&mut *self.tx)
-            .await?;
+            .await
+            .map_err(duplicate_or)?;
         self.tx.commit().await?;
         Ok(self.batch_id)
     }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use domain::Catalog;
-use store::{BatchWriter, EntityUpdate, NewEvent, Store, SummaryIncrement};
+use store::{BatchWriter, EntityUpdate, NewEvent, Store, StoreError, SummaryIncrement};
 
 /// Runs a hundred writes at once (the second argument numbers them); every one must succeed, and the ids they
 /// return, sorted, must all differ.
@@ -52,7 +52,6 @@ async fn exercise(store: &Store) {
         "samr",
         "registration",
         "reg.csv",
-        "abc",
         "2026-01-01T00:00:00Z",
     )
     .await
@@ -106,7 +105,7 @@ async fn exercise(store: &Store) {
         .unwrap();
     let report = serde_json::json!({"rows_in": 1});
     let id = batch
-        .commit(1, 1, 0, &report, "2026-01-01T00:00:01Z")
+        .commit(counts(1, 1, 0), ("abc", 3), &report, "2026-01-01T00:00:01Z")
         .await
         .unwrap();
 
@@ -156,7 +155,6 @@ async fn exercise(store: &Store) {
         "samr",
         "registration",
         "reg2.csv",
-        "def",
         "2026-01-02T00:00:00Z",
     )
     .await
@@ -175,25 +173,48 @@ async fn exercise(store: &Store) {
     assert_eq!(store.counts().await.unwrap(), before);
     assert!(store.entity("914403001922038216").await.unwrap().is_none());
 
-    // The same content from the same source cannot be stored twice.
+    // The same content from the same source cannot be stored twice: the
+    // second writer learns it at its commit, as a duplicate, and a file of
+    // that length is known to be worth hashing first.
     let again = BatchWriter::begin(
         store,
         "samr",
         "registration",
         "reg.csv",
-        "abc",
         "2026-01-03T00:00:00Z",
     )
-    .await;
-    assert!(again.is_err());
+    .await
+    .unwrap();
+    let twice = again
+        .commit(counts(0, 0, 0), ("abc", 3), &serde_json::json!({}), "t")
+        .await;
+    assert!(matches!(twice, Err(StoreError::Duplicate(_))), "{twice:?}");
     assert_eq!(store.batches().await.unwrap().len(), 1);
+    assert!(
+        store
+            .batch_of_length("samr", "registration", 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .batch_of_length("samr", "registration", 4)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .batch_of_length("tax", "registration", 3)
+            .await
+            .unwrap()
+    );
 }
 
 /// Writes a batch holds back go out many rows to a statement, at the
 /// statement size and at the commit; of two writes to one row the later
 /// holds, as it would row by row.
 async fn exercise_held_back_writes(store: &Store) {
-    let mut batch = BatchWriter::begin(store, "samr", "registration", "r.csv", "x", "t0")
+    let mut batch = BatchWriter::begin(store, "samr", "registration", "r.csv", "t0")
         .await
         .unwrap();
     let entity = EntityUpdate {
@@ -247,7 +268,12 @@ async fn exercise_held_back_writes(store: &Store) {
             .unwrap();
     }
     batch
-        .commit(1_202, 1_202, 0, &serde_json::json!({}), "t5")
+        .commit(
+            counts(1_202, 1_202, 0),
+            ("x", 1),
+            &serde_json::json!({}),
+            "t5",
+        )
         .await
         .unwrap();
 
@@ -331,8 +357,10 @@ async fn postgres() {
 async fn exercise_hundred_uploads(store: &Store) {
     let committed = at_once(store, |store, n| async move {
         let sha = format!("{n:064x}");
-        let batch = BatchWriter::begin(&store, "tax", "tax_payment", "up.csv", &sha, "t").await?;
-        batch.commit(1, 1, 0, &serde_json::json!({}), "t").await
+        let batch = BatchWriter::begin(&store, "tax", "tax_payment", "up.csv", "t").await?;
+        batch
+            .commit(counts(1, 1, 0), (&sha, 64), &serde_json::json!({}), "t")
+            .await
     })
     .await;
     assert_eq!(committed.len(), 100);
@@ -372,7 +400,7 @@ async fn exercise_missing_numbers(store: &Store) {
         .enumerate()
     {
         let sha = format!("{n:064x}");
-        let mut batch = BatchWriter::begin(store, "samr", "registration", "r.csv", &sha, "t")
+        let mut batch = BatchWriter::begin(store, "samr", "registration", "r.csv", "t")
             .await
             .unwrap();
         let entity = EntityUpdate {
@@ -390,7 +418,7 @@ async fn exercise_missing_numbers(store: &Store) {
         };
         batch.upsert_entity(&entity, "t").await.unwrap();
         batch
-            .commit(1, 1, 0, &serde_json::json!({}), "t")
+            .commit(counts(1, 1, 0), (&sha, 64), &serde_json::json!({}), "t")
             .await
             .unwrap();
         let stored = store.entity(uscc).await.unwrap().unwrap();
@@ -399,11 +427,11 @@ async fn exercise_missing_numbers(store: &Store) {
     // A payments batch is the latest batch, not the latest registry batch.
     let registry = store.latest_registry_batch_id().await.unwrap();
     assert!(registry > 0);
-    let batch = BatchWriter::begin(store, "tax", "tax_payment", "t.csv", "tax", "t")
+    let batch = BatchWriter::begin(store, "tax", "tax_payment", "t.csv", "t")
         .await
         .unwrap();
     let tax = batch
-        .commit(0, 0, 0, &serde_json::json!({}), "t")
+        .commit(counts(0, 0, 0), ("tax", 3), &serde_json::json!({}), "t")
         .await
         .unwrap();
     assert_eq!(store.latest_batch_id().await.unwrap(), tax);
@@ -788,7 +816,6 @@ async fn exercise_inspections(store: &Store) {
         "samr",
         "registration",
         "reg.csv",
-        "abc",
         "2026-01-01T00:00:00Z",
     )
     .await
@@ -814,7 +841,12 @@ async fn exercise_inspections(store: &Store) {
         .await
         .unwrap();
     batch
-        .commit(1, 1, 0, &serde_json::json!({}), "2026-01-01T00:00:01Z")
+        .commit(
+            counts(1, 1, 0),
+            ("abc", 3),
+            &serde_json::json!({}),
+            "2026-01-01T00:00:01Z",
+        )
         .await
         .unwrap();
 
@@ -1905,4 +1937,12 @@ async fn sqlite_reads_go_on_while_a_write_is_open() {
     assert!(read.unwrap().unwrap().is_empty());
     drop(writing);
     store.close().await;
+}
+
+fn counts(rows_in: i64, accepted: i64, quarantined: i64) -> store::BatchCounts {
+    store::BatchCounts {
+        rows_in,
+        accepted,
+        quarantined,
+    }
 }

@@ -135,6 +135,7 @@ pub struct Recorded {
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     store: &Store,
+    lock: &lake::WriteLock,
     catalog: &Catalog,
     known: &mut Known,
     data_dir: &Path,
@@ -273,7 +274,7 @@ pub async fn record(
             encoding: None,
             file_name: None,
         };
-        match ingest::batch::ingest(store, &lake, catalog, known, request).await? {
+        match ingest::batch::ingest(store, &lake, lock, catalog, known, request).await? {
             BatchResult::Committed(batch) | BatchResult::AlreadyIngested(batch) => {
                 batches.push(batch)
             }

@@ -9,9 +9,11 @@
 //!   database URL, isolated from the caller's environment.
 //! - [`execute_sql`]: statements against a test's database, either backend.
 //! - [`truth`]: the synthetic city's answer key (`truth/*.csv`).
+//! - [`hostile`]: hostile workbooks, and a child process's peak memory.
 
 #![allow(clippy::unwrap_used)]
 
+pub mod hostile;
 pub mod postgres;
 pub mod truth;
 

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use domain::text::spreadsheet_safe;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -445,7 +446,7 @@ async fn statistics_export(
     let mut write = || -> Result<Vec<u8>, csv::Error> {
         writer.write_record(&table.header)?;
         for row in &table.rows {
-            writer.write_record(row)?;
+            writer.write_record(row.iter().map(|cell| spreadsheet_safe(cell).into_owned()))?;
         }
         writer.flush()?;
         Ok(writer.get_ref().clone())
@@ -462,9 +463,11 @@ async fn statistics_export(
         .into_response())
 }
 
-/// Tables as the sheets of one workbook; numbers stay numbers.
+/// Tables as the sheets of one workbook; numbers stay numbers, and text
+/// that looks like a formula is marked as text (Excel's quote prefix).
 fn workbook(tables: &[views::TextTable]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
+    let text = rust_xlsxwriter::Format::new().set_quote_prefix();
     for table in tables {
         let sheet = book.add_worksheet();
         sheet.set_name(table.name)?;
@@ -481,6 +484,9 @@ fn workbook(tables: &[views::TextTable]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
                         if column > 0 || table.name == "by_year" || table.name == "totals" =>
                     {
                         sheet.write_number(r, column, number)?;
+                    }
+                    _ if domain::text::looks_like_formula(cell) => {
+                        sheet.write_string_with_format(r, column, cell, &text)?;
                     }
                     _ => {
                         sheet.write_string(r, column, cell)?;

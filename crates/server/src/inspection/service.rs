@@ -503,11 +503,15 @@ pub async fn record_result(
         source: format!("task {task_id}"),
     };
     let mut guard = state.ingest.lock().await;
+    let lock = crate::registry::service::lake_lock(state)
+        .await
+        .map_err(Failure::BadRequest)?;
     let (seen, known) = crate::registry::service::fresh_known(state, &mut guard)
         .await
         .map_err(Failure::Internal)?;
     let recorded = supervision::results::record(
         &state.store,
+        &lock,
         &state.catalog,
         known,
         &state.config.data_dir,
@@ -525,6 +529,7 @@ pub async fn record_result(
         Err(_) => *guard = None,
     }
     let recorded = recorded.map_err(refused)?;
+    drop(lock);
     drop(guard);
     state
         .audit(

@@ -484,8 +484,34 @@ pub async fn upload(
     })
 }
 
+/// How long an upload waits for another process's ingest (a `xinyong
+/// ingest` on the same data directory) before it is refused.
+const LAKE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The lake's write lock for one upload or result, taken once the caller
+/// holds `state.ingest`'s lock: waits up to [`LAKE_LOCK_WAIT`] for another
+/// process, then refuses, naming it.
+pub(crate) async fn lake_lock(state: &AppState) -> Result<lake::WriteLock, String> {
+    let until = std::time::Instant::now() + LAKE_LOCK_WAIT;
+    loop {
+        if let Some(lock) = ingest::batch::lock(&state.store, &state.lake, false)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(lock);
+        }
+        if std::time::Instant::now() >= until {
+            return Err(format!(
+                "{}; try again when it has finished",
+                ingest::batch::busy_message(&state.lake)
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The shared registry snapshot, taken anew when someone else has ingested
-/// since it was taken. The caller holds `state.ingest`'s lock.
+/// since it was taken. The caller holds `state.ingest`'s lock and the lake's.
 pub(crate) async fn fresh_known<'a>(
     state: &AppState,
     guard: &'a mut Option<(i64, Known)>,
@@ -496,9 +522,6 @@ pub(crate) async fn fresh_known<'a>(
         .await
         .map_err(|e| e.to_string())?;
     if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
-        ingest::batch::recover(&state.store, &state.lake)
-            .await
-            .map_err(|e| e.to_string())?;
         let known = Known::load(&state.store).await.map_err(|e| e.to_string())?;
         *guard = Some((latest, known));
     }
@@ -509,9 +532,17 @@ pub(crate) async fn fresh_known<'a>(
 
 async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchResult, String> {
     let mut guard = state.ingest.lock().await;
+    let lock = lake_lock(state).await?;
     let (seen, known) = fresh_known(state, &mut guard).await?;
-    let result =
-        ingest::batch::ingest(&state.store, &state.lake, &state.catalog, known, request).await;
+    let result = ingest::batch::ingest(
+        &state.store,
+        &state.lake,
+        &lock,
+        &state.catalog,
+        known,
+        request,
+    )
+    .await;
     match &result {
         Ok(BatchResult::Committed(b)) => *seen = b.id,
         // The snapshot may be ahead of or behind the store now: reload next time.
