@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 a check failed (an invalid code, an invalid catalog),
 //! 2 a usage error (bad arguments, a file that cannot be read, an unknown item).
 
+mod backup_cmd;
 mod catalog_cmd;
 mod codes_cmd;
 mod csv_table;
@@ -89,6 +90,17 @@ enum Command {
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Token(server_cmd::TokenCommand),
+    /// Copy the data directory, store and lake, consistently, while it is in use.
+    Backup {
+        /// An empty or new directory for the copy.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (and, for a PostgreSQL backup, an empty database).
+    Restore {
+        /// The backup's directory.
+        from: PathBuf,
+    },
     /// Verify and list the hash-chained audit log.
     #[command(subcommand)]
     Audit(server_cmd::AuditCommand),
@@ -146,6 +158,8 @@ fn main() -> ExitCode {
         Command::User(command) => server_cmd::user(&cli.data, cli.catalog.as_deref(), command),
         Command::Token(command) => server_cmd::token(&cli.data, cli.catalog.as_deref(), command),
         Command::Audit(command) => server_cmd::audit_command(&cli.data, command),
+        Command::Backup { out } => backup_cmd::backup(&cli.data, &out),
+        Command::Restore { from } => backup_cmd::restore(&cli.data, &from),
         Command::Outbox(args) => server_cmd::outbox(&cli.data, args),
         Command::Model(command) => model_cmd::run(command),
         Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),

@@ -2016,6 +2016,86 @@ async fn uploads_by_page_and_token() {
         .filter(|e| e["action"] == "upload")
         .collect();
     assert!(uploads.iter().any(|e| e["outcome"] == "ok"));
+
+    // The hostile corpus through the API: each refused with its reason,
+    // naming the file as sent, and nothing stored.
+    let header = "subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on\n";
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(header.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let far = testkit::hostile::workbook(
+        |w| {
+            write!(
+                w,
+                "{}",
+                testkit::hostile::row(1, &[("A1", "subject"), ("DVFKPWS1", "period")])
+            )
+        },
+        None,
+    );
+    let open_quote = format!("{header}{own},\"2034-01,vat,1,1,1,2034-02-01\n");
+    let escape = "subject,\u{1b}]0;owned\u{7}\n".as_bytes().to_vec();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "utf16.csv",
+            utf16,
+            "utf16.csv: the file is UTF-16 little-endian text",
+        ),
+        (
+            "far.xlsx",
+            far,
+            "far.xlsx: xl/worksheets/sheet1.xml: cell reference 'DVFKPWS1' lies beyond Excel's last cell",
+        ),
+        (
+            "open.csv",
+            open_quote.into_bytes(),
+            "open.csv, row 1: the quote opened on line 2 is never closed",
+        ),
+        ("esc.csv", escape, "header column '\\u{1b}]0;owned\\u{7}'"),
+    ];
+    let batches_before = xinyong_batches(data);
+    for (name, bytes, message) in cases {
+        let form = reqwest::multipart::Form::new()
+            .text("item", "tax_payment")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        let response = client()
+            .post(server.url("/api/v1/batches"))
+            .bearer_auth(&secret)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+        let body: Value = response.json().await.unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(message), "{name}: {error}");
+        assert!(!error.chars().any(char::is_control), "{name}: {error:?}");
+        assert!(
+            !error.contains(&data.display().to_string()),
+            "{name}: {error}"
+        );
+    }
+    // A file name that would drive a terminal does not get past the
+    // multipart parser.
+    let form = reqwest::multipart::Form::new()
+        .text("item", "tax_payment")
+        .part(
+            "file",
+            reqwest::multipart::Part::text(tax_csv(&own, 2035)).file_name("t\u{1b}[2J.csv"),
+        );
+    let response = client()
+        .post(server.url("/api/v1/batches"))
+        .bearer_auth(&secret)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(xinyong_batches(data), batches_before, "nothing stored");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

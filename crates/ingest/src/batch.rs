@@ -303,8 +303,16 @@ pub async fn ingest(
             .finish(&keys)
             .map(|staged| (tally, digest, staged))
             .map_err(IngestError::from),
-        (Err(e), _) => Err(IngestError::from(e)),
-        (_, Err(e)) => Err(e),
+        // The encoder is joined before staging is discarded: a run it
+        // writes meanwhile would be left behind.
+        (Err(e), _) => {
+            drop(files);
+            Err(IngestError::from(e))
+        }
+        (_, Err(e)) => {
+            drop(files);
+            Err(e)
+        }
     };
     // Content ingested before, found only now that it has been read (its
     // length was new, or it changed since it was hashed), adds nothing.

@@ -354,12 +354,19 @@ pub fn api_paths() -> Vec<&'static str> {
     .concat()
 }
 
-/// What must be in place before the first request: the name index. Until
-/// it exists a search falls back to SQL over every name, and a city's
-/// searches arriving at once would hold every read connection (the soak,
-/// docs/SERVER.md). A city's index takes seconds; if the store cannot say
-/// which registry batch is the latest, search uses SQL until the next check.
+/// What must be in place before the first request: the lake's staging
+/// recovered (a server killed mid-upload left it; done now unless another
+/// process is ingesting, in which case that one recovers it), and the name
+/// index. Until the index exists a search falls back to SQL over every
+/// name, and a city's searches arriving at once would hold every read
+/// connection (the soak, docs/SERVER.md). A city's index takes seconds; if
+/// the store cannot say which registry batch is the latest, search uses SQL
+/// until the next check.
 pub async fn prepare(state: &Shared) {
+    match ingest::batch::lock(&state.store, &state.lake, false).await {
+        Ok(lock) => drop(lock),
+        Err(e) => tracing::warn!("the lake's staging was not recovered: {e}"),
+    }
     if let Ok(latest) = state.store.latest_registry_batch_id().await {
         state.build_name_index(latest).await;
     }

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod audit;
+pub mod backup;
 mod claims;
 mod finance;
 mod inspection;
