@@ -17,7 +17,7 @@
 #     application is left in a state its audit trail does not explain.
 # Prints kills, rows, lost and duplicated.
 #
-# Usage: bench/kill.sh [KILLS] [ENTITIES] [SERVER_KILLS]   (100, 3000, 20)
+# Usage: bench/kill.sh [KILLS] [ENTITIES] [SERVER_KILLS]   (100, 3000, 20; 0 server kills skips the server)
 # XINYONG_BIN=path skips building the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +33,7 @@ if [ -z "$xinyong" ]; then
   cargo build --release --quiet --bin xinyong
   xinyong="${CARGO_TARGET_DIR:-$PWD/target}/release/xinyong"
 fi
-cargo build --release --quiet -p cli --example soak
-soak="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/soak"
+
 
 echo "city: $entities entities, 2 years"
 "$xinyong" sim generate --entities "$entities" --years 2 --seed 11 --out "$work/city" >/dev/null
@@ -44,24 +43,11 @@ started=$(date +%s.%N)
 full=$(python3 -c "import time; print(round(time.time() - $started, 2))")
 echo "uninterrupted ingest: $full s"
 
-# Kill at a uniformly random moment of a run as long as the uninterrupted
-# one; a kill that comes after the run ended is not counted.
-landed=0
-for i in $(seq 1 "$kills"); do
-  "$xinyong" --data-dir "$work/killed" ingest --manifest "$work/city/manifest.json" >/dev/null 2>&1 &
-  pid=$!
-  sleep "$(python3 -c "import random; print(round(random.uniform(0.05, $full), 3))")"
-  if kill -KILL "$pid" 2>/dev/null; then
-    landed=$((landed + 1))
-  fi
-  wait "$pid" 2>/dev/null || true
-done
-"$xinyong" --data-dir "$work/killed" ingest --manifest "$work/city/manifest.json" >/dev/null
-echo "ingest: $landed of $kills kills landed mid-run; then a run to the end"
-
-python3 - "$xinyong" "$work" "$landed" <<'PY'
-import collections, json, subprocess, sys
-xinyong, work, landed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cat >"$work/check.py" <<'PY'
+# Checks a data directory against the uninterrupted run (whose figures it
+# keeps in ref.json) and the city's manifest; prints lost and duplicated.
+import collections, json, os, subprocess, sys
+xinyong, work, data = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def run(data, *args):
     out = subprocess.run([xinyong, "--data-dir", f"{work}/{data}", *args],
@@ -77,8 +63,7 @@ def rows_by_file(data):
     files = {b["id"]: b["file_name"] for b in batches}
     seen = collections.Counter()
     accepted = collections.Counter()
-    items = sorted({b["item"] for b in batches})
-    for table in items + ["quarantine"]:
+    for table in sorted({b["item"] for b in batches}) + ["quarantine"]:
         for r in run(data, "sql", "--format", "json", f"SELECT _batch, _row FROM {table}"):
             seen[(files[r["_batch"]], r["_row"])] += 1
             if table != "quarantine":
@@ -87,32 +72,69 @@ def rows_by_file(data):
         assert accepted[b["id"]] == b["accepted"], f"batch {b['id']}: {accepted[b['id']]} in the lake, {b['accepted']} accepted"
     return batches, seen
 
-ref_batches, ref_seen = rows_by_file("reference")
-batches, seen = rows_by_file("killed")
+def entities(data, subjects):
+    shown = []
+    for s in subjects:
+        e = run(data, "entity", "show", "--json", s)
+        for event in e.get("events", []):
+            event.pop("batch_id", None)
+        shown.append(e)
+    return shown
+
+if not os.path.exists(f"{work}/ref.json"):
+    batches, seen = rows_by_file("reference")
+    subjects = [r["uscc"] for r in run("reference", "sql", "--format", "json",
+                "SELECT uscc FROM entities ORDER BY uscc LIMIT 25")]
+    json.dump({"seen": [f"{f}\t{r}" for (f, r) in seen],
+               "accepted": sum(b["accepted"] for b in batches),
+               "subjects": subjects, "entities": entities("reference", subjects)},
+              open(f"{work}/ref.json", "w"))
+ref = json.load(open(f"{work}/ref.json"))
+batches, seen = rows_by_file(data)
 files = collections.Counter(b["file_name"] for b in batches)
 twice = [f for f, n in files.items() if n > 1]
 assert not twice, f"files ingested twice: {twice[:3]}"
 assert set(files) == set(expected_rows), "files missing from the batches"
-total = sum(expected_rows.values())
 duplicated = sum(n - 1 for n in seen.values() if n > 1)
 lost = sum(1 for f, rows in expected_rows.items() for r in range(1, rows + 1) if seen[(f, r)] == 0)
-accepted_ref = {k for k in ref_seen}
-assert set(seen) == accepted_ref, "the rows stored differ from the uninterrupted run's"
-ref_accepted = sum(b["accepted"] for b in ref_batches)
-our_accepted = sum(b["accepted"] for b in batches)
-assert ref_accepted == our_accepted, f"accepted {our_accepted} against {ref_accepted}"
-subjects = [r["uscc"] for r in run("reference", "sql", "--format", "json",
-            "SELECT uscc FROM entities ORDER BY uscc LIMIT 25")]
-for s in subjects:
-    a, b = run("reference", "entity", "show", "--json", s), run("killed", "entity", "show", "--json", s)
-    for shown in (a, b):
-        for e in shown.get("events", []):
-            e.pop("batch_id", None)
-    assert a == b, f"entity {s} differs from the uninterrupted run's"
-print(f"kills: {landed}, files: {len(expected_rows)}, rows: {total}, "
-      f"accepted: {our_accepted} (uninterrupted: {ref_accepted}), lost: {lost}, duplicated: {duplicated}")
+assert {f"{f}\t{r}" for (f, r) in seen} == set(ref["seen"]), "the rows stored differ from the uninterrupted run's"
+accepted = sum(b["accepted"] for b in batches)
+assert accepted == ref["accepted"], f"accepted {accepted} against {ref['accepted']}"
+assert entities(data, ref["subjects"]) == ref["entities"], "entities differ from the uninterrupted run's"
+print(len(expected_rows), sum(expected_rows.values()), accepted, lost, duplicated)
 assert lost == 0 and duplicated == 0
 PY
+
+# Rounds: a fresh data directory, the manifest run and killed at a random
+# moment (uniform over the uninterrupted run's time) and run again until a
+# run ends by itself, then checked. A kill after the run ended does not
+# count; rounds go on until KILLS kills have landed mid-run.
+landed=0; rounds=0; lost=0; duplicated=0
+while [ "$landed" -lt "$kills" ]; do
+  rounds=$((rounds + 1))
+  rm -rf "$work/killed"
+  while true; do
+    "$xinyong" --data-dir "$work/killed" ingest --manifest "$work/city/manifest.json" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(python3 -c "import random; print(round(random.uniform(0.05, $full), 3))")"
+    if kill -KILL "$pid" 2>/dev/null; then
+      landed=$((landed + 1))
+      wait "$pid" 2>/dev/null || true
+    else
+      wait "$pid"
+      break
+    fi
+  done
+  result=$(python3 "$work/check.py" "$xinyong" "$work" killed)
+  read -r files rows accepted round_lost round_duplicated <<<"$result"
+  lost=$((lost + round_lost)); duplicated=$((duplicated + round_duplicated))
+  echo "round $rounds: $landed kills so far; $rows rows in $files files, $accepted accepted, lost $round_lost, duplicated $round_duplicated"
+done
+echo "ingest: $landed kills in $rounds rounds; each round $rows rows in $files files; lost $lost, duplicated $duplicated"
+
+[ "$server_kills" -gt 0 ] || exit 0
+cargo build --release --quiet -p cli --example soak
+soak="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/soak"
 
 # The server: a demo on the same city, the soak's mix (applications moved
 # by enterprise and bank, consented reports, uploads, sign-ins) at 200

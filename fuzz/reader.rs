@@ -22,7 +22,8 @@ pub fn read(bytes: &[u8], format: FileFormat, name: &str) {
     }
     let path = DIR.with(|dir| dir.join(name));
     std::fs::write(&path, bytes).expect("the input written");
-    let catalog = Catalog::default_catalog();
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    let catalog = CATALOG.get_or_init(Catalog::default_catalog);
     let Some(item) = catalog.item("tax_payment") else {
         return;
     };
