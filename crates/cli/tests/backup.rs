@@ -10,33 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
+use testkit::json;
 
 fn xinyong(data: &Path, url: Option<&str>) -> assert_cmd::Command {
     testkit::xinyong(env!("CARGO_BIN_EXE_xinyong"), data, url)
 }
 
-fn process(data: &Path, url: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xinyong"));
-    command
-        .env_remove("XINYONG_CATALOG")
-        .env_remove("XINYONG_DATABASE_URL")
-        .env_remove("XINYONG_DATA_DIR")
-        .arg("--data-dir")
-        .arg(data);
-    if let Some(url) = url {
-        command.arg("--database-url").arg(url);
-    }
-    command
-}
-
-fn json(command: &mut assert_cmd::Command) -> Value {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+fn process(data: &Path, database_url: Option<&str>) -> Command {
+    testkit::process(env!("CARGO_BIN_EXE_xinyong"), data, database_url)
 }
 
 /// A running `xinyong serve`, stopped when dropped.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use testkit::hostile::{row, run_measured, workbook};
+use testkit::json;
 
 fn xinyong(data: &Path, database_url: Option<&str>) -> assert_cmd::Command {
     testkit::xinyong(env!("CARGO_BIN_EXE_xinyong"), data, database_url)
@@ -19,27 +20,7 @@ fn xinyong(data: &Path, database_url: Option<&str>) -> assert_cmd::Command {
 
 /// The same, as a std command (to run measured or in the background).
 fn process(data: &Path, database_url: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xinyong"));
-    command
-        .env_remove("XINYONG_CATALOG")
-        .env_remove("XINYONG_DATABASE_URL")
-        .env_remove("XINYONG_DATA_DIR")
-        .arg("--data-dir")
-        .arg(data);
-    if let Some(url) = database_url {
-        command.arg("--database-url").arg(url);
-    }
-    command
-}
-
-fn json(command: &mut assert_cmd::Command) -> Value {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    testkit::process(env!("CARGO_BIN_EXE_xinyong"), data, database_url)
 }
 
 const HEADER: &str = "subject,reason,listed_on,removed_on,removal_reason,authority\n";

@@ -62,7 +62,12 @@ pub fn chromium() -> Result<(), String> {
 /// state in `database_url` when given; variables from the caller's shell that
 /// would change what it opens are removed.
 pub fn xinyong(binary: &str, data: &Path, database_url: Option<&str>) -> assert_cmd::Command {
-    let mut command = assert_cmd::Command::new(binary);
+    assert_cmd::Command::from_std(process(binary, data, database_url))
+}
+
+/// [`xinyong`] as a std command, to run in the background or measured.
+pub fn process(binary: &str, data: &Path, database_url: Option<&str>) -> std::process::Command {
+    let mut command = std::process::Command::new(binary);
     command
         .env_remove("XINYONG_CATALOG")
         .env_remove("XINYONG_DATABASE_URL")
@@ -73,6 +78,17 @@ pub fn xinyong(binary: &str, data: &Path, database_url: Option<&str>) -> assert_
         command.arg("--database-url").arg(url);
     }
     command
+}
+
+/// Runs a command that must succeed and prints JSON; its output parsed.
+pub fn json(command: &mut assert_cmd::Command) -> serde_json::Value {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// Connects to the database at `url` (SQLite or PostgreSQL) and runs
