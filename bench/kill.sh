@@ -13,8 +13,15 @@
 #   - every batch's accepted count equals its rows in the lake;
 #   - the registry entries and yearly summaries of sampled entities are
 #     those of the uninterrupted run;
-#   - after the server's kills, the audit chain verifies and no
-#     application is left in a state its audit trail does not explain.
+#   - after the server's kills (under the soak's write mix: grants and
+#     revocations, applications with and without grants, moves, inspection
+#     results), nothing is half-written: every application's events replay
+#     to its state, each submission, move, grant, revocation and result has
+#     exactly one audit entry, an application submitted with a grant has
+#     it, every result is in the store with its findings and in the lake
+#     once (and no open task is), no audit entry is left staged, every
+#     batch's accepted rows are in the lake, staging is empty and the audit
+#     chain verifies.
 # Prints kills, rows, lost and duplicated.
 #
 # Usage: bench/kill.sh [KILLS] [ENTITIES] [SERVER_KILLS]   (100, 3000, 20; 0 server kills skips the server)
@@ -150,6 +157,8 @@ token() { x token issue --name "kill-$1-$$" --role "$1" --days 1 --json | python
 x sql --format csv "SELECT uscc, name FROM entities WHERE status = 'operating' ORDER BY uscc LIMIT 500" | tail -n +2 >"$work/subjects.csv"
 regulator=$(token regulator); bank_token=$(token "bank:$bank")
 enterprise_token=$(token "enterprise:$enterprise"); department=$(token department:tax)
+plan=$(x inspection plan list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run_start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for round in $(seq 1 "$server_kills"); do
   "$xinyong" --data-dir "$data" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>/dev/null &
   server=$!
@@ -158,7 +167,8 @@ for round in $(seq 1 "$server_kills"); do
   "$soak" --base "$base" --rate 200 --seconds 30 --subjects "$work/subjects.csv" \
     --regulator-token "$regulator" --bank-token "$bank_token" --bank "$bank" \
     --enterprise-token "$enterprise_token" --enterprise "$enterprise" \
-    --department-token "$department" --user regulator --password regulator-demo-2026 >/dev/null 2>&1 &
+    --department-token "$department" --user regulator --password regulator-demo-2026 \
+    --plan "$plan" >/dev/null 2>&1 &
   load=$!
   sleep "$(python3 -c "import random; print(round(random.uniform(1, 6), 2))")"
   kill -KILL "$server"
@@ -172,9 +182,9 @@ server=$!
 for _ in $(seq 1 300); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 kill "$server"; wait "$server" 2>/dev/null || true
 x audit verify --json >"$work/audit.json"
-python3 - "$xinyong" "$data" "$work/audit.json" "$server_kills" <<'PY'
-import collections, json, subprocess, sys
-xinyong, data, audit, kills = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4]
+python3 - "$xinyong" "$data" "$work/audit.json" "$server_kills" "$run_start" <<'PY'
+import collections, json, sqlite3, subprocess, sys
+xinyong, data, audit, kills, run_start = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4], sys.argv[5]
 def run(*args):
     return json.loads(subprocess.run([xinyong, "--data-dir", data, *args], check=True,
                                      capture_output=True, text=True).stdout)
@@ -190,6 +200,54 @@ import os
 staging = os.path.join(data, "lake", "_staging")
 left = os.listdir(staging) if os.path.isdir(staging) else []
 assert not left, f"staging left over: {left}"
-print(f"server: {kills} kills under load; audit chain of {audit['entries']} entries verifies; "
-      f"{len(batches)} batches, each with its accepted rows in the lake; staging empty")
+
+# Nothing half-written: the store against its own audit trail and the lake.
+db = sqlite3.connect(os.path.join(data, "xinyong.db"))
+q = lambda sql, *args: db.execute(sql, args).fetchall()
+assert q("SELECT COUNT(*) FROM audit_pending") == [(0,)], "audit entries left staged"
+entries = collections.Counter()
+submitted = {}
+for action, subject, detail in q("SELECT action, subject, detail FROM audit_log WHERE outcome = 'ok' AND at >= ?", run_start):
+    detail = json.loads(detail)
+    if action in ("consent_grant", "consent_revoke"):
+        subject = f"grant:{detail['grant']}"
+    entries[(action, subject)] += 1
+    if action == "application_submit":
+        submitted[subject] = detail.get("grant")
+once = lambda action, subject: entries[(action, subject)] == 1
+apps = q("SELECT id, state, last_event_seq FROM loan_applications WHERE created_at >= ?", run_start)
+moves = 0
+for app, state, last in apps:
+    events = q("SELECT seq, state FROM application_events WHERE application_id = ? ORDER BY seq", app)
+    assert [s for s, _ in events] == list(range(1, last + 1)), f"application {app}: events {events}, last {last}"
+    assert events[-1][1] == state, f"application {app} is {state}, its last event says {events[-1][1]}"
+    assert once("application_submit", f"application:{app}"), f"application {app}: submission audited {entries[('application_submit', f'application:{app}')]} times"
+    assert entries[("application_move", f"application:{app}")] == last - 1, f"application {app}: {last - 1} moves, audited {entries[('application_move', f'application:{app}')]}"
+    moves += last - 1
+    grant = submitted[f"application:{app}"]
+    if grant is not None:
+        assert q("SELECT application_id FROM authorisations WHERE id = ?", grant) == [(app,)], f"application {app}: its grant {grant} is missing"
+grants = q("SELECT id, revoked_by FROM authorisations WHERE granted_at >= ?", run_start)
+revoked = 0
+for grant, by in grants:
+    assert once("consent_grant", f"grant:{grant}"), f"grant {grant}: audited {entries[('consent_grant', f'grant:{grant}')]} times"
+    if by and not by.startswith("application:"):
+        revoked += 1
+        assert once("consent_revoke", f"grant:{grant}"), f"grant {grant}: revocation audited {entries[('consent_revoke', f'grant:{grant}')]} times"
+in_lake = collections.Counter(r["task_number"] for r in run("sql", "--format", "json", "SELECT task_number FROM inspection_result"))
+done = 0
+for task, plan, state, sent in q("SELECT id, plan_id, state, lake_batch FROM inspection_tasks"):
+    number = f"{plan}-{task:06d}"
+    findings = q("SELECT COUNT(*) FROM inspection_findings WHERE task_id = ?", task)[0][0]
+    if state == "done":
+        done += 1
+        assert findings > 0 and sent is not None, f"task {task}: done with {findings} findings, lake batch {sent}"
+        assert in_lake[number] == 1, f"task {task}: {in_lake[number]} results in the lake"
+        assert once("record_inspection_result", str(task)), f"task {task}: result audited {entries[('record_inspection_result', str(task))]} times"
+    else:
+        assert findings == 0 and in_lake[number] == 0, f"task {task} is {state} with {findings} findings, {in_lake[number]} in the lake"
+print(f"server: {kills} kills under the write mix; {len(apps)} applications ({moves} moves), "
+      f"{len(grants)} grants ({revoked} revoked), {done} results: none half-written, each audited once; "
+      f"audit chain of {audit['entries']} entries verifies; {len(batches)} batches, each with its "
+      f"accepted rows in the lake; staging empty")
 PY

@@ -10,6 +10,11 @@
 //! rejects), 2 sign-ins (the form and its post), 1 upload of a small tax
 //! file (at 500 a second: a sign-in a second, an upload every 2 s). Every
 //! answer other than the one expected is an error.
+//!
+//! With `--plan` (bench/kill.sh), the mix is the writes' instead
+//! ([`WRITE_MIX`]): consent grants and revocations, applications with and
+//! without a grant, moved by the bank, and results for the plan's assigned
+//! tasks, so that a server killed under it is killed while each is written.
 
 #![allow(clippy::unwrap_used)]
 
@@ -52,6 +57,9 @@ struct Args {
     user: String,
     #[arg(long)]
     password: String,
+    /// An inspection plan whose assigned tasks get results: the write mix.
+    #[arg(long)]
+    plan: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -63,6 +71,8 @@ enum Kind {
     Application,
     SignIn,
     Upload,
+    Grant,
+    Result,
 }
 
 /// The mix: how many of every 1 000 requests are of each kind.
@@ -76,6 +86,24 @@ const MIX: [(Kind, u32); 7] = [
     (Kind::Upload, 1),
 ];
 
+/// The mix with `--plan`: what a server killed under it may be writing.
+const WRITE_MIX: [(Kind, u32); 8] = [
+    (Kind::ProfileApi, 300),
+    (Kind::Search, 150),
+    (Kind::CreditReport, 150),
+    (Kind::Application, 200),
+    (Kind::Grant, 150),
+    (Kind::Result, 40),
+    (Kind::SignIn, 5),
+    (Kind::Upload, 5),
+];
+
+/// What results are recorded with: the plan's first day and first item.
+struct Inspection {
+    day: String,
+    item: String,
+}
+
 struct Shared {
     args: Args,
     http: reqwest::Client,
@@ -85,6 +113,11 @@ struct Shared {
     product: i64,
     /// Applications under way: (id, the next state the bank moves it to).
     open: Mutex<VecDeque<(i64, &'static str)>>,
+    /// Grants this run made and has not revoked.
+    grants: Mutex<VecDeque<i64>>,
+    /// The plan's assigned tasks, for results.
+    tasks: Mutex<VecDeque<i64>>,
+    inspection: Option<Inspection>,
     results: Mutex<BTreeMap<Kind, Outcomes>>,
     /// The same, by the minute each request was due in.
     minutes: Mutex<BTreeMap<u64, Outcomes>>,
@@ -133,6 +166,10 @@ async fn main() {
         StatusCode::CREATED,
         "consent for the soak"
     );
+    let (tasks, inspection) = match &args.plan {
+        Some(plan) => assigned_tasks(&http, &args.base, &args.regulator_token, plan).await,
+        None => (VecDeque::new(), None),
+    };
     let shared = Arc::new(Shared {
         args,
         http,
@@ -140,6 +177,9 @@ async fn main() {
         subjects,
         product,
         open: Mutex::new(VecDeque::new()),
+        grants: Mutex::new(VecDeque::new()),
+        tasks: Mutex::new(tasks),
+        inspection,
         results: Mutex::new(BTreeMap::new()),
         minutes: Mutex::new(BTreeMap::new()),
         run: std::time::SystemTime::now()
@@ -147,7 +187,12 @@ async fn main() {
             .map_or(0, |d| d.as_secs()),
     });
 
-    let slots: Vec<Kind> = MIX
+    let mix: &[(Kind, u32)] = if shared.inspection.is_some() {
+        &WRITE_MIX
+    } else {
+        &MIX
+    };
+    let slots: Vec<Kind> = mix
         .iter()
         .flat_map(|&(kind, n)| std::iter::repeat_n(kind, n as usize))
         .collect();
@@ -241,7 +286,10 @@ async fn request(shared: &Shared, kind: Kind, n: u64) -> Result<(), String> {
                     .http
                     .post(format!("{base}/api/v1/finance/applications"))
                     .bearer_auth(&args.enterprise_token)
-                    .json(&json!({"product": shared.product, "amount": 50.0, "term_months": 12}));
+                    .json(
+                        &json!({"product": shared.product, "amount": 50.0, "term_months": 12,
+                        "authorise": n.is_multiple_of(2)}),
+                    );
                 let body = expect(request, StatusCode::CREATED).await?;
                 let id = serde_json::from_str::<Value>(&body)
                     .ok()
@@ -269,6 +317,52 @@ async fn request(shared: &Shared, kind: Kind, n: u64) -> Result<(), String> {
             Ok(())
         }
         Kind::SignIn => sign_in(base, &args.user, &args.password).await.map(|_| ()),
+        Kind::Grant => {
+            // Every other one revokes the oldest grant of this run.
+            let oldest = if n % 2 == 1 {
+                shared.grants.lock().unwrap().pop_front()
+            } else {
+                None
+            };
+            if let Some(id) = oldest {
+                let request = shared
+                    .http
+                    .post(format!("{base}/api/v1/finance/consents/{id}/revoke"))
+                    .bearer_auth(&args.enterprise_token);
+                return expect(request, StatusCode::NO_CONTENT).await.map(|_| ());
+            }
+            let request = shared
+                .http
+                .post(format!("{base}/api/v1/finance/consents"))
+                .bearer_auth(&args.enterprise_token)
+                .json(&json!({"bank": args.bank, "scope": ["tax"], "purpose": "soak", "days": 30}));
+            let body = expect(request, StatusCode::CREATED).await?;
+            let id = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|v| v["id"].as_i64())
+                .ok_or_else(|| format!("no id in {body}"))?;
+            shared.grants.lock().unwrap().push_back(id);
+            Ok(())
+        }
+        Kind::Result => {
+            let task = shared.tasks.lock().unwrap().pop_front();
+            let (Some(task), Some(inspection)) = (task, &shared.inspection) else {
+                return Err("no assigned task left".into());
+            };
+            let outcome = if n.is_multiple_of(3) {
+                json!({"item": inspection.item, "outcome": "problem_found",
+                    "problem_type": "未按规定公示年报", "description": "soak"})
+            } else {
+                json!({"item": inspection.item, "outcome": "no_problem",
+                    "problem_type": "", "description": ""})
+            };
+            let request = shared
+                .http
+                .post(format!("{base}/api/v1/inspections/tasks/{task}/result"))
+                .bearer_auth(&args.regulator_token)
+                .json(&json!({"inspected_on": inspection.day, "findings": [outcome]}));
+            expect(request, StatusCode::OK).await.map(|_| ())
+        }
         Kind::Upload => {
             // A tax payment no one has sent before: the revenue is the run's
             // and the request's number, so no two uploads are the same file.
@@ -331,6 +425,43 @@ async fn sign_in(base: &str, user: &str, password: &str) -> Result<reqwest::Clie
 }
 
 /// A product of the bank that lends 50 万元 for 12 months.
+/// The plan's assigned tasks, its first day and its first item.
+async fn assigned_tasks(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    plan: &str,
+) -> (VecDeque<i64>, Option<Inspection>) {
+    let detail: Value = http
+        .get(format!("{base}/api/v1/inspections/plans/{plan}/detail"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tasks = detail["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|view| &view["task"])
+        .filter(|task| task["state"] == "assigned")
+        .filter_map(|task| task["id"].as_i64())
+        .collect();
+    let inspection = Inspection {
+        day: detail["definition"]["window"]["start"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        item: detail["definition"]["items"][0]["code"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    };
+    (tasks, Some(inspection))
+}
+
 async fn product_of(http: &reqwest::Client, base: &str, bank: &str) -> i64 {
     let products: Value = http
         .get(format!("{base}/api/v1/finance/products"))

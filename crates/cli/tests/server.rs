@@ -3575,6 +3575,9 @@ async fn pool_key_enterprises_visits_and_accounts() {
 #[path = "server/security.rs"]
 mod security;
 
+#[path = "server/hostile_forms.rs"]
+mod hostile_forms;
+
 /// One demand naming a company the registry does not hold (its
 /// registration quarantined at ingest) hides no other from the banks. On a
 /// demo of its own, since it stores such a demand.

@@ -236,6 +236,7 @@ pub fn router(state: Shared) -> Router {
             UPLOAD_TIMEOUT,
         ))
         .merge(bounded(rest, MAX_BODY_BYTES, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn(typed_address))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -269,6 +270,27 @@ async fn run_to_completion(
             tracing::error!("handler: {e}");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// Refuses an address whose path or query holds what no one types
+/// (`http::forms::check_text`) before any route reads it: a search for a
+/// NUL, a user named with an escape sequence.
+async fn typed_address(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    let checked = http::forms::check_path(uri.path()).and_then(|()| {
+        http::forms::check_urlencoded("query", uri.query().unwrap_or_default().as_bytes())
+    });
+    match checked {
+        Ok(()) => next.run(request).await,
+        Err(refusal) if uri.path().starts_with("/api/") => {
+            http::ApiFailure(refusal).into_response()
+        }
+        Err(refusal) => http::PageFailure(refusal).into_response(),
     }
 }
 
@@ -356,16 +378,26 @@ pub fn api_paths() -> Vec<&'static str> {
 
 /// What must be in place before the first request: the lake's staging
 /// recovered (a server killed mid-upload left it; done now unless another
-/// process is ingesting, in which case that one recovers it), and the name
-/// index. Until the index exists a search falls back to SQL over every
+/// process is ingesting, in which case that one recovers it), the
+/// inspection results a killed server recorded but did not send into the
+/// lake sent, the audit entries it staged chained (migration 0012), and the
+/// name index. Until the index exists a search falls back to SQL over every
 /// name, and a city's searches arriving at once would hold every read
 /// connection (the soak, docs/SERVER.md). A city's index takes seconds; if
 /// the store cannot say which registry batch is the latest, search uses SQL
 /// until the next check.
 pub async fn prepare(state: &Shared) {
     match ingest::batch::lock(&state.store, &state.lake, false).await {
-        Ok(lock) => drop(lock),
+        Ok(Some(lock)) => {
+            if let Err(e) = inspection::service::send_unsent_results(state, &lock).await {
+                tracing::warn!("inspection results not sent into the lake: {e}");
+            }
+        }
+        Ok(None) => {}
         Err(e) => tracing::warn!("the lake's staging was not recovered: {e}"),
+    }
+    if let Err(e) = state.store.flush_audit().await {
+        tracing::warn!("staged audit entries not chained: {e}");
     }
     if let Ok(latest) = state.store.latest_registry_batch_id().await {
         state.build_name_index(latest).await;

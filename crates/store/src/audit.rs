@@ -115,15 +115,62 @@ const APPENDER_QUEUE: usize = 4096;
 /// both backends' limits on one statement).
 const APPENDER_BATCH: usize = 256;
 
-/// An entry on its way to the log, and where its sequence number goes.
-struct Pending {
+/// An entry's fields as they are hashed and stored.
+struct Text {
     at: String,
     actor: String,
     action: String,
     subject: String,
     outcome: String,
     detail: String,
+}
+
+impl Text {
+    fn of(entry: &NewAuditEntry<'_>, at: &str) -> Text {
+        Text {
+            at: at.to_string(),
+            actor: entry.actor.to_string(),
+            action: entry.action.to_string(),
+            subject: entry.subject.to_string(),
+            outcome: entry.outcome.to_string(),
+            detail: entry.detail.to_string(),
+        }
+    }
+}
+
+/// An entry on its way to the log (none: only chain what changes left in
+/// `audit_pending`), and where its sequence number goes.
+struct Pending {
+    entry: Option<Text>,
     reply: oneshot::Sender<Result<i64, String>>,
+}
+
+/// Entries left in `audit_pending` chained by one append at most; the rest
+/// by the next.
+const PENDING_BATCH: i64 = 256;
+
+/// Adds `entry` to `audit_pending` inside a change's own transaction: the
+/// change and its entry commit together, and the appender chains the entry
+/// after ([`Store::flush_audit`], migration 0012).
+pub(crate) async fn stage(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    entry: &NewAuditEntry<'_>,
+    at: &str,
+) -> Result<(), StoreError> {
+    let text = Text::of(entry, at);
+    sqlx::query(
+        "INSERT INTO audit_pending (at, actor, action, subject, outcome, detail)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&text.at)
+    .bind(&text.actor)
+    .bind(&text.action)
+    .bind(&text.subject)
+    .bind(&text.outcome)
+    .bind(&text.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// The one task of a store that appends to the audit log.
@@ -162,12 +209,24 @@ impl Appender {
 /// Writes a batch and answers its callers. If the batch as a whole fails,
 /// each entry is tried alone, so that one entry's failure is its own.
 async fn append_all(pool: &AnyPool, backend: Backend, batch: Vec<Pending>) {
-    match append(pool, backend, &batch).await {
+    // Entries changes staged go first; if the log refuses one of them, the
+    // callers' own entries are written without them (the staged ones wait
+    // for a later append) rather than all failing behind it.
+    let written = match append(pool, backend, &batch, true).await {
+        Err(_) => append(pool, backend, &batch, false).await,
+        written => written,
+    };
+    match written {
         Ok(first) => {
-            for (i, pending) in batch.into_iter().enumerate() {
+            let mut seq = first;
+            for pending in batch {
                 // A caller that stopped waiting (a timeout) needs no answer:
-                // its entry is written all the same.
-                let _ = pending.reply.send(Ok(first + i as i64));
+                // its entry is written all the same. A flush has no entry
+                // and no number of its own.
+                let _ = pending.reply.send(Ok(seq));
+                if pending.entry.is_some() {
+                    seq += 1;
+                }
             }
         }
         Err(e) if batch.len() == 1 => {
@@ -177,20 +236,54 @@ async fn append_all(pool: &AnyPool, backend: Backend, batch: Vec<Pending>) {
         }
         Err(_) => {
             for pending in batch {
-                let alone = append(pool, backend, std::slice::from_ref(&pending)).await;
+                let alone = append(pool, backend, std::slice::from_ref(&pending), false).await;
                 let _ = pending.reply.send(alone.map_err(|e| e.to_string()));
             }
         }
     }
 }
 
-/// Appends the entries in order in one transaction; returns the first one's
-/// sequence number.
-async fn append(pool: &AnyPool, backend: Backend, entries: &[Pending]) -> Result<i64, StoreError> {
+/// Appends the entries changes left in `audit_pending` (if `with_staged`),
+/// then `batch`'s, in order in one transaction; returns the sequence number
+/// of `batch`'s first.
+async fn append(
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[Pending],
+    with_staged: bool,
+) -> Result<i64, StoreError> {
     let mut tx = crate::begin_write(pool, backend).await?;
     // The counter's row, taken first, orders appenders (two server
     // processes on one database each have their own appender): a second
     // waits here until the first commits, then chains to its last entry.
+    crate::take_ids(&mut tx, "audit_log", 0).await?;
+    let limit = if with_staged { PENDING_BATCH } else { 0 };
+    let staged = sqlx::query(&format!(
+        "SELECT id, at, actor, action, subject, outcome, detail FROM audit_pending
+         ORDER BY id LIMIT {limit}"
+    ))
+    .fetch_all(&mut *tx)
+    .await?;
+    let staged_ids: Vec<i64> = staged.iter().map(|r| r.get("id")).collect();
+    let staged: Vec<Text> = staged
+        .iter()
+        .map(|r| Text {
+            at: r.get("at"),
+            actor: r.get("actor"),
+            action: r.get("action"),
+            subject: r.get("subject"),
+            outcome: r.get("outcome"),
+            detail: r.get("detail"),
+        })
+        .collect();
+    let entries: Vec<&Text> = staged
+        .iter()
+        .chain(batch.iter().filter_map(|p| p.entry.as_ref()))
+        .collect();
+    if entries.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
     let first = crate::take_ids(&mut tx, "audit_log", entries.len()).await?;
     let mut prev_hash = match first {
         1 => GENESIS_HASH.to_string(),
@@ -243,24 +336,41 @@ async fn append(pool: &AnyPool, backend: Backend, entries: &[Pending]) -> Result
             .bind(hash.as_str());
     }
     insert.execute(&mut *tx).await?;
+    for id in staged_ids {
+        sqlx::query("DELETE FROM audit_pending WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
-    Ok(first)
+    Ok(first + staged.len() as i64)
 }
 
 impl Store {
     /// Appends an entry at time `at` and returns its sequence number, once
     /// it is committed (through the store's [`Appender`]).
     pub async fn audit(&self, entry: &NewAuditEntry<'_>, at: &str) -> Result<i64, StoreError> {
+        self.send_to_appender(Some(Text::of(entry, at))).await
+    }
+
+    /// Chains what changes left in `audit_pending` (migration 0012): called
+    /// by each write that staged an entry, once it has committed, and by
+    /// the server when it starts, for entries a killed process left.
+    pub async fn flush_audit(&self) -> Result<(), StoreError> {
+        self.send_to_appender(None).await.map(|_| ())
+    }
+
+    /// Entries staged and not yet chained.
+    pub async fn audit_pending(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_pending")
+            .fetch_one(&self.reads)
+            .await?;
+        Ok(row.get("n"))
+    }
+
+    async fn send_to_appender(&self, entry: Option<Text>) -> Result<i64, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending {
-            at: at.to_string(),
-            actor: entry.actor.to_string(),
-            action: entry.action.to_string(),
-            subject: entry.subject.to_string(),
-            outcome: entry.outcome.to_string(),
-            detail: entry.detail.to_string(),
-            reply,
-        };
+        let pending = Pending { entry, reply };
         let stopped = || StoreError::AuditNotWritten("the audit appender has stopped".into());
         self.appender
             .queue

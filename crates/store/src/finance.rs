@@ -7,7 +7,29 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Cell, Store, StoreError, insert_rows};
+use crate::{Cell, NewAuditEntry, Store, StoreError, insert_rows};
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+async fn insert_grant(tx: &mut Tx, id: i64, grant: &AuthorisationRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO authorisations (id, enterprise, bank, application_id, scope, purpose, granted_at,
+           granted_by, expires_at, revoked_at, revoked_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
+    )
+    .bind(id)
+    .bind(&grant.enterprise)
+    .bind(&grant.bank)
+    .bind(grant.application_id)
+    .bind(&grant.scope)
+    .bind(&grant.purpose)
+    .bind(&grant.granted_at)
+    .bind(&grant.granted_by)
+    .bind(&grant.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BankRow {
@@ -330,24 +352,24 @@ impl Store {
     pub async fn grant_authorisation(&self, grant: &AuthorisationRow) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = crate::take_ids(&mut tx, "authorisations", 1).await?;
-        sqlx::query(
-            "INSERT INTO authorisations (id, enterprise, bank, application_id, scope, purpose, granted_at,
-               granted_by, expires_at, revoked_at, revoked_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
-        )
-        .bind(id)
-        .bind(&grant.enterprise)
-        .bind(&grant.bank)
-        .bind(grant.application_id)
-        .bind(&grant.scope)
-        .bind(&grant.purpose)
-        .bind(&grant.granted_at)
-        .bind(&grant.granted_by)
-        .bind(&grant.expires_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_grant(&mut tx, id, grant).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Stores a grant whose id was reserved ([`Store::reserve_ids`]) with
+    /// its audit entry, in one transaction.
+    pub async fn grant_authorisation_audited(
+        &self,
+        grant: &AuthorisationRow,
+        audit: &NewAuditEntry<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        insert_grant(&mut tx, grant.id, grant).await?;
+        crate::audit::stage(&mut tx, audit, &grant.granted_at).await?;
+        tx.commit().await?;
+        self.flush_after_change().await;
+        Ok(())
     }
 
     /// An enterprise's grants, newest first.
@@ -392,6 +414,20 @@ impl Store {
         at: &str,
         by: &str,
     ) -> Result<bool, StoreError> {
+        self.revoke_authorisation_audited(id, enterprise, at, by, None)
+            .await
+    }
+
+    /// The same, with the audit entry of a revocation that happened, in
+    /// the same transaction.
+    pub async fn revoke_authorisation_audited(
+        &self,
+        id: i64,
+        enterprise: &str,
+        at: &str,
+        by: &str,
+        audit: Option<&NewAuditEntry<'_>>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE authorisations SET revoked_at = $1, revoked_by = $2
@@ -403,8 +439,19 @@ impl Store {
         .bind(enterprise)
         .execute(&mut *tx)
         .await?;
+        let revoked = done.rows_affected() == 1;
+        let staged = match audit {
+            Some(entry) if revoked => {
+                crate::audit::stage(&mut tx, entry, at).await?;
+                true
+            }
+            _ => false,
+        };
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        if staged {
+            self.flush_after_change().await;
+        }
+        Ok(revoked)
     }
 
     /// Logs one read or denial; returns its id.
@@ -657,6 +704,49 @@ impl Store {
         let mut tx = self.write().await?;
         let first = crate::take_ids(&mut tx, "loan_applications", applications.len()).await?;
         let ids: Vec<i64> = (0..applications.len() as i64).map(|k| first + k).collect();
+        self.insert_applications(&mut tx, applications, &ids, events)
+            .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// An application as its enterprise submits it: the application (its
+    /// id reserved with [`Store::reserve_ids`]), its first event, the grant
+    /// it asked for if any (id reserved too) and the audit entries, in one
+    /// transaction: a process killed half-way leaves none of them.
+    pub async fn submit_application(
+        &self,
+        application: &ApplicationRow,
+        event: &ApplicationEventRow,
+        grant: Option<&AuthorisationRow>,
+        audit: &[NewAuditEntry<'_>],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        self.insert_applications(
+            &mut tx,
+            std::slice::from_ref(application),
+            &[application.id],
+            &[(0, event.clone())],
+        )
+        .await?;
+        if let Some(grant) = grant {
+            insert_grant(&mut tx, grant.id, grant).await?;
+        }
+        for entry in audit {
+            crate::audit::stage(&mut tx, entry, &event.at).await?;
+        }
+        tx.commit().await?;
+        self.flush_after_change().await;
+        Ok(())
+    }
+
+    async fn insert_applications(
+        &self,
+        tx: &mut Tx,
+        applications: &[ApplicationRow],
+        ids: &[i64],
+        events: &[(usize, ApplicationEventRow)],
+    ) -> Result<(), StoreError> {
         // Each application's last event number, from which moves go on.
         let mut last_seq = vec![0i64; applications.len()];
         for (index, event) in events {
@@ -666,7 +756,7 @@ impl Store {
         }
         let rows: Vec<Vec<Cell>> = applications
             .iter()
-            .zip(&ids)
+            .zip(ids)
             .zip(&last_seq)
             .map(|((a, id), last)| {
                 vec![
@@ -691,7 +781,7 @@ impl Store {
             })
             .collect();
         insert_rows(
-            &mut tx,
+            tx,
             self.backend,
             "loan_applications",
             &[
@@ -731,15 +821,14 @@ impl Store {
             ]);
         }
         insert_rows(
-            &mut tx,
+            tx,
             self.backend,
             "application_events",
             &["application_id", "seq", "at", "actor", "state", "reason"],
             event_rows,
         )
         .await?;
-        tx.commit().await?;
-        Ok(ids)
+        Ok(())
     }
 
     pub async fn application(&self, id: i64) -> Result<Option<ApplicationRow>, StoreError> {
@@ -807,6 +896,31 @@ impl Store {
         loan: Option<&LoanOutcome>,
         grants: GrantChange<'_>,
     ) -> Result<(), StoreError> {
+        let change = Move {
+            id,
+            from,
+            to,
+            event,
+            loan,
+            grants,
+        };
+        self.move_application_audited(&change, None).await
+    }
+
+    /// The same, with the move's audit entry in the same transaction.
+    pub async fn move_application_audited(
+        &self,
+        change: &Move<'_>,
+        audit: Option<&NewAuditEntry<'_>>,
+    ) -> Result<(), StoreError> {
+        let Move {
+            id,
+            from,
+            to,
+            event,
+            loan,
+            grants,
+        } = *change;
         let mut tx = self.write().await?;
         // The event's number comes from the application's own row, which
         // this update locks: two moves cannot take the same number.
@@ -877,9 +991,27 @@ impl Store {
         .bind(&event.reason)
         .execute(&mut *tx)
         .await?;
+        if let Some(entry) = audit {
+            crate::audit::stage(&mut tx, entry, &event.at).await?;
+        }
         tx.commit().await?;
+        if audit.is_some() {
+            self.flush_after_change().await;
+        }
         Ok(())
     }
+}
+
+/// An application's move, as [`Store::move_application_audited`] makes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Move<'a> {
+    pub id: i64,
+    /// The state it must still be in.
+    pub from: &'a str,
+    pub to: &'a str,
+    pub event: &'a ApplicationEventRow,
+    pub loan: Option<&'a LoanOutcome>,
+    pub grants: GrantChange<'a>,
 }
 
 /// What a move does to the grants made for the application.

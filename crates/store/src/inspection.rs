@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Cell, Store, StoreError, insert_rows};
+use crate::{Cell, NewAuditEntry, Store, StoreError, insert_rows};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InspectorRow {
@@ -737,6 +737,18 @@ impl Store {
     /// Records an assigned task's result and findings, and that its
     /// inspectors visited the entity (for later recusal).
     pub async fn record_result(&self, task_id: i64, result: &TaskResult) -> Result<(), StoreError> {
+        self.record_result_audited(task_id, result, None).await
+    }
+
+    /// The same, with the result's audit entry in the same transaction. The
+    /// task is left for the lake ([`Store::tasks_to_send`]) until
+    /// [`Store::sent_to_lake`] names the batch that carried it.
+    pub async fn record_result_audited(
+        &self,
+        task_id: i64,
+        result: &TaskResult,
+        audit: Option<&NewAuditEntry<'_>>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let row =
             sqlx::query("SELECT subject, inspectors, state FROM inspection_tasks WHERE id = $1")
@@ -805,6 +817,37 @@ impl Store {
             .bind(format!("task:{task_id}"))
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(entry) = audit {
+            crate::audit::stage(&mut tx, entry, &result.recorded_at).await?;
+        }
+        tx.commit().await?;
+        if audit.is_some() {
+            self.flush_after_change().await;
+        }
+        Ok(())
+    }
+
+    /// Tasks done whose result no lake batch has carried yet (migration
+    /// 0012), oldest first.
+    pub async fn tasks_to_send(&self) -> Result<Vec<TaskRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{TASK_SELECT} WHERE t.state = 'done' AND t.lake_batch IS NULL ORDER BY t.id"
+        ))
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows.iter().map(task_row).collect())
+    }
+
+    /// Notes the lake batch that carried these tasks' results.
+    pub async fn sent_to_lake(&self, tasks: &[i64], batch: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for task in tasks {
+            sqlx::query("UPDATE inspection_tasks SET lake_batch = $1 WHERE id = $2")
+                .bind(batch)
+                .bind(task)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -21,7 +21,7 @@ pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, 
 pub use claims::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, OutboxRow};
 pub use finance::{
     AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
-    DemandRow, FinancingModelRow, FinancingScoreRow, GrantChange, LoanOutcome, ProductRow,
+    DemandRow, FinancingModelRow, FinancingScoreRow, GrantChange, LoanOutcome, Move, ProductRow,
 };
 pub use inspection::{
     FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,
@@ -676,6 +676,27 @@ impl Store {
 
 /// A write transaction: on SQLite `BEGIN IMMEDIATE`, which takes the write
 /// lock at once rather than failing on upgrade; on PostgreSQL a plain one.
+impl Store {
+    /// Takes `count` consecutive ids of `table` from its database counter
+    /// in a transaction of their own, and returns the first: for rows whose
+    /// id other rows and audit entries of the same transaction name. An id
+    /// reserved and then not used is a gap, as in any sequence.
+    pub async fn reserve_ids(&self, table: &str, count: usize) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let first = take_ids(&mut tx, table, count).await?;
+        tx.commit().await?;
+        Ok(first)
+    }
+
+    /// After a change that staged its audit entry has committed: has the
+    /// appender chain it. The entry is safe in `audit_pending` whatever
+    /// happens here; if the appender cannot write now, its next append (or
+    /// the server's start) chains it, so the change is not reported failed.
+    pub(crate) async fn flush_after_change(&self) {
+        let _ = self.flush_audit().await;
+    }
+}
+
 pub(crate) async fn begin_write(
     pool: &AnyPool,
     backend: Backend,

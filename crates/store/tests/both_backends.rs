@@ -548,6 +548,124 @@ async fn exercise_audit_refusal(store: &Store, url: &str) {
     assert_eq!((check.entries, check.first_broken), (499, None));
 }
 
+/// A change and its audit entry commit together (migration 0012): the
+/// entry is chained by the time the write returns; one a killed process
+/// left staged is chained by the next append, before it; one the log
+/// refuses waits without holding up the others.
+async fn exercise_staged_audit(store: &Store, url: &str) {
+    use store::AuthorisationRow;
+    let mut grant = AuthorisationRow {
+        id: 0,
+        enterprise: "E1".into(),
+        bank: "1".into(),
+        application_id: None,
+        scope: "tax".into(),
+        purpose: "授信".into(),
+        granted_at: "2026-11-29T10:00:00Z".into(),
+        granted_by: "user:e".into(),
+        expires_at: "2027-01-01T00:00:00Z".into(),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    grant.id = store.reserve_ids("authorisations", 1).await.unwrap();
+    let entry = store::NewAuditEntry {
+        actor: "user:e",
+        action: "consent_grant",
+        subject: "E1",
+        outcome: "ok",
+        detail: serde_json::json!({"grant": grant.id}),
+    };
+    store
+        .grant_authorisation_audited(&grant, &entry)
+        .await
+        .unwrap();
+    assert_eq!(store.audit_pending().await.unwrap(), 0);
+    let chained = store
+        .audit_entries(&store::AuditFilter {
+            subject: Some("E1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(chained.len(), 1);
+    assert_eq!(chained[0].at, grant.granted_at);
+
+    // Killed between the change's commit and the chaining.
+    let staged = |subject: &str| {
+        format!(
+            "INSERT INTO audit_pending (at, actor, action, subject, outcome, detail) \
+             VALUES ('2026-11-29T10:00:01Z', 'user:e', 'consent_grant', '{subject}', 'ok', '{{}}')"
+        )
+    };
+    testkit::execute_sql(url, vec![staged("E2")]).unwrap();
+    assert_eq!(store.audit_pending().await.unwrap(), 1);
+    let view = store::NewAuditEntry {
+        actor: "user:wang",
+        action: "view_entity",
+        subject: "E3",
+        outcome: "ok",
+        detail: serde_json::json!({}),
+    };
+    let seq = store.audit(&view, "2026-11-29T10:00:02Z").await.unwrap();
+    assert_eq!(store.audit_pending().await.unwrap(), 0);
+    let all = store.audit_entries(&Default::default()).await.unwrap();
+    let subjects: Vec<&str> = all.iter().rev().map(|e| e.subject.as_str()).collect();
+    assert_eq!(subjects, ["E1", "E2", "E3"]);
+    assert_eq!(all[0].seq, seq);
+
+    // One the log refuses stays staged; the callers' own entries go on.
+    let (refuse, allow) = match store.backend() {
+        store::Backend::Postgres => (
+            vec![
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.subject = 'refuse' THEN RAISE EXCEPTION 'audit refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+                    .to_string(),
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+                    .to_string(),
+            ],
+            "DROP TRIGGER refuse_audit ON audit_log",
+        ),
+        store::Backend::Sqlite => (
+            vec![
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 WHEN NEW.subject = 'refuse' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+                    .to_string(),
+            ],
+            "DROP TRIGGER refuse_audit",
+        ),
+    };
+    testkit::execute_sql(url, refuse).unwrap();
+    testkit::execute_sql(url, vec![staged("refuse")]).unwrap();
+    store.audit(&view, "2026-11-29T10:00:03Z").await.unwrap();
+    assert_eq!(store.audit_pending().await.unwrap(), 1);
+    testkit::execute_sql(url, vec![allow.to_string()]).unwrap();
+    store.flush_audit().await.unwrap();
+    assert_eq!(store.audit_pending().await.unwrap(), 0);
+    let check = store.verify_audit().await.unwrap();
+    assert_eq!((check.entries, check.first_broken), (5, None));
+}
+
+#[tokio::test]
+async fn staged_audit_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url(dir.path());
+    let store = Store::open(&url).await.unwrap();
+    exercise_staged_audit(&store, &url).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_audit_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("staged_audit") else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    exercise_staged_audit(&store, &db.url).await;
+    store.close().await;
+}
+
 #[tokio::test]
 async fn audit_refusal_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -1011,6 +1129,17 @@ async fn exercise_inspections(store: &Store) {
         store.record_result(task, &result).await.is_err(),
         "one result per task"
     );
+    // Recorded, then waiting for the lake until a batch carries it.
+    let unsent: Vec<i64> = store
+        .tasks_to_send()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(unsent, [task]);
+    store.sent_to_lake(&[task], 7).await.unwrap();
+    assert!(store.tasks_to_send().await.unwrap().is_empty());
 
     assert_eq!(store.findings(task).await.unwrap().len(), 1);
     // the team's visit counts for later recusal

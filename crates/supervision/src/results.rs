@@ -227,60 +227,12 @@ pub async fn record(
         });
     }
 
-    // into the lake, one batch per lead department
-    let mut by_department: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
-    for (task, input) in &checked {
-        let plan = &plans[&input.plan];
-        let department = plan.departments.first().cloned().unwrap_or_default();
-        let authority = catalog
-            .department(&department)
-            .map(|d| d.name_zh.clone())
-            .unwrap_or_else(|| department.clone());
-        let items: Vec<&str> = input
-            .findings
-            .iter()
-            .filter_map(|f| plan.items.iter().find(|i| i.code == f.item))
-            .map(|i| i.name.as_str())
-            .collect();
-        let problems: Vec<&str> = input
-            .findings
-            .iter()
-            .filter(|f| f.outcome == "problem_found")
-            .map(|f| f.problem_type.as_str())
-            .collect();
-        by_department.entry(department).or_default().push(vec![
-            input.subject.clone(),
-            format!("{}-{:06}", input.plan, task.id),
-            truncate(&items.join("；"), 200),
-            input.inspected_on.to_string(),
-            task_result(&input.findings).to_string(),
-            truncate(&problems.join("；"), 500),
-            authority,
-        ]);
-    }
-    let dir = data_dir.join("inspection").join("results");
-    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    let lake = lake::Lake::new(data_dir);
-    let mut batches = Vec::new();
-    for (department, rows) in by_department {
-        let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
-        let path = dir.join(format!("{department}-{stamp}.csv"));
-        write_result_file(&path, &rows)?;
-        let request = BatchRequest {
-            path: path.clone(),
-            department,
-            item: "inspection_result".to_string(),
-            format: ingest::FileFormat::Csv,
-            encoding: None,
-            file_name: None,
-        };
-        match ingest::batch::ingest(store, &lake, lock, catalog, known, request).await? {
-            BatchResult::Committed(batch) | BatchResult::AlreadyIngested(batch) => {
-                batches.push(batch)
-            }
-        }
-    }
+    // What an earlier call left unsent goes first, as it was: the same
+    // tasks make the same bytes, which the lake knows if they got there.
+    let mut batches = send_to_lake(store, lock, catalog, known, data_dir, now).await?;
 
+    // The store first, each task with its findings and its audit entry in
+    // one transaction; then the lake, from what the store holds.
     let mut problems = 0;
     for (task, input) in &checked {
         let result = task_result(&input.findings);
@@ -300,8 +252,16 @@ pub async fn record(
                 recorded_by: by.to_string(),
             })
             .collect();
+        let subject = task.id.to_string();
+        let audit = store::NewAuditEntry {
+            actor: by,
+            action: "record_inspection_result",
+            subject: &subject,
+            outcome: "ok",
+            detail: serde_json::json!({"plan": input.plan, "subject": input.subject, "result": result}),
+        };
         store
-            .record_result(
+            .record_result_audited(
                 task.id,
                 &TaskResult {
                     inspected_on: input.inspected_on.to_string(),
@@ -310,14 +270,97 @@ pub async fn record(
                     recorded_at: now.to_string(),
                     recorded_by: by.to_string(),
                 },
+                Some(&audit),
             )
             .await?;
     }
+    batches.extend(send_to_lake(store, lock, catalog, known, data_dir, now).await?);
     Ok(Recorded {
         tasks: checked.len(),
         problems,
         batches,
     })
+}
+
+/// Sends the results of every task done and not yet in the lake
+/// ([`Store::tasks_to_send`]) as `inspection_result` records, one batch per
+/// lead department, built from what the store holds in task order: sent
+/// again after a crash, the same tasks give the same bytes, and a batch
+/// that got in is found as already ingested instead of stored twice. The
+/// server calls this when it starts.
+pub async fn send_to_lake(
+    store: &Store,
+    lock: &lake::WriteLock,
+    catalog: &Catalog,
+    known: &mut Known,
+    data_dir: &Path,
+    now: &str,
+) -> Result<Vec<BatchRow>, SupervisionError> {
+    let tasks = store.tasks_to_send().await?;
+    if tasks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut plans = BTreeMap::new();
+    let mut by_department: BTreeMap<String, (Vec<i64>, Vec<Vec<String>>)> = BTreeMap::new();
+    for task in &tasks {
+        if !plans.contains_key(&task.plan_id) {
+            let (_, plan) = stored_plan(store, &task.plan_id).await?;
+            plans.insert(task.plan_id.clone(), plan);
+        }
+        let plan = &plans[&task.plan_id];
+        let findings = store.findings(task.id).await?;
+        let department = plan.departments.first().cloned().unwrap_or_default();
+        let authority = catalog
+            .department(&department)
+            .map(|d| d.name_zh.clone())
+            .unwrap_or_else(|| department.clone());
+        let items: Vec<&str> = findings
+            .iter()
+            .filter_map(|f| plan.items.iter().find(|i| i.code == f.item))
+            .map(|i| i.name.as_str())
+            .collect();
+        let problems: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.outcome == "problem_found")
+            .map(|f| f.problem_type.as_str())
+            .collect();
+        let (ids, rows) = by_department.entry(department).or_default();
+        ids.push(task.id);
+        rows.push(vec![
+            task.subject.clone(),
+            format!("{}-{:06}", task.plan_id, task.id),
+            truncate(&items.join("；"), 200),
+            task.inspected_on.clone().unwrap_or_default(),
+            task.result.clone().unwrap_or_default(),
+            truncate(&problems.join("；"), 500),
+            authority,
+        ]);
+    }
+    let dir = data_dir.join("inspection").join("results");
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let lake = lake::Lake::new(data_dir);
+    let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut batches = Vec::new();
+    for (department, (ids, rows)) in by_department {
+        let first = ids.first().copied().unwrap_or_default();
+        let path = dir.join(format!("{department}-{stamp}-{first}.csv"));
+        write_result_file(&path, &rows)?;
+        let request = BatchRequest {
+            path: path.clone(),
+            department,
+            item: "inspection_result".to_string(),
+            format: ingest::FileFormat::Csv,
+            encoding: None,
+            file_name: None,
+        };
+        let batch = match ingest::batch::ingest(store, &lake, lock, catalog, known, request).await?
+        {
+            BatchResult::Committed(batch) | BatchResult::AlreadyIngested(batch) => batch,
+        };
+        store.sent_to_lake(&ids, batch.id).await?;
+        batches.push(batch);
+    }
+    Ok(batches)
 }
 
 fn truncate(text: &str, max: usize) -> String {

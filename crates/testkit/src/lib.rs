@@ -119,3 +119,49 @@ pub fn execute_sql(url: &str, statements: Vec<String>) -> Result<(), String> {
     .join()
     .unwrap_or_else(|_| Err("the database thread panicked".to_string()))
 }
+
+/// The number of rows of every table of the database at `url` (SQLite or
+/// PostgreSQL), by name: a test compares two of these to show a refused
+/// request stored nothing.
+pub fn table_counts(url: &str) -> Result<std::collections::BTreeMap<String, i64>, String> {
+    use sqlx::{Connection, Row};
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async move {
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let list = if url.starts_with("sqlite:") {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            } else {
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"
+            };
+            let names: Vec<String> = sqlx::query(list)
+                .fetch_all(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|row| row.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            let mut counts = std::collections::BTreeMap::new();
+            for name in names {
+                let count: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM \"{name}\""))
+                    .fetch_one(&mut conn)
+                    .await
+                    .and_then(|row| row.try_get(0))
+                    .map_err(|e| format!("{name}: {e}"))?;
+                counts.insert(name, count);
+            }
+            conn.close().await.map_err(|e| e.to_string())?;
+            Ok(counts)
+        })
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the database thread panicked".to_string()))
+}

@@ -11,6 +11,7 @@ use crate::Shared;
 use crate::access::Principal;
 use crate::http::cookies::CheckedHeader;
 use crate::http::cookies::ClientIp;
+use crate::http::forms::ApiJson;
 use crate::http::{ApiFailure, ApiResult, ErrorBody, Failure};
 
 use super::claims::{self, ClaimOutcome, Claims, Confirmation, Registration};
@@ -48,7 +49,7 @@ async fn audit(
 pub async fn register(
     State(state): State<Shared>,
     ClientIp(ip): ClientIp,
-    Json(form): Json<Registration>,
+    ApiJson(form): ApiJson<Registration>,
 ) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
     Ok((
         StatusCode::ACCEPTED,
@@ -62,7 +63,7 @@ pub async fn register(
 pub async fn confirm(
     State(state): State<Shared>,
     ClientIp(ip): ClientIp,
-    Json(form): Json<Confirmation>,
+    ApiJson(form): ApiJson<Confirmation>,
 ) -> Result<(StatusCode, Json<ClaimOutcome>), ApiFailure> {
     Ok((
         StatusCode::CREATED,

@@ -1,7 +1,6 @@
 //! Pages of accounts: sign-in and sign-out, one's password, the admin's users,
 //! tokens and audit log, and registering an enterprise by a claim.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
@@ -13,7 +12,7 @@ use crate::Shared;
 use crate::access::Principal;
 use crate::http::cookies::CheckedForm;
 use crate::http::cookies::{ClientIp, CsrfForm, SESSION_COOKIE, set_cookie};
-use crate::http::forms::{field, number};
+use crate::http::forms::{PublicForm, field, number};
 use crate::http::render::{page, render};
 use crate::http::{Failure, PageResult};
 
@@ -82,7 +81,7 @@ async fn sign_in_submit(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     who: Principal,
-    Form(form): Form<SignInForm>,
+    PublicForm(form): PublicForm<SignInForm>,
 ) -> PageResult {
     cookies::check_anonymous_csrf(&state, &headers, ip, &form.csrf, "sign_in")?;
     match service::sign_in(
@@ -449,7 +448,7 @@ async fn register_submit(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    PublicForm(fields): PublicForm<Vec<(String, String)>>,
 ) -> PageResult {
     cookies::check_anonymous_csrf(&state, &headers, ip, field(&fields, "csrf"), "register")?;
     let form = Registration {
@@ -487,7 +486,7 @@ async fn confirm_submit(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     who: Principal,
-    Form(fields): Form<Vec<(String, String)>>,
+    PublicForm(fields): PublicForm<Vec<(String, String)>>,
 ) -> PageResult {
     cookies::check_anonymous_csrf(&state, &headers, ip, field(&fields, "csrf"), "register")?;
     let claim: i64 = number(field(&fields, "claim"), "claim")?;

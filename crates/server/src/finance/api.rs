@@ -18,6 +18,7 @@ use crate::finance::service::{
     DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, ReportRequest, Transition,
 };
 use crate::http::cookies::CheckedHeader;
+use crate::http::forms::ApiJson;
 use crate::http::{ApiFailure, ErrorBody};
 
 type ApiResult<T> = Result<Json<T>, ApiFailure>;
@@ -71,7 +72,7 @@ pub async fn create_product(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<ProductInput>,
+    ApiJson(input): ApiJson<ProductInput>,
 ) -> CreatedResult {
     created(views::create_product(&state, &who, &input, chrono::Utc::now()).await?)
 }
@@ -109,7 +110,7 @@ pub async fn grant(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<GrantInput>,
+    ApiJson(input): ApiJson<GrantInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     created(views::grant(&state, &who, &uscc, &input, chrono::Utc::now()).await?)
@@ -163,7 +164,7 @@ pub async fn post_demand(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<DemandInput>,
+    ApiJson(input): ApiJson<DemandInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     created(views::post_demand(&state, &who, &uscc, &input, chrono::Utc::now()).await?)
@@ -212,7 +213,7 @@ pub async fn apply(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<ApplicationInput>,
+    ApiJson(input): ApiJson<ApplicationInput>,
 ) -> CreatedResult {
     let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
     created(views::apply(&state, &who, &uscc, &input, chrono::Utc::now()).await?)
@@ -241,7 +242,7 @@ pub async fn move_application(
     _: CheckedHeader,
     _headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(transition): Json<Transition>,
+    ApiJson(transition): ApiJson<Transition>,
 ) -> Result<StatusCode, ApiFailure> {
     views::move_application(&state, &who, id, &transition, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -274,7 +275,7 @@ pub async fn set_pool_rule(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(rule): Json<finance::pool::PoolRule>,
+    ApiJson(rule): ApiJson<finance::pool::PoolRule>,
 ) -> CreatedResult {
     let (version, _) = outreach::set_pool_rule(&state, &who, &rule, chrono::Utc::now()).await?;
     created(version)
@@ -298,7 +299,7 @@ pub async fn push_key(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<outreach::KeyInput>,
+    ApiJson(input): ApiJson<outreach::KeyInput>,
 ) -> CreatedResult {
     created(outreach::push_key(&state, &who, &input, chrono::Utc::now()).await? as i64)
 }
@@ -313,7 +314,7 @@ pub async fn respond_push(
     _: CheckedHeader,
     _headers: HeaderMap,
     Path(uscc): Path<String>,
-    Json(answer): Json<outreach::PushResponse>,
+    ApiJson(answer): ApiJson<outreach::PushResponse>,
 ) -> Result<StatusCode, ApiFailure> {
     outreach::respond_push(&state, &who, &uscc, &answer, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -337,7 +338,7 @@ pub async fn record_visit(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<outreach::VisitInput>,
+    ApiJson(input): ApiJson<outreach::VisitInput>,
 ) -> CreatedResult {
     created(outreach::record_visit(&state, &who, &input, chrono::Utc::now()).await?)
 }
@@ -352,7 +353,7 @@ pub async fn set_first_loan(
     _: CheckedHeader,
     _headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(body): Json<serde_json::Value>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<StatusCode, ApiFailure> {
     let value = body["first_loan"].as_str().unwrap_or("");
     outreach::set_first_loan(&state, &who, id, value).await?;
@@ -377,7 +378,7 @@ pub async fn file_account(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(input): Json<outreach::FilingInput>,
+    ApiJson(input): ApiJson<outreach::FilingInput>,
 ) -> CreatedResult {
     created(outreach::file_account(&state, &who, &input, chrono::Utc::now()).await?)
 }
@@ -392,7 +393,7 @@ pub async fn open_account(
     _: CheckedHeader,
     _headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(body): Json<serde_json::Value>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<StatusCode, ApiFailure> {
     let opened_on = body["opened_on"].as_str().unwrap_or("");
     outreach::open_account(&state, &who, id, opened_on, chrono::Utc::now()).await?;

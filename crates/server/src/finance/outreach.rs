@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::access::bank_of;
 use crate::access::{Action, Principal, allows};
 use crate::http::Failure;
+use crate::http::forms::at_most;
 use crate::service::{audit_read, require};
 
 fn day(text: &str, what: &str) -> Result<NaiveDate, Failure> {
@@ -358,7 +359,7 @@ pub async fn push_key(
     };
     let entry = KeyEnterpriseRow {
         uscc: uscc.clone(),
-        note: input.note.trim().chars().take(200).collect(),
+        note: at_most("the note", &input.note, 200)?,
         added_at: crate::stamp(now),
         added_by: who.actor.clone(),
     };
@@ -511,11 +512,11 @@ pub async fn record_visit(
         .record_visit(&VisitRow {
             id: 0,
             uscc: uscc.clone(),
-            visitor: input.visitor.trim().chars().take(100).collect(),
+            visitor: at_most("the visitor", &input.visitor, 100)?,
             organisation,
             visited_on: visited_on.to_string(),
-            needs: input.needs.trim().chars().take(500).collect(),
-            follow_up: input.follow_up.trim().chars().take(500).collect(),
+            needs: at_most("the needs found", &input.needs, 500)?,
+            follow_up: at_most("the follow-up", &input.follow_up, 500)?,
             first_loan: "unknown".into(),
             recorded_at: crate::stamp(now),
             recorded_by: who.actor.clone(),

@@ -16,7 +16,7 @@ use finance::workflow::{self, Party, State};
 use serde::{Deserialize, Serialize};
 use store::{
     AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
-    DemandRow, EntityRow, LoanOutcome, ProductRow,
+    DemandRow, EntityRow, LoanOutcome, NewAuditEntry, ProductRow,
 };
 
 use crate::AppState;
@@ -247,6 +247,44 @@ pub async fn grant(
 ) -> Result<i64, Failure> {
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    if let Some(id) = input.application {
+        let application = state.store.application(id).await?;
+        if application.is_none_or(|a| a.enterprise != uscc || a.bank != input.bank.as_str()) {
+            return Err(Failure::BadRequest(format!(
+                "application {id} is not yours with this bank"
+            )));
+        }
+    }
+    let mut row = grant_row(state, who, uscc, input, now).await?;
+    row.id = state.store.reserve_ids("authorisations", 1).await?;
+    state
+        .store
+        .grant_authorisation_audited(&row, &grant_audit(who, &row))
+        .await?;
+    Ok(row.id)
+}
+
+/// The audit entry of a grant, written with it.
+fn grant_audit<'a>(who: &'a Principal, row: &'a AuthorisationRow) -> NewAuditEntry<'a> {
+    NewAuditEntry {
+        actor: &who.actor,
+        action: "consent_grant",
+        subject: &row.enterprise,
+        outcome: "ok",
+        detail: serde_json::json!({"grant": row.id, "bank": row.bank, "scope": row.scope,
+            "expires_at": row.expires_at, "application": row.application_id}),
+    }
+}
+
+/// A grant as asked for, checked (scope, expiry, purpose, bank); its id is
+/// the caller's to reserve.
+async fn grant_row(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+    input: &GrantInput,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AuthorisationRow, Failure> {
     let scope = parse_scope(input.scope.iter().map(String::as_str))?;
     if scope.is_empty() {
         return Err(Failure::BadRequest("choose at least one group".into()));
@@ -291,15 +329,7 @@ pub async fn grant(
             input.bank.as_str()
         )));
     }
-    if let Some(id) = input.application {
-        let application = state.store.application(id).await?;
-        if application.is_none_or(|a| a.enterprise != uscc || a.bank != input.bank.as_str()) {
-            return Err(Failure::BadRequest(format!(
-                "application {id} is not yours with this bank"
-            )));
-        }
-    }
-    let row = AuthorisationRow {
+    Ok(AuthorisationRow {
         id: 0,
         enterprise: uscc.to_string(),
         bank: input.bank.as_str().to_string(),
@@ -311,19 +341,7 @@ pub async fn grant(
         expires_at: rfc3339(expires_at),
         revoked_at: None,
         revoked_by: None,
-    };
-    let id = state.store.grant_authorisation(&row).await?;
-    state
-        .audit(
-            &who.actor,
-            "consent_grant",
-            uscc,
-            "ok",
-            serde_json::json!({"grant": id, "bank": row.bank, "scope": row.scope,
-                "expires_at": row.expires_at, "application": row.application_id}),
-        )
-        .await?;
-    Ok(id)
+    })
 }
 
 /// Revokes an enterprise's own grant, from this instant; audited.
@@ -336,22 +354,21 @@ pub async fn revoke(
 ) -> Result<(), Failure> {
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
-    if !state
+    let audit = NewAuditEntry {
+        actor: &who.actor,
+        action: "consent_revoke",
+        subject: uscc,
+        outcome: "ok",
+        detail: serde_json::json!({"grant": id}),
+    };
+    let revoked = state
         .store
-        .revoke_authorisation(id, uscc, &crate::stamp(now), &who.actor)
-        .await?
-    {
+        .revoke_authorisation_audited(id, uscc, &crate::stamp(now), &who.actor, Some(&audit))
+        .await?;
+    if !revoked {
         return Err(Failure::NotFound(format!("a live grant {id} of yours")));
     }
-    state
-        .audit(
-            &who.actor,
-            "consent_revoke",
-            uscc,
-            "ok",
-            serde_json::json!({"grant": id}),
-        )
-        .await
+    Ok(())
 }
 
 // ---------------------------------------------------------------- credit report
@@ -1204,7 +1221,6 @@ pub async fn apply(
     input: &ApplicationInput,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Failure> {
-    let code = uscc;
     let uscc = uscc.as_str();
     require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
     let Some(product) = state.store.product(input.product).await? else {
@@ -1229,8 +1245,31 @@ pub async fn apply(
         ));
     }
     let at = crate::stamp(now);
+    let id = state.store.reserve_ids("loan_applications", 1).await?;
+    // The grant the enterprise asked for with it, checked before anything
+    // is written: the application and its grant are stored together.
+    let grant = if input.authorise {
+        let scope = if input.scope.is_empty() {
+            Scope::ALL.iter().map(|s| s.as_str().to_string()).collect()
+        } else {
+            input.scope.clone()
+        };
+        let asked = GrantInput {
+            bank: BankId::try_from(product.bank.clone()).map_err(Failure::Internal)?,
+            scope,
+            purpose: format!("贷款申请 {id}（{}）", product.name),
+            days: Some(APPLICATION_GRANT_DAYS),
+            expires_at: None,
+            application: Some(id),
+        };
+        let mut row = grant_row(state, who, uscc, &asked, now).await?;
+        row.id = state.store.reserve_ids("authorisations", 1).await?;
+        Some(row)
+    } else {
+        None
+    };
     let row = ApplicationRow {
-        id: 0,
+        id,
         enterprise: uscc.to_string(),
         product_id: product.id,
         bank: product.bank.clone(),
@@ -1248,49 +1287,29 @@ pub async fn apply(
         loan_status: None,
     };
     let event = ApplicationEventRow {
-        application_id: 0,
+        application_id: id,
         seq: 1,
         at,
         actor: who.actor.clone(),
         state: State::Submitted.as_str().into(),
         reason: String::new(),
     };
-    let ids = state
-        .store
-        .create_applications(std::slice::from_ref(&row), &[(0, event)])
-        .await?;
-    let id = ids.first().copied().unwrap_or_default();
-    state
-        .audit(
-            &who.actor,
-            "application_submit",
-            &format!("application:{id}"),
-            "ok",
-            serde_json::json!({"enterprise": uscc, "product": product.id, "bank": product.bank}),
-        )
-        .await?;
-    if input.authorise {
-        let scope = if input.scope.is_empty() {
-            Scope::ALL.iter().map(|s| s.as_str().to_string()).collect()
-        } else {
-            input.scope.clone()
-        };
-        grant(
-            state,
-            who,
-            code,
-            &GrantInput {
-                bank: BankId::try_from(product.bank.clone()).map_err(Failure::Internal)?,
-                scope,
-                purpose: format!("贷款申请 {id}（{}）", product.name),
-                days: Some(APPLICATION_GRANT_DAYS),
-                expires_at: None,
-                application: Some(id),
-            },
-            now,
-        )
-        .await?;
+    let subject = format!("application:{id}");
+    let mut audit = vec![NewAuditEntry {
+        actor: &who.actor,
+        action: "application_submit",
+        subject: &subject,
+        outcome: "ok",
+        detail: serde_json::json!({"enterprise": uscc, "product": product.id, "bank": product.bank,
+            "grant": grant.as_ref().map(|g| g.id)}),
+    }];
+    if let Some(grant) = &grant {
+        audit.push(grant_audit(who, grant));
     }
+    state
+        .store
+        .submit_application(&row, &event, grant.as_ref(), &audit)
+        .await?;
     Ok(id)
 }
 
@@ -1550,30 +1569,29 @@ pub async fn move_application(
             store::GrantChange::LastUntil(&until)
         }
     };
+    let change = store::Move {
+        id,
+        from: from.as_str(),
+        to: to.as_str(),
+        event: &event,
+        loan: loan.as_ref(),
+        grants,
+    };
+    let audit = NewAuditEntry {
+        actor: &who.actor,
+        action: "application_move",
+        subject: &subject,
+        outcome: "ok",
+        detail: serde_json::json!({"from": from.as_str(), "to": to.as_str(), "reason": event.reason}),
+    };
     state
         .store
-        .move_application(
-            id,
-            from.as_str(),
-            to.as_str(),
-            &event,
-            loan.as_ref(),
-            grants,
-        )
+        .move_application_audited(&change, Some(&audit))
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict(why) => Failure::BadRequest(why),
             other => other.into(),
-        })?;
-    state
-        .audit(
-            &who.actor,
-            "application_move",
-            &subject,
-            "ok",
-            serde_json::json!({"from": from.as_str(), "to": to.as_str(), "reason": event.reason}),
-        )
-        .await
+        })
 }
 
 // ---------------------------------------------------------------- statistics

@@ -138,7 +138,8 @@ pub(crate) struct CsrfForm {}
 /// A form whose `csrf` field is the asker's session token (a bearer
 /// token's request needs none): the check every page that changes
 /// something makes, done before the handler runs. A missing or wrong token
-/// is refused and audited; the form's other fields are `T`'s.
+/// is refused and audited; the form's other fields are `T`'s, read by
+/// [`super::forms::parse_form`].
 pub struct CheckedForm<T>(pub T);
 
 #[derive(Deserialize)]
@@ -159,16 +160,12 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<Shared> for Chec
             .await
             .map_err(|e| super::PageFailure(e.0))?;
         let request = axum::extract::Request::from_parts(parts, body);
-        let bytes = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|_| Failure::BadRequest("the form could not be read".into()))?;
+        let bytes = super::forms::body_bytes(request, state).await?;
         let token = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
             .map(|f| f.csrf)
             .unwrap_or_default();
         check_csrf(state, &who, Some(&token)).await?;
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| Failure::BadRequest(format!("the form is not valid: {e}")))?;
-        Ok(CheckedForm(form))
+        Ok(CheckedForm(super::forms::parse_form(&bytes)?))
     }
 }
 

@@ -16,6 +16,7 @@ use crate::Shared;
 use crate::access::{Action, Principal, allows};
 use crate::http::Failure;
 use crate::http::cookies::CheckedHeader;
+use crate::http::forms::ApiJson;
 use crate::http::{ApiFailure, ErrorBody};
 use crate::inspection::service::{
     self as views, Committed, Drawn, PlanDetail, PlanSummary, PublicPlan, TaskView,
@@ -55,7 +56,7 @@ pub async fn create_plan(
     who: Principal,
     _: CheckedHeader,
     _headers: HeaderMap,
-    Json(plan): Json<Plan>,
+    ApiJson(plan): ApiJson<Plan>,
 ) -> Result<(StatusCode, Json<PlanSummary>), ApiFailure> {
     views::create(&state, &who, &plan, chrono::Utc::now()).await?;
     let created = views::plans(&state, false)
@@ -196,7 +197,7 @@ pub async fn record_result(
     _: CheckedHeader,
     _headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(body): Json<ResultBody>,
+    ApiJson(body): ApiJson<ResultBody>,
 ) -> ApiResult<Recorded> {
     if who.is_anonymous() {
         return Err(Failure::SignInNeeded.into());

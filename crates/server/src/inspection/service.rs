@@ -528,18 +528,45 @@ pub async fn record_result(
         }
         Err(_) => *guard = None,
     }
-    let recorded = recorded.map_err(refused)?;
-    drop(lock);
-    drop(guard);
-    state
-        .audit(
-            &who.actor,
-            "record_inspection_result",
-            &task_id.to_string(),
-            "ok",
-            serde_json::json!({"plan": task.plan_id, "subject": task.subject, "problems": recorded.problems}),
-        )
+    // The result's audit entry was written with it (`record`).
+    recorded.map(|_| ()).map_err(refused)
+}
+
+/// Sends into the lake the results a killed server recorded and did not
+/// send (`supervision::results::send_to_lake`), under the lake's lock.
+pub(crate) async fn send_unsent_results(
+    state: &AppState,
+    lock: &lake::WriteLock,
+) -> Result<(), String> {
+    if state
+        .store
+        .tasks_to_send()
         .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let mut guard = state.ingest.lock().await;
+    let (seen, known) = crate::registry::service::fresh_known(state, &mut guard).await?;
+    let sent = supervision::results::send_to_lake(
+        &state.store,
+        lock,
+        &state.catalog,
+        known,
+        &state.config.data_dir,
+        &crate::stamp(chrono::Utc::now()),
+    )
+    .await;
+    match &sent {
+        Ok(batches) => {
+            if let Some(batch) = batches.last() {
+                *seen = batch.id;
+            }
+        }
+        Err(_) => *guard = None,
+    }
+    sent.map(|_| ()).map_err(|e| e.to_string())
 }
 
 pub async fn publish(
