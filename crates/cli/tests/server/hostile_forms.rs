@@ -429,3 +429,104 @@ async fn visit_count(bank: &reqwest::Client, url: &str) -> usize {
         .unwrap()
         .len()
 }
+
+/// The lake's `inspection_result` rows of a task.
+fn results_in_lake(data: &Path, task_number: &str) -> usize {
+    let output = xinyong(data)
+        .args([
+            "sql",
+            "--format",
+            "json",
+            &format!("SELECT task_number FROM inspection_result WHERE task_number = '{task_number}'"),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// A server killed between a result's store commit and its lake batch:
+/// started again, it sends what the lake lacks, once, and nothing the lake
+/// already has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_reach_the_lake_once_after_a_crash() {
+    let Some(data) = private_demo("results-after-crash") else {
+        return;
+    };
+    let server = Server::start(&data, &[]);
+    let regulator = demo_user(&server, "regulator").await;
+    let csrf = session_csrf(&server, &regulator).await;
+    let plans = get_json(&client(), server.url("/api/v1/inspections/plans")).await;
+    let plan = plans[0]["id"].as_str().unwrap().to_string();
+    let detail = get_json(
+        &regulator,
+        server.url(&format!("/api/v1/inspections/plans/{plan}/detail")),
+    )
+    .await;
+    let assigned: Vec<i64> = detail["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|view| &view["task"])
+        .filter(|task| task["state"] == "assigned")
+        .map(|task| task["id"].as_i64().unwrap())
+        .collect();
+    assert!(assigned.len() >= 2, "{detail}");
+    let (sent, unsent) = (assigned[0], assigned[1]);
+    let day = detail["definition"]["window"]["start"].as_str().unwrap();
+    let item = detail["definition"]["items"][0]["code"].as_str().unwrap();
+    let recorded = post_json(
+        &regulator,
+        server.url(&format!("/api/v1/inspections/tasks/{sent}/result")),
+        &csrf,
+        serde_json::json!({"inspected_on": day, "findings": [{"item": item,
+            "outcome": "no_problem", "problem_type": "", "description": ""}]}),
+    )
+    .await;
+    assert_eq!(recorded.status(), StatusCode::OK);
+    let number = |task: i64| format!("{plan}-{task:06}");
+    assert_eq!(results_in_lake(&data, &number(sent)), 1);
+    drop(server);
+
+    // As a kill would leave them: `sent` in the lake but not noted as
+    // sent; `unsent` done in the store (with its finding and its staged
+    // audit entry) and not in the lake at all.
+    let batches = xinyong_batches(&data);
+    execute_sql(
+        &data,
+        &[
+            &format!("UPDATE inspection_tasks SET lake_batch = NULL WHERE id = {sent}"),
+            &format!(
+                "UPDATE inspection_tasks SET state = 'done', inspected_on = '{day}', \
+                 result = 'problem_found', recorded_at = '{day}T09:00:00Z', \
+                 recorded_by = 'user:regulator' WHERE id = {unsent}"
+            ),
+            &format!(
+                "INSERT INTO inspection_findings (task_id, item, outcome, problem_type, \
+                 description, recorded_at, recorded_by) VALUES ({unsent}, '{item}', \
+                 'problem_found', '未按规定公示信息', '', '{day}T09:00:00Z', 'user:regulator')"
+            ),
+            &format!(
+                "INSERT INTO audit_pending (at, actor, action, subject, outcome, detail) \
+                 VALUES ('{day}T09:00:00Z', 'user:regulator', 'record_inspection_result', \
+                 '{unsent}', 'ok', '{{}}')"
+            ),
+        ],
+    );
+    let server = Server::start(&data, &[]);
+    let health = client().get(server.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(results_in_lake(&data, &number(sent)), 1, "sent twice");
+    assert_eq!(results_in_lake(&data, &number(unsent)), 1, "never sent");
+    assert_eq!(xinyong_batches(&data), batches + 1);
+    let chained = audit_entries(&data, "user:regulator")
+        .into_iter()
+        .filter(|e| e["action"] == "record_inspection_result" && e["subject"] == unsent.to_string())
+        .count();
+    assert_eq!(chained, 1, "the staged entry is chained once");
+    xinyong(&data).args(["audit", "verify"]).assert().success();
+}
