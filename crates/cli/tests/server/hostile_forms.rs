@@ -437,7 +437,9 @@ fn results_in_lake(data: &Path, task_number: &str) -> usize {
             "sql",
             "--format",
             "json",
-            &format!("SELECT task_number FROM inspection_result WHERE task_number = '{task_number}'"),
+            &format!(
+                "SELECT task_number FROM inspection_result WHERE task_number = '{task_number}'"
+            ),
         ])
         .output()
         .unwrap();
