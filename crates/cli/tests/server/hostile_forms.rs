@@ -525,9 +525,10 @@ async fn results_reach_the_lake_once_after_a_crash() {
     assert_eq!(results_in_lake(&data, &number(sent)), 1, "sent twice");
     assert_eq!(results_in_lake(&data, &number(unsent)), 1, "never sent");
     assert_eq!(xinyong_batches(&data), batches + 1);
+    let subject = unsent.to_string();
     let chained = audit_entries(&data, "user:regulator")
         .into_iter()
-        .filter(|e| e["action"] == "record_inspection_result" && e["subject"] == unsent.to_string())
+        .filter(|e| e["action"] == "record_inspection_result" && e["subject"] == subject.as_str())
         .count();
     assert_eq!(chained, 1, "the staged entry is chained once");
     xinyong(&data).args(["audit", "verify"]).assert().success();
