@@ -495,23 +495,35 @@ async fn a_cancelled_audit_is_written_and_the_writer_stays_usable() {
 /// Entries that arrive together are written together (the appender's group
 /// commit); one the database refuses fails alone, and the chain of the
 /// others is whole.
+/// Statements that make the log refuse entries whose subject is `refuse`,
+/// and the one that stops it.
+fn refuse_audit_trigger(backend: store::Backend) -> (Vec<String>, String) {
+    match backend {
+        store::Backend::Postgres => (
+            vec![
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.subject = 'refuse' THEN RAISE EXCEPTION 'audit refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+                    .to_string(),
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+                    .to_string(),
+            ],
+            "DROP TRIGGER refuse_audit ON audit_log".to_string(),
+        ),
+        store::Backend::Sqlite => (
+            vec![
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 WHEN NEW.subject = 'refuse' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+                    .to_string(),
+            ],
+            "DROP TRIGGER refuse_audit".to_string(),
+        ),
+    }
+}
+
 async fn exercise_audit_refusal(store: &Store, url: &str) {
-    let refuse = match store.backend() {
-        store::Backend::Postgres => vec![
-            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
-             IF NEW.subject = 'refuse' THEN RAISE EXCEPTION 'audit refused'; END IF; \
-             RETURN NEW; END $$ LANGUAGE plpgsql"
-                .to_string(),
-            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
-             FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
-                .to_string(),
-        ],
-        store::Backend::Sqlite => vec![
-            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
-             WHEN NEW.subject = 'refuse' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
-                .to_string(),
-        ],
-    };
+    let (refuse, _) = refuse_audit_trigger(store.backend());
     testkit::execute_sql(url, refuse).unwrap();
     let mut appends = tokio::task::JoinSet::new();
     for i in 0..500 {
@@ -614,33 +626,12 @@ async fn exercise_staged_audit(store: &Store, url: &str) {
     assert_eq!(all[0].seq, seq);
 
     // One the log refuses stays staged; the callers' own entries go on.
-    let (refuse, allow) = match store.backend() {
-        store::Backend::Postgres => (
-            vec![
-                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
-                 IF NEW.subject = 'refuse' THEN RAISE EXCEPTION 'audit refused'; END IF; \
-                 RETURN NEW; END $$ LANGUAGE plpgsql"
-                    .to_string(),
-                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
-                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
-                    .to_string(),
-            ],
-            "DROP TRIGGER refuse_audit ON audit_log",
-        ),
-        store::Backend::Sqlite => (
-            vec![
-                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
-                 WHEN NEW.subject = 'refuse' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
-                    .to_string(),
-            ],
-            "DROP TRIGGER refuse_audit",
-        ),
-    };
+    let (refuse, allow) = refuse_audit_trigger(store.backend());
     testkit::execute_sql(url, refuse).unwrap();
     testkit::execute_sql(url, vec![staged("refuse")]).unwrap();
     store.audit(&view, "2026-11-29T10:00:03Z").await.unwrap();
     assert_eq!(store.audit_pending().await.unwrap(), 1);
-    testkit::execute_sql(url, vec![allow.to_string()]).unwrap();
+    testkit::execute_sql(url, vec![allow]).unwrap();
     store.flush_audit().await.unwrap();
     assert_eq!(store.audit_pending().await.unwrap(), 0);
     let check = store.verify_audit().await.unwrap();

@@ -91,10 +91,14 @@ pub fn json(command: &mut assert_cmd::Command) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// Connects to the database at `url` (SQLite or PostgreSQL) and runs
-/// `statements` in order, on a thread and runtime of its own, so that a
-/// synchronous test, an asynchronous one and a `Drop` can all call it.
-pub fn execute_sql(url: &str, statements: Vec<String>) -> Result<(), String> {
+/// Runs `work` on a connection to the database at `url` (SQLite or
+/// PostgreSQL), on a thread and runtime of its own, so that a synchronous
+/// test, an asynchronous one and a `Drop` can all call it.
+fn on_connection<T, F>(url: &str, work: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: AsyncFnOnce(&mut sqlx::AnyConnection, &str) -> Result<T, String> + Send + 'static,
+{
     use sqlx::Connection;
     let url = url.to_string();
     std::thread::spawn(move || {
@@ -107,61 +111,57 @@ pub fn execute_sql(url: &str, statements: Vec<String>) -> Result<(), String> {
             let mut conn = sqlx::AnyConnection::connect(&url)
                 .await
                 .map_err(|e| e.to_string())?;
-            for statement in &statements {
-                sqlx::query(statement)
-                    .execute(&mut conn)
-                    .await
-                    .map_err(|e| format!("{statement}: {e}"))?;
-            }
-            conn.close().await.map_err(|e| e.to_string())
+            let done = work(&mut conn, &url).await?;
+            conn.close().await.map_err(|e| e.to_string())?;
+            Ok(done)
         })
     })
     .join()
     .unwrap_or_else(|_| Err("the database thread panicked".to_string()))
 }
 
+/// Runs `statements` in order on the database at `url` (see
+/// [`on_connection`]).
+pub fn execute_sql(url: &str, statements: Vec<String>) -> Result<(), String> {
+    on_connection(url, async move |conn, _| {
+        for statement in &statements {
+            sqlx::query(statement)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| format!("{statement}: {e}"))?;
+        }
+        Ok(())
+    })
+}
+
 /// The number of rows of every table of the database at `url` (SQLite or
 /// PostgreSQL), by name: a test compares two of these to show a refused
 /// request stored nothing.
 pub fn table_counts(url: &str) -> Result<std::collections::BTreeMap<String, i64>, String> {
-    use sqlx::{Connection, Row};
-    let url = url.to_string();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    use sqlx::Row;
+    on_connection(url, async |conn, url| {
+        let list = if url.starts_with("sqlite:") {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        } else {
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"
+        };
+        let names: Vec<String> = sqlx::query(list)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
-        runtime.block_on(async move {
-            sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&url)
+        let mut counts = std::collections::BTreeMap::new();
+        for name in names {
+            let count: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM \"{name}\""))
+                .fetch_one(&mut *conn)
                 .await
-                .map_err(|e| e.to_string())?;
-            let list = if url.starts_with("sqlite:") {
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            } else {
-                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"
-            };
-            let names: Vec<String> = sqlx::query(list)
-                .fetch_all(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map(|row| row.try_get::<String, _>(0))
-                .collect::<Result<_, _>>()
-                .map_err(|e| e.to_string())?;
-            let mut counts = std::collections::BTreeMap::new();
-            for name in names {
-                let count: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM \"{name}\""))
-                    .fetch_one(&mut conn)
-                    .await
-                    .and_then(|row| row.try_get(0))
-                    .map_err(|e| format!("{name}: {e}"))?;
-                counts.insert(name, count);
-            }
-            conn.close().await.map_err(|e| e.to_string())?;
-            Ok(counts)
-        })
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| format!("{name}: {e}"))?;
+            counts.insert(name, count);
+        }
+        Ok(counts)
     })
-    .join()
-    .unwrap_or_else(|_| Err("the database thread panicked".to_string()))
 }

@@ -8,8 +8,6 @@
 //! it turns a name around. Values that pass are stored as sent: pages
 //! escape them for HTML and exports defuse formulas (`domain::text`).
 
-use std::borrow::Cow;
-
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::StatusCode;
 use domain::text::escape_controls;
@@ -94,18 +92,12 @@ pub fn check_path(path: &str) -> Result<(), Failure> {
 }
 
 /// A URL-encoded part decoded (`+` is a space), or `None` if not UTF-8.
-fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
-    let spaced: Cow<'_, [u8]> = if raw.contains(&b'+') {
-        Cow::Owned(
-            raw.iter()
-                .map(|b| if *b == b'+' { b' ' } else { *b })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(raw)
-    };
-    let decoded: Cow<'_, [u8]> = percent_encoding::percent_decode(&spaced).into();
-    String::from_utf8(decoded.into_owned()).ok().map(Cow::Owned)
+fn decode(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    String::from_utf8(percent_encoding::percent_decode(&spaced).collect()).ok()
 }
 
 /// Checks every string of a JSON body, and every key, with [`check_text`];
