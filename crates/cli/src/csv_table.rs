@@ -1,9 +1,11 @@
 //! Reading a CSV file into the scoring engine's table.
 //!
-//! The file is read into memory once and parsed twice: the first pass types
-//! each column (numeric when every present value parses as a number), the
-//! second fills the columns. Empty cells and `NA`, `N/A`, `NaN`, `nan`,
-//! `null`, `NULL`, `None` are missing values.
+//! The file is read into memory once and parsed once: each field's bytes go
+//! straight into a typed column (numbers parsed in place, categories into a
+//! dictionary), the target with them. A column left to be typed starts as
+//! numbers; only if one of its values is not a number is it read again, as
+//! categories. Empty cells and `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`,
+//! `None` are missing values.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -59,6 +61,32 @@ impl CsvFile {
             .with_context(|| format!("{}: no column '{column}' in the header", self.path))
     }
 
+    /// Calls `each` with every data row as bytes, in order, with its
+    /// 1-based row number; one record is reused for all rows. A malformed
+    /// row is an error naming it.
+    pub fn each_byte_record(
+        &self,
+        mut each: impl FnMut(usize, &csv::ByteRecord) -> Result<()>,
+    ) -> Result<()> {
+        let mut reader = csv::ReaderBuilder::new().from_reader(self.bytes.as_slice());
+        let width = self.header.len();
+        let mut record = csv::ByteRecord::new();
+        let mut row = 0;
+        loop {
+            row += 1;
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => return Ok(()),
+                Ok(true) if record.len() != width => bail!(
+                    "{}: row {row} has {} fields, the header has {width}",
+                    self.path,
+                    record.len()
+                ),
+                Ok(true) => each(row, &record)?,
+                Err(error) => bail!("{}: row {row}: {error}", self.path),
+            }
+        }
+    }
+
     /// Every data row in order, with its 1-based row number (the header is
     /// row 0); a malformed row is an error naming it.
     pub fn records(&self) -> impl Iterator<Item = Result<(usize, csv::StringRecord)>> + '_ {
@@ -92,104 +120,146 @@ pub enum Typing {
 
 /// Reads the named columns as a table; `typing` says how each is read.
 pub fn read_table(file: &CsvFile, columns: &[(String, Typing)]) -> Result<Table> {
+    Ok(read(file, columns, None)?.0)
+}
+
+/// One column being filled: numbers straight into a typed buffer, or
+/// categories into a dictionary. An `Auto` column starts as numbers and is
+/// read again as categories only if a value is not a number.
+enum Builder {
+    Numeric(Vec<f64>),
+    Categorical(CategoricalBuilder),
+    /// An `Auto` column that turned out not to be numeric.
+    Demoted,
+}
+
+/// Reads the named columns, and the target when asked (a row is an event
+/// when its value equals `event`; a missing target is an error naming the
+/// row), in one pass over
+/// the file's bytes: no string per field, numbers parsed in place. Only
+/// columns typed `Auto` whose values turn out not to be numbers need a
+/// second pass, over those columns alone.
+pub fn read(
+    file: &CsvFile,
+    columns: &[(String, Typing)],
+    target: Option<(&str, &str)>,
+) -> Result<(Table, Option<Vec<bool>>)> {
     let positions = columns
         .iter()
         .map(|(name, _)| file.position(name))
         .collect::<Result<Vec<_>>>()?;
-
-    // Pass 1: type the columns left to us.
-    let mut numeric: Vec<bool> = columns
+    let target = match target {
+        Some((name, event)) => Some((file.position(name)?, name, event, event.parse::<f64>().ok())),
+        None => None,
+    };
+    let mut builders: Vec<Builder> = columns
         .iter()
-        .map(|(_, typing)| *typing != Typing::Exactly(Kind::Categorical))
-        .collect();
-    let auto: Vec<bool> = columns.iter().map(|(_, t)| *t == Typing::Auto).collect();
-    if auto.iter().any(|&a| a) {
-        for record in file.records() {
-            let (_, record) = record?;
-            for (c, &p) in positions.iter().enumerate() {
-                if auto[c] && numeric[c] {
-                    let text = record.get(p).unwrap_or("");
-                    if !is_missing(text) && text.trim().parse::<f64>().is_err() {
-                        numeric[c] = false;
-                    }
-                }
-            }
-        }
-    }
-
-    // Pass 2: fill them.
-    enum Builder {
-        Numeric(Vec<f64>),
-        Categorical(CategoricalBuilder),
-    }
-    let mut builders: Vec<Builder> = numeric
-        .iter()
-        .map(|&n| {
-            if n {
-                Builder::Numeric(Vec::new())
-            } else {
+        .map(|(_, typing)| match typing {
+            Typing::Exactly(Kind::Categorical) => {
                 Builder::Categorical(CategoricalBuilder::default())
             }
+            _ => Builder::Numeric(Vec::new()),
         })
         .collect();
-    for record in file.records() {
-        let (row, record) = record?;
-        for ((builder, &p), (name, _)) in builders.iter_mut().zip(&positions).zip(columns) {
-            let text = record.get(p).unwrap_or("");
+    let mut events = target.map(|_| Vec::new());
+    file.each_byte_record(|row, record| {
+        for (c, builder) in builders.iter_mut().enumerate() {
+            let (name, typing) = &columns[c];
+            let bytes = record.get(positions[c]).unwrap_or(b"");
             match builder {
                 Builder::Numeric(values) => {
-                    if is_missing(text) {
+                    if is_missing_bytes(bytes) {
                         values.push(f64::NAN);
                         continue;
                     }
-                    let value = text.trim().parse::<f64>().map_err(|_| {
-                        anyhow::anyhow!(
-                            "{}: row {row}, column '{name}': '{text}' is not a number, and the model reads this column as numbers",
-                            file.path
-                        )
-                    })?;
-                    values.push(value);
+                    match number(bytes) {
+                        Some(value) => values.push(value),
+                        None if *typing == Typing::Auto => *builder = Builder::Demoted,
+                        None => bail!(
+                            "{}: row {row}, column '{name}': '{}' is not a number, and the model reads this column as numbers",
+                            file.path,
+                            String::from_utf8_lossy(bytes)
+                        ),
+                    }
                 }
-                Builder::Categorical(builder) => {
-                    let text = text.trim();
-                    builder.push((!is_missing(text)).then_some(text));
+                Builder::Categorical(categories) => {
+                    let text = text(file, row, name, bytes)?.trim();
+                    categories.push((!is_missing(text)).then_some(text));
                 }
+                Builder::Demoted => {}
             }
         }
+        if let (Some((position, name, event, event_number)), Some(events)) = (&target, &mut events)
+        {
+            let value = text(file, row, name, record.get(*position).unwrap_or(b""))?.trim();
+            if is_missing(value) {
+                bail!(
+                    "{}: row {row}, column '{name}': the target is missing; every row needs an outcome",
+                    file.path
+                );
+            }
+            events.push(
+                value == *event
+                    || value
+                        .parse::<f64>()
+                        .ok()
+                        .zip(*event_number)
+                        .is_some_and(|(a, b)| a == b),
+            );
+        }
+        Ok(())
+    })?;
+
+    // Columns that were not numbers after all: a second pass for them.
+    let demoted: Vec<usize> = (0..builders.len())
+        .filter(|&c| matches!(builders[c], Builder::Demoted))
+        .collect();
+    if !demoted.is_empty() {
+        let mut categories: Vec<CategoricalBuilder> = demoted
+            .iter()
+            .map(|_| CategoricalBuilder::default())
+            .collect();
+        file.each_byte_record(|row, record| {
+            for (k, &c) in demoted.iter().enumerate() {
+                let bytes = record.get(positions[c]).unwrap_or(b"");
+                let value = text(file, row, &columns[c].0, bytes)?.trim();
+                categories[k].push((!is_missing(value)).then_some(value));
+            }
+            Ok(())
+        })?;
+        for (k, &c) in demoted.iter().enumerate() {
+            builders[c] = Builder::Categorical(std::mem::take(&mut categories[k]));
+        }
     }
+
     let mut table = Table::default();
     for ((name, _), builder) in columns.iter().zip(builders) {
         let column = match builder {
             Builder::Numeric(values) => Column::Numeric(values),
             Builder::Categorical(builder) => builder.finish(),
+            Builder::Demoted => Column::Numeric(Vec::new()),
         };
         table.push(name.clone(), column);
     }
-    Ok(table)
+    Ok((table, events))
 }
 
-/// The target column as events: a row is an event when its value equals
-/// `event`. A missing target is an error naming the row.
-pub fn read_target(file: &CsvFile, target: &str, event: &str) -> Result<Vec<bool>> {
-    let position = file.position(target)?;
-    let mut out = Vec::new();
-    for record in file.records() {
-        let (row, record) = record?;
-        let text = record.get(position).unwrap_or("").trim();
-        if is_missing(text) {
-            bail!(
-                "{}: row {row}, column '{target}': the target is missing; every row needs an outcome",
-                file.path
-            );
-        }
-        out.push(
-            text == event
-                || text
-                    .parse::<f64>()
-                    .ok()
-                    .zip(event.parse::<f64>().ok())
-                    .is_some_and(|(a, b)| a == b),
-        );
-    }
-    Ok(out)
+fn is_missing_bytes(bytes: &[u8]) -> bool {
+    let trimmed = bytes.trim_ascii();
+    MISSING.iter().any(|m| m.as_bytes() == trimmed)
+}
+
+/// A number from a field's bytes, surrounding spaces allowed.
+fn number(bytes: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(bytes.trim_ascii()).ok()?;
+    text.parse::<f64>().ok()
+}
+
+fn text<'a>(file: &CsvFile, row: usize, column: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: row {row}, column '{column}': the value is not UTF-8 text",
+            file.path
+        )
+    })
 }

@@ -13,7 +13,7 @@ use scoring::{
 };
 
 use crate::Outcome;
-use crate::csv_table::{CsvFile, Typing, read_table, read_target};
+use crate::csv_table::{CsvFile, Typing, read, read_table};
 use crate::output::{outln, print_json, print_table, table};
 
 #[derive(Subcommand)]
@@ -94,6 +94,10 @@ pub struct FitArgs {
     max_bins: usize,
     #[arg(long, default_value_t = 0.05)]
     min_bin_share: f64,
+    /// A bin smaller than --min-bin-share is still kept when it holds at
+    /// least this many events (0: off), so rare flags keep their own bin.
+    #[arg(long, default_value_t = 0)]
+    min_bin_events: u64,
     /// Numeric codes that get bins of their own (e.g. -1 for "not reported").
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     special: Vec<f64>,
@@ -160,8 +164,8 @@ fn fit(args: FitArgs) -> Result<Outcome> {
             file.path
         );
     }
-    let table = read_table(&file, &columns)?;
-    let target = read_target(&file, &args.target, &args.event)?;
+    let (table, target) = read(&file, &columns, Some((&args.target, &args.event)))?;
+    let target = target.unwrap_or_default();
     let read_seconds = started.elapsed().as_secs_f64();
 
     let options = FitOptions {
@@ -172,6 +176,7 @@ fn fit(args: FitArgs) -> Result<Outcome> {
             },
             max_bins: args.max_bins,
             min_bin_share: args.min_bin_share,
+            min_bin_events: args.min_bin_events,
             trend: match args.trend {
                 TrendArg::Auto => Trend::Auto,
                 TrendArg::Ascending => Trend::Ascending,
@@ -285,11 +290,11 @@ fn apply(model_path: &Path, data: &Path, out: &Path) -> Result<Outcome> {
 fn report(model_path: &Path, data: &Path, json: bool) -> Result<Outcome> {
     let model = load(model_path)?;
     let file = CsvFile::open(data)?;
-    let table = read_table(&file, &model_columns(&model))?;
-    let target = match file.position(&model.target) {
-        Ok(_) => Some(read_target(&file, &model.target, &model.event)?),
-        Err(_) => None,
-    };
+    let target = file
+        .position(&model.target)
+        .is_ok()
+        .then_some((model.target.as_str(), model.event.as_str()));
+    let (table, target) = read(&file, &model_columns(&model), target)?;
     let scorer = model.scorer();
     let report =
         scoring::report(&scorer, &table, target.as_deref()).with_context(|| file.path.clone())?;

@@ -38,6 +38,10 @@ pub enum RiskCommand {
         /// Lowest scores of A,B,C instead of shares.
         #[arg(long, value_delimiter = ',')]
         cutoffs: Vec<i64>,
+        /// Classing policy (TOML): the national rules and industry
+        /// segments (default: the built-in national rules).
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
     },
     /// Export the feature table at a date as CSV (for analysis with `xinyong model`).
     Features {
@@ -89,14 +93,16 @@ pub fn run(data: &DataOptions, catalog: Option<&Path>, command: RiskCommand) -> 
                 model,
                 shares,
                 cutoffs,
+                policy,
             } => {
+                let rule = class_rule(&shares, &cutoffs)?;
+                let policy = read_policy(policy.as_deref())?;
                 let sql = open_lake(&store, data, catalog).await?;
                 let as_of = match as_of {
                     Some(text) => Some(parse_date(&text, "--as-of")?),
                     None => None,
                 };
-                let rule = class_rule(&shares, &cutoffs)?;
-                screen(&store, &sql, as_of, model.as_deref(), rule)
+                screen(&store, &sql, as_of, model.as_deref(), rule, &policy)
                     .await
                     .map(|_| Outcome::Ok)
             }
@@ -127,6 +133,62 @@ pub async fn open_lake(
 ) -> Result<lake::sql::Sql> {
     let catalog = catalog_in_use(store, catalog).await?;
     Ok(lake::sql::Sql::over(&lake::Lake::new(&data.data_dir), &catalog).await?)
+}
+
+/// What the national rules did and how each segment was graded.
+fn print_rules_and_segments(s: &risk::screen::ScreenSummary) {
+    let moved: u64 = s.rules.iter().map(|r| r.moved).sum();
+    outln!("  national rules ({moved} entities moved):");
+    for r in &s.rules {
+        let outcome = match r.class {
+            Some(class) => format!("at least {class}"),
+            None => "out of scope".to_string(),
+        };
+        outln!(
+            "    {} ({}): {outcome}; applies to {}, moved {}",
+            r.name_en,
+            r.id,
+            r.matched,
+            r.moved
+        );
+    }
+    if s.segments.len() > 1 {
+        outln!("  segments:");
+        for g in &s.segments {
+            let grading = if g.graded_apart {
+                "graded apart"
+            } else {
+                "too few for shares: city-wide cut-offs"
+            };
+            outln!(
+                "    {} ({}): {} entities, {grading}; A from {}, B from {}, C from {}; A {} B {} C {} D {}",
+                g.name_en,
+                g.id,
+                g.population,
+                g.cutoffs.a,
+                g.cutoffs.b,
+                g.cutoffs.c,
+                g.class_counts[0],
+                g.class_counts[1],
+                g.class_counts[2],
+                g.class_counts[3]
+            );
+        }
+    }
+}
+
+/// The classing policy from a file, or the built-in national rules.
+pub fn read_policy(path: Option<&Path>) -> Result<risk::Policy> {
+    let Some(path) = path else {
+        return Ok(risk::Policy::national(&risk::V1)?);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy {}", path.display()))?;
+    Ok(risk::Policy::parse(
+        &text,
+        &path.display().to_string(),
+        &risk::V1,
+    )?)
 }
 
 fn class_rule(shares: &[f64], cutoffs: &[i64]) -> Result<ClassRule> {
@@ -228,6 +290,7 @@ pub async fn screen(
     as_of: Option<NaiveDate>,
     version: Option<&str>,
     rule: ClassRule,
+    policy: &risk::Policy,
 ) -> Result<i64> {
     let row = match version {
         Some(v) => store
@@ -246,9 +309,9 @@ pub async fn screen(
         None => risk::default_screening_as_of(sql).await?,
     };
     let previous = store.latest_screening().await?;
-    let outcome = risk::screen(sql, &risk::V1, &model, as_of, rule, &|_| {}).await?;
+    let outcome = risk::screen(sql, &risk::V1, &model, as_of, rule, policy, &|_| {}).await?;
     let started = Instant::now();
-    let id = risk::screen::save(store, &model, &outcome, &now()).await?;
+    let id = risk::screen::save(store, &risk::V1, &model, &outcome, &now()).await?;
     let store_seconds = started.elapsed().as_secs_f64();
     let s = &outcome.summary;
     outln!(
@@ -270,6 +333,7 @@ pub async fn screen(
         s.cutoffs.b,
         s.cutoffs.c
     );
+    print_rules_and_segments(s);
     outln!(
         "  features {:.2} s, scoring and classing {:.3} s, storing {:.2} s",
         s.features_seconds,
@@ -330,10 +394,11 @@ async fn show(store: &Store, uscc: &str, json: bool) -> Result<Outcome> {
     let reasons: Vec<risk::screen::StoredReason> =
         serde_json::from_str(&latest.score.reasons_json).unwrap_or_default();
     for r in &reasons {
-        let label = risk::V1
-            .feature(&r.feature)
-            .map_or(r.feature.as_str(), |f| f.label_en);
-        outln!("  − {} points: {label}: {}", r.points, r.bin);
+        if r.rule.is_some() {
+            outln!("  ! {} / {}", r.zh(), r.en());
+        } else {
+            outln!("  − {} points: {} / {}", r.points, r.zh(), r.en());
+        }
     }
     if history.len() > 1 {
         outln!("history");
@@ -359,31 +424,32 @@ async fn features(
 ) -> Result<Outcome> {
     use risk::sample;
     let set = &risk::V1;
-    let (subjects, table, extra) = if labelled {
+    let (population, extra) = if labelled {
         let until = risk::train::year_after(as_of);
-        let (_, s) = risk::train::labelled_sample(sql, set, as_of, until).await?;
+        let (population, s) = risk::train::labelled_sample(sql, set, as_of, until).await?;
         let extra: Vec<[String; 2]> = s
             .target
             .iter()
             .zip(&s.weights)
             .map(|(&t, w)| [u8::from(t).to_string(), format!("{w}")])
             .collect();
-        (s.subjects, s.table, Some(extra))
+        (population.select(&s.rows), Some(extra))
     } else {
-        let population = sample::population(sql, set, as_of).await?;
-        (population.subjects, population.table, None)
+        (sample::population(sql, set, as_of).await?, None)
     };
+    let (subjects, table, facts) = (&population.subjects, &population.table, &population.facts);
     let mut writer =
         csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut header = vec!["subject".to_string()];
     header.extend(table.names.iter().cloned());
+    header.extend(facts.names.iter().cloned());
     if extra.is_some() {
         header.extend(["inspection_problem".to_string(), "weight".to_string()]);
     }
     writer.write_record(&header)?;
     for (row, subject) in subjects.iter().enumerate() {
         let mut fields = vec![subject.clone()];
-        for column in &table.columns {
+        for column in table.columns.iter().chain(&facts.columns) {
             fields.push(match column.value(row) {
                 scoring::Value::Number(v) => format!("{v}"),
                 scoring::Value::Text(t) => t.to_string(),
@@ -428,7 +494,10 @@ async fn export(store: &Store, screening: Option<i64>, out: &Path) -> Result<Out
             serde_json::from_str(&r.reasons_json).unwrap_or_default();
         let text: Vec<String> = reasons
             .iter()
-            .map(|x| format!("{}: {} (-{})", x.feature, x.bin, x.points))
+            .map(|x| match x.rule {
+                Some(_) => x.zh(),
+                None => format!("{}（-{} 分）", x.zh(), x.points),
+            })
             .collect();
         let cells = [
             r.uscc.clone(),

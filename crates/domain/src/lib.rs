@@ -5,6 +5,7 @@
 //! - [`legacy`]: the identifiers that predate it (organisation code,
 //!   registration number) and [`legacy::SubjectId`], which recognises all three;
 //! - [`industry`] (GB/T 4754-2017) and [`division`] (GB/T 2260, Foshan);
+//! - [`entity_type`]: the registry's entity types and their names;
 //! - [`risk`]: the supervision classes A–D;
 //! - [`publicity`]: penalty severity, publicity periods and credit repair;
 //! - [`catalog`]: the information catalog, the closed list of what the
@@ -16,6 +17,7 @@
 
 pub mod catalog;
 pub mod division;
+pub mod entity_type;
 pub mod industry;
 pub mod legacy;
 pub mod normalise;

@@ -1,28 +1,73 @@
 -- Xinyong risk features, version 1.
 --
--- One row per entity registered before {as_of} and not closed by then, one
--- column per feature. Every input is dated before {as_of}, so a model
--- trained as of a date never sees what happened after it. Registry
--- attributes (type, industry, place, capital, shareholders) are the
--- registry's current values: the lake keeps their changes but not every
--- earlier value.
+-- One row per entity registered before {as_of}, one column per feature,
+-- and the facts the national classing rules read (`closed`,
+-- `serious_listed`, `serious_penalties_1y`). Every input is dated before
+-- {as_of}, so a model trained as of a date never sees what happened after
+-- it. Registry attributes (capital, industry, type, division) are taken as
+-- they stood at {as_of}: the value after the last change before it, else
+-- the value before the first change after it, else the registration's
+-- value (which holds when nothing changed). A later change therefore never
+-- alters the features at an earlier date. The registration status is the
+-- latest status change before {as_of}: deregistered, revoked and moved-out
+-- entities are `closed`, a reinstated one is not.
 --
 -- Placeholders: {as_of} and the dates 1, 2 and 3 years before it ({y1},
 -- {y2}, {y3}); {as_of_month}, {y1_month}, {y2_month} are the same as YYYY-MM.
 WITH
-entity AS (
-  SELECT subject, entity_type, industry, division, established_on,
-         CAST(registered_capital AS DOUBLE) AS registered_capital
-  FROM registration
-  WHERE established_on < DATE '{as_of}'
+-- Each registry attribute's value at {as_of} from the change records: the
+-- nearest change, those before the date first (latest first), then those
+-- after it (earliest first).
+attribute_change AS (
+  SELECT subject, change_item, value FROM (
+    SELECT subject, change_item, value,
+      ROW_NUMBER() OVER (
+        PARTITION BY subject, change_item
+        ORDER BY after_date, CASE WHEN after_date = 0 THEN -days ELSE days END
+      ) AS nearest
+    FROM (
+      SELECT subject, change_item,
+        CASE WHEN changed_on < DATE '{as_of}' THEN 0 ELSE 1 END AS after_date,
+        CAST(changed_on AS BIGINT) AS days,
+        NULLIF(TRIM(CASE WHEN changed_on < DATE '{as_of}' THEN "after" ELSE "before" END), '')
+          AS value
+      FROM registration_change
+      WHERE change_item IN ('registered_capital', 'industry', 'entity_type', 'division')
+    )
+  ) WHERE nearest = 1
 ),
-closed AS (
-  SELECT DISTINCT subject FROM status_change
-  WHERE status IN ('deregistered', 'revoked', 'moved_out') AND effective_on < DATE '{as_of}'
+attribute AS (
+  SELECT subject,
+    MAX(CASE WHEN change_item = 'registered_capital' THEN value END) AS registered_capital,
+    MAX(CASE WHEN change_item = 'industry' THEN value END) AS industry,
+    MAX(CASE WHEN change_item = 'entity_type' THEN value END) AS entity_type,
+    MAX(CASE WHEN change_item = 'division' THEN value END) AS division
+  FROM attribute_change GROUP BY subject
+),
+entity AS (
+  SELECT r.subject AS subject,
+    COALESCE(a.entity_type, r.entity_type) AS entity_type,
+    COALESCE(a.industry, r.industry) AS industry,
+    COALESCE(a.division, r.division) AS division,
+    r.established_on AS established_on,
+    COALESCE(TRY_CAST(a.registered_capital AS DOUBLE), CAST(r.registered_capital AS DOUBLE))
+      AS registered_capital
+  FROM registration r
+  LEFT JOIN attribute a ON a.subject = r.subject
+  WHERE r.established_on < DATE '{as_of}'
+),
+status AS (
+  SELECT subject, status FROM (
+    SELECT subject, status,
+      ROW_NUMBER() OVER (PARTITION BY subject ORDER BY effective_on DESC, status) AS latest
+    FROM status_change WHERE effective_on < DATE '{as_of}'
+  ) WHERE latest = 1
 ),
 capital AS (
   SELECT subject, CAST(SUM(subscribed_capital) AS DOUBLE) AS subscribed, COUNT(*) AS holders
-  FROM shareholder GROUP BY subject
+  FROM shareholder
+  WHERE subscribed_on IS NULL OR subscribed_on < DATE '{as_of}'
+  GROUP BY subject
 ),
 report AS (
   SELECT subject, employees FROM (
@@ -96,6 +141,15 @@ enforcement AS (
 dishonest AS (
   SELECT DISTINCT subject FROM dishonest_debtor
   WHERE published_on < DATE '{as_of}' AND (removed_on IS NULL OR removed_on >= DATE '{as_of}')
+),
+serious AS (
+  SELECT DISTINCT subject FROM serious_violation
+  WHERE listed_on < DATE '{as_of}' AND (removed_on IS NULL OR removed_on >= DATE '{as_of}')
+),
+serious_penalty AS (
+  SELECT subject, COUNT(*) AS n FROM admin_penalty
+  WHERE severity = 'serious' AND decided_on >= DATE '{y1}' AND decided_on < DATE '{as_of}'
+  GROUP BY subject
 )
 SELECT
   e.subject AS subject,
@@ -121,9 +175,13 @@ SELECT
   CASE WHEN ab.subject IS NULL THEN 0.0 ELSE 1.0 END AS abnormal_listed,
   CAST(COALESCE(ch.n, 0) AS DOUBLE) AS address_or_representative_changes_2y,
   CAST(COALESCE(enf.n, 0) AS DOUBLE) AS enforcement_cases_3y,
-  CASE WHEN dis.subject IS NULL THEN 0.0 ELSE 1.0 END AS dishonest_debtor
+  CASE WHEN dis.subject IS NULL THEN 0.0 ELSE 1.0 END AS dishonest_debtor,
+  CASE WHEN st.status IN ('deregistered', 'revoked', 'moved_out') THEN 1.0 ELSE 0.0 END
+    AS closed,
+  CASE WHEN se.subject IS NULL THEN 0.0 ELSE 1.0 END AS serious_listed,
+  CAST(COALESCE(sp.n, 0) AS DOUBLE) AS serious_penalties_1y
 FROM entity e
-LEFT JOIN closed cl ON cl.subject = e.subject
+LEFT JOIN status st ON st.subject = e.subject
 LEFT JOIN capital cap ON cap.subject = e.subject
 LEFT JOIN report rep ON rep.subject = e.subject
 LEFT JOIN tax ON tax.subject = e.subject
@@ -136,5 +194,6 @@ LEFT JOIN abnormal ab ON ab.subject = e.subject
 LEFT JOIN changes ch ON ch.subject = e.subject
 LEFT JOIN enforcement enf ON enf.subject = e.subject
 LEFT JOIN dishonest dis ON dis.subject = e.subject
-WHERE cl.subject IS NULL
+LEFT JOIN serious se ON se.subject = e.subject
+LEFT JOIN serious_penalty sp ON sp.subject = e.subject
 ORDER BY e.subject

@@ -13,6 +13,40 @@ pub struct FeatureDef {
     pub label_en: &'static str,
     pub trend: Trend,
     pub categorical: bool,
+    /// How its values read in reasons.
+    pub unit: Unit,
+}
+
+/// How a feature's values read in words (see [`crate::words`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Years,
+    /// 万元.
+    TenThousandYuan,
+    /// Yuan, shown in 万元 when large.
+    Yuan,
+    /// Whole numbers counted with a Chinese measure word (次, 件, 名).
+    Count(&'static str),
+    Months,
+    People,
+    /// A year over the year before, shown as a percentage.
+    Ratio,
+    /// 0 or 1: no or yes.
+    Flag,
+    /// A GB/T 4754 division code.
+    Industry,
+    /// A registry entity type.
+    EntityType,
+    /// A GB/T 2260 district code.
+    District,
+}
+
+/// A column the SQL produces for the classing rules, not for the model: a
+/// flag or a count with its words.
+pub struct FactDef {
+    pub name: &'static str,
+    pub label_zh: &'static str,
+    pub label_en: &'static str,
 }
 
 /// One version of the feature definitions.
@@ -20,6 +54,7 @@ pub struct FeatureSet {
     pub version: &'static str,
     pub sql: &'static str,
     pub features: &'static [FeatureDef],
+    pub facts: &'static [FactDef],
 }
 
 const fn numeric(
@@ -27,6 +62,7 @@ const fn numeric(
     label_zh: &'static str,
     label_en: &'static str,
     trend: Trend,
+    unit: Unit,
 ) -> FeatureDef {
     FeatureDef {
         name,
@@ -34,6 +70,7 @@ const fn numeric(
         label_en,
         trend,
         categorical: false,
+        unit,
     }
 }
 
@@ -41,6 +78,7 @@ const fn category(
     name: &'static str,
     label_zh: &'static str,
     label_en: &'static str,
+    unit: Unit,
 ) -> FeatureDef {
     FeatureDef {
         name,
@@ -48,6 +86,7 @@ const fn category(
         label_en,
         trend: Trend::Auto,
         categorical: true,
+        unit,
     }
 }
 
@@ -62,102 +101,157 @@ pub const V1: FeatureSet = FeatureSet {
             "成立年限",
             "years in operation",
             Descending,
+            Unit::Years,
         ),
         numeric(
             "registered_capital",
             "注册资本（万元）",
             "registered capital (10k yuan)",
             Descending,
+            Unit::TenThousandYuan,
         ),
         numeric(
             "subscribed_capital",
             "股东认缴出资（万元）",
             "shareholders' subscribed capital (10k yuan)",
             Descending,
+            Unit::TenThousandYuan,
         ),
-        numeric("shareholders", "股东数", "shareholders", Auto),
-        numeric("employees", "从业人数", "employees", Descending),
-        category("industry", "行业", "industry (GB/T 4754 division)"),
-        category("entity_type", "市场主体类型", "entity type"),
-        category("district", "所在区", "district"),
+        numeric(
+            "shareholders",
+            "股东数",
+            "shareholders",
+            Auto,
+            Unit::Count("名"),
+        ),
+        numeric(
+            "employees",
+            "从业人数",
+            "employees",
+            Descending,
+            Unit::People,
+        ),
+        category(
+            "industry",
+            "行业",
+            "industry (GB/T 4754 division)",
+            Unit::Industry,
+        ),
+        category(
+            "entity_type",
+            "市场主体类型",
+            "entity type",
+            Unit::EntityType,
+        ),
+        category("district", "所在区", "district", Unit::District),
         numeric(
             "tax_paid_1y",
             "近一年纳税额（元）",
             "tax paid in the last year (yuan)",
             Descending,
+            Unit::Yuan,
         ),
         numeric(
             "tax_paid_trend",
             "纳税额同比",
             "tax paid, last year over the year before",
             Auto,
+            Unit::Ratio,
         ),
         numeric(
             "tax_short_months_1y",
             "近一年欠缴税款月数",
             "months with tax underpaid in the last year",
             Ascending,
+            Unit::Months,
         ),
         numeric(
             "insurance_short_months_1y",
             "近一年欠缴社保月数",
             "months with social insurance underpaid in the last year",
             Ascending,
+            Unit::Months,
         ),
         numeric(
             "headcount_trend",
             "参保人数同比",
             "insured headcount, last year over the year before",
             Auto,
+            Unit::Ratio,
         ),
         numeric(
             "utility_overdue_months_1y",
             "近一年水电气逾期月数",
             "months with utility bills over 30 days overdue in the last year",
             Ascending,
+            Unit::Months,
         ),
         numeric(
             "penalties_3y",
             "近三年行政处罚次数",
             "administrative penalties in the last 3 years",
             Ascending,
+            Unit::Count("次"),
         ),
         numeric(
             "inspection_problems_3y",
             "近三年检查发现问题次数",
             "inspections with problems found in the last 3 years",
             Ascending,
+            Unit::Count("次"),
         ),
         numeric(
             "complaints_1y",
             "近一年投诉数",
             "complaints in the last year",
             Ascending,
+            Unit::Count("件"),
         ),
         numeric(
             "abnormal_listed",
             "列入经营异常名录",
             "on the abnormal-operation list",
             Ascending,
+            Unit::Flag,
         ),
         numeric(
             "address_or_representative_changes_2y",
             "近两年住所或法定代表人变更次数",
             "changes of address or legal representative in the last 2 years",
             Ascending,
+            Unit::Count("次"),
         ),
         numeric(
             "enforcement_cases_3y",
             "近三年被执行案件数",
             "court enforcement cases in the last 3 years",
             Ascending,
+            Unit::Count("件"),
         ),
         numeric(
             "dishonest_debtor",
             "失信被执行人",
             "listed as a dishonest debtor",
             Ascending,
+            Unit::Flag,
         ),
+    ],
+    facts: &[
+        FactDef {
+            name: "closed",
+            label_zh: "已注销、吊销或迁出",
+            label_en: "deregistered, revoked or moved out",
+        },
+        FactDef {
+            name: "serious_listed",
+            label_zh: "列入严重违法失信名单",
+            label_en: "on the serious-violation list",
+        },
+        FactDef {
+            name: "serious_penalties_1y",
+            label_zh: "近一年严重失信行政处罚次数",
+            label_en: "serious administrative penalties in the last year",
+        },
     ],
 };
 
@@ -184,6 +278,18 @@ impl FeatureSet {
     pub fn feature(&self, name: &str) -> Option<&FeatureDef> {
         self.features.iter().find(|f| f.name == name)
     }
+
+    pub fn fact(&self, name: &str) -> Option<&FactDef> {
+        self.facts.iter().find(|f| f.name == name)
+    }
+
+    /// A numeric column's words, fact or feature: (Chinese, English).
+    pub fn words(&self, name: &str) -> Option<(&'static str, &'static str)> {
+        if let Some(f) = self.fact(name) {
+            return Some((f.label_zh, f.label_en));
+        }
+        self.feature(name).map(|f| (f.label_zh, f.label_en))
+    }
 }
 
 #[cfg(test)]
@@ -203,12 +309,9 @@ mod tests {
     #[test]
     fn every_selected_column_is_defined() {
         let sql = V1.sql;
-        for feature in V1.features {
-            assert!(
-                sql.contains(&format!("AS {}", feature.name)),
-                "{}",
-                feature.name
-            );
+        let names = V1.features.iter().map(|f| f.name);
+        for name in names.chain(V1.facts.iter().map(|f| f.name)) {
+            assert!(sql.contains(&format!("AS {name}")), "{name}");
         }
     }
 }

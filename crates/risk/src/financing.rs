@@ -242,7 +242,7 @@ pub async fn grade(
                 .chars()
                 .next()
                 .unwrap_or('D'),
-            reasons: reasons_of(model, s),
+            reasons: reasons_of(model, set, s),
         })
         .collect();
     Ok((graded, cutoffs))

@@ -8,18 +8,23 @@
 //! - [`features`]: the feature definitions;
 //! - [`sample`]: the population at a date, labels and their weights;
 //! - [`classes`]: class cut-offs from shares or scores;
+//! - [`policy`]: the national rules and industry segments around them;
 //! - [`train`] and [`screen`]: the two jobs;
-//! - [`financing`]: the financing scorecard, learnt from loan outcomes.
+//! - [`financing`]: the financing scorecard, learnt from loan outcomes;
+//! - [`words`]: reasons in plain words, Chinese and English.
 
 pub mod classes;
 pub mod features;
 pub mod financing;
+pub mod policy;
 pub mod sample;
 pub mod screen;
 pub mod train;
+pub mod words;
 
 pub use classes::{ClassRule, Cutoffs};
 pub use features::{FeatureSet, V1};
+pub use policy::Policy;
 pub use screen::{ScreenOutcome, screen};
 pub use train::{TrainOutcome, train};
 
@@ -35,6 +40,8 @@ pub enum RiskError {
     Model(#[from] scoring::ModelError),
     #[error("feature column '{column}': {problem}")]
     Column { column: String, problem: String },
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     #[error("{0}")]
     Data(String),
 }

@@ -26,12 +26,57 @@ use serde::{Deserialize, Serialize};
 use crate::RiskError;
 use crate::features::FeatureSet;
 
-/// Every entity at a date with its features.
+/// Entities at a date with their features, and the facts the classing
+/// rules read (numeric columns the model does not use).
 pub struct Population {
     pub as_of: NaiveDate,
     pub subjects: Vec<String>,
     pub table: Table,
+    pub facts: Table,
 }
+
+impl Population {
+    /// A numeric column by name, among the facts or the features.
+    pub fn numbers(&self, name: &str) -> Option<&[f64]> {
+        match self
+            .facts
+            .column(name)
+            .or_else(|| self.table.column(name))?
+        {
+            Column::Numeric(values) => Some(values),
+            Column::Categorical { .. } => None,
+        }
+    }
+
+    /// The given rows, in that order.
+    pub fn select(&self, rows: &[usize]) -> Population {
+        Population {
+            as_of: self.as_of,
+            subjects: rows.iter().map(|&r| self.subjects[r].clone()).collect(),
+            table: select_rows(&self.table, rows),
+            facts: select_rows(&self.facts, rows),
+        }
+    }
+
+    /// Without the entities closed by the date (deregistered, revoked or
+    /// moved out): they are no longer supervised, so they are neither
+    /// learnt from nor scored.
+    pub fn in_operation(self) -> Population {
+        let Some(closed) = self.numbers(CLOSED) else {
+            return self;
+        };
+        let open: Vec<usize> = (0..self.subjects.len())
+            .filter(|&r| closed[r] <= 0.0)
+            .collect();
+        if open.len() == self.subjects.len() {
+            return self;
+        }
+        self.select(&open)
+    }
+}
+
+/// The fact column that marks an entity closed by the as-of date.
+pub const CLOSED: &str = "closed";
 
 /// Facts about a labelled sample, kept in the model's report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -51,6 +96,8 @@ pub struct SampleFacts {
 
 /// The labelled part of a population.
 pub struct Sample {
+    /// The population's rows, in the sample's order.
+    pub rows: Vec<usize>,
     pub subjects: Vec<String>,
     pub table: Table,
     pub target: Vec<bool>,
@@ -58,30 +105,46 @@ pub struct Sample {
     pub facts: SampleFacts,
 }
 
-/// Computes the features of every entity as of `as_of`.
+/// Computes the features of every entity in operation at `as_of`.
 pub async fn population(
     sql: &Sql,
     set: &FeatureSet,
     as_of: NaiveDate,
 ) -> Result<Population, RiskError> {
+    Ok(everyone(sql, set, as_of).await?.in_operation())
+}
+
+/// Computes the features of every entity registered before `as_of`,
+/// closed ones included (screening leaves them out by its rules).
+pub async fn everyone(
+    sql: &Sql,
+    set: &FeatureSet,
+    as_of: NaiveDate,
+) -> Result<Population, RiskError> {
     let batches = sql.batches(&set.render(as_of)).await?;
-    let (subjects, table) = table_of(&batches, set)?;
+    let (subjects, table, facts) = table_of(&batches, set)?;
     Ok(Population {
         as_of,
         subjects,
         table,
+        facts,
     })
 }
 
-/// Arrow batches to the engine's table: the `subject` column apart, text
-/// columns as categories, everything else as numbers.
-fn table_of(batches: &[RecordBatch], set: &FeatureSet) -> Result<(Vec<String>, Table), RiskError> {
+/// Arrow batches to the engine's tables: the `subject` column apart, the
+/// facts apart, text columns as categories, everything else as numbers.
+fn table_of(
+    batches: &[RecordBatch],
+    set: &FeatureSet,
+) -> Result<(Vec<String>, Table, Table), RiskError> {
     let Some(first) = batches.first() else {
-        return Ok((Vec::new(), empty_table(set)));
+        let (table, facts) = empty_tables(set);
+        return Ok((Vec::new(), table, facts));
     };
     let schema = first.schema();
     let mut subjects = Vec::new();
     let mut table = Table::default();
+    let mut facts = Table::default();
     for (index, field) in schema.fields().iter().enumerate() {
         let name = field.name();
         let column_error = |problem: String| RiskError::Column {
@@ -127,12 +190,16 @@ fn table_of(batches: &[RecordBatch], set: &FeatureSet) -> Result<(Vec<String>, T
             }
             Column::Numeric(values)
         };
-        table.push(name.clone(), column);
+        if set.fact(name).is_some() {
+            facts.push(name.clone(), column);
+        } else {
+            table.push(name.clone(), column);
+        }
     }
-    Ok((subjects, table))
+    Ok((subjects, table, facts))
 }
 
-fn empty_table(set: &FeatureSet) -> Table {
+fn empty_tables(set: &FeatureSet) -> (Table, Table) {
     let mut table = Table::default();
     for f in set.features {
         let column = if f.categorical {
@@ -142,7 +209,11 @@ fn empty_table(set: &FeatureSet) -> Table {
         };
         table.push(f.name, column);
     }
-    table
+    let mut facts = Table::default();
+    for f in set.facts {
+        facts.push(f.name, Column::Numeric(Vec::new()));
+    }
+    (table, facts)
 }
 
 /// Inspection outcomes in `[from, until)`: subject → a problem was found.
@@ -236,6 +307,7 @@ pub fn labelled(
             .map(|&r| population.subjects[r].clone())
             .collect(),
         table: select_rows(&population.table, &picked),
+        rows: picked.clone(),
         target: rows.iter().map(|r| r.1).collect(),
         weights,
         facts: SampleFacts {

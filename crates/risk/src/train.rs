@@ -34,6 +34,10 @@ pub struct TrainOutcome {
     pub report: TrainReport,
 }
 
+/// Events a bin below the share floor needs to be kept (see
+/// [`fit_options`]).
+pub const MIN_BIN_EVENTS: u64 = 8;
+
 pub fn year_before(date: NaiveDate) -> NaiveDate {
     date.checked_sub_months(Months::new(12)).unwrap_or(date)
 }
@@ -43,14 +47,18 @@ pub fn year_after(date: NaiveDate) -> NaiveDate {
 }
 
 /// Fit options for the city model: the feature set's trends, and bins of
-/// at least 1 % of the labelled entities — lower than the engine's default
-/// 5 %, because the strongest signals (a dishonest-debtor listing, tax
-/// arrears) are rare, and a 5 % floor would merge them away.
+/// at least 1 % of the labelled entities or at least
+/// [`MIN_BIN_EVENTS`] events. The strongest signals (a listing, a
+/// dishonest debtor, months of arrears) are rare: a share floor alone
+/// merges them into one bin and drops them with an information value of
+/// zero, so a rare value keeps its bin once enough of its entities had
+/// problems.
 pub fn fit_options(set: &FeatureSet) -> FitOptions {
     FitOptions {
         binning: BinningOptions {
             min_bin_share: 0.01,
             min_prebin_share: 0.01,
+            min_bin_events: MIN_BIN_EVENTS,
             ..BinningOptions::default()
         },
         trends: set

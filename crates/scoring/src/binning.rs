@@ -5,8 +5,8 @@
 //! values); fine bins are counted in one pass and grouped into pre-bins by
 //! quantiles or by a best-first classification tree; a dynamic programme
 //! then picks the contiguous grouping of pre-bins with the highest
-//! information value under the constraints (minimum bin share, maximum
-//! bins, a strictly monotonic WoE). The programme is exact: no other
+//! information value under the constraints (minimum bin share or, when
+//! set, minimum events per bin; maximum bins; a strictly monotonic WoE). The programme is exact: no other
 //! grouping of the pre-bins meeting the constraints has a higher IV.
 //!
 //! Categorical features: categories rarer than the minimum share are pooled
@@ -55,8 +55,14 @@ pub struct BinningOptions {
     /// A pre-bin holds at least this share of all rows.
     pub min_prebin_share: f64,
     pub max_bins: usize,
-    /// A final bin holds at least this share of all rows.
+    /// A final bin holds at least this share of all rows…
     pub min_bin_share: f64,
+    /// …or at least this many events (0: the share alone). Rare flags and
+    /// counts — a listing, months of arrears — are the strongest signals
+    /// and never reach a share floor; an event floor keeps their bin when
+    /// enough of them went bad to say so. Pre-bins follow the same rule.
+    #[serde(default)]
+    pub min_bin_events: u64,
     pub trend: Trend,
     /// Categories rarer than this share are pooled as "other".
     pub min_category_share: f64,
@@ -73,6 +79,7 @@ impl Default for BinningOptions {
             min_prebin_share: 0.02,
             max_bins: 8,
             min_bin_share: 0.05,
+            min_bin_events: 0,
             trend: Trend::Auto,
             min_category_share: 0.01,
             special_values: Vec::new(),
@@ -250,6 +257,27 @@ impl Totals {
     }
 }
 
+/// The smallest bin allowed: enough rows, or enough events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Floor {
+    rows: u64,
+    /// 0: no event floor.
+    events: u64,
+}
+
+impl Floor {
+    fn of(share: f64, events: u64, totals: Totals) -> Floor {
+        Floor {
+            rows: share_count(share, totals.rows()),
+            events,
+        }
+    }
+
+    fn admits(self, c: Counts) -> bool {
+        c.count >= self.rows || (self.events > 0 && c.events >= self.events && c.count > 0)
+    }
+}
+
 /// Counts of a run of rows: all rows and events among them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Counts {
@@ -315,12 +343,12 @@ fn bin_numeric(
     }
 
     let regular = &counts[..fine_count];
-    let prebins = prebin(regular, totals.rows(), options);
+    let prebins = prebin(regular, totals, options);
     let prebin_counts = prebins
         .iter()
         .map(|r| sum(&regular[r.clone()]))
         .collect::<Vec<_>>();
-    let min_count = share_count(options.min_bin_share, totals.rows());
+    let min_count = Floor::of(options.min_bin_share, options.min_bin_events, totals);
     let (trend, groups) = match options.trend {
         Trend::Auto => {
             let up = optimal_groups(
@@ -453,12 +481,12 @@ fn bin_categorical(
             .then_with(|| a.0.first().cmp(&b.0.first()))
     });
     let fine_counts = members.iter().map(|m| m.2).collect::<Vec<_>>();
-    let prebins = prebin(&fine_counts, totals.rows(), options);
+    let prebins = prebin(&fine_counts, totals, options);
     let prebin_counts = prebins
         .iter()
         .map(|r| sum(&fine_counts[r.clone()]))
         .collect::<Vec<_>>();
-    let min_count = share_count(options.min_bin_share, totals.rows());
+    let min_count = Floor::of(options.min_bin_share, options.min_bin_events, totals);
     let trend = match options.trend {
         Trend::Free => Order::Free,
         _ => Order::Up,
@@ -593,11 +621,16 @@ pub fn short_cut(below: f64, above: f64) -> f64 {
 }
 
 /// Groups consecutive fine bins into pre-bins; returns ranges of fine bins.
-fn prebin(fine: &[Counts], rows: u64, options: &BinningOptions) -> Vec<std::ops::Range<usize>> {
+fn prebin(
+    fine: &[Counts],
+    totals: Totals,
+    options: &BinningOptions,
+) -> Vec<std::ops::Range<usize>> {
     if fine.is_empty() {
         return Vec::new();
     }
-    let min_count = share_count(options.min_prebin_share, rows).max(1);
+    let mut min_count = Floor::of(options.min_prebin_share, options.min_bin_events, totals);
+    min_count.rows = min_count.rows.max(1);
     let ranges = match options.prebinning {
         Prebinning::Quantile => quantile_prebins(fine, options.max_prebins),
         Prebinning::Tree => tree_prebins(fine, options.max_prebins, min_count),
@@ -643,7 +676,7 @@ fn quantile_prebins(fine: &[Counts], max_prebins: usize) -> Vec<std::ops::Range<
 fn tree_prebins(
     fine: &[Counts],
     max_prebins: usize,
-    min_count: u64,
+    min_count: Floor,
 ) -> Vec<std::ops::Range<usize>> {
     let whole = 0..fine.len();
     let mut leaves = vec![whole];
@@ -674,7 +707,7 @@ fn gini(c: Counts) -> f64 {
     c.count as f64 * 2.0 * p * (1.0 - p)
 }
 
-fn best_split(fine: &[Counts], min_count: u64) -> Option<(f64, usize)> {
+fn best_split(fine: &[Counts], min_count: Floor) -> Option<(f64, usize)> {
     let total = sum(fine);
     let parent = gini(total);
     let mut left = Counts::default();
@@ -685,7 +718,7 @@ fn best_split(fine: &[Counts], min_count: u64) -> Option<(f64, usize)> {
             count: total.count - left.count,
             events: total.events - left.events,
         };
-        if left.count < min_count || right.count < min_count {
+        if !min_count.admits(left) || !min_count.admits(right) {
             continue;
         }
         let gain = parent - gini(left) - gini(right);
@@ -710,7 +743,7 @@ enum Order {
 fn optimal_groups(
     prebins: &[Counts],
     totals: Totals,
-    min_count: u64,
+    min_count: Floor,
     max_bins: usize,
     order: Order,
 ) -> (Vec<std::ops::Range<usize>>, f64) {
@@ -734,7 +767,7 @@ fn optimal_groups(
         let c = segment(i, j);
         totals.iv(c.count, c.events)
     };
-    let feasible = |i: usize, j: usize| segment(i, j).count >= min_count;
+    let feasible = |i: usize, j: usize| min_count.admits(segment(i, j));
     let follows = |before: f64, after: f64| match order {
         Order::Up => after > before,
         Order::Down => after < before,
@@ -849,7 +882,11 @@ mod tests {
                 events: 10,
             },
         ];
-        let (groups, _) = optimal_groups(&prebins, totals, 150, 8, Order::Up);
+        let floor = Floor {
+            rows: 150,
+            events: 0,
+        };
+        let (groups, _) = optimal_groups(&prebins, totals, floor, 8, Order::Up);
         let mut woes = Vec::new();
         for g in &groups {
             let c = sum(&prebins[g.clone()]);

@@ -6,11 +6,12 @@ use foldhash::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::binning::{self, BinningOptions, FeatureBinning, Totals, Trend};
+use crate::binning::{self, BinRule, BinningOptions, FeatureBinning, Totals, Trend};
 use crate::logistic::{self, Patterns};
 use crate::metrics;
 use crate::model::{Dropped, FORMAT, FORMAT_VERSION, Feature, Model, ModelBin, Scaling, Training};
 use crate::table::Table;
+use crate::table::{Column, MISSING_CODE};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
@@ -161,10 +162,28 @@ pub fn fit_weighted(
         let name = &table.names[candidate];
         let iv = binned[candidate].0.iv;
         if iv < options.min_iv {
+            let regular = binned[candidate]
+                .0
+                .bins
+                .iter()
+                .filter(|b| {
+                    b.count > 0
+                        && matches!(b.rule, BinRule::Range { .. } | BinRule::Categories { .. })
+                })
+                .count();
+            let reason = if regular <= 1 && distinct_values(&table.columns[candidate]) > 1 {
+                format!(
+                    "information value {iv:.4} is below {}: its values fell into one bin, as no smaller group reached the bin floor ({})",
+                    options.min_iv,
+                    floor_words(&options.binning, rows)
+                )
+            } else {
+                format!("information value {iv:.4} is below {}", options.min_iv)
+            };
             dropped.push(Dropped {
                 name: name.clone(),
                 iv,
-                reason: format!("information value {iv:.4} is below {}", options.min_iv),
+                reason,
             });
             continue;
         }
@@ -419,4 +438,34 @@ fn patterns_of(
         }
     }
     (patterns, row_patterns)
+}
+
+/// Distinct present values of a column, counted up to 2.
+fn distinct_values(column: &Column) -> usize {
+    match column {
+        Column::Numeric(values) => {
+            let mut present = values.iter().filter(|v| !v.is_nan());
+            let Some(first) = present.next() else {
+                return 0;
+            };
+            if present.any(|v| v != first) { 2 } else { 1 }
+        }
+        Column::Categorical { codes, .. } => {
+            let mut present = codes.iter().filter(|&&c| c != MISSING_CODE);
+            let Some(first) = present.next() else {
+                return 0;
+            };
+            if present.any(|c| c != first) { 2 } else { 1 }
+        }
+    }
+}
+
+/// The bin floor in words: rows, and events when there is an event floor.
+fn floor_words(options: &BinningOptions, rows: usize) -> String {
+    let floor_rows = (options.min_bin_share * rows as f64).ceil() as u64;
+    let share = 100.0 * options.min_bin_share;
+    match options.min_bin_events {
+        0 => format!("{share}% of rows = {floor_rows} rows"),
+        events => format!("{share}% of rows = {floor_rows} rows, or {events} events"),
+    }
 }

@@ -260,3 +260,77 @@ fn uniform_weights_change_nothing_without_a_penalty() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A rare flag whose entities go bad far more often than the rest keeps
+    /// a bin of its own under an event floor, however far below the share
+    /// floor it is, and is never dropped for the floor.
+    #[test]
+    fn a_rare_strong_flag_is_never_dropped_for_a_bin_floor(
+        rows in 2_000usize..8_000,
+        base_permille in 30u64..300,
+        flagged_events in 8u64..40,
+        flagged_rate_permille in 0u64..600,
+        min_share in 0.01f64..0.1,
+        seed in any::<u64>(),
+    ) {
+        let base = base_permille as f64 / 1000.0;
+        // At least three times the base rate, and at least 40 %.
+        let flagged_rate = (3.0 * base).max(0.4) + flagged_rate_permille as f64 / 1000.0 * (1.0 - (3.0 * base).max(0.4));
+        let flagged = ((flagged_events as f64 / flagged_rate).ceil() as usize).max(flagged_events as usize);
+        let flagged = flagged.min((min_share * rows as f64) as usize - 1).max(flagged_events as usize);
+        prop_assume!(flagged < (min_share * rows as f64) as usize);
+        let mut state = seed | 1;
+        let mut next = || {
+            // xorshift: a reproducible stream from the seed.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 1_000_000) as f64 / 1_000_000.0
+        };
+        let mut flag = Vec::with_capacity(rows);
+        let mut target = Vec::with_capacity(rows);
+        for k in 0..rows {
+            if k < flagged {
+                flag.push(1.0);
+                target.push((k as u64) < flagged_events);
+            } else {
+                flag.push(0.0);
+                target.push(next() < base);
+            }
+        }
+        prop_assume!(target.iter().any(|&t| !t) && target[flagged..].iter().any(|&t| t));
+        let options = BinningOptions {
+            min_bin_share: min_share,
+            min_prebin_share: min_share,
+            min_bin_events: 8,
+            trend: Trend::Ascending,
+            ..BinningOptions::default()
+        };
+        let column = Column::Numeric(flag);
+        let (binning, _) = binning::bin_feature(&column, &target, &options);
+        let filled: Vec<_> = binning
+            .bins
+            .iter()
+            .filter(|b| matches!(b.rule, BinRule::Range { .. }) && b.count > 0)
+            .collect();
+        prop_assert_eq!(filled.len(), 2, "{:?}", binning.bins);
+        prop_assert_eq!(filled[1].count, flagged as u64);
+
+        let mut table = Table::default();
+        table.push("flag", column);
+        let fit = scoring::fit(
+            &table,
+            &target,
+            &FitOptions { binning: options, ..FitOptions::default() },
+            &info(),
+        );
+        if let Ok(fitted) = fit {
+            for dropped in &fitted.model.dropped {
+                prop_assert!(!dropped.reason.contains("bin floor"), "{}", dropped.reason);
+            }
+        }
+    }
+}

@@ -740,8 +740,11 @@ mod tests {
                 as_of: "2026-01-01".into(),
                 reasons: vec![ReasonView {
                     feature: "tax_paid_1y".into(),
+                    rule: None,
                     label_zh: "近一年纳税额（元）".into(),
                     label_en: "tax paid in the last year (yuan)".into(),
+                    text_zh: "近一年纳税额：100 元至不足 3 万元".into(),
+                    text_en: "tax paid in the last year: 100 yuan to under 30,000 yuan".into(),
                     bin: "100 to under 30000".into(),
                     points: 14,
                 }],

@@ -37,10 +37,38 @@ async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
     };
     let total = s.entities.max(1) as f64;
     let cut = s.summary.cutoffs;
+    let zh = lang == Lang::Zh;
+    let rules: Vec<Value> = s
+        .summary
+        .rules
+        .iter()
+        .map(|r| {
+            context! {
+                name => if zh { &r.name_zh } else { &r.name_en },
+                class => r.class.map(|c| c.to_string()),
+                basis => if zh { &r.basis_zh } else { &r.basis_en },
+                matched => r.matched, moved => r.moved,
+            }
+        })
+        .collect();
+    let segments: Vec<Value> = s
+        .summary
+        .segments
+        .iter()
+        .map(|g| {
+            context! {
+                name => if zh { &g.name_zh } else { &g.name_en },
+                population => g.population, graded_apart => g.graded_apart,
+                cutoffs => format!("A ≥ {} · B ≥ {} · C ≥ {}", g.cutoffs.a, g.cutoffs.b, g.cutoffs.c),
+                counts => g.class_counts,
+            }
+        })
+        .collect();
     let classes: Vec<Value> = domain::RiskClass::ALL
         .iter()
         .zip(s.summary.class_counts)
-        .map(|(class, count)| {
+        .zip(s.summary.score_class_counts)
+        .map(|((class, count), by_score)| {
             let cutoff = match class {
                 domain::RiskClass::A => format!("≥ {}", cut.a),
                 domain::RiskClass::B => format!("{} – {}", cut.b, cut.a - 1),
@@ -50,7 +78,7 @@ async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
             context! {
                 letter => class.letter().to_string(),
                 name => if lang == Lang::Zh { class.name_zh() } else { class.name_en() },
-                count, share => percent(count as f64 / total), cutoff,
+                count, by_score, share => percent(count as f64 / total), cutoff,
             }
         })
         .collect();
@@ -70,7 +98,7 @@ async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
         &who,
         context! {
             s => Value::from_serialize(s),
-            classes,
+            classes, rules, segments,
             psi => format!("{:.4} ({})", s.summary.score_psi, scoring::metrics::psi_reading(s.summary.score_psi)),
             psi_against_population => s.summary.psi_reference == "training population",
             feature_psi => s.summary.feature_psi.iter().map(|(name, psi)| {
@@ -125,13 +153,9 @@ async fn risk_list_page(
             let reasons: Vec<String> = r
                 .reasons
                 .iter()
-                .map(|x| {
-                    let label = if lang == Lang::Zh {
-                        &x.label_zh
-                    } else {
-                        &x.label_en
-                    };
-                    format!("{label}: {} (−{})", x.bin, x.points)
+                .map(|x| match x.rule {
+                    Some(_) => x.text(lang).to_string(),
+                    None => format!("{} (−{})", x.text(lang), x.points),
                 })
                 .collect();
             context! {
@@ -189,14 +213,7 @@ async fn risk_entity_page(
         .map(|l| {
             l.reasons
                 .iter()
-                .map(|r| {
-                    let label = if lang == Lang::Zh {
-                        &r.label_zh
-                    } else {
-                        &r.label_en
-                    };
-                    context! { label, bin => r.bin, points => r.points }
-                })
+                .map(|r| context! { text => r.text(lang), rule => r.rule.is_some(), points => r.points })
                 .collect()
         })
         .unwrap_or_default();

@@ -223,13 +223,31 @@ pub struct RankedView {
     pub reasons: Vec<ReasonView>,
 }
 
+/// A reason as pages and the API show it: a national rule (with its
+/// basis in the text, no points) or a feature's bin and the points lost,
+/// in the words stored at screening.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReasonView {
     pub feature: String,
+    /// The national rule's id, for a rule's reason.
+    pub rule: Option<String>,
     pub label_zh: String,
     pub label_en: String,
+    pub text_zh: String,
+    pub text_en: String,
+    /// The bin in the model's own terms.
     pub bin: String,
     pub points: u32,
+}
+
+impl ReasonView {
+    pub fn text(&self, lang: crate::i18n::Lang) -> &str {
+        if lang == crate::i18n::Lang::Zh {
+            &self.text_zh
+        } else {
+            &self.text_en
+        }
+    }
 }
 
 /// Stored reasons in words, with each feature's labels.
@@ -238,11 +256,18 @@ pub(crate) fn reasons(json: &str) -> Vec<ReasonView> {
     stored
         .into_iter()
         .map(|r| {
-            let def = risk::V1.feature(&r.feature);
+            let (label_zh, label_en) = risk::V1
+                .words(&r.feature)
+                .map_or((r.feature.clone(), r.feature.clone()), |(zh, en)| {
+                    (zh.to_string(), en.to_string())
+                });
             ReasonView {
-                label_zh: def.map_or(r.feature.clone(), |d| d.label_zh.to_string()),
-                label_en: def.map_or(r.feature.clone(), |d| d.label_en.to_string()),
+                text_zh: r.zh(),
+                text_en: r.en(),
+                label_zh,
+                label_en,
                 feature: r.feature,
+                rule: r.rule,
                 bin: r.bin,
                 points: r.points,
             }
@@ -437,10 +462,17 @@ pub async fn start_screening(
         ));
     };
     let model = scoring::Model::from_json(&row.model_json).map_err(internal)?;
-    // The rule the regulator screened with last time, shares or cut-offs.
-    let rule = match &latest {
-        Some(s) => ScreeningView::of(s)?.summary.rule,
-        None => risk::ClassRule::default(),
+    // The rule and policy the regulator screened with last time.
+    let (rule, policy) = match &latest {
+        Some(s) => {
+            let summary = ScreeningView::of(s)?.summary;
+            (summary.rule, summary.policy)
+        }
+        None => (risk::ClassRule::default(), None),
+    };
+    let policy = match policy {
+        Some(policy) => policy,
+        None => risk::Policy::national(&risk::V1).map_err(internal)?,
     };
     {
         let mut job = state.screening.lock().map_err(internal)?;
@@ -469,7 +501,7 @@ pub async fn start_screening(
     let task_state = Arc::clone(state);
     tokio::spawn(async move {
         let state = task_state;
-        let result = run_screening(&state, &model, rule).await;
+        let result = run_screening(&state, &model, rule, &policy).await;
         update(&state, |job| {
             job.running = false;
             // The job ends after the request that started it: its own clock.
@@ -490,6 +522,7 @@ async fn run_screening(
     state: &Shared,
     model: &scoring::Model,
     rule: risk::ClassRule,
+    policy: &risk::Policy,
 ) -> Result<i64, String> {
     let sql = lake::sql::Sql::over(&state.lake, &state.catalog)
         .await
@@ -498,11 +531,11 @@ async fn run_screening(
         .await
         .map_err(|e| e.to_string())?;
     let progress = |phase: Phase| update(state, |job| job.phase = Some(phase));
-    let outcome = risk::screen(&sql, &risk::V1, model, as_of, rule, &progress)
+    let outcome = risk::screen(&sql, &risk::V1, model, as_of, rule, policy, &progress)
         .await
         .map_err(|e| e.to_string())?;
     progress(Phase::Storing);
-    risk::screen::save(&state.store, model, &outcome, &crate::now())
+    risk::screen::save(&state.store, &risk::V1, model, &outcome, &crate::now())
         .await
         .map_err(|e| e.to_string())
 }
