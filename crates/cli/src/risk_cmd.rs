@@ -265,6 +265,35 @@ pub async fn train(store: &Store, sql: &lake::sql::Sql, as_of: Option<NaiveDate>
         ),
         None => outln!("  hold-out from {}: no inspections to validate on", v.as_of),
     }
+    match (&report.challenger, &report.challenger_problem) {
+        (Some(side), _) => {
+            outln!("  the scorecard beside a gradient-boosted challenger on the hold-out:");
+            let mut t = table(&[
+                "model",
+                "AUC",
+                "KS",
+                "Brier",
+                "calibration error",
+                "top-decile problem rate",
+            ]);
+            for (name, s) in [
+                ("scorecard", &side.scorecard),
+                ("challenger (GBM)", &side.challenger),
+            ] {
+                t.add_row(vec![
+                    name.to_string(),
+                    format!("{:.4}", s.summary.auc),
+                    format!("{:.4}", s.summary.ks),
+                    format!("{:.4}", s.brier),
+                    format!("{:.4}", s.calibration_error),
+                    format!("{:.1}%", 100.0 * s.top_decile_event_rate),
+                ]);
+            }
+            print_table(&t);
+        }
+        (None, Some(problem)) => outln!("  no challenger: {problem}"),
+        (None, None) => {}
+    }
     let mut t = table(&["feature", "IV", "coefficient", "bins"]);
     for f in &outcome.model.features {
         t.add_row(vec![

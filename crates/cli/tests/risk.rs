@@ -219,6 +219,10 @@ fn train_screen_and_show_on_an_ingested_city() {
         trained.contains("hold-out from 2025-01-01 to 2026-01-01"),
         "{trained}"
     );
+    assert!(
+        trained.contains("challenger (GBM)"),
+        "the scorecard is reported beside its challenger: {trained}"
+    );
 
     // Screening with the default shares, then with cut-offs.
     let screened = stdout(xinyong(&data).args(["risk", "screen"]));

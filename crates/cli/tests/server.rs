@@ -1053,13 +1053,20 @@ async fn risk_pages_show_classes_with_reasons_and_rescreen() {
         .unwrap();
     let ranked = ranked.as_array().unwrap();
     assert_eq!(ranked.len(), 20);
-    let scores: Vec<i64> = ranked
+    let order: Vec<(String, i64)> = ranked
         .iter()
-        .map(|r| r["score"].as_i64().unwrap())
+        .map(|r| {
+            (
+                r["class"].as_str().unwrap().to_string(),
+                r["score"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert!(
-        scores.windows(2).all(|w| w[0] <= w[1]),
-        "riskiest first: {scores:?}"
+        order
+            .windows(2)
+            .all(|w| w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 <= w[1].1)),
+        "riskiest class first, then the lowest score: {order:?}"
     );
     assert!(
         ranked[0]["reasons"]
@@ -1097,6 +1104,11 @@ async fn risk_pages_show_classes_with_reasons_and_rescreen() {
         model.contains(r#"id="metrics""#) && model.contains("WoE"),
         "{model}"
     );
+    assert!(
+        model.contains(r#"id="challenger""#) || model.contains("no problems to compare"),
+        "{model}"
+    );
+    assert!(overview.contains(r#"id="rules""#), "{overview}");
 
     // The inspector sees the classes but may not re-screen.
     let inspector = demo_user(&server, "inspector").await;

@@ -10,9 +10,11 @@
 //! - [`classes`]: class cut-offs from shares or scores;
 //! - [`policy`]: the national rules and industry segments around them;
 //! - [`train`] and [`screen`]: the two jobs;
+//! - [`challenger`]: a gradient-boosted model beside the scorecard;
 //! - [`financing`]: the financing scorecard, learnt from loan outcomes;
 //! - [`words`]: reasons in plain words, Chinese and English.
 
+pub mod challenger;
 pub mod classes;
 pub mod features;
 pub mod financing;

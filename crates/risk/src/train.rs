@@ -13,6 +13,7 @@ use scoring::{BinningOptions, FitOptions, Model, ModelInfo, Report};
 use serde::{Deserialize, Serialize};
 
 use crate::RiskError;
+use crate::challenger::{self, SideBySide};
 use crate::features::FeatureSet;
 use crate::sample::{self, SampleFacts};
 
@@ -27,6 +28,13 @@ pub struct TrainReport {
     pub validation_metrics: Option<Summary>,
     /// Binning tables, deciles and PSI on the hold-out sample.
     pub validation_report: Report,
+    /// The scorecard beside a gradient-boosted challenger on the hold-out
+    /// sample; `None` with the reason in `challenger_problem` when the
+    /// challenger could not be fitted (the scorecard does not depend on it).
+    #[serde(default)]
+    pub challenger: Option<SideBySide>,
+    #[serde(default)]
+    pub challenger_problem: Option<String>,
 }
 
 pub struct TrainOutcome {
@@ -133,6 +141,25 @@ pub async fn train(
         &validation.table,
         Some(validation.target.as_slice()),
     )?;
+    let holdout_bins = scorer.bin_table(&validation.table)?;
+    let holdout_probabilities: Vec<f64> = scorer
+        .score_binned(&holdout_bins, validation.table.rows())
+        .iter()
+        .map(|s| s.probability)
+        .collect();
+    let (challenger, challenger_problem) = match challenger::side_by_side(
+        (&training.table, &training.target, Some(&training.weights)),
+        (&validation.table, &validation.target),
+        &holdout_probabilities,
+        &fit_options(set).trends,
+    ) {
+        Ok(side) if validation.facts.bad > 0 => (Some(side), None),
+        Ok(_) => (
+            None,
+            Some("the hold-out year has no problems to compare on".to_string()),
+        ),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let validation_metrics = validation_report.metrics;
     model.training.validation = validation_metrics;
     model.training.notes.insert(
@@ -154,6 +181,8 @@ pub async fn train(
         validation: validation.facts,
         validation_metrics,
         validation_report,
+        challenger,
+        challenger_problem,
     };
     Ok(TrainOutcome { model, report })
 }

@@ -230,3 +230,42 @@ mod tests {
         assert!((d[0].lift - 5.0).abs() < 1e-12);
     }
 }
+
+/// How a model stands on a sample, for comparing two models side by side:
+/// discrimination, calibration, and what its riskiest tenth catches.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Standing {
+    pub summary: Summary,
+    /// Mean squared error of the probabilities.
+    pub brier: f64,
+    /// Mean absolute gap between predicted and observed event rates over
+    /// the deciles, weighted by rows (expected calibration error).
+    pub calibration_error: f64,
+    /// Event rate among the riskiest tenth of rows.
+    pub top_decile_event_rate: f64,
+    /// Event rate over all rows.
+    pub event_rate: f64,
+}
+
+pub fn standing(probabilities: &[f64], target: &[bool]) -> Standing {
+    let rows = probabilities.len().min(target.len());
+    let deciles = deciles(probabilities, target);
+    let brier = probabilities
+        .iter()
+        .zip(target)
+        .map(|(&p, &t)| (p - f64::from(u8::from(t))).powi(2))
+        .sum::<f64>()
+        / rows.max(1) as f64;
+    let calibration_error = deciles
+        .iter()
+        .map(|d| d.rows as f64 * (d.mean_probability - d.event_rate).abs())
+        .sum::<f64>()
+        / rows.max(1) as f64;
+    Standing {
+        summary: summary(probabilities, target),
+        brier,
+        calibration_error,
+        top_decile_event_rate: deciles.first().map_or(0.0, |d| d.event_rate),
+        event_rate: target[..rows].iter().filter(|&&t| t).count() as f64 / rows.max(1) as f64,
+    }
+}

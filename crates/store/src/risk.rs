@@ -303,7 +303,9 @@ impl Store {
             .collect())
     }
 
-    /// One screening's results, riskiest first, with filters.
+    /// One screening's results, riskiest first — by class (a class a
+    /// national rule set outranks a low score in a safer class), then by
+    /// score — with filters.
     pub async fn ranked(
         &self,
         screening: i64,
@@ -316,7 +318,7 @@ impl Store {
                AND ($2 = '' OR r.class = $2)
                AND ($3 = '' OR e.division LIKE $3 || '%')
                AND ($4 = '' OR e.industry LIKE $4 || '%')
-             ORDER BY r.score ASC, r.uscc ASC LIMIT $5 OFFSET $6",
+             ORDER BY r.class DESC, r.score ASC, r.uscc ASC LIMIT $5 OFFSET $6",
         )
         .bind(screening)
         .bind(filter.class.clone().unwrap_or_default())

@@ -301,13 +301,31 @@ async fn risk_model_page(
             }
         })
         .collect();
+    let challenger: Vec<Value> = report
+        .challenger
+        .iter()
+        .flat_map(|side| {
+            [
+                ("risk_scorecard", &side.scorecard),
+                ("risk_challenger", &side.challenger),
+            ]
+        })
+        .map(|(key, s)| {
+            context! {
+                key, auc => format!("{:.3}", s.summary.auc), ks => format!("{:.3}", s.summary.ks),
+                brier => format!("{:.4}", s.brier), calibration => format!("{:.4}", s.calibration_error),
+                top_decile => percent(s.top_decile_event_rate),
+            }
+        })
+        .collect();
     page(
         "risk_model.html",
         &headers,
         &who,
         context! {
             model => context! { version => view.version, created_at => view.created_at, as_of => view.as_of },
-            metrics, selection, features,
+            metrics, selection, features, challenger,
+            challenger_problem => report.challenger_problem,
             dropped => Value::from_serialize(&view.model.dropped),
         },
     )
