@@ -61,6 +61,31 @@ impl CsvFile {
             .with_context(|| format!("{}: no column '{column}' in the header", self.path))
     }
 
+    /// The file cut into runs of whole rows, one per core, each starting at
+    /// a line's start (the first holds the header). A file with a quote
+    /// character is one run: a quoted field may hold a line break, so a
+    /// line's start need not be a row's.
+    pub fn runs(&self) -> Vec<std::ops::Range<usize>> {
+        let bytes = &self.bytes;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores == 1 || bytes.len() < 1 << 20 || bytes.contains(&b'"') {
+            return vec![0..bytes.len()];
+        }
+        let mut runs = Vec::with_capacity(cores);
+        let mut start = 0;
+        for k in 1..cores {
+            let target = (bytes.len() * k / cores).max(start);
+            let Some(newline) = bytes[target..].iter().position(|&b| b == b'\n') else {
+                break;
+            };
+            let end = target + newline + 1;
+            runs.push(start..end);
+            start = end;
+        }
+        runs.push(start..bytes.len());
+        runs
+    }
+
     /// Calls `each` with every data row as bytes, in order, with its
     /// 1-based row number; one record is reused for all rows. A malformed
     /// row is an error naming it.
@@ -135,10 +160,10 @@ enum Builder {
 
 /// Reads the named columns, and the target when asked (a row is an event
 /// when its value equals `event`; a missing target is an error naming the
-/// row), in one pass over
-/// the file's bytes: no string per field, numbers parsed in place. Only
-/// columns typed `Auto` whose values turn out not to be numbers need a
-/// second pass, over those columns alone.
+/// row), in one pass over the file's bytes: no string per field, numbers
+/// parsed in place, each core parsing its own run of rows. Only columns
+/// typed `Auto` whose values turn out not to be numbers need a second
+/// pass, over those columns alone.
 pub fn read(
     file: &CsvFile,
     columns: &[(String, Typing)],
@@ -149,66 +174,61 @@ pub fn read(
         .map(|(name, _)| file.position(name))
         .collect::<Result<Vec<_>>>()?;
     let target = match target {
-        Some((name, event)) => Some((file.position(name)?, name, event, event.parse::<f64>().ok())),
+        Some((name, event)) => Some(Target {
+            position: file.position(name)?,
+            name,
+            event,
+            event_number: event.parse::<f64>().ok(),
+        }),
         None => None,
     };
-    let mut builders: Vec<Builder> = columns
-        .iter()
-        .map(|(_, typing)| match typing {
-            Typing::Exactly(Kind::Categorical) => {
-                Builder::Categorical(CategoricalBuilder::default())
+    let job = Job {
+        width: file.header.len(),
+        columns,
+        positions: &positions,
+        target: target.as_ref(),
+    };
+    let runs = file.runs();
+    let parts: Vec<Result<Part, RowError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(|| job.parse(&file.bytes[run.clone()], run.start == 0)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(RowError {
+                        row: 0,
+                        message: ": a reading thread failed".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    // Row numbers in errors count the rows of the runs before.
+    let mut rows_before = 0;
+    let mut merged: Option<Part> = None;
+    for part in parts {
+        match part {
+            Err(e) => {
+                let row = rows_before + e.row;
+                bail!("{}: row {row}{}", file.path, e.message);
             }
-            _ => Builder::Numeric(Vec::new()),
-        })
-        .collect();
-    let mut events = target.map(|_| Vec::new());
-    file.each_byte_record(|row, record| {
-        for (c, builder) in builders.iter_mut().enumerate() {
-            let (name, typing) = &columns[c];
-            let bytes = record.get(positions[c]).unwrap_or(b"");
-            match builder {
-                Builder::Numeric(values) => {
-                    if is_missing_bytes(bytes) {
-                        values.push(f64::NAN);
-                        continue;
-                    }
-                    match number(bytes) {
-                        Some(value) => values.push(value),
-                        None if *typing == Typing::Auto => *builder = Builder::Demoted,
-                        None => bail!(
-                            "{}: row {row}, column '{name}': '{}' is not a number, and the model reads this column as numbers",
-                            file.path,
-                            String::from_utf8_lossy(bytes)
-                        ),
-                    }
-                }
-                Builder::Categorical(categories) => {
-                    let text = text(file, row, name, bytes)?.trim();
-                    categories.push((!is_missing(text)).then_some(text));
-                }
-                Builder::Demoted => {}
+            Ok(part) => {
+                rows_before += part.rows;
+                merged = Some(match merged {
+                    None => part,
+                    Some(first) => first.append(part),
+                });
             }
         }
-        if let (Some((position, name, event, event_number)), Some(events)) = (&target, &mut events)
-        {
-            let value = text(file, row, name, record.get(*position).unwrap_or(b""))?.trim();
-            if is_missing(value) {
-                bail!(
-                    "{}: row {row}, column '{name}': the target is missing; every row needs an outcome",
-                    file.path
-                );
-            }
-            events.push(
-                value == *event
-                    || value
-                        .parse::<f64>()
-                        .ok()
-                        .zip(*event_number)
-                        .is_some_and(|(a, b)| a == b),
-            );
-        }
-        Ok(())
-    })?;
+    }
+    let Part {
+        mut builders,
+        events,
+        ..
+    } = merged.unwrap_or_else(|| job.empty());
 
     // Columns that were not numbers after all: a second pass for them.
     let demoted: Vec<usize> = (0..builders.len())
@@ -222,7 +242,10 @@ pub fn read(
         file.each_byte_record(|row, record| {
             for (k, &c) in demoted.iter().enumerate() {
                 let bytes = record.get(positions[c]).unwrap_or(b"");
-                let value = text(file, row, &columns[c].0, bytes)?.trim();
+                let value = text(bytes).map_err(|e| {
+                    anyhow::anyhow!("{}: row {row}, column '{}'{e}", file.path, columns[c].0)
+                })?;
+                let value = value.trim();
                 categories[k].push((!is_missing(value)).then_some(value));
             }
             Ok(())
@@ -244,6 +267,162 @@ pub fn read(
     Ok((table, events))
 }
 
+struct Target<'a> {
+    position: usize,
+    name: &'a str,
+    event: &'a str,
+    event_number: Option<f64>,
+}
+
+/// What every run reads.
+struct Job<'a> {
+    /// Fields in the header.
+    width: usize,
+    columns: &'a [(String, Typing)],
+    positions: &'a [usize],
+    target: Option<&'a Target<'a>>,
+}
+
+/// One run's columns.
+struct Part {
+    rows: usize,
+    builders: Vec<Builder>,
+    events: Option<Vec<bool>>,
+}
+
+/// A problem in a run's row (counted within the run), its message after
+/// the row.
+struct RowError {
+    row: usize,
+    message: String,
+}
+
+impl Job<'_> {
+    fn empty(&self) -> Part {
+        Part {
+            rows: 0,
+            builders: self
+                .columns
+                .iter()
+                .map(|(_, typing)| match typing {
+                    Typing::Exactly(Kind::Categorical) => {
+                        Builder::Categorical(CategoricalBuilder::default())
+                    }
+                    _ => Builder::Numeric(Vec::new()),
+                })
+                .collect(),
+            events: self.target.map(|_| Vec::new()),
+        }
+    }
+
+    /// Parses one run of rows; the first run holds the header.
+    fn parse(&self, bytes: &[u8], has_header: bool) -> Result<Part, RowError> {
+        let mut part = self.empty();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(has_header)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let row = part.rows + 1;
+            let fail = |message: String| RowError { row, message };
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => return Ok(part),
+                Ok(true) => {}
+                Err(error) => return Err(fail(format!(": {error}"))),
+            }
+            part.rows += 1;
+            if record.len() != self.width {
+                return Err(fail(format!(
+                    " has {} fields, the header has {}",
+                    record.len(),
+                    self.width
+                )));
+            }
+            self.row(&record, &mut part).map_err(fail)?;
+        }
+    }
+
+    fn row(&self, record: &csv::ByteRecord, part: &mut Part) -> Result<(), String> {
+        for (c, builder) in part.builders.iter_mut().enumerate() {
+            let (name, typing) = &self.columns[c];
+            let bytes = record.get(self.positions[c]).unwrap_or(b"");
+            match builder {
+                Builder::Numeric(values) => {
+                    if is_missing_bytes(bytes) {
+                        values.push(f64::NAN);
+                        continue;
+                    }
+                    match number(bytes) {
+                        Some(value) => values.push(value),
+                        None if *typing == Typing::Auto => *builder = Builder::Demoted,
+                        None => {
+                            return Err(format!(
+                                ", column '{name}': '{}' is not a number, and the model reads this column as numbers",
+                                String::from_utf8_lossy(bytes)
+                            ));
+                        }
+                    }
+                }
+                Builder::Categorical(categories) => {
+                    let value = text(bytes)
+                        .map_err(|e| format!(", column '{name}'{e}"))?
+                        .trim();
+                    categories.push((!is_missing(value)).then_some(value));
+                }
+                Builder::Demoted => {}
+            }
+        }
+        if let (Some(target), Some(events)) = (self.target, &mut part.events) {
+            let name = target.name;
+            let value = text(record.get(target.position).unwrap_or(b""))
+                .map_err(|e| format!(", column '{name}'{e}"))?
+                .trim();
+            if is_missing(value) {
+                return Err(format!(
+                    ", column '{name}': the target is missing; every row needs an outcome"
+                ));
+            }
+            events.push(
+                value == target.event
+                    || value
+                        .parse::<f64>()
+                        .ok()
+                        .zip(target.event_number)
+                        .is_some_and(|(a, b)| a == b),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Part {
+    /// This run's rows followed by the next run's: numbers concatenated,
+    /// categories merged into one dictionary, a column demoted in either
+    /// demoted.
+    fn append(mut self, next: Part) -> Part {
+        for (mine, theirs) in self.builders.iter_mut().zip(next.builders) {
+            let merged = match (std::mem::replace(mine, Builder::Demoted), theirs) {
+                (Builder::Numeric(mut a), Builder::Numeric(b)) => {
+                    a.extend(b);
+                    Builder::Numeric(a)
+                }
+                (Builder::Categorical(mut a), Builder::Categorical(b)) => {
+                    a.append(b);
+                    Builder::Categorical(a)
+                }
+                _ => Builder::Demoted,
+            };
+            *mine = merged;
+        }
+        if let (Some(a), Some(b)) = (&mut self.events, next.events) {
+            a.extend(b);
+        }
+        self.rows += next.rows;
+        self
+    }
+}
+
 fn is_missing_bytes(bytes: &[u8]) -> bool {
     let trimmed = bytes.trim_ascii();
     MISSING.iter().any(|m| m.as_bytes() == trimmed)
@@ -255,11 +434,72 @@ fn number(bytes: &[u8]) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
-fn text<'a>(file: &CsvFile, row: usize, column: &str, bytes: &'a [u8]) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|_| {
-        anyhow::anyhow!(
-            "{}: row {row}, column '{column}': the value is not UTF-8 text",
-            file.path
-        )
-    })
+/// A field as text; the error reads after the column's name.
+fn text(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|_| ": the value is not UTF-8 text".to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use scoring::Value;
+
+    fn file(text: String) -> CsvFile {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        CsvFile::open(&path).unwrap()
+    }
+
+    /// A file of several megabytes is read in runs, one per core; the
+    /// result is the one-run result, categories merged in order.
+    #[test]
+    fn runs_read_as_one() {
+        let mut text = String::from("x,kind,bad\n");
+        for k in 0..200_000 {
+            text.push_str(&format!("{},k{},{}\n", k % 97, k % 13, k % 5 == 0));
+        }
+        let file = file(text);
+        let columns = vec![
+            ("x".to_string(), Typing::Auto),
+            ("kind".to_string(), Typing::Auto),
+        ];
+        let (table, events) = read(&file, &columns, Some(("bad", "true"))).unwrap();
+        let events = events.unwrap();
+        assert_eq!(table.rows(), 200_000);
+        assert_eq!(events.iter().filter(|&&e| e).count(), 40_000);
+        for row in [0, 99_999, 100_000, 199_999] {
+            assert_eq!(
+                table.columns[0].value(row),
+                Value::Number((row % 97) as f64)
+            );
+            let kind = format!("k{}", row % 13);
+            assert_eq!(table.columns[1].value(row), Value::Text(&kind));
+            assert_eq!(events[row], row % 5 == 0);
+        }
+    }
+
+    /// An error in a later run names the row counted from the file's start.
+    #[test]
+    fn errors_in_a_later_run_name_the_file_row() {
+        let mut text = String::from("x,bad\n");
+        for k in 0..200_000 {
+            let x = if k == 180_000 {
+                "n/a?".to_string()
+            } else {
+                k.to_string()
+            };
+            text.push_str(&format!("{x},1\n"));
+        }
+        let file = file(text);
+        let columns = vec![("x".to_string(), Typing::Exactly(Kind::Numeric))];
+        let error = read(&file, &columns, Some(("bad", "1"))).unwrap_err();
+        assert!(
+            error.to_string().ends_with(
+                "row 180001, column 'x': 'n/a?' is not a number, and the model reads this column as numbers"
+            ),
+            "{error}"
+        );
+    }
 }

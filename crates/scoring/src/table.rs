@@ -71,6 +71,15 @@ impl CategoricalBuilder {
         self.codes.push(code);
     }
 
+    /// Appends another builder's values, its levels mapped into this
+    /// dictionary (columns read in parts, in order).
+    pub fn append(&mut self, other: CategoricalBuilder) {
+        for code in other.codes {
+            let level = other.levels.get(code as usize).map(String::as_str);
+            self.push(if code == MISSING_CODE { None } else { level });
+        }
+    }
+
     pub fn finish(self) -> Column {
         Column::Categorical {
             levels: self.levels,
