@@ -68,8 +68,9 @@ impl CsvFile {
     pub fn runs(&self) -> Vec<std::ops::Range<usize>> {
         let bytes = &self.bytes;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let whole = 0..bytes.len();
         if cores == 1 || bytes.len() < 1 << 20 || bytes.contains(&b'"') {
-            return vec![0..bytes.len()];
+            return vec![whole];
         }
         let mut runs = Vec::with_capacity(cores);
         let mut start = 0;
