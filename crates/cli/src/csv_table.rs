@@ -183,6 +183,11 @@ pub fn read(
         }),
         None => None,
     };
+    // Columns left to be typed whose first rows hold text are read as
+    // categories from the start; only a column whose text comes later
+    // needs the second pass below.
+    let sniffed = sniff(file, columns, &positions);
+    let columns = sniffed.as_slice();
     let job = Job {
         width: file.header.len(),
         columns,
@@ -266,6 +271,36 @@ pub fn read(
         table.push(name.clone(), column);
     }
     Ok((table, events))
+}
+
+/// Rows read to type the columns left to be typed.
+const SNIFF_ROWS: usize = 1000;
+
+/// `columns` with each `Auto` column that has a value other than a number
+/// in the first [`SNIFF_ROWS`] rows typed categorical.
+fn sniff(
+    file: &CsvFile,
+    columns: &[(String, Typing)],
+    positions: &[usize],
+) -> Vec<(String, Typing)> {
+    let mut typed = columns.to_vec();
+    let mut reader = csv::ReaderBuilder::new().from_reader(file.bytes.as_slice());
+    let mut record = csv::ByteRecord::new();
+    for _ in 0..SNIFF_ROWS {
+        if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
+            break;
+        }
+        for ((_, typing), &p) in typed.iter_mut().zip(positions) {
+            if *typing != Typing::Auto {
+                continue;
+            }
+            let bytes = record.get(p).unwrap_or(b"");
+            if !is_missing_bytes(bytes) && number(bytes).is_none() {
+                *typing = Typing::Exactly(Kind::Categorical);
+            }
+        }
+    }
+    typed
 }
 
 struct Target<'a> {
@@ -425,6 +460,10 @@ impl Part {
 }
 
 fn is_missing_bytes(bytes: &[u8]) -> bool {
+    // Most fields are numbers: no missing marker starts with a digit.
+    if bytes.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
     let trimmed = bytes.trim_ascii();
     MISSING.iter().any(|m| m.as_bytes() == trimmed)
 }

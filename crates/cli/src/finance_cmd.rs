@@ -241,6 +241,7 @@ pub async fn load_city_finance(store: &Store, city: &Path) -> Result<Loaded> {
 
     let mut rows = Vec::new();
     let mut events = Vec::new();
+    let mut outcomes = Vec::new();
     for (k, a) in applications.iter().enumerate() {
         let place = || format!("{}: row {}", dir.join("applications.csv").display(), k + 2);
         let Some((product, bank)) = product_ids.get(&a.product) else {
@@ -321,10 +322,30 @@ pub async fn load_city_finance(store: &Store, city: &Path) -> Result<Loaded> {
             loan_rate: disbursed.then_some(a.rate),
             loan_term_months: disbursed.then_some(*term),
             disbursed_on: disbursed.then(|| (a.decided_on + Days::new(3)).to_string()),
-            loan_status: Some(a.loan_outcome.clone()).filter(|o| !o.is_empty()),
+            loan_status: disbursed.then(|| "current".to_string()),
         });
+        if disbursed {
+            outcomes.push((
+                index,
+                a.decided_on + Days::new(3),
+                *term,
+                a.loan_outcome.clone(),
+                bank.clone(),
+            ));
+        }
     }
-    store.create_applications(&rows, &events).await?;
+    let ids = store.create_applications(&rows, &events).await?;
+    // The banks' file of loan outcomes: each outcome becomes the reports a
+    // bank would have sent, checked like any other report.
+    let today = chrono::Utc::now().date_naive();
+    for (index, disbursed_on, term, outcome, bank) in outcomes {
+        let Some(&id) = ids.get(index) else {
+            continue;
+        };
+        for report in outcome_reports(&outcome, disbursed_on, term, today) {
+            report_loan(store, id, &report, &format!("bank:{bank}"), "file", &now()).await?;
+        }
+    }
     Ok(Loaded {
         banks: banks.len(),
         products: stored_ids.len(),
@@ -447,6 +468,27 @@ fn print_grading(g: &Grading) {
 /// Trains the financing scorecard on every disbursed loan's outcome, grades
 /// every enterprise as of the lake's latest data, and stores both.
 pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grading> {
+    let mut reports_by_loan: HashMap<i64, Vec<finance::outcome::Report>> = HashMap::new();
+    for r in store.all_loan_reports().await? {
+        let (Some(state), Ok(on)) = (
+            finance::outcome::LoanState::parse(&r.state),
+            r.reported_on.parse::<NaiveDate>(),
+        ) else {
+            bail!(
+                "loan report {} of application {} is unreadable",
+                r.seq,
+                r.application_id
+            );
+        };
+        reports_by_loan
+            .entry(r.application_id)
+            .or_default()
+            .push(finance::outcome::Report {
+                on,
+                state,
+                days_past_due: u32::try_from(r.days_past_due).unwrap_or(0),
+            });
+    }
     let mut loans = Vec::new();
     for a in store.applications().await? {
         let Some(day) = a.disbursed_on.as_deref() else {
@@ -455,10 +497,12 @@ pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grad
         let disbursed_on: NaiveDate = day
             .parse()
             .with_context(|| format!("application {}: disbursed on '{day}'", a.id))?;
+        // The bank's reports decide: a loan nobody reported on is current.
+        let reports = reports_by_loan.remove(&a.id).unwrap_or_default();
         loans.push(risk::financing::Loan {
             subject: a.enterprise,
             disbursed_on,
-            bad: matches!(a.loan_status.as_deref(), Some("overdue" | "default")),
+            bad: finance::outcome::is_bad(&reports),
         });
     }
     let created = now();
@@ -510,4 +554,94 @@ pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grad
         cutoffs,
         grades,
     })
+}
+
+/// The reports a bank sends for a loan whose outcome the synthetic city
+/// gives: overdue 45 days four months in, then (for a default) defaulted
+/// three months later; repaid at the end of its term; none while current.
+/// Reports after `today` are not sent yet.
+fn outcome_reports(
+    outcome: &str,
+    disbursed_on: NaiveDate,
+    term_months: i64,
+    today: NaiveDate,
+) -> Vec<finance::outcome::Report> {
+    use finance::outcome::{LoanState, Report};
+    let after = |days: u64| disbursed_on + Days::new(days);
+    let term_end = disbursed_on
+        .checked_add_months(chrono::Months::new(
+            u32::try_from(term_months).unwrap_or(12),
+        ))
+        .unwrap_or(disbursed_on);
+    let reports = match LoanState::parse(outcome) {
+        Some(LoanState::Overdue) => vec![Report {
+            on: after(120),
+            state: LoanState::Overdue,
+            days_past_due: 45,
+        }],
+        Some(LoanState::Defaulted) => vec![
+            Report {
+                on: after(120),
+                state: LoanState::Overdue,
+                days_past_due: 45,
+            },
+            Report {
+                on: after(210),
+                state: LoanState::Defaulted,
+                days_past_due: 0,
+            },
+        ],
+        Some(LoanState::Repaid) => vec![Report {
+            on: term_end,
+            state: LoanState::Repaid,
+            days_past_due: 0,
+        }],
+        _ => Vec::new(),
+    };
+    reports.into_iter().filter(|r| r.on <= today).collect()
+}
+
+/// Stores one report of a bank on a loan, checked against the loan's last
+/// report by `finance::outcome::check` inside the store's transaction.
+pub async fn report_loan(
+    store: &Store,
+    application_id: i64,
+    report: &finance::outcome::Report,
+    actor: &str,
+    source: &str,
+    at: &str,
+) -> Result<i64> {
+    let today = chrono::Utc::now().date_naive();
+    let row = store::LoanReportRow {
+        application_id,
+        seq: 0,
+        reported_on: report.on.to_string(),
+        state: report.state.as_str().to_string(),
+        days_past_due: i64::from(report.days_past_due),
+        actor: actor.to_string(),
+        at: at.to_string(),
+        source: source.to_string(),
+    };
+    let seq = store
+        .report_loan(
+            &row,
+            |disbursed_on, last| {
+                let disbursed_on: NaiveDate = disbursed_on.parse().map_err(|_| {
+                    format!("the loan's payout date '{disbursed_on}' is unreadable")
+                })?;
+                let last = last.and_then(|l| {
+                    Some(finance::outcome::Report {
+                        on: l.reported_on.parse().ok()?,
+                        state: finance::outcome::LoanState::parse(&l.state)?,
+                        days_past_due: u32::try_from(l.days_past_due).unwrap_or(0),
+                    })
+                });
+                finance::outcome::check(last.as_ref(), disbursed_on, report, today)
+                    .map_err(|e| e.to_string())
+            },
+            None,
+        )
+        .await
+        .with_context(|| format!("application {application_id}: loan report"))?;
+    Ok(seq)
 }

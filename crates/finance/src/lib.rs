@@ -1,7 +1,8 @@
 //! Financing small firms (DOMAIN.md §8), the pure part: whether a bank may
 //! read an enterprise's data ([`consent`]), which loan products fit a
 //! financing demand, with the reasons ([`matching`]), the legal moves of a
-//! loan application ([`workflow`]), the credit report's rules
+//! loan application ([`workflow`]), what became of a disbursed loan as
+//! its bank reports it ([`outcome`]), the credit report's rules
 //! ([`report`]), the cultivation pool's rules ([`pool`]) and the
 //! financing statistics ([`statistics`]).
 //!
@@ -10,6 +11,7 @@
 
 pub mod consent;
 pub mod matching;
+pub mod outcome;
 pub mod pool;
 pub mod report;
 pub mod statistics;

@@ -139,6 +139,22 @@ pub struct ApplicationEventRow {
     pub reason: String,
 }
 
+/// A bank's report of what became of a disbursed loan (finance::outcome).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoanReportRow {
+    pub application_id: i64,
+    /// Given by the store: the report's number within its loan.
+    pub seq: i64,
+    /// The day the state held (YYYY-MM-DD).
+    pub reported_on: String,
+    pub state: String,
+    pub days_past_due: i64,
+    pub actor: String,
+    pub at: String,
+    /// `page`, `api` or `file`.
+    pub source: String,
+}
+
 /// The loan a bank reports when it disburses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoanOutcome {
@@ -999,6 +1015,115 @@ impl Store {
             self.flush_after_change().await;
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Adds a report to a disbursed loan, with its audit entry, in one
+    /// transaction. The report's number comes from the application's row,
+    /// which the transaction updates first, so reports sent at once are
+    /// numbered and checked one after the other: `check` sees the day the
+    /// loan was paid out and its last report, and a refusal (its message)
+    /// leaves nothing written. A conflict when the application has no
+    /// disbursed loan.
+    pub async fn report_loan(
+        &self,
+        report: &LoanReportRow,
+        check: impl FnOnce(&str, Option<&LoanReportRow>) -> Result<(), String>,
+        audit: Option<&NewAuditEntry<'_>>,
+    ) -> Result<i64, StoreError> {
+        let id = report.application_id;
+        let mut tx = self.write().await?;
+        let locked = sqlx::query(
+            "UPDATE loan_applications SET last_report_seq = last_report_seq + 1
+             WHERE id = $1 AND state = 'disbursed' AND disbursed_on IS NOT NULL
+             RETURNING last_report_seq, disbursed_on",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(locked) = locked else {
+            return Err(StoreError::Conflict(format!(
+                "application {id} has no disbursed loan to report on"
+            )));
+        };
+        let seq: i64 = locked.get("last_report_seq");
+        let disbursed_on: String = locked.get("disbursed_on");
+        let last = sqlx::query(&format!(
+            "{LOAN_REPORT_COLUMNS} WHERE application_id = $1 ORDER BY seq DESC LIMIT 1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| loan_report_row(&r));
+        check(&disbursed_on, last.as_ref()).map_err(StoreError::Conflict)?;
+        sqlx::query(
+            "INSERT INTO loan_reports
+               (application_id, seq, reported_on, state, days_past_due, actor, at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(seq)
+        .bind(&report.reported_on)
+        .bind(&report.state)
+        .bind(report.days_past_due)
+        .bind(&report.actor)
+        .bind(&report.at)
+        .bind(&report.source)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE loan_applications SET loan_status = $1 WHERE id = $2")
+            .bind(&report.state)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(entry) = audit {
+            crate::audit::stage(&mut tx, entry, &report.at).await?;
+        }
+        tx.commit().await?;
+        if audit.is_some() {
+            self.flush_after_change().await;
+        }
+        Ok(seq)
+    }
+
+    /// One loan's reports, oldest first.
+    pub async fn loan_reports(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<LoanReportRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{LOAN_REPORT_COLUMNS} WHERE application_id = $1 ORDER BY seq"
+        ))
+        .bind(application_id)
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows.iter().map(loan_report_row).collect())
+    }
+
+    /// Every loan's reports, by loan and in order (the scorecard's labels).
+    pub async fn all_loan_reports(&self) -> Result<Vec<LoanReportRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{LOAN_REPORT_COLUMNS} ORDER BY application_id, seq"
+        ))
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows.iter().map(loan_report_row).collect())
+    }
+}
+
+const LOAN_REPORT_COLUMNS: &str = "SELECT application_id, seq, reported_on, state, days_past_due, actor, at, source FROM loan_reports";
+
+fn loan_report_row(r: &sqlx::any::AnyRow) -> LoanReportRow {
+    LoanReportRow {
+        application_id: r.get("application_id"),
+        seq: r.get("seq"),
+        reported_on: r.get("reported_on"),
+        state: r.get("state"),
+        days_past_due: r.get("days_past_due"),
+        actor: r.get("actor"),
+        at: r.get("at"),
+        source: r.get("source"),
     }
 }
 

@@ -21,7 +21,8 @@ pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, 
 pub use claims::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, OutboxRow};
 pub use finance::{
     AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
-    DemandRow, FinancingModelRow, FinancingScoreRow, GrantChange, LoanOutcome, Move, ProductRow,
+    DemandRow, FinancingModelRow, FinancingScoreRow, GrantChange, LoanOutcome, LoanReportRow, Move,
+    ProductRow,
 };
 pub use inspection::{
     FindingRow, InspectorRow, InspectorVisitRow, NewTask, ObjectRosterRow, PlanRow,

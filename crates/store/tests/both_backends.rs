@@ -1625,6 +1625,71 @@ async fn exercise_finance(store: &Store) {
     assert_eq!(stored.loan_term_months, Some(12));
     assert_eq!(stored.disbursed_on.as_deref(), Some("2026-01-08"));
     assert_eq!(stored.loan_status.as_deref(), Some("current"));
+
+    // The bank's reports on the loan: a hundred sent at once are numbered
+    // 1 to 100, each checked against the one before; a refused report
+    // leaves nothing; an application without a disbursed loan has none.
+    let report = move |state: &str, days: i64, on: &str| store::LoanReportRow {
+        application_id: id,
+        seq: 0,
+        reported_on: on.into(),
+        state: state.into(),
+        days_past_due: days,
+        actor: "bank:1".into(),
+        at: "2026-02-01T00:00:00Z".into(),
+        source: "api".into(),
+    };
+    let seqs = at_once(store, |s, _| {
+        let r = report("overdue", 31, "2026-02-01");
+        async move { s.report_loan(&r, |_, _| Ok(()), None).await }
+    })
+    .await;
+    assert_eq!(seqs, (1..=100).collect::<Vec<i64>>());
+    let refused = store
+        .report_loan(
+            &report("written_off", 0, "2026-03-01"),
+            |disbursed_on, last| {
+                assert_eq!(disbursed_on, "2026-01-08");
+                assert_eq!(last.map(|l| l.seq), Some(100));
+                Err("a loan that is overdue cannot be reported written_off".into())
+            },
+            None,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("cannot be reported")),
+        "{refused:?}"
+    );
+    let seq = store
+        .report_loan(&report("repaid", 0, "2026-03-01"), |_, _| Ok(()), None)
+        .await
+        .unwrap();
+    assert_eq!(seq, 101);
+    let reports = store.loan_reports(id).await.unwrap();
+    assert_eq!(reports.len(), 101);
+    assert_eq!(reports[100].state, "repaid");
+    assert_eq!(
+        store
+            .application(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .loan_status
+            .as_deref(),
+        Some("repaid")
+    );
+    let none = store
+        .report_loan(
+            &store::LoanReportRow {
+                application_id: withdrawn,
+                ..report("current", 0, "2026-03-01")
+            },
+            |_, _| Ok(()),
+            None,
+        )
+        .await;
+    assert!(matches!(none, Err(StoreError::Conflict(_))), "{none:?}");
+    assert_eq!(store.all_loan_reports().await.unwrap().len(), 101);
     let events = store.application_events(id).await.unwrap();
     let states: Vec<&str> = events.iter().map(|e| e.state.as_str()).collect();
     assert_eq!(
