@@ -740,6 +740,7 @@ async fn authorisation_matrix() {
     // feature tests'.
     let api_changes_only = [
         "/api/v1/finance/accounts/{id}/opened",
+        "/api/v1/finance/applications/{id}/loan-reports",
         "/api/v1/finance/applications/{id}/transitions",
         "/api/v1/finance/claims/{id}/{decision}",
         "/api/v1/finance/consents/{id}/revoke",
@@ -3222,6 +3223,92 @@ async fn loan_applications_move_by_the_right_party_only() {
     assert!(moves.iter().any(|e| e["action"] == "application_move"
         && e["subject"] == format!("application:{id}")
         && e["outcome"] == "denied"));
+
+    // What became of the loan: only its bank reports, each report checked
+    // against the last; reports sent at once are all kept, in order.
+    let reports = format!("/api/v1/finance/applications/{id}/loan-reports");
+    let report = |state: &str, days: u32| serde_json::json!({"reported_on": "2026-11-25", "state": state, "days_past_due": days});
+    let anonymous = client()
+        .post(server.url(&reports))
+        .json(&report("overdue", 40))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let foreign = client()
+        .post(server.url(&reports))
+        .bearer_auth(&other_bank)
+        .json(&report("overdue", 40))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN, "another bank");
+    for (who, who_csrf, name) in [
+        (&enterprise, &csrf, "the borrower"),
+        (&centre, &centre_csrf, "the credit centre"),
+    ] {
+        let refused = post_json(who, server.url(&reports), who_csrf, report("overdue", 40)).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    let written_off = post_json(
+        &bank,
+        server.url(&reports),
+        &bank_csrf,
+        report("written_off", 0),
+    )
+    .await;
+    assert_eq!(written_off.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        written_off
+            .text()
+            .await
+            .unwrap()
+            .contains("cannot be reported written_off")
+    );
+    let no_days = post_json(
+        &bank,
+        server.url(&reports),
+        &bank_csrf,
+        report("overdue", 0),
+    )
+    .await;
+    assert_eq!(no_days.status(), StatusCode::BAD_REQUEST);
+    let mut sent = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = bank
+            .post(server.url(&reports))
+            .header("x-csrf-token", bank_csrf.clone())
+            .json(&report("overdue", 40))
+            .send();
+        sent.spawn(request);
+    }
+    let mut numbers = Vec::new();
+    for answer in sent.join_all().await {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), StatusCode::CREATED);
+        numbers.push(
+            answer.json::<Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=8).collect::<Vec<i64>>());
+    let detail = get_json(
+        &bank,
+        server.url(&format!("/api/v1/finance/applications/{id}")),
+    )
+    .await;
+    assert_eq!(detail["loan_reports"].as_array().unwrap().len(), 8);
+    assert_eq!(detail["application"]["loan_status"], "overdue");
+    let reported = audit_entries(data, "user:bank");
+    assert_eq!(
+        reported
+            .iter()
+            .filter(|e| e["action"] == "loan_report" && e["outcome"] == "ok")
+            .count(),
+        8
+    );
 
     // Matching: every eligible product passes every rule; every excluded
     // one names the rule that excludes it.

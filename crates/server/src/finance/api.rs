@@ -55,6 +55,7 @@ crate::http::routes! {
     "/api/v1/finance/accounts" => get(filings).post(file_account),
     "/api/v1/finance/accounts/{id}/opened" => post(open_account),
     "/api/v1/finance/applications/{id}/transitions" => post(move_application),
+    "/api/v1/finance/applications/{id}/loan-reports" => post(report_loan),
 }
 
 /// Products: published ones for everyone; a bank's own in every state; all for the credit centre.
@@ -246,6 +247,21 @@ pub async fn move_application(
 ) -> Result<StatusCode, ApiFailure> {
     views::move_application(&state, &who, id, &transition, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The bank reports what became of a loan it paid out: current, overdue (with days past due), defaulted, written off or repaid; checked against the loan's last report. The application's detail lists the reports.
+#[utoipa::path(post, path = "/api/v1/finance/applications/{id}/loan-reports", params(("id" = i64, Path)),
+    request_body = views::LoanReportInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn report_loan(
+    State(state): State<Shared>,
+    who: Principal,
+    _: CheckedHeader,
+    _headers: HeaderMap,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<views::LoanReportInput>,
+) -> CreatedResult {
+    created(views::report_loan(&state, &who, id, &input, "api", chrono::Utc::now()).await?)
 }
 
 /// Totals; demands, applications, loans, amounts and landing rates by year, bank, district and industry; time in each state (credit centre, regulators).

@@ -1347,6 +1347,11 @@ pub struct ApplicationDetail {
     pub time_in_states: Vec<(String, i64)>,
     /// The states the asker may move it to.
     pub next_states: Vec<String>,
+    /// The bank's reports on the disbursed loan, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub loan_reports: Vec<store::LoanReportRow>,
+    /// Whether the asker may report on the loan (its bank, once paid out).
+    pub may_report: bool,
 }
 
 /// An application, for its enterprise, its bank, or those who see the
@@ -1415,6 +1420,8 @@ pub async fn application_detail(
             .into_iter()
             .map(|s| s.as_str().to_string())
             .collect(),
+        loan_reports: state.store.loan_reports(id).await?,
+        may_report: party == Some(Party::Bank) && current == State::Disbursed,
         events,
         application,
     })
@@ -1592,6 +1599,132 @@ pub async fn move_application(
             store::StoreError::Conflict(why) => Failure::BadRequest(why),
             other => other.into(),
         })
+}
+
+/// A bank's report of what became of a loan it paid out.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct LoanReportInput {
+    /// The day the state held (YYYY-MM-DD).
+    pub reported_on: String,
+    /// `current`, `overdue`, `defaulted`, `written_off` or `repaid`.
+    pub state: String,
+    /// Days past due, for an overdue loan.
+    #[serde(default)]
+    pub days_past_due: u32,
+}
+
+/// Records the bank's report on a disbursed loan: only the bank the
+/// application was made to may report, each report is checked against the
+/// loan's last one (`finance::outcome::check`) in the transaction that
+/// stores it, and reports and refusals are audited.
+pub async fn report_loan(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    input: &LoanReportInput,
+    source: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, Failure> {
+    let subject = format!("application:{id}");
+    let application = state.store.application(id).await?;
+    let party = application.as_ref().and_then(|a| party_of(who, a));
+    if party != Some(Party::Bank) {
+        state
+            .audit(
+                &who.actor,
+                "loan_report",
+                &subject,
+                "denied",
+                serde_json::json!({"state": input.state}),
+            )
+            .await?;
+        return Err(if who.is_anonymous() {
+            Failure::SignInNeeded
+        } else if application.is_none() {
+            Failure::NotFound(subject)
+        } else {
+            Failure::Forbidden
+        });
+    }
+    let loan_state = finance::outcome::LoanState::parse(&input.state).ok_or_else(|| {
+        Failure::BadRequest(format!(
+            "no loan state '{}': current, overdue, defaulted, written_off or repaid",
+            input.state
+        ))
+    })?;
+    let on =
+        chrono::NaiveDate::parse_from_str(input.reported_on.trim(), "%Y-%m-%d").map_err(|_| {
+            Failure::BadRequest(format!(
+                "'{}' is not a date (YYYY-MM-DD)",
+                input.reported_on
+            ))
+        })?;
+    let report = finance::outcome::Report {
+        on,
+        state: loan_state,
+        days_past_due: input.days_past_due,
+    };
+    // Today in Beijing (UTC+8, no daylight saving): a report dated today
+    // there is not in the future.
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600)
+        .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
+    let today = now.with_timezone(&beijing).date_naive();
+    let row = store::LoanReportRow {
+        application_id: id,
+        seq: 0,
+        reported_on: on.to_string(),
+        state: loan_state.as_str().to_string(),
+        days_past_due: i64::from(input.days_past_due),
+        actor: who.actor.clone(),
+        at: crate::stamp(now),
+        source: source.to_string(),
+    };
+    let audit = NewAuditEntry {
+        actor: &who.actor,
+        action: "loan_report",
+        subject: &subject,
+        outcome: "ok",
+        detail: serde_json::json!({"state": row.state, "reported_on": row.reported_on,
+            "days_past_due": row.days_past_due, "source": source}),
+    };
+    let stored = state
+        .store
+        .report_loan(
+            &row,
+            |disbursed_on, last| {
+                let disbursed_on = chrono::NaiveDate::parse_from_str(disbursed_on, "%Y-%m-%d")
+                    .map_err(|_| {
+                        format!("the loan's payout date '{disbursed_on}' is unreadable")
+                    })?;
+                let last = last.and_then(|l| {
+                    Some(finance::outcome::Report {
+                        on: chrono::NaiveDate::parse_from_str(&l.reported_on, "%Y-%m-%d").ok()?,
+                        state: finance::outcome::LoanState::parse(&l.state)?,
+                        days_past_due: u32::try_from(l.days_past_due).unwrap_or(0),
+                    })
+                });
+                finance::outcome::check(last.as_ref(), disbursed_on, &report, today)
+                    .map_err(|e| e.to_string())
+            },
+            Some(&audit),
+        )
+        .await;
+    match stored {
+        Ok(seq) => Ok(seq),
+        Err(store::StoreError::Conflict(why)) => {
+            state
+                .audit(
+                    &who.actor,
+                    "loan_report",
+                    &subject,
+                    "refused",
+                    serde_json::json!({"state": row.state, "reason": why}),
+                )
+                .await?;
+            Err(Failure::BadRequest(why))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 // ---------------------------------------------------------------- statistics
