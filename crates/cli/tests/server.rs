@@ -721,6 +721,7 @@ async fn authorisation_matrix() {
         "/finance/products/{id}/{step}",
         "/finance/consents/{id}/revoke",
         "/finance/demands/{id}/apply",
+        "/finance/applications/{id}/loan-report",
         "/finance/key-enterprises/{uscc}/response",
         "/finance/visits/{id}/first-loan",
         "/finance/accounts/{id}/opened",
@@ -3301,13 +3302,41 @@ async fn loan_applications_move_by_the_right_party_only() {
     .await;
     assert_eq!(detail["loan_reports"].as_array().unwrap().len(), 8);
     assert_eq!(detail["application"]["loan_status"], "overdue");
+    // The page's form does the same, and the page lists the reports.
+    let status = bank
+        .post(server.url(&format!("/finance/applications/{id}/loan-report")))
+        .form(&[
+            ("csrf", bank_csrf.as_str()),
+            ("reported_on", "2026-11-26"),
+            ("state", "repaid"),
+            ("days_past_due", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = bank
+        .get(server.url(&format!("/finance/applications/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="loan-reports""#), "{page}");
+    assert!(page.contains("已结清") && page.contains("逾期"), "{page}");
+    assert!(
+        !page.contains(r#"id="loan-report""#),
+        "a repaid loan takes no more reports"
+    );
     let reported = audit_entries(data, "user:bank");
     assert_eq!(
         reported
             .iter()
             .filter(|e| e["action"] == "loan_report" && e["outcome"] == "ok")
             .count(),
-        8
+        9
     );
 
     // Matching: every eligible product passes every rule; every excluded

@@ -39,6 +39,7 @@ crate::http::routes! {
     "/finance/demands/{id}/apply" => post(apply_submit),
     "/finance/applications" => get(applications_page),
     "/finance/applications/{id}" => get(application_page).post(move_submit),
+    "/finance/applications/{id}/loan-report" => post(loan_report_submit),
     "/finance/statistics" => get(statistics_page),
     "/finance/statistics/export/{file}" => get(statistics_export),
     "/finance/pool" => get(pool_page).post(pool_submit),
@@ -312,6 +313,22 @@ async fn move_submit(
         disbursed_on: Some(field(&fields, "disbursed_on").to_string()).filter(|d| !d.is_empty()),
     };
     views::move_application(&state, &who, id, &transition, chrono::Utc::now()).await?;
+    Ok(Redirect::to(&format!("/finance/applications/{id}")).into_response())
+}
+
+async fn loan_report_submit(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+    CheckedForm(fields): CheckedForm<Vec<(String, String)>>,
+) -> PageResult {
+    let input = views::LoanReportInput {
+        reported_on: field(&fields, "reported_on").to_string(),
+        state: field(&fields, "state").to_string(),
+        days_past_due: optional_number(field(&fields, "days_past_due"), "the days past due")?
+            .unwrap_or(0),
+    };
+    views::report_loan(&state, &who, id, &input, "page", chrono::Utc::now()).await?;
     Ok(Redirect::to(&format!("/finance/applications/{id}")).into_response())
 }
 

@@ -1403,6 +1403,7 @@ pub async fn application_detail(
         .await?
         .map_or(String::new(), |e| e.name);
     let names = bank_names(state).await?;
+    let loan_reports = state.store.loan_reports(id).await?;
     Ok(ApplicationDetail {
         bank_name: names
             .get(&application.bank)
@@ -1420,8 +1421,12 @@ pub async fn application_detail(
             .into_iter()
             .map(|s| s.as_str().to_string())
             .collect(),
-        loan_reports: state.store.loan_reports(id).await?,
-        may_report: party == Some(Party::Bank) && current == State::Disbursed,
+        may_report: party == Some(Party::Bank)
+            && current == State::Disbursed
+            && loan_reports.last().is_none_or(|r| {
+                finance::outcome::LoanState::parse(&r.state).is_some_and(|s| !s.is_final())
+            }),
+        loan_reports,
         events,
         application,
     })
