@@ -3330,6 +3330,18 @@ async fn loan_applications_move_by_the_right_party_only() {
         !page.contains(r#"id="loan-report""#),
         "a repaid loan takes no more reports"
     );
+    let statistics = get_json(&centre, server.url("/api/v1/finance/statistics")).await;
+    let repaid = statistics["loan_states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row[0] == "repaid")
+        .map(|row| row[1].as_u64().unwrap());
+    assert!(
+        repaid.is_some_and(|n| n >= 1),
+        "{}",
+        statistics["loan_states"]
+    );
     let reported = audit_entries(data, "user:bank");
     assert_eq!(
         reported

@@ -1754,9 +1754,33 @@ pub struct Statistics {
     pub state_times: Vec<finance::statistics::StateTime>,
     /// Enterprises registered on the platform, by month.
     pub registrations: Vec<(String, i64)>,
+    /// Disbursed loans by their latest reported state (banks' reports; a
+    /// loan without a report is current).
+    pub loan_states: Vec<(String, u64)>,
     /// Names of the keys of every breakdown: banks, districts, sections.
     pub names: BTreeMap<String, String>,
     pub outreach: crate::finance::outreach::OutreachStatistics,
+}
+
+/// Disbursed loans per latest reported state, in the states' order.
+fn loan_states(applications: &[ApplicationRow]) -> Vec<(String, u64)> {
+    finance::outcome::LoanState::ALL
+        .iter()
+        .map(|state| {
+            let count = applications
+                .iter()
+                .filter(|a| a.disbursed_on.is_some())
+                .filter(|a| {
+                    a.loan_status
+                        .as_deref()
+                        .and_then(finance::outcome::LoanState::parse)
+                        .unwrap_or(finance::outcome::LoanState::Current)
+                        == *state
+                })
+                .count() as u64;
+            (state.as_str().to_string(), count)
+        })
+        .collect()
 }
 
 /// Codes at a time in one registry lookup, under every backend's limit of
@@ -1869,6 +1893,7 @@ pub async fn statistics(state: &AppState, who: &Principal) -> Result<Statistics,
         by_district,
         by_section,
         state_times: finance::statistics::state_times(&spans),
+        loan_states: loan_states(&applications),
         registrations,
         names,
         outreach: crate::finance::outreach::outreach_statistics(state, &applications).await?,
