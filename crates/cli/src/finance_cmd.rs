@@ -470,10 +470,9 @@ fn print_grading(g: &Grading) {
 pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grading> {
     let mut reports_by_loan: HashMap<i64, Vec<finance::outcome::Report>> = HashMap::new();
     for r in store.all_loan_reports().await? {
-        let (Some(state), Ok(on)) = (
-            finance::outcome::LoanState::parse(&r.state),
-            r.reported_on.parse::<NaiveDate>(),
-        ) else {
+        let Some(report) =
+            finance::outcome::Report::parse(&r.reported_on, &r.state, r.days_past_due)
+        else {
             bail!(
                 "loan report {} of application {} is unreadable",
                 r.seq,
@@ -483,11 +482,7 @@ pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grad
         reports_by_loan
             .entry(r.application_id)
             .or_default()
-            .push(finance::outcome::Report {
-                on,
-                state,
-                days_past_due: u32::try_from(r.days_past_due).unwrap_or(0),
-            });
+            .push(report);
     }
     let mut loans = Vec::new();
     for a in store.applications().await? {
@@ -626,18 +621,9 @@ pub async fn report_loan(
         .report_loan(
             &row,
             |disbursed_on, last| {
-                let disbursed_on: NaiveDate = disbursed_on.parse().map_err(|_| {
-                    format!("the loan's payout date '{disbursed_on}' is unreadable")
-                })?;
-                let last = last.and_then(|l| {
-                    Some(finance::outcome::Report {
-                        on: l.reported_on.parse().ok()?,
-                        state: finance::outcome::LoanState::parse(&l.state)?,
-                        days_past_due: u32::try_from(l.days_past_due).unwrap_or(0),
-                    })
-                });
-                finance::outcome::check(last.as_ref(), disbursed_on, report, today)
-                    .map_err(|e| e.to_string())
+                let last =
+                    last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
+                finance::outcome::check_stored(disbursed_on, last, report, today)
             },
             None,
         )

@@ -95,6 +95,37 @@ pub struct Report {
     pub days_past_due: u32,
 }
 
+impl Report {
+    /// A report as stored: its day (YYYY-MM-DD), state and days past due.
+    pub fn parse(on: &str, state: &str, days_past_due: i64) -> Option<Report> {
+        Some(Report {
+            on: NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d").ok()?,
+            state: LoanState::parse(state)?,
+            days_past_due: u32::try_from(days_past_due).ok()?,
+        })
+    }
+}
+
+/// [`check`] on what the store holds: the loan's payout day as text and
+/// its last report as stored (an unreadable one refuses the new report).
+pub fn check_stored(
+    disbursed_on: &str,
+    last: Option<(&str, &str, i64)>,
+    report: &Report,
+    today: NaiveDate,
+) -> Result<(), String> {
+    let disbursed_on = NaiveDate::parse_from_str(disbursed_on.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("the loan's payout date '{disbursed_on}' is unreadable"))?;
+    let last = match last {
+        None => None,
+        Some((on, state, days)) => Some(
+            Report::parse(on, state, days)
+                .ok_or_else(|| format!("the loan's last report ({state} on {on}) is unreadable"))?,
+        ),
+    };
+    check(last.as_ref(), disbursed_on, report, today).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
     #[error("a loan that is {from} cannot be reported {to}")]

@@ -1697,19 +1697,9 @@ pub async fn report_loan(
         .report_loan(
             &row,
             |disbursed_on, last| {
-                let disbursed_on = chrono::NaiveDate::parse_from_str(disbursed_on, "%Y-%m-%d")
-                    .map_err(|_| {
-                        format!("the loan's payout date '{disbursed_on}' is unreadable")
-                    })?;
-                let last = last.and_then(|l| {
-                    Some(finance::outcome::Report {
-                        on: chrono::NaiveDate::parse_from_str(&l.reported_on, "%Y-%m-%d").ok()?,
-                        state: finance::outcome::LoanState::parse(&l.state)?,
-                        days_past_due: u32::try_from(l.days_past_due).unwrap_or(0),
-                    })
-                });
-                finance::outcome::check(last.as_ref(), disbursed_on, &report, today)
-                    .map_err(|e| e.to_string())
+                let last =
+                    last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
+                finance::outcome::check_stored(disbursed_on, last, &report, today)
             },
             Some(&audit),
         )
