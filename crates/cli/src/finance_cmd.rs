@@ -343,7 +343,15 @@ pub async fn load_city_finance(store: &Store, city: &Path) -> Result<Loaded> {
             continue;
         };
         for report in outcome_reports(&outcome, disbursed_on, term, today) {
-            report_loan(store, id, &report, &format!("bank:{bank}"), "file", &now()).await?;
+            let by = server::finance::service::Reporter {
+                actor: &format!("bank:{bank}"),
+                source: "file",
+                at: &now(),
+                today,
+            };
+            server::finance::service::store_loan_report(store, id, &report, &by, None)
+                .await
+                .with_context(|| format!("application {id}: loan report"))?;
         }
     }
     Ok(Loaded {
@@ -594,40 +602,4 @@ fn outcome_reports(
         _ => Vec::new(),
     };
     reports.into_iter().filter(|r| r.on <= today).collect()
-}
-
-/// Stores one report of a bank on a loan, checked against the loan's last
-/// report by `finance::outcome::check` inside the store's transaction.
-pub async fn report_loan(
-    store: &Store,
-    application_id: i64,
-    report: &finance::outcome::Report,
-    actor: &str,
-    source: &str,
-    at: &str,
-) -> Result<i64> {
-    let today = chrono::Utc::now().date_naive();
-    let row = store::LoanReportRow {
-        application_id,
-        seq: 0,
-        reported_on: report.on.to_string(),
-        state: report.state.as_str().to_string(),
-        days_past_due: i64::from(report.days_past_due),
-        actor: actor.to_string(),
-        at: at.to_string(),
-        source: source.to_string(),
-    };
-    let seq = store
-        .report_loan(
-            &row,
-            |disbursed_on, last| {
-                let last =
-                    last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
-                finance::outcome::check_stored(disbursed_on, last, report, today)
-            },
-            None,
-        )
-        .await
-        .with_context(|| format!("application {application_id}: loan report"))?;
-    Ok(seq)
 }

@@ -3244,13 +3244,46 @@ async fn loan_applications_move_by_the_right_party_only() {
         .await
         .unwrap();
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN, "another bank");
+    let stranger = demo_user(&server, "enterprise").await;
+    let stranger_csrf = session_csrf(&server, &stranger).await;
     for (who, who_csrf, name) in [
         (&enterprise, &csrf, "the borrower"),
+        (&stranger, &stranger_csrf, "another enterprise"),
         (&centre, &centre_csrf, "the credit centre"),
     ] {
         let refused = post_json(who, server.url(&reports), who_csrf, report("overdue", 40)).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{name}");
+        // The page's form is refused the same.
+        let page = who
+            .post(server.url(&format!("/finance/applications/{id}/loan-report")))
+            .form(&[
+                ("csrf", who_csrf.as_str()),
+                ("reported_on", "2026-11-25"),
+                ("state", "overdue"),
+                ("days_past_due", "40"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::FORBIDDEN, "{name}, page");
     }
+    let outsider_page = client()
+        .post(server.url(&format!("/finance/applications/{id}/loan-report")))
+        .form(&[("reported_on", "2026-11-25"), ("state", "overdue")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        outsider_page.status().is_client_error() || outsider_page.status().is_redirection(),
+        "the public's form: {}",
+        outsider_page.status()
+    );
+    assert!(
+        audit_entries(data, "user:centre")
+            .iter()
+            .any(|e| e["action"] == "loan_report" && e["outcome"] == "denied"),
+        "a refused report is audited"
+    );
     let written_off = post_json(
         &bank,
         server.url(&reports),

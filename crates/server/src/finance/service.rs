@@ -1674,36 +1674,21 @@ pub async fn report_loan(
     let beijing = chrono::FixedOffset::east_opt(8 * 3600)
         .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
     let today = now.with_timezone(&beijing).date_naive();
-    let row = store::LoanReportRow {
-        application_id: id,
-        seq: 0,
-        reported_on: on.to_string(),
-        state: loan_state.as_str().to_string(),
-        days_past_due: i64::from(input.days_past_due),
-        actor: who.actor.clone(),
-        at: crate::stamp(now),
-        source: source.to_string(),
-    };
     let audit = NewAuditEntry {
         actor: &who.actor,
         action: "loan_report",
         subject: &subject,
         outcome: "ok",
-        detail: serde_json::json!({"state": row.state, "reported_on": row.reported_on,
-            "days_past_due": row.days_past_due, "source": source}),
+        detail: serde_json::json!({"state": loan_state.as_str(), "reported_on": on.to_string(),
+            "days_past_due": input.days_past_due, "source": source}),
     };
-    let stored = state
-        .store
-        .report_loan(
-            &row,
-            |disbursed_on, last| {
-                let last =
-                    last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
-                finance::outcome::check_stored(disbursed_on, last, &report, today)
-            },
-            Some(&audit),
-        )
-        .await;
+    let reporter = Reporter {
+        actor: &who.actor,
+        source,
+        at: &crate::stamp(now),
+        today,
+    };
+    let stored = store_loan_report(&state.store, id, &report, &reporter, Some(&audit)).await;
     match stored {
         Ok(seq) => Ok(seq),
         Err(store::StoreError::Conflict(why)) => {
@@ -1713,13 +1698,57 @@ pub async fn report_loan(
                     "loan_report",
                     &subject,
                     "refused",
-                    serde_json::json!({"state": row.state, "reason": why}),
+                    serde_json::json!({"state": loan_state.as_str(), "reason": why}),
                 )
                 .await?;
             Err(Failure::BadRequest(why))
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Who reports on a loan, how, when, and the day that is today for the
+/// report's date.
+pub struct Reporter<'a> {
+    pub actor: &'a str,
+    /// `page`, `api` or `file`.
+    pub source: &'a str,
+    pub at: &'a str,
+    pub today: chrono::NaiveDate,
+}
+
+/// Stores one report on a loan, checked against the loan's last report by
+/// `finance::outcome::check_stored` inside the store's transaction: the
+/// one way a report is written, for the pages, the API and the loader of
+/// the synthetic city's outcomes.
+pub async fn store_loan_report(
+    store: &store::Store,
+    application_id: i64,
+    report: &finance::outcome::Report,
+    by: &Reporter<'_>,
+    audit: Option<&NewAuditEntry<'_>>,
+) -> Result<i64, store::StoreError> {
+    let row = store::LoanReportRow {
+        application_id,
+        seq: 0,
+        reported_on: report.on.to_string(),
+        state: report.state.as_str().to_string(),
+        days_past_due: i64::from(report.days_past_due),
+        actor: by.actor.to_string(),
+        at: by.at.to_string(),
+        source: by.source.to_string(),
+    };
+    store
+        .report_loan(
+            &row,
+            |disbursed_on, last| {
+                let last =
+                    last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
+                finance::outcome::check_stored(disbursed_on, last, report, by.today)
+            },
+            audit,
+        )
+        .await
 }
 
 // ---------------------------------------------------------------- statistics
