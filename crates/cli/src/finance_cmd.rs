@@ -546,6 +546,7 @@ pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grad
                 reasons: serde_json::to_string(&g.reasons)?,
                 employees: g.employees,
                 tax_paid_1y: g.tax_paid_1y,
+                outlook: Some(serde_json::to_string(&g.outlook)?),
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -562,6 +562,8 @@ async fn authorisation_matrix() {
         ),
         (format!("/api/v1/finance/reports/{own}"), vec!["bank"]),
         (format!("/api/v1/finance/reports/{other}"), vec![]),
+        ("/finance/my-credit".into(), vec!["enterprise"]),
+        ("/api/v1/finance/my-credit".into(), vec!["enterprise"]),
         ("/finance/statistics".into(), vec!["centre", "regulator"]),
         (
             "/finance/statistics/export/by_bank.csv".into(),
@@ -722,6 +724,7 @@ async fn authorisation_matrix() {
         "/finance/consents/{id}/revoke",
         "/finance/demands/{id}/apply",
         "/finance/applications/{id}/loan-report",
+        "/finance/loan-reports",
         "/finance/key-enterprises/{uscc}/response",
         "/finance/visits/{id}/first-loan",
         "/finance/accounts/{id}/opened",
@@ -742,6 +745,7 @@ async fn authorisation_matrix() {
     let api_changes_only = [
         "/api/v1/finance/accounts/{id}/opened",
         "/api/v1/finance/applications/{id}/loan-reports",
+        "/api/v1/finance/loan-reports",
         "/api/v1/finance/applications/{id}/transitions",
         "/api/v1/finance/claims/{id}/{decision}",
         "/api/v1/finance/consents/{id}/revoke",
@@ -3024,6 +3028,134 @@ async fn consent_decides_every_bank_read() {
     assert_eq!(attempt.status(), StatusCode::NOT_FOUND);
 }
 
+/// Issue 20 item 6: an enterprise sees its own financing grade with its
+/// reasons and what would raise it, and the same report a bank authorised
+/// for every group sees, never its supervision class; no one else reaches
+/// it, and each read is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enterprise_sees_its_own_credit_but_not_its_class() {
+    let Some(data) = fixture() else {
+        return;
+    };
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let enterprise = demo_user(&server, "enterprise").await;
+    let mine = get_json(&enterprise, server.url("/api/v1/finance/my-credit")).await;
+    let report = &mine["report"];
+    assert_eq!(report["uscc"], own.as_str());
+    assert_eq!(report["number"], "", "the own copy is no bank's report");
+    assert!(report["authorisation"].is_null());
+    let groups: Vec<&str> = report["scope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert!(
+        groups.contains(&"credit_profile") && groups.contains(&"tax"),
+        "{groups:?}"
+    );
+
+    // The grade, its reasons, and steps that add up.
+    let profile = &report["profile"];
+    let score = profile["score"]
+        .as_i64()
+        .expect("the demo enterprise is graded");
+    assert!(["A", "B", "C", "D"].contains(&profile["grade"].as_str().unwrap()));
+    let outlook = &mine["outlook"];
+    let steps = outlook["steps"].as_array().unwrap();
+    let mut gained = 0;
+    for step in steps {
+        let points = step["points"].as_i64().unwrap();
+        assert!(points > 0, "{step}");
+        assert_eq!(
+            step["score_after"].as_i64().unwrap(),
+            score + points,
+            "{step}"
+        );
+        assert!(!step["action_zh"].as_str().unwrap().is_empty());
+        gained += points;
+    }
+    assert_eq!(outlook["score_after"].as_i64().unwrap(), score + gained);
+
+    // The same as the demo bank's report under the demo grant of every group.
+    let bank = demo_user(&server, "bank").await;
+    let theirs = get_json(&bank, server.url(&format!("/api/v1/finance/reports/{own}"))).await;
+    for part in ["scope", "registry", "payments", "profile", "years"] {
+        assert_eq!(report[part], theirs[part], "{part}");
+    }
+
+    // Never the supervision class, which the regulator sees.
+    let regulator = demo_user(&server, "regulator").await;
+    let risk = get_json(
+        &regulator,
+        server.url(&format!("/api/v1/risk/entities/{own}")),
+    )
+    .await;
+    assert!(risk.to_string().contains("\"class\""), "{risk}");
+    let text = mine.to_string();
+    assert!(!text.contains("\"class\""), "{text}");
+    let page = get_text(&enterprise, server.url("/finance/my-credit")).await;
+    assert!(page.contains(r#"id="own-copy""#), "{page}");
+    assert!(page.contains(r#"id="profile""#));
+    assert!(page.contains("id=\"outlook"));
+    assert!(!page.contains("监管分类："));
+    let printable = get_text(&enterprise, server.url("/finance/my-credit?print=1")).await;
+    assert!(!printable.contains("<nav>"));
+
+    // Another enterprise sees its own, not this one's.
+    let hits = get_json(&regulator, server.url("/api/v1/entities?q=有限公司")).await;
+    let other = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["status"] == "operating")
+        .map(|h| h["uscc"].as_str().unwrap().to_string())
+        .find(|u| *u != own)
+        .unwrap();
+    xinyong(data)
+        .args([
+            "user",
+            "add",
+            "own-credit-other",
+            "--role",
+            &format!("enterprise:{other}"),
+            "--password",
+            "Own-credit-2026",
+        ])
+        .assert()
+        .success();
+    let (neighbour, status) = sign_in(&server, "own-credit-other", "Own-credit-2026").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let theirs = get_json(&neighbour, server.url("/api/v1/finance/my-credit")).await;
+    assert_eq!(theirs["report"]["uscc"], other.as_str());
+    assert!(!theirs.to_string().contains(&own));
+
+    // A bank, the regulator and the credit centre are refused, the public
+    // sent to sign in; the refusals and the reads are audited.
+    for role in ["bank", "regulator", "centre", "tax"] {
+        let client = demo_user(&server, role).await;
+        for path in ["/api/v1/finance/my-credit", "/finance/my-credit"] {
+            let status = client.get(server.url(path)).send().await.unwrap().status();
+            assert_eq!(status, StatusCode::FORBIDDEN, "{role} {path}");
+        }
+    }
+    let status = client()
+        .get(server.url("/api/v1/finance/my-credit"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let reads = audit_entries(data, "user:own-credit-other");
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["action"] == "view_own_credit" && e["subject"] == other.as_str()),
+        "{reads:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loan_applications_move_by_the_right_party_only() {
     let Some(data) = fixture() else {
@@ -3439,6 +3571,261 @@ async fn loan_applications_move_by_the_right_party_only() {
         .await
         .unwrap();
     assert_eq!(hidden.status(), StatusCode::FORBIDDEN);
+}
+
+/// A file of loan reports, sent as a multipart upload.
+async fn send_loan_file(
+    client: &reqwest::Client,
+    url: String,
+    csrf: Option<&str>,
+    text: &str,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::text(text.to_string()).file_name("loans.csv"),
+    );
+    if let Some(csrf) = csrf {
+        form = form.text("csrf", csrf.to_string());
+    }
+    client.post(url).multipart(form).send().await.unwrap()
+}
+
+/// Issue 20 item 8: a bank reports many loans at once from a file, by page
+/// and API; a file with any problem is stored not at all and each problem
+/// names the file, row and field; only the lending bank's own loans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_reports_many_loans_from_one_file() {
+    let Some(data) = fixture() else {
+        return;
+    };
+    let server = Server::start(data, &[]);
+    let centre = demo_user(&server, "centre").await;
+    // Two loans of one bank that may still be reported on, paid out before
+    // today (other tests pay out and report on loans of their own today).
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let all = get_json(&centre, server.url("/api/v1/finance/applications")).await;
+    let open: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["state"] == "disbursed"
+                && ["current", "overdue"].contains(&a["loan_status"].as_str().unwrap_or("current"))
+                && a["disbursed_on"]
+                    .as_str()
+                    .is_some_and(|d| d < today.to_string().as_str())
+        })
+        .collect();
+    let bank = open
+        .iter()
+        .map(|a| a["bank"].as_str().unwrap())
+        .find(|b| open.iter().filter(|a| a["bank"] == *b).count() >= 2)
+        .expect("a bank with two open loans");
+    let mut loans = open
+        .iter()
+        .filter(|a| a["bank"] == bank)
+        .map(|a| a["id"].as_i64().unwrap());
+    let (first, second) = (loans.next().unwrap(), loans.next().unwrap());
+    let theirs = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["state"] == "disbursed" && a["bank"] != bank)
+        .map(|a| a["id"].as_i64().unwrap())
+        .unwrap();
+    let username = format!("loan-file-{bank}");
+    xinyong(data)
+        .args([
+            "user",
+            "add",
+            &username,
+            "--role",
+            &format!("bank:{bank}"),
+            "--password",
+            "Loan-file-2026",
+        ])
+        .assert()
+        .success();
+    let (lender, status) = sign_in(&server, &username, "Loan-file-2026").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let csrf = session_csrf(&server, &lender).await;
+    let api = server.url("/api/v1/finance/loan-reports");
+    let count = |id: i64| {
+        let (centre, server) = (&centre, &server);
+        async move {
+            get_json(
+                centre,
+                server.url(&format!("/api/v1/finance/applications/{id}")),
+            )
+            .await["loan_reports"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let before = (count(first).await, count(second).await);
+
+    // Every problem, by row and field; nothing stored.
+    let bad = format!(
+        "application,reported_on,state,days_past_due\n{theirs},{today},current,\n{first},2026-02-30,current,\n{second},{today},lost,\n"
+    );
+    let refused = send_loan_file(&lender, api.clone(), Some(&csrf), &bad).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.unwrap();
+    let problems: Vec<&str> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with("loans.csv row 3, field reported_on:"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with("loans.csv row 4, field state:"),
+        "{problems:?}"
+    );
+    // With the rows readable, another bank's loan is named next, in the
+    // words a loan that does not exist gets.
+    let foreign = format!(
+        "application,reported_on,state\n{first},{today},current\n{theirs},{today},current\n"
+    );
+    let body: Value = send_loan_file(&lender, api.clone(), Some(&csrf), &foreign)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["problems"][0],
+        format!(
+            "loans.csv row 3, field application: no disbursed loan of this bank is numbered {theirs}"
+        )
+    );
+    // A row that may not follow the one before it: the rows before are
+    // not kept either.
+    let illegal = format!(
+        "application,reported_on,state,days_past_due\n{first},{today},overdue,40\n{first},{today},written_off,\n"
+    );
+    let body: Value = send_loan_file(&lender, api.clone(), Some(&csrf), &illegal)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["problems"][0],
+        "loans.csv row 3, field state: a loan that is overdue cannot be reported written_off"
+    );
+    assert_eq!((count(first).await, count(second).await), before);
+
+    // A good file, in Chinese: all its rows, in order.
+    let good = format!(
+        "\u{feff}申请编号,报告日期,贷款状态,逾期天数\n{first},{today},逾期,40\n{first},{today},正常,\n{second},{today},正常,0\n"
+    );
+    let stored = send_loan_file(&lender, api.clone(), Some(&csrf), &good).await;
+    assert_eq!(stored.status(), StatusCode::CREATED);
+    let outcome: Value = stored.json().await.unwrap();
+    assert_eq!(
+        (outcome["stored"].as_u64(), outcome["loans"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        (count(first).await, count(second).await),
+        (before.0 + 2, before.1 + 1)
+    );
+    let detail = get_json(
+        &centre,
+        server.url(&format!("/api/v1/finance/applications/{first}")),
+    )
+    .await;
+    assert_eq!(detail["application"]["loan_status"], "current");
+    let last = detail["loan_reports"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["source"], "file:loans.csv");
+
+    // The page: the form for banks, the outcome or every problem beside it.
+    let page = get_text(&lender, server.url("/finance/applications")).await;
+    assert!(page.contains(r#"id="loan-file""#), "{page}");
+    let sent = send_loan_file(
+        &lender,
+        server.url("/finance/loan-reports"),
+        Some(&csrf),
+        &format!("application,reported_on,state\n{second},{today},current\n"),
+    )
+    .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.unwrap().contains(r#"id="file-outcome""#));
+    let sent = send_loan_file(
+        &lender,
+        server.url("/finance/loan-reports"),
+        Some(&csrf),
+        &bad,
+    )
+    .await;
+    assert_eq!(sent.status(), StatusCode::BAD_REQUEST);
+    let page = sent.text().await.unwrap();
+    assert!(
+        page.contains(r#"id="file-problems""#) && page.contains("loans.csv row 4, field state"),
+        "{page}"
+    );
+    let enterprise = demo_user(&server, "enterprise").await;
+    assert!(
+        !get_text(&enterprise, server.url("/finance/applications"))
+            .await
+            .contains(r#"id="loan-file""#)
+    );
+
+    // No one else: the public, an enterprise, the credit centre, a session
+    // without its CSRF token; another bank is told of no loan of its own.
+    let anonymous = send_loan_file(&client(), api.clone(), None, &good).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    for name in ["enterprise", "centre", "regulator"] {
+        let who = demo_user(&server, name).await;
+        let who_csrf = session_csrf(&server, &who).await;
+        let sent = send_loan_file(&who, api.clone(), Some(&who_csrf), &good).await;
+        assert_eq!(sent.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    let no_csrf = send_loan_file(&lender, api.clone(), None, &good).await;
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+    let other = if bank == "1" { "2" } else { "1" };
+    let other_bank = bank_token(data, other);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::text(good.clone()).file_name("loans.csv"),
+    );
+    let sent = client()
+        .post(api.clone())
+        .bearer_auth(&other_bank)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::BAD_REQUEST);
+    let body: Value = sent.json().await.unwrap();
+    assert!(
+        body["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("no disbursed loan of this bank"),
+        "{body}"
+    );
+    assert_eq!(
+        (count(first).await, count(second).await),
+        (before.0 + 2, before.1 + 2)
+    );
+    let audited = audit_entries(data, &format!("user:{username}"));
+    let files = |outcome: &str| {
+        audited
+            .iter()
+            .filter(|e| e["action"] == "loan_report_file" && e["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!((files("ok"), files("refused")), (2, 4));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

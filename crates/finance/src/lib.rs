@@ -2,7 +2,8 @@
 //! read an enterprise's data ([`consent`]), which loan products fit a
 //! financing demand, with the reasons ([`matching`]), the legal moves of a
 //! loan application ([`workflow`]), what became of a disbursed loan as
-//! its bank reports it ([`outcome`]), the credit report's rules
+//! its bank reports it ([`outcome`]), one at a time or a file at once
+//! ([`outcome_file`]), the credit report's rules
 //! ([`report`]), the cultivation pool's rules ([`pool`]) and the
 //! financing statistics ([`statistics`]).
 //!
@@ -12,6 +13,7 @@
 pub mod consent;
 pub mod matching;
 pub mod outcome;
+pub mod outcome_file;
 pub mod pool;
 pub mod report;
 pub mod statistics;

@@ -113,17 +113,22 @@ pub fn check_stored(
     last: Option<(&str, &str, i64)>,
     report: &Report,
     today: NaiveDate,
-) -> Result<(), String> {
-    let disbursed_on = NaiveDate::parse_from_str(disbursed_on.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("the loan's payout date '{disbursed_on}' is unreadable"))?;
+) -> Result<(), ReportError> {
+    let disbursed_on =
+        NaiveDate::parse_from_str(disbursed_on.trim(), "%Y-%m-%d").map_err(|_| {
+            ReportError::Stored(format!(
+                "the loan's payout date '{disbursed_on}' is unreadable"
+            ))
+        })?;
     let last = match last {
         None => None,
-        Some((on, state, days)) => Some(
-            Report::parse(on, state, days)
-                .ok_or_else(|| format!("the loan's last report ({state} on {on}) is unreadable"))?,
-        ),
+        Some((on, state, days)) => Some(Report::parse(on, state, days).ok_or_else(|| {
+            ReportError::Stored(format!(
+                "the loan's last report ({state} on {on}) is unreadable"
+            ))
+        })?),
     };
-    check(last.as_ref(), disbursed_on, report, today).map_err(|e| e.to_string())
+    check(last.as_ref(), disbursed_on, report, today)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,6 +148,24 @@ pub enum ReportError {
     BackInTime { on: NaiveDate, last: NaiveDate },
     #[error("a report dated {on} is in the future")]
     Future { on: NaiveDate },
+    /// What the store holds of the loan cannot be read.
+    #[error("{0}")]
+    Stored(String),
+}
+
+impl ReportError {
+    /// The field of a report the error is about (empty for the stored
+    /// loan's), for a file's problem list.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ReportError::Illegal { .. } => "state",
+            ReportError::DaysNeeded | ReportError::DaysNotAllowed => "days_past_due",
+            ReportError::BeforeDisbursal { .. }
+            | ReportError::BackInTime { .. }
+            | ReportError::Future { .. } => "reported_on",
+            ReportError::Stored(_) => "",
+        }
+    }
 }
 
 /// Whether a loan in `from` may next be reported in `to`.

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::RiskError;
 use crate::classes::{self, ClassRule, Cutoffs};
 use crate::features::FeatureSet;
+use crate::improve::{self, Outlook};
 use crate::sample::{self, select_rows};
 use crate::screen::{StoredReason, reasons_of};
 use crate::train::{fit_options, model_info};
@@ -65,6 +66,8 @@ pub struct Graded {
     /// "A" … "D".
     pub grade: char,
     pub reasons: Vec<StoredReason>,
+    /// What the enterprise could do to raise its grade.
+    pub outlook: Outlook,
     /// The facts product rules ask about, from the same features.
     pub employees: Option<f64>,
     /// Yuan, in the year before the as-of date.
@@ -243,6 +246,10 @@ pub async fn grade(
                 .next()
                 .unwrap_or('D'),
             reasons: reasons_of(model, set, s),
+            outlook: {
+                let row_bins: Vec<u8> = bins.iter().map(|feature| feature[row]).collect();
+                improve::outlook(&scorer, set, &row_bins, s.score, &cutoffs)
+            },
         })
         .collect();
     Ok((graded, cutoffs))

@@ -18,6 +18,7 @@ pub mod challenger;
 pub mod classes;
 pub mod features;
 pub mod financing;
+pub mod improve;
 pub mod policy;
 pub mod sample;
 pub mod screen;

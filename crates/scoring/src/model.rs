@@ -404,6 +404,12 @@ impl<'m> Scorer<'m> {
         self.score_bins(&bins)
     }
 
+    /// The bin `value` falls in for the model's `feature`-th feature, the
+    /// same lookup scoring makes; `None` past the last feature.
+    pub fn bin_of(&self, feature: usize, value: Value<'_>) -> Option<u8> {
+        self.compiled.get(feature).map(|c| c.bin_of(value))
+    }
+
     /// Scores a row from its bin index in each feature.
     pub fn score_bins(&self, bins: &[u8]) -> Scored {
         let mut log_odds = self.model.intercept;

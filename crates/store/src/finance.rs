@@ -1032,51 +1032,8 @@ impl Store {
         check: impl FnOnce(&str, Option<&LoanReportRow>) -> Result<(), String>,
         audit: Option<&NewAuditEntry<'_>>,
     ) -> Result<i64, StoreError> {
-        let id = report.application_id;
         let mut tx = self.write().await?;
-        let locked = sqlx::query(
-            "UPDATE loan_applications SET last_report_seq = last_report_seq + 1
-             WHERE id = $1 AND state = 'disbursed' AND disbursed_on IS NOT NULL
-             RETURNING last_report_seq, disbursed_on",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(locked) = locked else {
-            return Err(StoreError::Conflict(format!(
-                "application {id} has no disbursed loan to report on"
-            )));
-        };
-        let seq: i64 = locked.get("last_report_seq");
-        let disbursed_on: String = locked.get("disbursed_on");
-        let last = sqlx::query(&format!(
-            "{LOAN_REPORT_COLUMNS} WHERE application_id = $1 ORDER BY seq DESC LIMIT 1"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| loan_report_row(&r));
-        check(&disbursed_on, last.as_ref()).map_err(StoreError::Conflict)?;
-        sqlx::query(
-            "INSERT INTO loan_reports
-               (application_id, seq, reported_on, state, days_past_due, actor, at, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(seq)
-        .bind(&report.reported_on)
-        .bind(&report.state)
-        .bind(report.days_past_due)
-        .bind(&report.actor)
-        .bind(&report.at)
-        .bind(&report.source)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE loan_applications SET loan_status = $1 WHERE id = $2")
-            .bind(&report.state)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let seq = append_loan_report(&mut tx, report, check).await?;
         if let Some(entry) = audit {
             crate::audit::stage(&mut tx, entry, &report.at).await?;
         }
@@ -1085,6 +1042,33 @@ impl Store {
             self.flush_after_change().await;
         }
         Ok(seq)
+    }
+
+    /// Adds many reports (a bank's file) in one transaction, each checked
+    /// as [`Store::report_loan`] checks one, against the loan's reports
+    /// before it, the file's earlier rows included: `check` gets the row's
+    /// index. The first refusal leaves nothing written. Returns each
+    /// report's number.
+    pub async fn report_loans(
+        &self,
+        reports: &[LoanReportRow],
+        check: impl Fn(usize, &str, Option<&LoanReportRow>) -> Result<(), String>,
+        audit: &NewAuditEntry<'_>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let mut numbers = Vec::with_capacity(reports.len());
+        for (index, report) in reports.iter().enumerate() {
+            let seq = append_loan_report(&mut tx, report, |disbursed_on, last| {
+                check(index, disbursed_on, last)
+            })
+            .await?;
+            numbers.push(seq);
+        }
+        let at = reports.first().map_or("", |r| r.at.as_str());
+        crate::audit::stage(&mut tx, audit, at).await?;
+        tx.commit().await?;
+        self.flush_after_change().await;
+        Ok(numbers)
     }
 
     /// One loan's reports, oldest first.
@@ -1110,6 +1094,61 @@ impl Store {
         .await?;
         Ok(rows.iter().map(loan_report_row).collect())
     }
+}
+
+/// Numbers, checks and writes one report inside the caller's transaction:
+/// the application's counter is bumped first, which locks its row, so
+/// reports sent at once are numbered and checked one after the other.
+async fn append_loan_report(
+    tx: &mut Tx,
+    report: &LoanReportRow,
+    check: impl FnOnce(&str, Option<&LoanReportRow>) -> Result<(), String>,
+) -> Result<i64, StoreError> {
+    let id = report.application_id;
+    let locked = sqlx::query(
+        "UPDATE loan_applications SET last_report_seq = last_report_seq + 1
+         WHERE id = $1 AND state = 'disbursed' AND disbursed_on IS NOT NULL
+         RETURNING last_report_seq, disbursed_on",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(locked) = locked else {
+        return Err(StoreError::Conflict(format!(
+            "application {id} has no disbursed loan to report on"
+        )));
+    };
+    let seq: i64 = locked.get("last_report_seq");
+    let disbursed_on: String = locked.get("disbursed_on");
+    let last = sqlx::query(&format!(
+        "{LOAN_REPORT_COLUMNS} WHERE application_id = $1 ORDER BY seq DESC LIMIT 1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| loan_report_row(&r));
+    check(&disbursed_on, last.as_ref()).map_err(StoreError::Conflict)?;
+    sqlx::query(
+        "INSERT INTO loan_reports
+           (application_id, seq, reported_on, state, days_past_due, actor, at, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(&report.reported_on)
+    .bind(&report.state)
+    .bind(report.days_past_due)
+    .bind(&report.actor)
+    .bind(&report.at)
+    .bind(&report.source)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE loan_applications SET loan_status = $1 WHERE id = $2")
+        .bind(&report.state)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(seq)
 }
 
 const LOAN_REPORT_COLUMNS: &str = "SELECT application_id, seq, reported_on, state, days_past_due, actor, at, source FROM loan_reports";
@@ -1183,6 +1222,8 @@ pub struct FinancingScoreRow {
     pub employees: Option<f64>,
     /// Yuan, in the year before `as_of`.
     pub tax_paid_1y: Option<f64>,
+    /// JSON of what would improve the grade (`risk::improve::Outlook`).
+    pub outlook: Option<String>,
 }
 
 impl Store {
@@ -1242,6 +1283,7 @@ impl Store {
                     Cell::Text(Some(r.reasons)),
                     Cell::Number(r.employees),
                     Cell::Number(r.tax_paid_1y),
+                    Cell::Text(r.outlook),
                 ]
             })
             .collect();
@@ -1259,6 +1301,7 @@ impl Store {
                 "reasons",
                 "employees",
                 "tax_paid_1y",
+                "outlook",
             ],
             cells,
         )
@@ -1272,7 +1315,8 @@ impl Store {
         uscc: &str,
     ) -> Result<Option<FinancingScoreRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT uscc, model_version, as_of, score, probability, grade, reasons, employees, tax_paid_1y
+            "SELECT uscc, model_version, as_of, score, probability, grade, reasons, employees, tax_paid_1y,
+                    outlook
              FROM financing_scores WHERE uscc = $1",
         )
         .bind(uscc)
@@ -1288,6 +1332,7 @@ impl Store {
             reasons: r.get("reasons"),
             employees: r.get("employees"),
             tax_paid_1y: r.get("tax_paid_1y"),
+            outlook: r.get("outlook"),
         }))
     }
 }

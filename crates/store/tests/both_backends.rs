@@ -1690,6 +1690,102 @@ async fn exercise_finance(store: &Store) {
         .await;
     assert!(matches!(none, Err(StoreError::Conflict(_))), "{none:?}");
     assert_eq!(store.all_loan_reports().await.unwrap().len(), 101);
+
+    // A bank's file: every row in one transaction, each checked against
+    // the one before it, the file's own earlier rows included; a refused
+    // row leaves nothing of the file, its audit entry included.
+    let file_entry = store::NewAuditEntry {
+        actor: "user:file-bank",
+        action: "loan_report_file",
+        subject: "bank:1",
+        outcome: "ok",
+        detail: serde_json::json!({"file": "loans.csv"}),
+    };
+    let file_audit = || async {
+        store
+            .audit_entries(&store::AuditFilter {
+                actor: Some("user:file-bank".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len()
+    };
+    let file = [
+        report("current", 0, "2026-03-02"),
+        report("overdue", 12, "2026-03-03"),
+        report("current", 0, "2026-03-04"),
+    ];
+    let refused = store
+        .report_loans(
+            &file,
+            |index, _, last| {
+                if index == 2 {
+                    return Err("row 4: refused".into());
+                }
+                assert_eq!(last.map(|l| l.seq), Some(101 + index as i64));
+                Ok(())
+            },
+            &file_entry,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m == "row 4: refused"),
+        "{refused:?}"
+    );
+    assert_eq!(store.all_loan_reports().await.unwrap().len(), 101);
+    assert_eq!(file_audit().await, 0);
+    let numbers = store
+        .report_loans(
+            &file,
+            |index, _, last| {
+                // The second row sees the first as the loan's last report.
+                if index == 1 {
+                    assert_eq!(last.map(|l| l.reported_on.as_str()), Some("2026-03-02"));
+                }
+                Ok(())
+            },
+            &file_entry,
+        )
+        .await
+        .unwrap();
+    assert_eq!(numbers, [102, 103, 104]);
+    assert_eq!(file_audit().await, 1);
+    // A hundred two-row files at once: each file's rows are numbered one
+    // after the other, and no number is given twice.
+    let firsts = at_once(store, |s, _| {
+        let rows = [
+            report("current", 0, "2026-03-05"),
+            report("current", 0, "2026-03-05"),
+        ];
+        async move {
+            let entry = store::NewAuditEntry {
+                actor: "user:file-bank",
+                action: "loan_report_file",
+                subject: "bank:1",
+                outcome: "ok",
+                detail: serde_json::json!({}),
+            };
+            let numbers = s.report_loans(&rows, |_, _, _| Ok(()), &entry).await?;
+            assert_eq!(numbers[1], numbers[0] + 1, "a file's rows interleaved");
+            Ok(numbers[0])
+        }
+    })
+    .await;
+    assert_eq!(firsts.first(), Some(&105));
+    assert_eq!(firsts.last(), Some(&(105 + 2 * 99)));
+    assert_eq!(store.loan_reports(id).await.unwrap().len(), 104 + 200);
+    assert_eq!(
+        store
+            .application(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .loan_status
+            .as_deref(),
+        Some("current")
+    );
     let events = store.application_events(id).await.unwrap();
     let states: Vec<&str> = events.iter().map(|e| e.state.as_str()).collect();
     assert_eq!(
@@ -1747,6 +1843,7 @@ async fn exercise_finance(store: &Store) {
         reasons: "[]".into(),
         employees,
         tax_paid_1y: Some(12_000.0),
+        outlook: Some(format!("{{\"grade_after\":\"{grade}\"}}")),
     };
     store
         .replace_financing_scores(vec![score("E1", "B", Some(12.0)), score("E2", "D", None)])
@@ -1758,6 +1855,7 @@ async fn exercise_finance(store: &Store) {
         .unwrap();
     let e1 = store.financing_score("E1").await.unwrap().unwrap();
     assert_eq!((e1.grade.as_str(), e1.employees), ("A", None));
+    assert_eq!(e1.outlook.as_deref(), Some(r#"{"grade_after":"A"}"#));
     assert!(store.financing_score("E2").await.unwrap().is_none());
 
     // The pool is replaced whole with each rule.

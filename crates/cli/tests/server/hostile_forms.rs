@@ -48,7 +48,13 @@ const HOSTILE: [Hostile; 4] = [
 
 /// Routes that take their input as a file upload; swept with multipart
 /// bodies below.
-const UPLOADS: [&str; 3] = ["/upload", "/inspections/rosters/import", "/api/v1/batches"];
+const UPLOADS: [&str; 5] = [
+    "/upload",
+    "/inspections/rosters/import",
+    "/api/v1/batches",
+    "/finance/loan-reports",
+    "/api/v1/finance/loan-reports",
+];
 
 /// API calls that read no body (a step named by the address alone): their
 /// addresses are swept, not their bodies.
@@ -275,6 +281,8 @@ async fn every_form_and_call_refuses_what_no_one_types() {
         ("/upload", "centre"),
         ("/api/v1/batches", "centre"),
         ("/inspections/rosters/import", "regulator"),
+        ("/finance/loan-reports", "bank"),
+        ("/api/v1/finance/loan-reports", "bank"),
     ] {
         let (_, client, csrf) = signed_in.iter().find(|(r, ..)| *r == role).unwrap();
         for (what, item, said) in [

@@ -4,8 +4,10 @@
 //! reports (under consent) for banks; approval for the credit centre.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,9 +17,11 @@ use crate::Shared;
 use crate::access::Principal;
 use crate::finance::service::{
     self as views, ApplicationDetail, ApplicationInput, Consents, CreditReport, DemandDetail,
-    DemandForBank, DemandInput, GrantInput, ProductInput, ProductView, ReportRequest, Transition,
+    DemandForBank, DemandInput, GrantInput, OwnCredit, ProductInput, ProductView, ReportRequest,
+    Transition,
 };
-use crate::http::cookies::CheckedHeader;
+use crate::http::Failure;
+use crate::http::cookies::{CheckedHeader, check_csrf};
 use crate::http::forms::ApiJson;
 use crate::http::{ApiFailure, ErrorBody};
 
@@ -41,6 +45,7 @@ crate::http::routes! {
     "/api/v1/finance/consents" => get(consents).post(grant),
     "/api/v1/finance/consents/{id}/revoke" => post(revoke),
     "/api/v1/finance/reports/{uscc}" => get(report),
+    "/api/v1/finance/my-credit" => get(own_credit),
     "/api/v1/finance/demands" => get(demands).post(post_demand),
     "/api/v1/finance/demands/matching" => get(matching_demands),
     "/api/v1/finance/demands/{id}" => get(demand),
@@ -56,6 +61,7 @@ crate::http::routes! {
     "/api/v1/finance/accounts/{id}/opened" => post(open_account),
     "/api/v1/finance/applications/{id}/transitions" => post(move_application),
     "/api/v1/finance/applications/{id}/loan-reports" => post(report_loan),
+    "/api/v1/finance/loan-reports" => post(report_loan_file),
 }
 
 /// Products: published ones for everyone; a bank's own in every state; all for the credit centre.
@@ -144,6 +150,16 @@ pub async fn report(
     let uscc = crate::registry::service::parse_uscc(&uscc)?;
     Ok(Json(
         views::credit_report(&state, &who, &uscc, &request, chrono::Utc::now()).await?,
+    ))
+}
+
+/// The enterprise's own credit report (every group, as a bank authorised for all would see it) and financing grade with what would raise it; never the supervision class.
+#[utoipa::path(get, path = "/api/v1/finance/my-credit",
+    responses((status = 200, body = OwnCredit), (status = 403, body = ErrorBody)))]
+pub async fn own_credit(State(state): State<Shared>, who: Principal) -> ApiResult<OwnCredit> {
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
+    Ok(Json(
+        views::own_credit(&state, &who, &uscc, chrono::Utc::now()).await?,
     ))
 }
 
@@ -414,4 +430,53 @@ pub async fn open_account(
     let opened_on = body["opened_on"].as_str().unwrap_or("");
     outreach::open_account(&state, &who, id, opened_on, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A refused file of loan reports: every problem, each naming the file,
+/// row and field; nothing of the file was stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileProblems {
+    pub error: String,
+    pub code: u16,
+    pub problems: Vec<String>,
+}
+
+/// Reports on many loans at once: a CSV file (multipart field `file`) with
+/// the columns application, reported_on, state, days_past_due. Only the
+/// lending bank, on its own disbursed loans; all rows are stored or none.
+#[utoipa::path(post, path = "/api/v1/finance/loan-reports", request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = views::LoanFileOutcome), (status = 400, body = FileProblems), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn report_loan_file(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiFailure> {
+    // The public is told to sign in whatever it sent.
+    if who.is_anonymous() {
+        return Err(Failure::SignInNeeded.into());
+    }
+    let multipart = multipart.map_err(|e| Failure::BadRequest(e.body_text()))?;
+    let form = crate::http::forms::read_upload(multipart).await?;
+    let header_csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_csrf(&state, &who, form.csrf.as_deref().or(header_csrf)).await?;
+    let file_name = form.file_name.unwrap_or_default();
+    let done =
+        views::report_loan_file(&state, &who, &file_name, &form.bytes, chrono::Utc::now()).await?;
+    Ok(match done {
+        Ok(outcome) => (StatusCode::CREATED, Json(outcome)).into_response(),
+        Err(problems) => {
+            let code = StatusCode::BAD_REQUEST;
+            let error = format!(
+                "the file was refused, nothing of it stored: {}",
+                problems.first().map_or("", String::as_str)
+            );
+            let body = FileProblems {
+                error,
+                code: code.as_u16(),
+                problems,
+            };
+            (code, Json(body)).into_response()
+        }
+    })
 }

@@ -40,6 +40,7 @@ crate::http::routes! {
     "/finance/applications" => get(applications_page),
     "/finance/applications/{id}" => get(application_page).post(move_submit),
     "/finance/applications/{id}/loan-report" => post(loan_report_submit),
+    "/finance/loan-reports" => post(loan_file_submit),
     "/finance/statistics" => get(statistics_page),
     "/finance/statistics/export/{file}" => get(statistics_export),
     "/finance/pool" => get(pool_page).post(pool_submit),
@@ -51,6 +52,7 @@ crate::http::routes! {
     "/finance/accounts/{id}/opened" => post(account_opened),
     "/finance/reports" => get(report_form_page),
     "/finance/reports/{uscc}" => get(report_page),
+    "/finance/my-credit" => get(own_credit_page),
 }
 
 fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, Failure> {
@@ -279,8 +281,49 @@ async fn applications_page(
         "finance_applications.html",
         &headers,
         &who,
-        context! { applications => Value::from_serialize(&applications) },
+        context! {
+            applications => Value::from_serialize(&applications),
+            bank => bank_of(&who),
+            file_outcome => (),
+            file_problems => Vec::<String>::new(),
+        },
     )
+}
+
+/// A bank's file of loan reports, sent from the applications page: the
+/// page again, with what was stored or every problem beside the file field.
+async fn loan_file_submit(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    if who.is_anonymous() {
+        return Err(Failure::SignInNeeded.into());
+    }
+    let multipart = multipart.map_err(|e| Failure::BadRequest(e.body_text()))?;
+    let form = crate::http::forms::read_upload(multipart).await?;
+    crate::http::cookies::check_csrf(&state, &who, form.csrf.as_deref()).await?;
+    let file_name = form.file_name.unwrap_or_default();
+    let done =
+        views::report_loan_file(&state, &who, &file_name, &form.bytes, chrono::Utc::now()).await?;
+    let applications = views::my_applications(&state, &who).await?;
+    let (status, outcome, problems) = match done {
+        Ok(outcome) => (axum::http::StatusCode::OK, Some(outcome), Vec::new()),
+        Err(problems) => (axum::http::StatusCode::BAD_REQUEST, None, problems),
+    };
+    let html = crate::http::render::render(
+        "finance_applications.html",
+        &headers,
+        &who,
+        context! {
+            applications => Value::from_serialize(&applications),
+            bank => bank_of(&who),
+            file_outcome => Value::from_serialize(&outcome),
+            file_problems => problems,
+        },
+    )?;
+    Ok((status, html).into_response())
 }
 
 async fn application_page(
@@ -392,7 +435,35 @@ async fn report_page(
         "finance_report.html",
         &headers,
         &who,
-        context! { r => Value::from_serialize(&report), print => query.print.is_some() },
+        context! {
+            r => Value::from_serialize(&report),
+            print => query.print.is_some(),
+            own => false,
+            outlook => (),
+        },
+    )
+}
+
+/// The enterprise's own credit report and financing grade, with what would
+/// raise it; `?print=1` for the printable form.
+async fn own_credit_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    who: Principal,
+    Query(query): Query<ReportQuery>,
+) -> PageResult {
+    let uscc = crate::accounts::service::own_enterprise(&state, &who).await?;
+    let own = views::own_credit(&state, &who, &uscc, chrono::Utc::now()).await?;
+    page(
+        "finance_report.html",
+        &headers,
+        &who,
+        context! {
+            r => Value::from_serialize(&own.report),
+            print => query.print.is_some(),
+            own => true,
+            outlook => Value::from_serialize(&own.outlook),
+        },
     )
 }
 
@@ -724,7 +795,7 @@ mod tests {
             generated_at: "2026-11-28T09:30:00Z".into(),
             bank: "1".into(),
             bank_name: "中国工商银行佛山分行".into(),
-            authorisation: 7,
+            authorisation: Some(7),
             application: Some(42),
             scope: vec![
                 "registration".into(),
@@ -781,7 +852,7 @@ mod tests {
                 "finance_report.html",
                 &HeaderMap::new(),
                 &bank(),
-                context! { r => Value::from_serialize(&report), print },
+                context! { r => Value::from_serialize(&report), print, own => false, outlook => () },
             )
             .unwrap()
             .0
@@ -793,5 +864,57 @@ mod tests {
         let printable = render(true);
         assert!(!printable.contains("<nav>"));
         insta::assert_snapshot!("credit_report_print", printable);
+    }
+
+    fn enterprise() -> Principal {
+        crate::registry::pages::tests::signed_in("li", "李会计", "enterprise:91440606722473344C")
+    }
+
+    /// The enterprise's own copy: the same groups without a number, bank or
+    /// authorisation, its grade with what would raise it, and no
+    /// supervision class.
+    #[test]
+    fn own_credit_page() {
+        let mut report = report();
+        report.number = String::new();
+        report.bank = String::new();
+        report.bank_name = String::new();
+        report.authorisation = None;
+        report.application = None;
+        let outlook = risk::improve::Outlook {
+            steps: vec![risk::improve::Step {
+                feature: "tax_short_months_1y".into(),
+                action_zh: risk::improve::ACTIONS[0].zh.into(),
+                action_en: risk::improve::ACTIONS[0].en.into(),
+                now_zh: "近一年欠缴税款月数：2 个月至不足 4 个月".into(),
+                now_en: "months with tax underpaid in the last year: 2 to under 4 months".into(),
+                then_zh: "近一年欠缴税款月数：不足 1 个月".into(),
+                then_en: "months with tax underpaid in the last year: under 1 month".into(),
+                points: 23,
+                score_after: 635,
+                grade_after: "A".into(),
+            }],
+            score_after: 635,
+            grade_after: "A".into(),
+        };
+        let page = crate::http::render::render(
+            "finance_report.html",
+            &HeaderMap::new(),
+            &enterprise(),
+            context! {
+                r => Value::from_serialize(&report),
+                print => false,
+                own => true,
+                outlook => Value::from_serialize(Some(&outlook)),
+            },
+        )
+        .unwrap()
+        .0;
+        assert!(page.contains("id=\"own-copy\""));
+        assert!(!page.contains("report-number"));
+        assert!(page.contains("按期足额缴纳税款"));
+        assert!(page.contains("id=\"outlook-all\""));
+        assert!(!page.contains("监管分类：") && !page.contains("risk class"));
+        insta::assert_snapshot!("own_credit", page);
     }
 }

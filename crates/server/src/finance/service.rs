@@ -391,14 +391,17 @@ pub struct PaymentSection {
     pub behaviour: PaymentBehaviour,
 }
 
-/// A credit report: the authorised groups only.
+/// A credit report: the authorised groups only. The enterprise's own copy
+/// ([`own_credit`]) has every group, and no number, bank or authorisation.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreditReport {
+    /// Empty on the enterprise's own copy.
     pub number: String,
     pub generated_at: String,
+    /// Empty on the enterprise's own copy.
     pub bank: String,
     pub bank_name: String,
-    pub authorisation: i64,
+    pub authorisation: Option<i64>,
     pub application: Option<i64>,
     pub scope: Vec<String>,
     pub uscc: String,
@@ -534,30 +537,61 @@ pub async fn credit_report(
     let (Some(authorisation), Some(number)) = (authorisation, number) else {
         return Err(Failure::Refused(decision.reason()));
     };
-    let mut report = assemble_report(
-        state,
-        entity,
-        &needs,
-        bank,
-        bank_name,
-        authorisation,
-        number,
-        current,
-    )
-    .await?;
+    let mut report = assemble_report(state, entity, &needs, current).await?;
+    report.number = number;
+    report.bank = bank.to_string();
+    report.bank_name = bank_name;
+    report.authorisation = Some(authorisation);
     report.application = request.application;
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What an enterprise sees of its own credit: the report a bank would
+/// receive with every group authorised, and its financing grade with what
+/// would raise it. The supervision class is not in either: classes are for
+/// supervision and never shown to the entity (DOMAIN.md §5).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OwnCredit {
+    pub report: CreditReport,
+    /// What would raise the financing grade (`risk::improve`); `None`
+    /// before the enterprise is graded.
+    #[schema(value_type = Option<Object>)]
+    pub outlook: Option<risk::improve::Outlook>,
+}
+
+/// The enterprise's own credit report and outlook; only the enterprise's
+/// own accounts, and each read audited.
+pub async fn own_credit(
+    state: &AppState,
+    who: &Principal,
+    uscc: &Uscc,
+    now: DateTime<Utc>,
+) -> Result<OwnCredit, Failure> {
+    let uscc = uscc.as_str();
+    require(state, who, Action::ManageOwnFinance { uscc }, uscc).await?;
+    let Some(entity) = state.store.entity(uscc).await? else {
+        return Err(Failure::NotFound(format!("entity {uscc}")));
+    };
+    audit_read(state, who, "view_own_credit", uscc).await?;
+    let report = assemble_report(state, entity, &Scope::ALL.into_iter().collect(), now).await?;
+    let outlook = match state.store.financing_score(uscc).await? {
+        Some(score) => match score.outlook {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                Failure::Internal(format!("stored outlook of {uscc} is unreadable: {e}"))
+            })?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(OwnCredit { report, outlook })
+}
+
+/// The report's groups in `scope`, for no one yet: the caller fills in
+/// the bank, the authorisation and the number.
 async fn assemble_report(
     state: &AppState,
     entity: EntityRow,
     scope: &BTreeSet<Scope>,
-    bank: &str,
-    bank_name: String,
-    authorisation: i64,
-    number: String,
     at: DateTime<Utc>,
 ) -> Result<CreditReport, Failure> {
     let uscc = entity.uscc.clone();
@@ -650,11 +684,11 @@ async fn assemble_report(
         .map_or(entity.industry.clone(), |d| d.name_zh.to_string());
     Ok(CreditReport {
         profile,
-        number,
+        number: String::new(),
         generated_at: rfc3339(at),
-        bank: bank.to_string(),
-        bank_name,
-        authorisation,
+        bank: String::new(),
+        bank_name: String::new(),
+        authorisation: None,
         application: None,
         scope: scope.iter().map(|s| s.as_str().to_string()).collect(),
         uscc,
@@ -1745,10 +1779,162 @@ pub async fn store_loan_report(
                 let last =
                     last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
                 finance::outcome::check_stored(disbursed_on, last, report, by.today)
+                    .map_err(|e| e.to_string())
             },
             audit,
         )
         .await
+}
+
+/// What a bank's file of loan reports did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoanFileOutcome {
+    pub file: String,
+    /// Reports stored, one a row.
+    pub stored: usize,
+    /// Loans reported on.
+    pub loans: usize,
+}
+
+/// A bank's file of loan reports (`finance::outcome_file`): only a bank,
+/// and only on its own disbursed loans; every row is read and checked
+/// before anything is stored, then all rows are stored in one transaction,
+/// each checked against the loan's reports before it, or none is. A file
+/// with problems comes back as their list (`Ok(Err(..))`), each naming the
+/// file, row and field; reads, stores and refusals are audited.
+pub async fn report_loan_file(
+    state: &AppState,
+    who: &Principal,
+    file_name: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Result<LoanFileOutcome, Vec<String>>, Failure> {
+    use finance::outcome_file::{self, MAX_PROBLEMS};
+    let bank = bank_of(who).unwrap_or("");
+    let subject = format!("bank:{bank}");
+    require(state, who, Action::ActAsBank { bank }, &subject).await?;
+    let file = crate::http::forms::clean_file_name(file_name);
+    let (file_ref, subject_ref) = (&file, &subject);
+    let refuse = move |problems: Vec<String>| async move {
+        let (file, subject) = (file_ref, subject_ref);
+        state
+            .audit(
+                &who.actor,
+                "loan_report_file",
+                subject,
+                "refused",
+                serde_json::json!({"file": file, "problems": problems.len(),
+                    "first": problems.first()}),
+            )
+            .await?;
+        let mut shown: Vec<String> = problems.iter().take(MAX_PROBLEMS).cloned().collect();
+        if problems.len() > MAX_PROBLEMS {
+            shown.push(format!(
+                "and {} more problems",
+                problems.len() - MAX_PROBLEMS
+            ));
+        }
+        Ok::<_, Failure>(Err(shown))
+    };
+    let rows = match outcome_file::parse(bytes) {
+        Ok(rows) => rows,
+        Err(problems) => {
+            let problems = problems.iter().map(|p| p.describe(&file)).collect();
+            return refuse(problems).await;
+        }
+    };
+    // Each application must be a loan this bank paid out; one that is not,
+    // or is another bank's, reads the same, so a file tells nothing of
+    // others' loans.
+    let mut problems = Vec::new();
+    let mut loans: BTreeMap<i64, bool> = BTreeMap::new();
+    for row in &rows {
+        let ours = match loans.get(&row.application) {
+            Some(&ours) => ours,
+            None => {
+                let ours = state
+                    .store
+                    .application(row.application)
+                    .await?
+                    .is_some_and(|a| a.bank == bank && a.state == "disbursed");
+                loans.insert(row.application, ours);
+                ours
+            }
+        };
+        if !ours {
+            problems.push(
+                outcome_file::Problem {
+                    line: row.line,
+                    field: "application",
+                    rule: format!(
+                        "no disbursed loan of this bank is numbered {}",
+                        row.application
+                    ),
+                }
+                .describe(&file),
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return refuse(problems).await;
+    }
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600)
+        .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
+    let today = now.with_timezone(&beijing).date_naive();
+    let at = crate::stamp(now);
+    let stored_rows: Vec<store::LoanReportRow> = rows
+        .iter()
+        .map(|r| store::LoanReportRow {
+            application_id: r.application,
+            seq: 0,
+            reported_on: r.report.on.to_string(),
+            state: r.report.state.as_str().to_string(),
+            days_past_due: i64::from(r.report.days_past_due),
+            actor: who.actor.clone(),
+            at: at.clone(),
+            source: format!("file:{file}"),
+        })
+        .collect();
+    let audit = NewAuditEntry {
+        actor: &who.actor,
+        action: "loan_report_file",
+        subject: &subject,
+        outcome: "ok",
+        detail: serde_json::json!({"file": file, "rows": rows.len(), "loans": loans.len()}),
+    };
+    let stored = state
+        .store
+        .report_loans(
+            &stored_rows,
+            |index, disbursed_on, last| {
+                let Some(row) = rows.get(index) else {
+                    return Err(format!("{file}: no row {index}"));
+                };
+                let last =
+                    last.map(|l| (l.reported_on.as_str(), l.state.as_str(), l.days_past_due));
+                finance::outcome::check_stored(disbursed_on, last, &row.report, today).map_err(
+                    |e| {
+                        outcome_file::Problem {
+                            line: row.line,
+                            field: e.field(),
+                            rule: e.to_string(),
+                        }
+                        .describe(&file)
+                    },
+                )
+            },
+            &audit,
+        )
+        .await;
+    match stored {
+        Ok(numbers) => Ok(Ok(LoanFileOutcome {
+            file: file.clone(),
+            stored: numbers.len(),
+            loans: loans.len(),
+        })),
+        Err(store::StoreError::Conflict(why)) => refuse(vec![why]).await,
+        Err(other) => Err(other.into()),
+    }
 }
 
 // ---------------------------------------------------------------- statistics
