@@ -210,7 +210,7 @@ fn train_screen_and_show_on_an_ingested_city() {
 
     // Training: a year to learn from, the next to validate on.
     let trained = stdout(xinyong(&data).args(["risk", "train"]));
-    assert!(trained.contains("risk model v1-2025-01-01-1"), "{trained}");
+    assert!(trained.contains("risk model v2-2025-01-01-1"), "{trained}");
     assert!(
         trained.contains("trained on features as of 2024-01-01"),
         "{trained}"
@@ -323,7 +323,7 @@ fn train_screen_and_show_on_an_ingested_city() {
     };
     let shown = stdout(xinyong(&data).args(["risk", "show", &subject]));
     assert!(shown.contains("class "), "{shown}");
-    assert!(shown.contains("model v1-2025-01-01-1"), "{shown}");
+    assert!(shown.contains("model v2-2025-01-01-1"), "{shown}");
     let history: Value = serde_json::from_str(&stdout(
         xinyong(&data).args(["risk", "show", "--json", &subject]),
     ))

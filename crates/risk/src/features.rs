@@ -37,6 +37,10 @@ pub enum Unit {
     Industry,
     /// A registry entity type.
     EntityType,
+    /// A rating's letter (纳税信用 A, B, M, C, D).
+    Grade,
+    /// A share, shown as a percentage.
+    Share,
     /// A GB/T 2260 district code.
     District,
 }
@@ -92,9 +96,9 @@ const fn category(
 
 use Trend::{Ascending, Auto, Descending};
 
-pub const V1: FeatureSet = FeatureSet {
-    version: "v1",
-    sql: include_str!("../features/v1.sql"),
+pub const V2: FeatureSet = FeatureSet {
+    version: "v2",
+    sql: include_str!("../features/v2.sql"),
     features: &[
         numeric(
             "years_in_operation",
@@ -235,6 +239,34 @@ pub const V1: FeatureSet = FeatureSet {
             Ascending,
             Unit::Flag,
         ),
+        // Version 2: where management quality shows.
+        category(
+            "tax_credit_rating",
+            "纳税信用等级",
+            "tax credit rating",
+            Unit::Grade,
+        ),
+        numeric(
+            "insurance_coverage",
+            "社保参保率（参保人数/从业人数）",
+            "social-insurance coverage (insured over employees)",
+            Descending,
+            Unit::Share,
+        ),
+        numeric(
+            "tax_paid_per_employee",
+            "人均纳税额（元）",
+            "tax paid per employee in the last year (yuan)",
+            Descending,
+            Unit::Yuan,
+        ),
+        numeric(
+            "housing_fund",
+            "缴存住房公积金",
+            "contributes to the housing provident fund",
+            Descending,
+            Unit::Flag,
+        ),
     ],
     facts: &[
         FactDef {
@@ -299,7 +331,7 @@ mod tests {
     #[test]
     fn rendering_leaves_no_placeholder() {
         let date = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
-        let sql = V1.render(date);
+        let sql = V2.render(date);
         assert!(!sql.contains('{'), "{sql}");
         assert!(sql.contains("DATE '2025-01-01'"));
         assert!(sql.contains("'2024-01'"));
@@ -308,9 +340,9 @@ mod tests {
 
     #[test]
     fn every_selected_column_is_defined() {
-        let sql = V1.sql;
-        let names = V1.features.iter().map(|f| f.name);
-        for name in names.chain(V1.facts.iter().map(|f| f.name)) {
+        let sql = V2.sql;
+        let names = V2.features.iter().map(|f| f.name);
+        for name in names.chain(V2.facts.iter().map(|f| f.name)) {
             assert!(sql.contains(&format!("AS {name}")), "{name}");
         }
     }

@@ -1,6 +1,6 @@
 //! What would improve an enterprise's financing grade: for each thing the
-//! enterprise itself can change — arrears it can stop, a listing it can
-//! have lifted — the points the scorecard gives back and the grade the
+//! enterprise itself can change — arrears it can stop, employees it can
+//! insure, a listing it can have lifted — the points the scorecard gives back and the grade the
 //! score would then reach.
 //!
 //! Only [`ACTIONS`] count. Age, capital, industry and district are facts,
@@ -48,6 +48,18 @@ pub const ACTIONS: &[Action] = &[
         value: 0.0,
         zh: "按时缴纳水、电、气费：此后 12 个月无逾期，该项不再扣分",
         en: "pay water, power and gas bills on time: after 12 months without overdue bills this item costs nothing",
+    },
+    Action {
+        feature: "insurance_coverage",
+        value: 1.0,
+        zh: "依法为全部从业人员参加社会保险",
+        en: "insure every employee with social insurance, as the law requires",
+    },
+    Action {
+        feature: "housing_fund",
+        value: 1.0,
+        zh: "为职工缴存住房公积金",
+        en: "contribute to the housing provident fund for the employees",
     },
     Action {
         feature: "abnormal_listed",
@@ -158,7 +170,7 @@ mod tests {
     use scoring::{BinRule, Kind, Model, Scaling, Trend};
 
     use super::*;
-    use crate::V1;
+    use crate::V2;
 
     fn bin(rule: BinRule, points: i64) -> scoring::model::ModelBin {
         scoring::model::ModelBin {
@@ -267,7 +279,7 @@ mod tests {
         // 5 months of arrears, listed, young: 10 + 20 + 10.
         let bins = [2, 1, 0];
         let score = scorer.score_bins(&bins).score;
-        let outlook = outlook(&scorer, &V1, &bins, score, &CUTOFFS);
+        let outlook = outlook(&scorer, &V2, &bins, score, &CUTOFFS);
         let gains: Vec<(&str, u32)> = outlook
             .steps
             .iter()
@@ -298,7 +310,7 @@ mod tests {
         // not advice.
         let bins = [0, 0, 0];
         let score = scorer.score_bins(&bins).score;
-        let outlook = outlook(&scorer, &V1, &bins, score, &CUTOFFS);
+        let outlook = outlook(&scorer, &V2, &bins, score, &CUTOFFS);
         assert!(outlook.steps.is_empty());
         assert_eq!(outlook.score_after, score);
     }
@@ -310,7 +322,7 @@ mod tests {
         // Arrears unreported (40 points) → none (60): 20 points.
         let bins = [3, 0, 1];
         let score = scorer.score_bins(&bins).score;
-        let outlook = outlook(&scorer, &V1, &bins, score, &CUTOFFS);
+        let outlook = outlook(&scorer, &V2, &bins, score, &CUTOFFS);
         assert_eq!(outlook.steps.len(), 1);
         assert_eq!(outlook.steps[0].points, 20);
     }
@@ -318,7 +330,7 @@ mod tests {
     #[test]
     fn every_action_names_a_feature_of_the_set() {
         for action in ACTIONS {
-            assert!(V1.feature(action.feature).is_some(), "{}", action.feature);
+            assert!(V2.feature(action.feature).is_some(), "{}", action.feature);
         }
     }
 }

@@ -53,6 +53,15 @@ fn missing(feature: &str, label_zh: &str, label_en: &str) -> (String, String) {
             "纳税额同比：上一年无纳税记录",
             "tax paid year on year: no tax paid the year before",
         ),
+        "tax_credit_rating" => ("未参加纳税信用评价", "no tax credit rating"),
+        "insurance_coverage" => (
+            "社保参保率：无参保或从业人数记录",
+            "social-insurance coverage: no insured headcount or employees on record",
+        ),
+        "tax_paid_per_employee" => (
+            "人均纳税额：未报送从业人数",
+            "tax paid per employee: number of employees not reported",
+        ),
         "headcount_trend" => (
             "参保人数同比：上一年无参保记录",
             "insured headcount year on year: no one insured the year before",
@@ -99,6 +108,7 @@ fn category(unit: Unit, code: &str) -> (String, String) {
         Unit::Industry => domain::industry::division(code).map(|d| (d.name_zh, d.name_en)),
         Unit::EntityType => domain::entity_type::names(code),
         Unit::District => domain::division::lookup(code).map(|d| (d.name_zh, d.name_en)),
+        Unit::Grade => return (format!("{code} 级"), format!("grade {code}")),
         _ => None,
     };
     match names {
@@ -139,7 +149,11 @@ fn range(unit: Unit, lo: Option<f64>, hi: Option<f64>) -> (String, String) {
             });
             (format!("上一年的 {zh}"), format!("{en} of the year before"))
         }
-        Unit::Industry | Unit::EntityType | Unit::District => {
+        Unit::Share => continuous(lo, hi, |v| {
+            let percent = format!("{}%", number(v * 100.0));
+            (percent.clone(), percent)
+        }),
+        Unit::Industry | Unit::EntityType | Unit::District | Unit::Grade => {
             let text = BinRule::Range { lo, hi }.describe();
             (text.clone(), text)
         }
@@ -240,10 +254,10 @@ fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::V1;
+    use crate::V2;
 
     fn words(feature: &str, rule: BinRule) -> (String, String) {
-        bin(&V1, feature, feature, &rule)
+        bin(&V2, feature, feature, &rule)
     }
 
     fn range(lo: Option<f64>, hi: Option<f64>) -> BinRule {

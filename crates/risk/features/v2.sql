@@ -1,4 +1,7 @@
--- Xinyong risk features, version 1.
+-- Xinyong risk features, version 2: version 1's columns, unchanged, and the
+-- tax credit rating, social-insurance coverage, tax paid per employee and
+-- housing-fund contributions (what management quality shows in the
+-- departments' data). A model fitted on version 1 scores on this table.
 --
 -- One row per entity registered before {as_of}, one column per feature,
 -- and the facts the national classing rules read (`closed`,
@@ -146,6 +149,21 @@ serious AS (
   SELECT DISTINCT subject FROM serious_violation
   WHERE listed_on < DATE '{as_of}' AND (removed_on IS NULL OR removed_on >= DATE '{as_of}')
 ),
+-- The latest tax credit rating published before {as_of}: the tax bureau
+-- rates a year in the following April, so a rating of year Y counts from
+-- 1 April of Y + 1.
+rating AS (
+  SELECT subject, rating FROM (
+    SELECT subject, rating,
+      ROW_NUMBER() OVER (PARTITION BY subject ORDER BY rating_year DESC, rating) AS latest
+    FROM tax_credit_rating
+    WHERE make_date(CAST(rating_year AS INT) + 1, 4, 1) < DATE '{as_of}'
+  ) WHERE latest = 1
+),
+housing AS (
+  SELECT DISTINCT subject FROM housing_fund
+  WHERE period >= '{y1_month}' AND period < '{as_of_month}' AND amount_paid > 0
+),
 serious_penalty AS (
   SELECT subject, COUNT(*) AS n FROM admin_penalty
   WHERE severity = 'serious' AND decided_on >= DATE '{y1}' AND decided_on < DATE '{as_of}'
@@ -176,6 +194,11 @@ SELECT
   CAST(COALESCE(ch.n, 0) AS DOUBLE) AS address_or_representative_changes_2y,
   CAST(COALESCE(enf.n, 0) AS DOUBLE) AS enforcement_cases_3y,
   CASE WHEN dis.subject IS NULL THEN 0.0 ELSE 1.0 END AS dishonest_debtor,
+  rat.rating AS tax_credit_rating,
+  CASE WHEN rep.employees > 0 THEN ins.headcount_1y / rep.employees END AS insurance_coverage,
+  CASE WHEN rep.employees > 0 THEN COALESCE(tax.paid_1y, 0) / rep.employees END
+    AS tax_paid_per_employee,
+  CASE WHEN hou.subject IS NULL THEN 0.0 ELSE 1.0 END AS housing_fund,
   CASE WHEN st.status IN ('deregistered', 'revoked', 'moved_out') THEN 1.0 ELSE 0.0 END
     AS closed,
   CASE WHEN se.subject IS NULL THEN 0.0 ELSE 1.0 END AS serious_listed,
@@ -196,4 +219,6 @@ LEFT JOIN enforcement enf ON enf.subject = e.subject
 LEFT JOIN dishonest dis ON dis.subject = e.subject
 LEFT JOIN serious se ON se.subject = e.subject
 LEFT JOIN serious_penalty sp ON sp.subject = e.subject
+LEFT JOIN rating rat ON rat.subject = e.subject
+LEFT JOIN housing hou ON hou.subject = e.subject
 ORDER BY e.subject
