@@ -3692,13 +3692,19 @@ async fn a_bank_reports_many_loans_from_one_file() {
     let foreign = format!(
         "application,reported_on,state\n{first},{today},current\n{theirs},{today},current\n"
     );
-    let body: Value = send_loan_file(&lender, api.clone(), Some(&csrf), &foreign)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first_problem = |text: String| {
+        let (lender, api, csrf) = (&lender, api.clone(), csrf.clone());
+        async move {
+            let body: Value = send_loan_file(lender, api, Some(&csrf), &text)
+                .await
+                .json()
+                .await
+                .unwrap();
+            body["problems"][0].as_str().unwrap().to_string()
+        }
+    };
     assert_eq!(
-        body["problems"][0],
+        first_problem(foreign).await,
         format!(
             "loans.csv row 3, field application: no disbursed loan of this bank is numbered {theirs}"
         )
@@ -3708,13 +3714,8 @@ async fn a_bank_reports_many_loans_from_one_file() {
     let illegal = format!(
         "application,reported_on,state,days_past_due\n{first},{today},overdue,40\n{first},{today},written_off,\n"
     );
-    let body: Value = send_loan_file(&lender, api.clone(), Some(&csrf), &illegal)
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        body["problems"][0],
+        first_problem(illegal).await,
         "loans.csv row 3, field state: a loan that is overdue cannot be reported written_off"
     );
     assert_eq!((count(first).await, count(second).await), before);

@@ -1703,11 +1703,7 @@ pub async fn report_loan(
         state: loan_state,
         days_past_due: input.days_past_due,
     };
-    // Today in Beijing (UTC+8, no daylight saving): a report dated today
-    // there is not in the future.
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600)
-        .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
-    let today = now.with_timezone(&beijing).date_naive();
+    let today = beijing_today(now)?;
     let audit = NewAuditEntry {
         actor: &who.actor,
         action: "loan_report",
@@ -1739,6 +1735,14 @@ pub async fn report_loan(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Today in Beijing (UTC+8, no daylight saving): a loan report dated today
+/// there is not in the future.
+fn beijing_today(now: DateTime<Utc>) -> Result<chrono::NaiveDate, Failure> {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600)
+        .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
+    Ok(now.with_timezone(&beijing).date_naive())
 }
 
 /// Who reports on a loan, how, when, and the day that is today for the
@@ -1878,9 +1882,7 @@ pub async fn report_loan_file(
     if !problems.is_empty() {
         return refuse(problems).await;
     }
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600)
-        .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
-    let today = now.with_timezone(&beijing).date_naive();
+    let today = beijing_today(now)?;
     let at = crate::stamp(now);
     let stored_rows: Vec<store::LoanReportRow> = rows
         .iter()
