@@ -439,6 +439,8 @@ pub struct Grading {
     pub report: risk::financing::FinancingReport,
     pub cutoffs: risk::Cutoffs,
     pub grades: [u64; 4],
+    /// The features the scorecard kept.
+    pub features: Vec<String>,
 }
 
 fn print_grading(g: &Grading) {
@@ -448,6 +450,7 @@ fn print_grading(g: &Grading) {
         g.report.features_version,
         g.as_of
     );
+    outln!("  features: {}", g.features.join(", "));
     for (year, loans, bad) in &g.report.loans_by_year {
         outln!("  loans paid out in {year}: {loans}, {bad} overdue or defaulted");
     }
@@ -552,6 +555,12 @@ pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grad
         .collect::<Result<Vec<_>>>()?;
     store.replace_financing_scores(rows).await?;
     Ok(Grading {
+        features: trained
+            .model
+            .features
+            .iter()
+            .map(|f| f.name.clone())
+            .collect(),
         version,
         as_of,
         report: trained.report,

@@ -3573,6 +3573,29 @@ async fn loan_applications_move_by_the_right_party_only() {
     assert_eq!(hidden.status(), StatusCode::FORBIDDEN);
 }
 
+/// The financing scorecard's reasons and outlook reach banks and the
+/// enterprise, so it never learns from counts of internal items
+/// (complaints), which the supervision model keeps.
+#[test]
+fn the_financing_scorecard_never_learns_from_complaints() {
+    let Some(data) = private_demo("financing-internal") else {
+        return;
+    };
+    let graded = xinyong(&data).args(["finance", "grade"]).output().unwrap();
+    assert!(
+        graded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&graded.stderr)
+    );
+    let text = String::from_utf8_lossy(&graded.stdout);
+    let features = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("features: "))
+        .unwrap_or_else(|| panic!("no features line: {text}"));
+    assert!(!features.is_empty(), "{text}");
+    assert!(!features.contains("complaints_1y"), "{features}");
+}
+
 /// A file of loan reports, sent as a multipart upload.
 async fn send_loan_file(
     client: &reqwest::Client,

@@ -35,6 +35,23 @@ pub struct Loan {
     pub bad: bool,
 }
 
+/// Features the financing scorecard never learns from: they count records
+/// of internal items (complaints), and the card's reasons and outlook reach
+/// banks and the enterprise, which internal items never do (DESIGN.md
+/// invariant 8). The supervision model, seen by regulators only, keeps them.
+pub const NOT_FOR_LENDERS: &[&str] = &["complaints_1y"];
+
+/// `table` without the columns named in `names`.
+fn without(table: scoring::Table, names: &[&str]) -> scoring::Table {
+    let mut kept = scoring::Table::default();
+    for (name, column) in table.names.into_iter().zip(table.columns) {
+        if !names.contains(&name.as_str()) {
+            kept.push(name, column);
+        }
+    }
+    kept
+}
+
 /// Shares of grades A, B, C, D among scored enterprises, best first.
 pub const GRADE_SHARES: [f64; 4] = [0.2, 0.3, 0.3, 0.2];
 
@@ -177,6 +194,7 @@ pub async fn train(
         binning: scoring::BinningOptions::default(),
         ..fit_options(set)
     };
+    let table = without(table, NOT_FOR_LENDERS);
     let fitted = scoring::fit_weighted(&table, &target, None, &options, &info)?;
     let mut model = fitted.model;
     let holdout_metrics = match &held {
@@ -253,4 +271,26 @@ pub async fn grade(
         })
         .collect();
     Ok((graded, cutoffs))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use scoring::{Column, Table};
+
+    use super::*;
+
+    #[test]
+    fn internal_counts_are_left_out_and_the_rest_kept_in_order() {
+        let mut table = Table::default();
+        for name in ["years_in_operation", "complaints_1y", "tax_paid_1y"] {
+            table.push(name, Column::Numeric(vec![1.0, 2.0]));
+        }
+        let kept = without(table, NOT_FOR_LENDERS);
+        assert_eq!(kept.names, ["years_in_operation", "tax_paid_1y"]);
+        assert_eq!(kept.rows(), 2);
+        for name in NOT_FOR_LENDERS {
+            assert!(crate::V2.feature(name).is_some(), "{name}");
+        }
+    }
 }
