@@ -246,6 +246,7 @@ pub async fn grade(
             .and_then(|c| c.get(row).copied())
             .filter(|v| v.is_finite())
     };
+    let planner = improve::Planner::new(&scorer, set);
     let graded = population
         .subjects
         .into_iter()
@@ -266,7 +267,7 @@ pub async fn grade(
             reasons: reasons_of(model, set, s),
             outlook: {
                 let row_bins: Vec<u8> = bins.iter().map(|feature| feature[row]).collect();
-                improve::outlook(&scorer, set, &row_bins, s.score, &cutoffs)
+                planner.outlook(&row_bins, s.score, &cutoffs)
             },
         })
         .collect();

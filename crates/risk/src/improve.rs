@@ -101,66 +101,92 @@ pub struct Outlook {
     pub grade_after: String,
 }
 
-/// The outlook of one scored row: `bins` holds its bin in each of the
-/// model's features (as [`Scorer::bin_table`] gives them), `score` its
-/// score under `cutoffs`.
-pub fn outlook(
-    scorer: &Scorer<'_>,
-    set: &FeatureSet,
-    bins: &[u8],
-    score: i64,
-    cutoffs: &Cutoffs,
-) -> Outlook {
-    let grade = |score: i64| cutoffs.class_of(score).to_string();
-    let mut steps = Vec::new();
-    for action in ACTIONS {
-        let Some(at) = scorer
-            .model
-            .features
+/// What each action would do under one model, found once for all the rows
+/// it grades: the feature's place in the model, the bin the action moves it
+/// to, that bin's points and words.
+pub struct Planner<'a> {
+    scorer: &'a Scorer<'a>,
+    set: &'a FeatureSet,
+    targets: Vec<Target>,
+}
+
+struct Target {
+    action: &'static Action,
+    /// The feature's index in the model.
+    at: usize,
+    points: i64,
+    then_zh: String,
+    then_en: String,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(scorer: &'a Scorer<'a>, set: &'a FeatureSet) -> Planner<'a> {
+        let features = &scorer.model.features;
+        let targets = ACTIONS
             .iter()
-            .position(|f| f.name == action.feature)
-        else {
-            // The model dropped the feature: acting on it changes nothing.
-            continue;
-        };
-        let feature = &scorer.model.features[at];
-        let Some(&now) = bins.get(at) else {
-            continue;
-        };
-        let Some(then) = scorer.bin_of(at, Value::Number(action.value)) else {
-            continue;
-        };
-        let (Some(now_bin), Some(then_bin)) = (
-            feature.bins.get(now as usize),
-            feature.bins.get(then as usize),
-        ) else {
-            continue;
-        };
-        let gain = then_bin.points - now_bin.points;
-        if gain <= 0 {
-            continue;
+            .filter_map(|action| {
+                // A feature the model dropped: acting on it changes nothing.
+                let at = features.iter().position(|f| f.name == action.feature)?;
+                let feature = &features[at];
+                let then = scorer.bin_of(at, Value::Number(action.value))?;
+                let bin = feature.bins.get(then as usize)?;
+                let (then_zh, then_en) = words::bin(set, &feature.name, &feature.label, &bin.rule);
+                Some(Target {
+                    action,
+                    at,
+                    points: bin.points,
+                    then_zh,
+                    then_en,
+                })
+            })
+            .collect();
+        Planner {
+            scorer,
+            set,
+            targets,
         }
-        let (now_zh, now_en) = words::bin(set, &feature.name, &feature.label, &now_bin.rule);
-        let (then_zh, then_en) = words::bin(set, &feature.name, &feature.label, &then_bin.rule);
-        steps.push(Step {
-            feature: feature.name.clone(),
-            action_zh: action.zh.to_string(),
-            action_en: action.en.to_string(),
-            now_zh,
-            now_en,
-            then_zh,
-            then_en,
-            points: gain.unsigned_abs() as u32,
-            score_after: score + gain,
-            grade_after: grade(score + gain),
-        });
     }
-    steps.sort_by_key(|s| std::cmp::Reverse(s.points));
-    let score_after = score + steps.iter().map(|s| i64::from(s.points)).sum::<i64>();
-    Outlook {
-        steps,
-        score_after,
-        grade_after: grade(score_after),
+
+    /// The outlook of one scored row: `bins` holds its bin in each of the
+    /// model's features (as [`Scorer::bin_table`] gives them), `score` its
+    /// score under `cutoffs`.
+    pub fn outlook(&self, bins: &[u8], score: i64, cutoffs: &Cutoffs) -> Outlook {
+        let grade = |score: i64| cutoffs.class_of(score).to_string();
+        let mut steps = Vec::new();
+        for target in &self.targets {
+            let feature = &self.scorer.model.features[target.at];
+            let Some(now_bin) = bins
+                .get(target.at)
+                .and_then(|&b| feature.bins.get(b as usize))
+            else {
+                continue;
+            };
+            let gain = target.points - now_bin.points;
+            if gain <= 0 {
+                continue;
+            }
+            let (now_zh, now_en) =
+                words::bin(self.set, &feature.name, &feature.label, &now_bin.rule);
+            steps.push(Step {
+                feature: feature.name.clone(),
+                action_zh: target.action.zh.to_string(),
+                action_en: target.action.en.to_string(),
+                now_zh,
+                now_en,
+                then_zh: target.then_zh.clone(),
+                then_en: target.then_en.clone(),
+                points: gain.unsigned_abs() as u32,
+                score_after: score + gain,
+                grade_after: grade(score + gain),
+            });
+        }
+        steps.sort_by_key(|s| std::cmp::Reverse(s.points));
+        let score_after = score + steps.iter().map(|s| i64::from(s.points)).sum::<i64>();
+        Outlook {
+            steps,
+            score_after,
+            grade_after: grade(score_after),
+        }
     }
 }
 
@@ -279,7 +305,7 @@ mod tests {
         // 5 months of arrears, listed, young: 10 + 20 + 10.
         let bins = [2, 1, 0];
         let score = scorer.score_bins(&bins).score;
-        let outlook = outlook(&scorer, &V2, &bins, score, &CUTOFFS);
+        let outlook = Planner::new(&scorer, &V2).outlook(&bins, score, &CUTOFFS);
         let gains: Vec<(&str, u32)> = outlook
             .steps
             .iter()
@@ -310,7 +336,7 @@ mod tests {
         // not advice.
         let bins = [0, 0, 0];
         let score = scorer.score_bins(&bins).score;
-        let outlook = outlook(&scorer, &V2, &bins, score, &CUTOFFS);
+        let outlook = Planner::new(&scorer, &V2).outlook(&bins, score, &CUTOFFS);
         assert!(outlook.steps.is_empty());
         assert_eq!(outlook.score_after, score);
     }
@@ -322,7 +348,7 @@ mod tests {
         // Arrears unreported (40 points) → none (60): 20 points.
         let bins = [3, 0, 1];
         let score = scorer.score_bins(&bins).score;
-        let outlook = outlook(&scorer, &V2, &bins, score, &CUTOFFS);
+        let outlook = Planner::new(&scorer, &V2).outlook(&bins, score, &CUTOFFS);
         assert_eq!(outlook.steps.len(), 1);
         assert_eq!(outlook.steps[0].points, 20);
     }

@@ -537,7 +537,11 @@ pub async fn credit_report(
     let (Some(authorisation), Some(number)) = (authorisation, number) else {
         return Err(Failure::Refused(decision.reason()));
     };
-    let mut report = assemble_report(state, entity, &needs, current).await?;
+    let score = match needs.contains(&Scope::CreditProfile) {
+        true => state.store.financing_score(uscc).await?,
+        false => None,
+    };
+    let mut report = assemble_report(state, entity, &needs, score, current).await?;
     report.number = number;
     report.bank = bank.to_string();
     report.bank_name = bank_name;
@@ -573,25 +577,27 @@ pub async fn own_credit(
         return Err(Failure::NotFound(format!("entity {uscc}")));
     };
     audit_read(state, who, "view_own_credit", uscc).await?;
-    let report = assemble_report(state, entity, &Scope::ALL.into_iter().collect(), now).await?;
-    let outlook = match state.store.financing_score(uscc).await? {
-        Some(score) => match score.outlook {
-            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
-                Failure::Internal(format!("stored outlook of {uscc} is unreadable: {e}"))
-            })?),
-            None => None,
-        },
+    let score = state.store.financing_score(uscc).await?;
+    let outlook = match score.as_ref().and_then(|s| s.outlook.as_deref()) {
+        Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+            Failure::Internal(format!("stored outlook of {uscc} is unreadable: {e}"))
+        })?),
         None => None,
     };
+    let all = Scope::ALL.into_iter().collect();
+    let report = assemble_report(state, entity, &all, score, now).await?;
     Ok(OwnCredit { report, outlook })
 }
 
 /// The report's groups in `scope`, for no one yet: the caller fills in
-/// the bank, the authorisation and the number.
+/// the bank, the authorisation and the number. `score` is the enterprise's
+/// financing score as the caller read it, shown when `credit_profile` is in
+/// scope.
 async fn assemble_report(
     state: &AppState,
     entity: EntityRow,
     scope: &BTreeSet<Scope>,
+    score: Option<store::FinancingScoreRow>,
     at: DateTime<Utc>,
 ) -> Result<CreditReport, Failure> {
     let uscc = entity.uscc.clone();
@@ -664,18 +670,14 @@ async fn assemble_report(
             .push(crate::registry::service::timeline_event(Some(item), event));
     }
     let profile = match scope.contains(&Scope::CreditProfile) {
-        true => state
-            .store
-            .financing_score(&uscc)
-            .await?
-            .map(|s| CreditProfile {
-                score: s.score,
-                grade: s.grade,
-                probability: s.probability,
-                reasons: crate::risk::service::reasons(&s.reasons),
-                model_version: s.model_version,
-                as_of: s.as_of,
-            }),
+        true => score.map(|s| CreditProfile {
+            score: s.score,
+            grade: s.grade,
+            probability: s.probability,
+            reasons: crate::risk::service::reasons(&s.reasons),
+            model_version: s.model_version,
+            as_of: s.as_of,
+        }),
         false => None,
     };
     let division_name = domain::division::lookup(&entity.division)
