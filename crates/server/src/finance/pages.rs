@@ -755,12 +755,21 @@ mod tests {
     use store::EventRow;
 
     use super::*;
-    use crate::finance::service::{CreditProfile, CreditReport, PaymentSection};
+    use crate::finance::service::{
+        CreditProfile, CreditReport, Named, PaymentSection, RegistryNames,
+    };
     use crate::registry::service::TimelineEvent;
     use crate::risk::service::ReasonView;
 
     fn bank() -> Principal {
         crate::registry::pages::tests::signed_in("zhao", "赵经理", "bank:1")
+    }
+
+    fn named(zh: &str, en: &str) -> Named {
+        Named {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     fn report() -> CreditReport {
@@ -808,6 +817,15 @@ mod tests {
             registry: Some(crate::registry::pages::tests::profile().entity),
             division_name: "顺德区".into(),
             industry_name: "电气机械和器材制造业".into(),
+            names: RegistryNames {
+                entity_type: named("股份有限公司", "joint-stock company"),
+                status: named("存续", "operating"),
+                division: named("顺德区", "Shunde District"),
+                industry: named(
+                    "电气机械和器材制造业",
+                    "Manufacture of electrical machinery and equipment",
+                ),
+            },
             years: vec![2023, 2024, 2025, 2026],
             payments: vec![PaymentSection {
                 name_zh: "纳税信息".into(),
@@ -916,5 +934,32 @@ mod tests {
         assert!(page.contains("id=\"outlook-all\""));
         assert!(!page.contains("监管分类：") && !page.contains("risk class"));
         insta::assert_snapshot!("own_credit", page);
+        // In English, every code and reason by its English name.
+        let mut english = HeaderMap::new();
+        english.insert(axum::http::header::COOKIE, "lang=en".parse().unwrap());
+        let page = crate::http::render::render(
+            "finance_report.html",
+            &english,
+            &enterprise(),
+            context! {
+                r => Value::from_serialize(&report),
+                print => false,
+                own => true,
+                outlook => Value::from_serialize(Some(&outlook)),
+            },
+        )
+        .unwrap()
+        .0;
+        for text in [
+            "joint-stock company",
+            "<td>operating</td>",
+            "Shunde District",
+            "Tax payments",
+            "Court judgments",
+            "tax paid in the last year: 100 yuan",
+            "pay taxes in full and on time",
+        ] {
+            assert!(page.contains(text), "{text}: {page}");
+        }
     }
 }

@@ -411,6 +411,8 @@ pub struct CreditReport {
     pub registry: Option<EntityRow>,
     pub division_name: String,
     pub industry_name: String,
+    /// The registry's codes by name, in both languages.
+    pub names: RegistryNames,
     /// The years the report covers.
     pub years: Vec<i64>,
     pub payments: Vec<PaymentSection>,
@@ -420,6 +422,33 @@ pub struct CreditReport {
     /// The financing score and grade, when `credit_profile` is in scope and
     /// the enterprise has been graded.
     pub profile: Option<CreditProfile>,
+}
+
+/// A name in both languages.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Named {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Named {
+    /// The names of a code, or the code itself in both when it has none.
+    fn of(code: &str, names: Option<(&str, &str)>) -> Named {
+        let (zh, en) = names.unwrap_or((code, code));
+        Named {
+            zh: zh.to_string(),
+            en: en.to_string(),
+        }
+    }
+}
+
+/// The report's registry codes by name.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegistryNames {
+    pub entity_type: Named,
+    pub status: Named,
+    pub division: Named,
+    pub industry: Named,
 }
 
 /// The platform's financing score of an enterprise, with its reasons.
@@ -680,10 +709,26 @@ async fn assemble_report(
         }),
         false => None,
     };
-    let division_name = domain::division::lookup(&entity.division)
-        .map_or(entity.division.clone(), |d| d.name_zh.to_string());
-    let industry_name = domain::industry::division(&entity.industry)
-        .map_or(entity.industry.clone(), |d| d.name_zh.to_string());
+    let names = RegistryNames {
+        entity_type: Named::of(
+            &entity.entity_type,
+            domain::entity_type::names(&entity.entity_type),
+        ),
+        status: Named::of(
+            &entity.status,
+            domain::entity_type::status_names(&entity.status),
+        ),
+        division: Named::of(
+            &entity.division,
+            domain::division::lookup(&entity.division).map(|d| (d.name_zh, d.name_en)),
+        ),
+        industry: Named::of(
+            &entity.industry,
+            domain::industry::division(&entity.industry).map(|d| (d.name_zh, d.name_en)),
+        ),
+    };
+    let division_name = names.division.zh.clone();
+    let industry_name = names.industry.zh.clone();
     Ok(CreditReport {
         profile,
         number: String::new(),
@@ -698,6 +743,7 @@ async fn assemble_report(
         registry: scope.contains(&Scope::Registration).then_some(entity),
         division_name,
         industry_name,
+        names,
         years: report::window(today.year() as i64).collect(),
         payments,
         records,
