@@ -2,8 +2,11 @@
 # What the departments' records can say about a violation: LightGBM on the
 # same feature tables as the city's risk model, scored against the
 # synthetic city's truth for every entity as of 2025-01-01 — trained on the
-# inspected entities (as the scorecard is), and trained on the truth itself
-# for a random half of all entities (the best these features allow).
+# inspected entities (as the scorecard is), trained on the truth itself for
+# a random half of all entities (the best these features allow), and
+# trained on the truth with the hidden management quality added as if a
+# record showed it exactly (what no record can give: the reach of any
+# model on this city).
 #
 # Needs a data directory that `bench/risk.sh` ingested (WORK_DIR/data and
 # WORK_DIR/city) and the peers' Python (PEERS_VENV, default /tmp/peers,
@@ -32,9 +35,11 @@ from sklearn.metrics import roc_auc_score
 warnings.filterwarnings("ignore")
 work = sys.argv[1]
 truth = pd.read_csv(f"{work}/city/truth/entities.csv", dtype={"subject": str}).set_index("subject")
-categories = ["industry", "entity_type", "district", "tax_credit_rating"]
+categories = ["industry", "entity_type", "district", "tax_credit_rating", "environmental_rating"]
 facts = ["subject", "closed", "serious_listed", "serious_penalties_1y", "inspection_problem", "weight"]
 v2_only = ["tax_credit_rating", "insurance_coverage", "tax_paid_per_employee", "housing_fund"]
+v3_only = ["annual_reports_late_3y", "abnormal_listings_3y", "tax_credit_points_3y",
+           "environmental_rating", "revenue_per_month_2y"]
 
 def load(name):
     d = pd.read_csv(f"{work}/{name}", dtype={"subject": str, "industry": str, "district": str})
@@ -50,7 +55,8 @@ def typed(frame, like):
 
 everyone = load("all2025.csv")
 violates = truth.loc[everyone["subject"], "violates"].astype(str).isin(["true", "True", "1"]).astype(int).values
-v2 = [c for c in everyone.columns if c not in facts]
+v3 = [c for c in everyone.columns if c not in facts]
+v2 = [c for c in v3 if c not in v3_only]
 v1 = [c for c in v2 if c not in v2_only]
 print(f"ceiling (the truth's own probability): "
       f"{roc_auc_score(violates, truth.loc[everyone['subject'], 'violation_probability'].values):.3f}")
@@ -62,13 +68,15 @@ def lgbm():
 for label, files in (("2024's inspected", ["train2024.csv"]),
                      ("2023's and 2024's inspected", ["train2023.csv", "train2024.csv"])):
     train = pd.concat([load(f) for f in files])
-    model = lgbm().fit(typed(train, train)[v2], train["inspection_problem"].astype(int))
-    p = model.predict_proba(typed(everyone, train)[v2])[:, 1]
-    print(f"LightGBM trained on {label} ({len(train)}), v2: {roc_auc_score(violates, p):.3f}")
+    model = lgbm().fit(typed(train, train)[v3], train["inspection_problem"].astype(int))
+    p = model.predict_proba(typed(everyone, train)[v3])[:, 1]
+    print(f"LightGBM trained on {label} ({len(train)}), v3: {roc_auc_score(violates, p):.3f}")
 
 half = np.random.default_rng(1).random(len(everyone)) < 0.5
-for name, features in (("v1", v1), ("v2", v2)):
-    frame = typed(everyone, everyone)
+frame = typed(everyone, everyone)
+frame["management"] = truth.loc[everyone["subject"], "management"].values
+for name, features in (("v1", v1), ("v2", v2), ("v3", v3),
+                       ("v3 and the hidden management quality", v3 + ["management"])):
     model = lgb.LGBMClassifier(n_estimators=400, learning_rate=0.03, num_leaves=31, verbose=-1)
     model.fit(frame.loc[half, features], violates[half])
     p = model.predict_proba(frame.loc[~half, features])[:, 1]

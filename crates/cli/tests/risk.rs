@@ -210,7 +210,7 @@ fn train_screen_and_show_on_an_ingested_city() {
 
     // Training: a year to learn from, the next to validate on.
     let trained = stdout(xinyong(&data).args(["risk", "train"]));
-    assert!(trained.contains("risk model v2-2025-01-01-1"), "{trained}");
+    assert!(trained.contains("risk model v3-2025-01-01-1"), "{trained}");
     assert!(
         trained.contains("trained on features as of 2024-01-01"),
         "{trained}"
@@ -323,7 +323,7 @@ fn train_screen_and_show_on_an_ingested_city() {
     };
     let shown = stdout(xinyong(&data).args(["risk", "show", &subject]));
     assert!(shown.contains("class "), "{shown}");
-    assert!(shown.contains("model v2-2025-01-01-1"), "{shown}");
+    assert!(shown.contains("model v3-2025-01-01-1"), "{shown}");
     let history: Value = serde_json::from_str(&stdout(
         xinyong(&data).args(["risk", "show", "--json", &subject]),
     ))
@@ -339,4 +339,129 @@ fn train_screen_and_show_on_an_ingested_city() {
             assert!(!reason["text_zh"].as_str().unwrap().is_empty());
         }
     }
+}
+
+/// Version 3's columns on two hand-made entities, value by value: the
+/// three-year record counts what was due and published inside the window,
+/// ratings count from their publication date, and revenue is an average
+/// over the filings held (an individual business's quarter divided by 3).
+#[test]
+fn features_v3_read_the_record_and_average_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    xinyong(&data).arg("init").assert().success();
+    let firm = "91440600001557476T";
+    let shop = "924406050524910405";
+    let ingest = |item: &str, source: &str, text: String| {
+        let file = dir.path().join(format!("{item}.csv"));
+        std::fs::write(&file, text).unwrap();
+        xinyong(&data)
+            .args(["ingest", "--item", item, "--source", source])
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("0 quarantined"));
+    };
+    ingest(
+        "registration",
+        "samr",
+        format!(
+            "subject,name,entity_type,legal_representative,registered_capital,established_on,industry,division,address,status,authority\n\
+             {firm},佛山市测试制造有限公司,limited_company,张三,100,2015-03-01,3311,440605001,佛山市南海区桂城街道1号,operating,佛山市南海区市场监督管理局\n\
+             {shop},佛山市南海区测试餐饮店,individual_business,李四,5,2018-05-01,6210,440605001,佛山市南海区桂城街道2号,operating,佛山市南海区市场监督管理局\n"
+        ),
+    );
+    // Due 30 June of the next year: 2021's was filed late (flagged), 2022's
+    // after the due date (not flagged), 2023's on the day; 2020's was due
+    // before the window.
+    ingest(
+        "annual_report",
+        "samr",
+        format!(
+            "subject,report_year,filed_on,employees,late\n\
+             {firm},2019,2020-09-01,10,true\n\
+             {firm},2021,2022-08-01,10,true\n\
+             {firm},2022,2023-07-15,10,false\n\
+             {firm},2023,2024-06-30,10,false\n"
+        ),
+    );
+    ingest(
+        "abnormal_operation",
+        "samr",
+        format!(
+            "subject,reason,listed_on,removed_on,removal_reason,authority\n\
+             {firm},no_annual_report,2021-07-05,2021-09-01,补报年度报告,佛山市南海区市场监督管理局\n\
+             {firm},no_annual_report,2022-07-05,2022-09-01,补报年度报告,佛山市南海区市场监督管理局\n\
+             {firm},unreachable_address,2023-03-01,,,佛山市南海区市场监督管理局\n"
+        ),
+    );
+    ingest(
+        "tax_credit_rating",
+        "tax",
+        format!(
+            "subject,rating_year,rating\n{firm},2020,A\n{firm},2021,C\n{firm},2022,M\n{firm},2023,B\n"
+        ),
+    );
+    ingest(
+        "environmental_rating",
+        "ecology",
+        format!("subject,rating_year,rating\n{firm},2022,yellow\n{firm},2023,red\n"),
+    );
+    ingest(
+        "tax_payment",
+        "tax",
+        format!(
+            "subject,period,tax_type,taxable_revenue,amount_due,amount_paid,paid_on\n\
+             {firm},2022-12,vat,99999,100,100,2023-01-10\n\
+             {firm},2023-03,vat,30000,300,300,2023-04-10\n\
+             {firm},2024-06,vat,50000,500,500,2024-07-10\n\
+             {firm},2024-06,corporate_income,900000,500,500,2024-07-10\n\
+             {firm},2025-01,vat,70000,700,700,2025-02-10\n\
+             {shop},2024-03,vat,30000,300,300,2024-04-10\n\
+             {shop},2024-06,vat,60000,600,600,2024-07-10\n"
+        ),
+    );
+    let features = |as_of: &str| {
+        let out = dir.path().join(format!("features-{as_of}.csv"));
+        xinyong(&data)
+            .args(["risk", "features", "--as-of", as_of, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    let value = |row: &[(String, String)], name: &str| {
+        row.iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .1
+            .clone()
+    };
+
+    let at_2025 = features("2025-01-01");
+    let row = row_of(&at_2025, firm);
+    assert_eq!(value(&row, "annual_reports_late_3y"), "2");
+    assert_eq!(value(&row, "abnormal_listings_3y"), "2");
+    assert_eq!(value(&row, "abnormal_listed"), "1");
+    // 2021's C and 2023's B; 2022's M says nothing about the record.
+    assert_eq!(value(&row, "tax_credit_points_3y"), "2.5");
+    assert_eq!(value(&row, "tax_credit_rating"), "B");
+    // 2023's rating is out from 1 July 2024.
+    assert_eq!(value(&row, "environmental_rating"), "red");
+    // VAT filed for 2023-03 and 2024-06 only: December 2022 is before the
+    // window, January 2025 after it, and income tax is no VAT revenue.
+    assert_eq!(value(&row, "revenue_per_month_2y"), "40000");
+    let row = row_of(&at_2025, shop);
+    assert_eq!(value(&row, "revenue_per_month_2y"), "15000");
+    assert_eq!(value(&row, "annual_reports_late_3y"), "0");
+    assert_eq!(value(&row, "tax_credit_points_3y"), "");
+    assert_eq!(value(&row, "environmental_rating"), "");
+
+    // A year earlier, 2023's ratings are not out yet.
+    let row = row_of(&features("2024-01-01"), firm);
+    assert_eq!(value(&row, "environmental_rating"), "yellow");
+    assert_eq!(value(&row, "tax_credit_points_3y"), "3");
+    assert_eq!(value(&row, "tax_credit_rating"), "M");
+    assert_eq!(value(&row, "annual_reports_late_3y"), "2");
+    assert_eq!(value(&row, "abnormal_listings_3y"), "3");
 }

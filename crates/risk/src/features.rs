@@ -39,6 +39,10 @@ pub enum Unit {
     EntityType,
     /// A rating's letter (纳税信用 A, B, M, C, D).
     Grade,
+    /// Points of a rating scale, a plain number (4 = A).
+    Points,
+    /// The ecology bureau's colour (green … black).
+    EnvironmentalRating,
     /// A share, shown as a percentage.
     Share,
     /// A GB/T 2260 district code.
@@ -96,9 +100,9 @@ const fn category(
 
 use Trend::{Ascending, Auto, Descending};
 
-pub const V2: FeatureSet = FeatureSet {
-    version: "v2",
-    sql: include_str!("../features/v2.sql"),
+pub const V3: FeatureSet = FeatureSet {
+    version: "v3",
+    sql: include_str!("../features/v3.sql"),
     features: &[
         numeric(
             "years_in_operation",
@@ -267,6 +271,41 @@ pub const V2: FeatureSet = FeatureSet {
             Descending,
             Unit::Flag,
         ),
+        // Version 3: the record over three years, and revenue.
+        numeric(
+            "annual_reports_late_3y",
+            "近三年逾期报送年报次数",
+            "annual reports filed after the due date in the last 3 years",
+            Ascending,
+            Unit::Count("次"),
+        ),
+        numeric(
+            "abnormal_listings_3y",
+            "近三年列入经营异常名录次数",
+            "listings on the abnormal-operation list in the last 3 years",
+            Ascending,
+            Unit::Count("次"),
+        ),
+        numeric(
+            "tax_credit_points_3y",
+            "近三年纳税信用平均分（A=4，B=3，C=2，D=1）",
+            "mean tax credit rating of the last 3 years (A=4, B=3, C=2, D=1)",
+            Descending,
+            Unit::Points,
+        ),
+        category(
+            "environmental_rating",
+            "企业环境信用评价",
+            "environmental credit rating",
+            Unit::EnvironmentalRating,
+        ),
+        numeric(
+            "revenue_per_month_2y",
+            "近两年月均应税收入（元）",
+            "taxable revenue per month over the last 2 years (yuan)",
+            Descending,
+            Unit::Yuan,
+        ),
     ],
     facts: &[
         FactDef {
@@ -331,7 +370,7 @@ mod tests {
     #[test]
     fn rendering_leaves_no_placeholder() {
         let date = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
-        let sql = V2.render(date);
+        let sql = V3.render(date);
         assert!(!sql.contains('{'), "{sql}");
         assert!(sql.contains("DATE '2025-01-01'"));
         assert!(sql.contains("'2024-01'"));
@@ -340,9 +379,9 @@ mod tests {
 
     #[test]
     fn every_selected_column_is_defined() {
-        let sql = V2.sql;
-        let names = V2.features.iter().map(|f| f.name);
-        for name in names.chain(V2.facts.iter().map(|f| f.name)) {
+        let sql = V3.sql;
+        let names = V3.features.iter().map(|f| f.name);
+        for name in names.chain(V3.facts.iter().map(|f| f.name)) {
             assert!(sql.contains(&format!("AS {name}")), "{name}");
         }
     }

@@ -291,7 +291,7 @@ mod tests {
         assert_eq!(kept.names, ["years_in_operation", "tax_paid_1y"]);
         assert_eq!(kept.rows(), 2);
         for name in NOT_FOR_LENDERS {
-            assert!(crate::V2.feature(name).is_some(), "{name}");
+            assert!(crate::V3.feature(name).is_some(), "{name}");
         }
     }
 }

@@ -109,12 +109,32 @@ fn category(unit: Unit, code: &str) -> (String, String) {
         Unit::EntityType => domain::entity_type::names(code),
         Unit::District => domain::division::lookup(code).map(|d| (d.name_zh, d.name_en)),
         Unit::Grade => return (format!("{code} 级"), format!("grade {code}")),
+        Unit::EnvironmentalRating => environmental_rating(code),
         _ => None,
     };
     match names {
         Some((zh, en)) => (zh.to_string(), en.to_string()),
         None => (code.to_string(), code.to_string()),
     }
+}
+
+/// The ecology bureau's five cards (企业环境信用评价, the catalog's
+/// `environmental_rating` values).
+fn environmental_rating(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "green" => (
+            "绿牌（环保诚信企业）",
+            "green (environmentally trustworthy)",
+        ),
+        "blue" => ("蓝牌（环保良好企业）", "blue (environmentally good)"),
+        "yellow" => ("黄牌（环保警示企业）", "yellow (environmental warning)"),
+        "red" => ("红牌（环保不良企业）", "red (environmentally poor)"),
+        "black" => (
+            "黑牌（环保严重失信企业）",
+            "black (seriously untrustworthy)",
+        ),
+        _ => return None,
+    })
 }
 
 fn range(unit: Unit, lo: Option<f64>, hi: Option<f64>) -> (String, String) {
@@ -153,7 +173,14 @@ fn range(unit: Unit, lo: Option<f64>, hi: Option<f64>) -> (String, String) {
             let percent = format!("{}%", number(v * 100.0));
             (percent.clone(), percent)
         }),
-        Unit::Industry | Unit::EntityType | Unit::District | Unit::Grade => {
+        Unit::Points => continuous(lo, hi, |v| {
+            (format!("{} 分", number(v)), format!("{} points", number(v)))
+        }),
+        Unit::Industry
+        | Unit::EntityType
+        | Unit::District
+        | Unit::Grade
+        | Unit::EnvironmentalRating => {
             let text = BinRule::Range { lo, hi }.describe();
             (text.clone(), text)
         }
@@ -254,10 +281,10 @@ fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::V2;
+    use crate::V3;
 
     fn words(feature: &str, rule: BinRule) -> (String, String) {
-        bin(&V2, feature, feature, &rule)
+        bin(&V3, feature, feature, &rule)
     }
 
     fn range(lo: Option<f64>, hi: Option<f64>) -> BinRule {
@@ -317,6 +344,32 @@ mod tests {
         assert_eq!(
             words("tax_paid_trend", range(Some(0.8), Some(1.2))).0,
             "纳税额同比：上一年的 80%至不足 120%"
+        );
+    }
+
+    #[test]
+    fn version_3_words() {
+        let rule = BinRule::Categories {
+            values: vec!["red".into(), "black".into()],
+            other: false,
+        };
+        let (zh, en) = words("environmental_rating", rule);
+        assert_eq!(
+            zh,
+            "企业环境信用评价：红牌（环保不良企业）、黑牌（环保严重失信企业）"
+        );
+        assert!(en.contains("red (environmentally poor)"), "{en}");
+        assert_eq!(
+            words("tax_credit_points_3y", range(Some(2.5), Some(3.5))).0,
+            "近三年纳税信用平均分：2.5 分至不足 3.5 分"
+        );
+        assert_eq!(
+            words("revenue_per_month_2y", range(None, Some(20_000.0))).0,
+            "近两年月均应税收入：不足 2 万元"
+        );
+        assert_eq!(
+            words("annual_reports_late_3y", range(Some(1.0), None)).0,
+            "近三年逾期报送年报次数：1 次及以上"
         );
     }
 

@@ -1,7 +1,11 @@
--- Xinyong risk features, version 2: version 1's columns, unchanged, and the
--- tax credit rating, social-insurance coverage, tax paid per employee and
--- housing-fund contributions (what management quality shows in the
--- departments' data). A model fitted on version 1 scores on this table.
+-- Xinyong risk features, version 3: version 2's columns, unchanged, and
+-- five more: the entity's record over three years where version 2 reads
+-- only its latest state (annual reports filed late, listings on the
+-- abnormal-operation list whether removed or not, the mean of its tax
+-- credit ratings), its latest environmental credit rating, and its taxable
+-- revenue per month, averaged over the months the tax feed holds (a sum
+-- would count the feed's gaps as lost revenue). A model fitted on version
+-- 1 or 2 scores on this table.
 --
 -- One row per entity registered before {as_of}, one column per feature,
 -- and the facts the national classing rules read (`closed`,
@@ -85,7 +89,8 @@ tax AS (
     -- order DataFusion adds rows in.
     CAST(SUM(CASE WHEN period >= '{y1_month}' THEN amount_paid END) AS DOUBLE) AS paid_1y,
     CAST(SUM(CASE WHEN period < '{y1_month}' THEN amount_paid END) AS DOUBLE) AS paid_prior,
-    SUM(CASE WHEN period >= '{y1_month}' AND amount_paid < amount_due THEN 1 ELSE 0 END) AS short_1y
+    SUM(CASE WHEN period >= '{y1_month}' AND amount_paid < amount_due THEN 1 ELSE 0 END) AS short_1y,
+    CAST(AVG(CASE WHEN tax_type = 'vat' THEN taxable_revenue END) AS DOUBLE) AS revenue_per_filing
   FROM tax_payment
   WHERE period >= '{y2_month}' AND period < '{as_of_month}'
   GROUP BY subject
@@ -168,6 +173,44 @@ serious_penalty AS (
   SELECT subject, COUNT(*) AS n FROM admin_penalty
   WHERE severity = 'serious' AND decided_on >= DATE '{y1}' AND decided_on < DATE '{as_of}'
   GROUP BY subject
+),
+-- Annual reports due (30 June of the year after the report year) in the
+-- three years before {as_of} and filed after the due date.
+late_report AS (
+  SELECT subject, COUNT(*) AS n FROM annual_report
+  WHERE filed_on < DATE '{as_of}'
+    AND make_date(CAST(report_year AS INT) + 1, 6, 30) >= DATE '{y3}'
+    AND make_date(CAST(report_year AS INT) + 1, 6, 30) < DATE '{as_of}'
+    AND (late OR filed_on > make_date(CAST(report_year AS INT) + 1, 6, 30))
+  GROUP BY subject
+),
+listing AS (
+  SELECT subject, COUNT(*) AS n FROM abnormal_operation
+  WHERE listed_on >= DATE '{y3}' AND listed_on < DATE '{as_of}' GROUP BY subject
+),
+-- The tax credit ratings published (1 April of the next year) in the three
+-- years before {as_of}, as points; M (a new taxpayer, not yet rated on its
+-- record) says nothing about the record and is left out.
+rating_3y AS (
+  SELECT subject, AVG(points) AS mean FROM (
+    SELECT subject,
+      CASE rating WHEN 'A' THEN 4.0 WHEN 'B' THEN 3.0 WHEN 'C' THEN 2.0 WHEN 'D' THEN 1.0 END
+        AS points
+    FROM tax_credit_rating
+    WHERE make_date(CAST(rating_year AS INT) + 1, 4, 1) >= DATE '{y3}'
+      AND make_date(CAST(rating_year AS INT) + 1, 4, 1) < DATE '{as_of}'
+      AND rating IN ('A', 'B', 'C', 'D')
+  ) GROUP BY subject
+),
+-- The latest environmental credit rating published before {as_of}; the
+-- ecology bureau publishes a year's rating by 30 June of the next.
+environment AS (
+  SELECT subject, rating FROM (
+    SELECT subject, rating,
+      ROW_NUMBER() OVER (PARTITION BY subject ORDER BY rating_year DESC, rating) AS latest
+    FROM environmental_rating
+    WHERE make_date(CAST(rating_year AS INT) + 1, 7, 1) <= DATE '{as_of}'
+  ) WHERE latest = 1
 )
 SELECT
   e.subject AS subject,
@@ -199,6 +242,15 @@ SELECT
   CASE WHEN rep.employees > 0 THEN COALESCE(tax.paid_1y, 0) / rep.employees END
     AS tax_paid_per_employee,
   CASE WHEN hou.subject IS NULL THEN 0.0 ELSE 1.0 END AS housing_fund,
+  CAST(COALESCE(lr.n, 0) AS DOUBLE) AS annual_reports_late_3y,
+  CAST(COALESCE(li.n, 0) AS DOUBLE) AS abnormal_listings_3y,
+  r3.mean AS tax_credit_points_3y,
+  env.rating AS environmental_rating,
+  -- Individual businesses are small-scale taxpayers and file VAT for a
+  -- quarter at a time; everyone else files monthly.
+  tax.revenue_per_filing
+    / CASE WHEN e.entity_type = 'individual_business' THEN 3.0 ELSE 1.0 END
+    AS revenue_per_month_2y,
   CASE WHEN st.status IN ('deregistered', 'revoked', 'moved_out') THEN 1.0 ELSE 0.0 END
     AS closed,
   CASE WHEN se.subject IS NULL THEN 0.0 ELSE 1.0 END AS serious_listed,
@@ -221,4 +273,8 @@ LEFT JOIN serious se ON se.subject = e.subject
 LEFT JOIN serious_penalty sp ON sp.subject = e.subject
 LEFT JOIN rating rat ON rat.subject = e.subject
 LEFT JOIN housing hou ON hou.subject = e.subject
+LEFT JOIN late_report lr ON lr.subject = e.subject
+LEFT JOIN listing li ON li.subject = e.subject
+LEFT JOIN rating_3y r3 ON r3.subject = e.subject
+LEFT JOIN environment env ON env.subject = e.subject
 ORDER BY e.subject
