@@ -199,15 +199,21 @@ pub fn fit_weighted(
         }
         let woe_of = |f: usize| -> Vec<f64> { binned[f].0.bins.iter().map(|b| b.woe).collect() };
         let candidate_woe = woe_of(candidate);
-        let clash = selected.iter().find_map(|&kept| {
-            let r = correlation(
-                &binned[candidate].1,
-                &candidate_woe,
-                &binned[kept].1,
-                &woe_of(kept),
-            );
-            (r.abs() > options.max_correlation).then_some((kept, r))
-        });
+        // No correlation exceeds 1: a limit of 1 or more keeps every pair
+        // without a pass over the rows for each.
+        let clash = (options.max_correlation < 1.0)
+            .then(|| {
+                selected.iter().find_map(|&kept| {
+                    let r = correlation(
+                        &binned[candidate].1,
+                        &candidate_woe,
+                        &binned[kept].1,
+                        &woe_of(kept),
+                    );
+                    (r.abs() > options.max_correlation).then_some((kept, r))
+                })
+            })
+            .flatten();
         if let Some((kept, r)) = clash {
             dropped.push(Dropped {
                 name: name.clone(),
@@ -235,7 +241,7 @@ pub fn fit_weighted(
                     .join("; "),
             ));
         }
-        let (patterns, row_patterns) = patterns_of(&binned, &selected, target, weights);
+        let (patterns, row_patterns, keys) = patterns_of(&binned, &selected, target, weights);
         let fit = logistic::fit(&patterns, options.l2);
         let worst = fit
             .coefficients
@@ -244,7 +250,7 @@ pub fn fit_weighted(
             .filter(|(_, c)| options.positive_coefficients && **c <= 0.0)
             .min_by(|a, b| a.1.total_cmp(b.1));
         let Some((position, &coefficient)) = worst else {
-            break (fit, (patterns, row_patterns));
+            break (fit, (patterns, row_patterns, keys));
         };
         let feature = selected.remove(position);
         dropped.push(Dropped {
@@ -293,7 +299,7 @@ pub fn fit_weighted(
         })
         .collect();
 
-    let (patterns, row_patterns) = row_patterns;
+    let (patterns, row_patterns, keys) = row_patterns;
     let pattern_probabilities: Vec<f64> = (0..patterns.len())
         .map(|p| {
             let x = &patterns.values[p * patterns.width..(p + 1) * patterns.width];
@@ -309,6 +315,20 @@ pub fn fit_weighted(
         .iter()
         .map(|&p| pattern_probabilities[p as usize])
         .collect();
+    // The training metrics are unweighted, and every row of a pattern has
+    // its probability and its score: both are measured per pattern.
+    let mut groups: Vec<metrics::Group> = pattern_probabilities
+        .iter()
+        .map(|&probability| metrics::Group {
+            probability,
+            rows: 0,
+            events: 0,
+        })
+        .collect();
+    for (&p, &event) in row_patterns.iter().zip(target) {
+        groups[p as usize].rows += 1;
+        groups[p as usize].events += u64::from(event);
+    }
     let mut model = Model {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
@@ -329,28 +349,23 @@ pub fn fit_weighted(
             converged: fit.converged,
             score_cuts: Vec::new(),
             score_counts: Vec::new(),
-            metrics: metrics::summary(&probabilities, target),
+            metrics: metrics::summary_of_groups(groups.clone()),
             validation: None,
             notes: serde_json::Map::new(),
         },
     };
     // The training score distribution, kept for the score's PSI later.
     let scorer = model.scorer();
-    let selected_bins: Vec<&Vec<u8>> = selected.iter().map(|&f| &binned[f].1).collect();
-    let scores: Vec<f64> = (0..rows)
-        .into_par_iter()
-        .map_init(
-            || vec![0u8; selected_bins.len()],
-            |row_bins, row| {
-                for (slot, feature) in row_bins.iter_mut().zip(&selected_bins) {
-                    *slot = feature[row];
-                }
-                scorer.score_bins(row_bins).score as f64
-            },
-        )
+    let scores: Vec<(f64, u64)> = keys
+        .iter()
+        .zip(&groups)
+        .map(|(key, group)| (scorer.score_bins(key).score as f64, group.rows))
         .collect();
-    let score_cuts = metrics::decile_cuts(&scores);
-    let score_counts = metrics::histogram(scores.iter().copied(), &score_cuts);
+    let score_cuts = metrics::decile_cuts_of_counts(scores.clone());
+    let mut score_counts = vec![0u64; score_cuts.len() + 1];
+    for &(score, rows) in &scores {
+        score_counts[score_cuts.partition_point(|&c| c <= score)] += rows;
+    }
     model.training.score_cuts = score_cuts;
     model.training.score_counts = score_counts;
     if let Ok(options) = serde_json::to_value(options)
@@ -394,13 +409,14 @@ fn correlation(a_bins: &[u8], a_woe: &[f64], b_bins: &[u8], b_woe: &[f64]) -> f6
 }
 
 /// Groups rows by their bins in the selected features; returns the
-/// patterns (WoE values, rows, events) and each row's pattern.
+/// patterns (WoE values, rows, events), each row's pattern and each
+/// pattern's bins.
 fn patterns_of(
     binned: &[(FeatureBinning, Vec<u8>)],
     selected: &[usize],
     target: &[bool],
     weights: Option<&[f64]>,
-) -> (Patterns, Vec<u32>) {
+) -> (Patterns, Vec<u32>, Vec<Vec<u8>>) {
     let rows = target.len();
     let mut index: HashMap<Vec<u8>, u32> = HashMap::default();
     let mut keys: Vec<Vec<u8>> = Vec::new();
@@ -437,7 +453,7 @@ fn patterns_of(
             patterns.values.push(binned[f].0.bins[bin as usize].woe);
         }
     }
-    (patterns, row_patterns)
+    (patterns, row_patterns, keys)
 }
 
 /// Distinct present values of a column, counted up to 2.

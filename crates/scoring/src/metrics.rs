@@ -40,39 +40,67 @@ fn ascending(probabilities: &[f64]) -> Vec<usize> {
     order
 }
 
+/// The summary of `probabilities` against `target`, row by row.
 pub fn summary(probabilities: &[f64], target: &[bool]) -> Summary {
     let rows = probabilities.len().min(target.len());
-    let events = target[..rows].iter().filter(|&&t| t).count() as u64;
-    let non_events = rows as u64 - events;
-    let order = ascending(&probabilities[..rows]);
+    let groups = ascending(&probabilities[..rows])
+        .into_iter()
+        .map(|row| Group {
+            probability: probabilities[row],
+            rows: 1,
+            events: u64::from(target[row]),
+        })
+        .collect::<Vec<_>>();
+    summary_of_sorted(&groups)
+}
 
-    // AUC and KS walk groups of equal probability.
+/// Rows that share one probability (a scorecard's rows with the same bins).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Group {
+    pub probability: f64,
+    pub rows: u64,
+    pub events: u64,
+}
+
+/// [`summary`] of rows given as groups, in any order: the same measures,
+/// found in a sort of the groups rather than of every row.
+pub fn summary_of_groups(mut groups: Vec<Group>) -> Summary {
+    groups.sort_by(|a, b| a.probability.total_cmp(&b.probability));
+    summary_of_sorted(&groups)
+}
+
+/// The summary of groups sorted by probability, ascending.
+fn summary_of_sorted(groups: &[Group]) -> Summary {
+    let rows: u64 = groups.iter().map(|g| g.rows).sum();
+    let events: u64 = groups.iter().map(|g| g.events).sum();
+    let non_events = rows - events;
+
+    // AUC and KS walk runs of equal probability.
     let mut below_non_events = 0u64;
     let mut concordant = 0.0;
     let mut seen_events = 0u64;
     let mut ks: f64 = 0.0;
+    let mut log_loss = 0.0;
     let mut start = 0;
-    while start < order.len() {
-        let value = probabilities[order[start]];
+    while start < groups.len() {
+        let value = groups[start].probability;
         let mut end = start;
-        let (mut group_events, mut group_non_events) = (0u64, 0u64);
-        while end < order.len() && probabilities[order[end]] == value {
-            if target[order[end]] {
-                group_events += 1;
-            } else {
-                group_non_events += 1;
-            }
+        let (mut run_events, mut run_non_events) = (0u64, 0u64);
+        while end < groups.len() && groups[end].probability == value {
+            run_events += groups[end].events;
+            run_non_events += groups[end].rows - groups[end].events;
             end += 1;
         }
-        concordant +=
-            group_events as f64 * (below_non_events as f64 + 0.5 * group_non_events as f64);
-        below_non_events += group_non_events;
-        seen_events += group_events;
+        concordant += run_events as f64 * (below_non_events as f64 + 0.5 * run_non_events as f64);
+        below_non_events += run_non_events;
+        seen_events += run_events;
         if events > 0 && non_events > 0 {
             let gap =
                 below_non_events as f64 / non_events as f64 - seen_events as f64 / events as f64;
             ks = ks.max(gap.abs());
         }
+        let p = value.clamp(1e-15, 1.0 - 1e-15);
+        log_loss += run_events as f64 * -p.ln() + run_non_events as f64 * -(1.0 - p).ln();
         start = end;
     }
     let auc = if events > 0 && non_events > 0 {
@@ -80,22 +108,13 @@ pub fn summary(probabilities: &[f64], target: &[bool]) -> Summary {
     } else {
         f64::NAN
     };
-    let log_loss = probabilities[..rows]
-        .iter()
-        .zip(target)
-        .map(|(&p, &t)| {
-            let p = p.clamp(1e-15, 1.0 - 1e-15);
-            if t { -p.ln() } else { -(1.0 - p).ln() }
-        })
-        .sum::<f64>()
-        / rows.max(1) as f64;
     Summary {
-        rows: rows as u64,
+        rows,
         events,
         auc,
         gini: 2.0 * auc - 1.0,
         ks,
-        log_loss,
+        log_loss: log_loss / rows.max(1) as f64,
     }
 }
 
@@ -183,14 +202,29 @@ pub fn histogram(values: impl IntoIterator<Item = f64>, cuts: &[f64]) -> Vec<u64
 /// Cut points splitting `values` into ten groups of about equal size,
 /// without repeats.
 pub fn decile_cuts(values: &[f64]) -> Vec<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    decile_cuts_of_counts(values.iter().map(|&v| (v, 1)).collect())
+}
+
+/// [`decile_cuts`] of values given with how many times each occurs.
+pub fn decile_cuts_of_counts(mut counted: Vec<(f64, u64)>) -> Vec<f64> {
+    counted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: u64 = counted.iter().map(|c| c.1).sum();
+    let Some(&(first, _)) = counted.first() else {
+        return Vec::new();
+    };
     let mut cuts: Vec<f64> = Vec::new();
+    let (mut next, mut before) = (0, 0u64);
     for d in 1..10 {
-        let Some(&v) = sorted.get(d * sorted.len() / 10) else {
+        // The value at position d·total/10 of the sorted, expanded values.
+        let position = d as u64 * total / 10;
+        while next < counted.len() && before + counted[next].1 <= position {
+            before += counted[next].1;
+            next += 1;
+        }
+        let Some(&(v, _)) = counted.get(next) else {
             continue;
         };
-        if cuts.last().is_none_or(|&last| last < v) && sorted.first().is_some_and(|&f| f < v) {
+        if cuts.last().is_none_or(|&last| last < v) && first < v {
             cuts.push(v);
         }
     }
@@ -211,6 +245,69 @@ mod tests {
         // One inversion out of four pairs.
         assert_eq!(summary(&[0.1, 0.6, 0.5, 0.9], &target).auc, 0.75);
         assert_eq!(summary(&[0.1, 0.2, 0.8, 0.9], &target).ks, 1.0);
+    }
+
+    #[test]
+    fn groups_measure_as_their_rows_do() {
+        // Rows with repeated probabilities, in no order, and the same rows
+        // as groups of equal probability (two groups share 0.3).
+        let probabilities = [0.3, 0.1, 0.7, 0.3, 0.1, 0.7, 0.3, 0.9, 0.1, 0.3];
+        let target = [
+            true, false, true, false, false, false, false, true, true, true,
+        ];
+        let groups = vec![
+            Group {
+                probability: 0.7,
+                rows: 2,
+                events: 1,
+            },
+            Group {
+                probability: 0.3,
+                rows: 3,
+                events: 2,
+            },
+            Group {
+                probability: 0.1,
+                rows: 3,
+                events: 1,
+            },
+            Group {
+                probability: 0.9,
+                rows: 1,
+                events: 1,
+            },
+            Group {
+                probability: 0.3,
+                rows: 1,
+                events: 0,
+            },
+        ];
+        let rows = summary(&probabilities, &target);
+        let grouped = summary_of_groups(groups);
+        assert_eq!((grouped.rows, grouped.events), (rows.rows, rows.events));
+        assert!(
+            (grouped.auc - rows.auc).abs() < 1e-12,
+            "{grouped:?} {rows:?}"
+        );
+        assert!((grouped.ks - rows.ks).abs() < 1e-12);
+        assert!((grouped.log_loss - rows.log_loss).abs() < 1e-12);
+
+        let scores = [
+            500.0, 510.0, 510.0, 530.0, 480.0, 510.0, 600.0, 480.0, 550.0, 530.0,
+        ];
+        let counted = vec![
+            (510.0, 3),
+            (480.0, 2),
+            (600.0, 1),
+            (500.0, 1),
+            (530.0, 2),
+            (550.0, 1),
+        ];
+        assert_eq!(decile_cuts_of_counts(counted), decile_cuts(&scores));
+        assert_eq!(
+            decile_cuts(&scores),
+            vec![500.0, 510.0, 530.0, 550.0, 600.0]
+        );
     }
 
     #[test]

@@ -152,6 +152,20 @@ proptest! {
             prop_assert!((s.score as f64 - exact).abs() <= half_points, "{} vs {}", s.score, exact);
             prop_assert!((s.probability - p).abs() < 1e-12);
         }
+        // The training measures, found per pattern of bins, are the rows'.
+        let by_rows = scoring::metrics::summary(&fitted.probabilities, &target);
+        let training = model.training.metrics;
+        prop_assert_eq!((training.rows, training.events), (by_rows.rows, by_rows.events));
+        prop_assert!((training.auc - by_rows.auc).abs() < 1e-9 || (training.auc.is_nan() && by_rows.auc.is_nan()));
+        prop_assert!((training.ks - by_rows.ks).abs() < 1e-9);
+        prop_assert!((training.log_loss - by_rows.log_loss).abs() < 1e-9);
+        let scores: Vec<f64> = scored.iter().map(|s| s.score as f64).collect();
+        let cuts = scoring::metrics::decile_cuts(&scores);
+        prop_assert_eq!(&model.training.score_cuts, &cuts);
+        prop_assert_eq!(
+            &model.training.score_counts,
+            &scoring::metrics::histogram(scores.iter().copied(), &cuts)
+        );
         let back = Model::from_json(&model.to_json()).unwrap();
         prop_assert_eq!(&back, &model);
         let again = back.scorer().score_table(&table).unwrap();
