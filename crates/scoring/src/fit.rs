@@ -417,35 +417,51 @@ fn patterns_of(
     target: &[bool],
     weights: Option<&[f64]>,
 ) -> (Patterns, Vec<u32>, Vec<Vec<u8>>) {
-    let rows = target.len();
-    let mut index: HashMap<Vec<u8>, u32> = HashMap::default();
+    let columns: Vec<&[u8]> = selected.iter().map(|&f| binned[f].1.as_slice()).collect();
+    let bins_of = |row: usize| -> Vec<u8> { columns.iter().map(|c| c[row]).collect() };
     let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut row_patterns = Vec::with_capacity(target.len());
+    if columns.len() <= 16 {
+        // A row's bins packed into one integer, a byte a feature: the
+        // lookup hashes a number instead of a slice on the heap.
+        let mut index: HashMap<u128, u32> = HashMap::default();
+        for row in 0..target.len() {
+            let key = columns
+                .iter()
+                .fold(0u128, |key, c| (key << 8) | u128::from(c[row]));
+            let p = *index.entry(key).or_insert_with(|| {
+                keys.push(bins_of(row));
+                (keys.len() - 1) as u32
+            });
+            row_patterns.push(p);
+        }
+    } else {
+        let mut index: HashMap<Vec<u8>, u32> = HashMap::default();
+        for row in 0..target.len() {
+            let key = bins_of(row);
+            let p = match index.get(&key) {
+                Some(&p) => p,
+                None => {
+                    keys.push(key.clone());
+                    index.insert(key, (keys.len() - 1) as u32);
+                    (keys.len() - 1) as u32
+                }
+            };
+            row_patterns.push(p);
+        }
+    }
     let mut patterns = Patterns {
         width: selected.len(),
+        rows: vec![0.0; keys.len()],
+        events: vec![0.0; keys.len()],
         ..Patterns::default()
     };
-    let mut row_patterns = Vec::with_capacity(rows);
-    let mut key = Vec::with_capacity(selected.len());
-    for (row, &event) in target.iter().enumerate() {
-        key.clear();
-        key.extend(selected.iter().map(|&f| binned[f].1[row]));
-        let p = match index.get(&key) {
-            Some(&p) => p,
-            None => {
-                let p = keys.len() as u32;
-                index.insert(key.clone(), p);
-                keys.push(key.clone());
-                patterns.rows.push(0.0);
-                patterns.events.push(0.0);
-                p
-            }
-        };
+    for (row, (&p, &event)) in row_patterns.iter().zip(target).enumerate() {
         let weight = weights.map_or(1.0, |w| w[row]);
         patterns.rows[p as usize] += weight;
         if event {
             patterns.events[p as usize] += weight;
         }
-        row_patterns.push(p);
     }
     patterns.values.reserve(keys.len() * selected.len());
     for key in &keys {
@@ -483,5 +499,42 @@ fn floor_words(options: &BinningOptions, rows: usize) -> String {
     match options.min_bin_events {
         0 => format!("{share}% of rows = {floor_rows} rows"),
         events => format!("{share}% of rows = {floor_rows} rows, or {events} events"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Packed keys (up to 16 features) and slice keys (more) group rows
+    /// alike: each row's pattern holds its bins, and each pattern is
+    /// distinct.
+    #[test]
+    fn patterns_hold_each_rows_bins_however_many_features() {
+        let rows = 2_000;
+        let target: Vec<bool> = (0..rows).map(|r| r % 5 == 0).collect();
+        let options = BinningOptions {
+            min_bin_share: 0.01,
+            ..BinningOptions::default()
+        };
+        let binned: Vec<(FeatureBinning, Vec<u8>)> = (0..20)
+            .map(|f| {
+                let values = (0..rows).map(|r| ((r * (f + 3)) % 7) as f64).collect();
+                binning::bin_feature(&Column::Numeric(values), &target, &options)
+            })
+            .collect();
+        for width in [3, 16, 20] {
+            let selected: Vec<usize> = (0..width).collect();
+            let (patterns, row_patterns, keys) = patterns_of(&binned, &selected, &target, None);
+            assert_eq!(patterns.len(), keys.len());
+            assert_eq!(patterns.rows.iter().sum::<f64>(), rows as f64);
+            let distinct: std::collections::BTreeSet<&Vec<u8>> = keys.iter().collect();
+            assert_eq!(distinct.len(), keys.len(), "width {width}");
+            for (row, &p) in row_patterns.iter().enumerate() {
+                let bins: Vec<u8> = selected.iter().map(|&f| binned[f].1[row]).collect();
+                assert_eq!(keys[p as usize], bins, "width {width}, row {row}");
+            }
+        }
     }
 }
