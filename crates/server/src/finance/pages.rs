@@ -915,19 +915,22 @@ mod tests {
             score_after: 635,
             grade_after: "A".into(),
         };
-        let page = crate::http::render::render(
-            "finance_report.html",
-            &HeaderMap::new(),
-            &enterprise(),
-            context! {
-                r => Value::from_serialize(&report),
-                print => false,
-                own => true,
-                outlook => Value::from_serialize(Some(&outlook)),
-            },
-        )
-        .unwrap()
-        .0;
+        let render = |headers: &HeaderMap| {
+            crate::http::render::render(
+                "finance_report.html",
+                headers,
+                &enterprise(),
+                context! {
+                    r => Value::from_serialize(&report),
+                    print => false,
+                    own => true,
+                    outlook => Value::from_serialize(Some(&outlook)),
+                },
+            )
+            .unwrap()
+            .0
+        };
+        let page = render(&HeaderMap::new());
         assert!(page.contains("id=\"own-copy\""));
         assert!(!page.contains("report-number"));
         assert!(page.contains("按期足额缴纳税款"));
@@ -937,19 +940,7 @@ mod tests {
         // In English, every code and reason by its English name.
         let mut english = HeaderMap::new();
         english.insert(axum::http::header::COOKIE, "lang=en".parse().unwrap());
-        let page = crate::http::render::render(
-            "finance_report.html",
-            &english,
-            &enterprise(),
-            context! {
-                r => Value::from_serialize(&report),
-                print => false,
-                own => true,
-                outlook => Value::from_serialize(Some(&outlook)),
-            },
-        )
-        .unwrap()
-        .0;
+        let page = render(&english);
         for text in [
             "joint-stock company",
             "<td>operating</td>",
