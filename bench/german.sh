@@ -35,9 +35,10 @@ if [ -z "$xinyong" ]; then
 fi
 
 # The settings of optbinning's defaults: every feature, negative
-# coefficients allowed, the trend chosen per feature (its `auto`), up to 20
+# coefficients allowed, the trend chosen per feature among ascending,
+# descending, a peak and a valley (its `auto`; ours `unimodal`), up to 20
 # bins of at least 5 % of the rows (its pre-bins).
-like_peer=(--min-iv 0 --max-correlation 1 --allow-negative-coefficients --trend auto
+like_peer=(--min-iv 0 --max-correlation 1 --allow-negative-coefficients --trend unimodal
   --max-bins 20 --min-bin-share 0.05)
 categorical="a1,a3,a4,a6,a7,a9,a10,a12,a14,a15,a17,a19,a20"
 

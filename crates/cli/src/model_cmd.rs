@@ -50,10 +50,18 @@ pub enum ModelCommand {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum TrendArg {
+    /// Ascending or descending, whichever has the higher IV.
     Auto,
     Ascending,
     Descending,
+    /// Any shape.
     Free,
+    /// Rising to one peak, then falling.
+    Peak,
+    /// Falling to one low point, then rising.
+    Valley,
+    /// As auto, or a peak or valley when a likelihood-ratio test at 5 % says it fits better.
+    Unimodal,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +94,7 @@ pub struct FitArgs {
     /// The version recorded in the model.
     #[arg(long, default_value = "1")]
     model_version: String,
+    /// The shape the WoE of a numeric feature's bins must follow.
     #[arg(long, value_enum, default_value_t = TrendArg::Auto)]
     trend: TrendArg,
     #[arg(long, value_enum, default_value_t = PrebinningArg::Tree)]
@@ -182,6 +191,9 @@ fn fit(args: FitArgs) -> Result<Outcome> {
                 TrendArg::Ascending => Trend::Ascending,
                 TrendArg::Descending => Trend::Descending,
                 TrendArg::Free => Trend::Free,
+                TrendArg::Peak => Trend::Peak,
+                TrendArg::Valley => Trend::Valley,
+                TrendArg::Unimodal => Trend::Unimodal,
             },
             special_values: args.special.clone(),
             ..BinningOptions::default()

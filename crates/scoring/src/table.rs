@@ -74,10 +74,26 @@ impl CategoricalBuilder {
     /// Appends another builder's values, its levels mapped into this
     /// dictionary (columns read in parts, in order).
     pub fn append(&mut self, other: CategoricalBuilder) {
-        for code in other.codes {
-            let level = other.levels.get(code as usize).map(String::as_str);
-            self.push(if code == MISSING_CODE { None } else { level });
+        // Each of the other's levels is looked up once, not once a row.
+        let mut to_mine = Vec::with_capacity(other.levels.len());
+        for level in other.levels {
+            let code = match self.index.get(&level) {
+                Some(&code) => code,
+                None => {
+                    let code = self.levels.len() as u32;
+                    self.levels.push(level.clone());
+                    self.index.insert(level, code);
+                    code
+                }
+            };
+            to_mine.push(code);
         }
+        self.codes.extend(
+            other
+                .codes
+                .iter()
+                .map(|&code| to_mine.get(code as usize).copied().unwrap_or(MISSING_CODE)),
+        );
     }
 
     pub fn finish(self) -> Column {

@@ -78,14 +78,15 @@ proptest! {
     #[test]
     fn monotonic_constraints_hold(
         rows in rows(),
-        ascending in any::<bool>(),
+        shape in 0usize..4,
         tree in any::<bool>(),
         max_bins in 1usize..10,
         min_share in 0.0f64..0.2,
     ) {
         let (table, target) = table_of(&rows);
+        let trend = [Trend::Ascending, Trend::Descending, Trend::Peak, Trend::Valley][shape];
         let options = BinningOptions {
-            trend: if ascending { Trend::Ascending } else { Trend::Descending },
+            trend,
             prebinning: if tree { Prebinning::Tree } else { Prebinning::Quantile },
             max_bins,
             min_bin_share: min_share,
@@ -98,12 +99,18 @@ proptest! {
             .filter(|b| matches!(b.rule, BinRule::Range { .. }))
             .collect();
         prop_assert!(!regular.is_empty() && regular.len() <= max_bins);
-        for pair in regular.windows(2) {
-            if ascending {
-                prop_assert!(pair[1].woe > pair[0].woe, "{:?}", regular);
-            } else {
-                prop_assert!(pair[1].woe < pair[0].woe, "{:?}", regular);
-            }
+        // Ascending: no step down; descending: no step up; a peak: no step
+        // up after a step down; a valley: no step down after a step up.
+        let steps: Vec<bool> = regular.windows(2).map(|p| p[1].woe > p[0].woe).collect();
+        prop_assert!(regular.windows(2).all(|p| p[1].woe != p[0].woe), "{:?}", regular);
+        let turns = steps.windows(2).filter(|w| w[0] != w[1]).count();
+        match trend {
+            Trend::Ascending => prop_assert!(steps.iter().all(|&up| up), "{:?}", regular),
+            Trend::Descending => prop_assert!(steps.iter().all(|&up| !up), "{:?}", regular),
+            Trend::Peak => prop_assert!(
+                turns == 0 || (turns == 1 && steps[0]), "{:?}", regular
+            ),
+            _ => prop_assert!(turns == 0 || (turns == 1 && !steps[0]), "{:?}", regular),
         }
         if regular.len() > 1 {
             let min_count = (min_share * rows.len() as f64).ceil() as u64;
