@@ -24,6 +24,10 @@ pub struct CsvFile {
     pub path: String,
     pub bytes: Vec<u8>,
     pub header: Vec<String>,
+    /// Whether a field may be quoted or a row end in a lone carriage return
+    /// (a quote character or such a return appears). Otherwise every comma
+    /// ends a field and every line feed a row.
+    quoted: bool,
 }
 
 impl CsvFile {
@@ -47,10 +51,13 @@ impl CsvFile {
                 bail!("{path}: column '{name}' appears twice in the header");
             }
         }
+        let quoted = bytes.contains(&b'"')
+            || memchr::memchr_iter(b'\r', &bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'));
         Ok(CsvFile {
             path,
             bytes,
             header,
+            quoted,
         })
     }
 
@@ -69,7 +76,7 @@ impl CsvFile {
         let bytes = &self.bytes;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let whole = 0..bytes.len();
-        if cores == 1 || bytes.len() < 1 << 20 || bytes.contains(&b'"') {
+        if cores == 1 || bytes.len() < 1 << 20 || self.quoted {
             return vec![whole];
         }
         let mut runs = Vec::with_capacity(cores);
@@ -190,6 +197,7 @@ pub fn read(
     let columns = sniffed.as_slice();
     let job = Job {
         width: file.header.len(),
+        plain: !file.quoted,
         columns,
         positions: &positions,
         target: target.as_ref(),
@@ -314,6 +322,8 @@ struct Target<'a> {
 struct Job<'a> {
     /// Fields in the header.
     width: usize,
+    /// The file has no quote character: fields are split in place.
+    plain: bool,
     columns: &'a [(String, Typing)],
     positions: &'a [usize],
     target: Option<&'a Target<'a>>,
@@ -353,6 +363,9 @@ impl Job<'_> {
 
     /// Parses one run of rows; the first run holds the header.
     fn parse(&self, bytes: &[u8], has_header: bool) -> Result<Part, RowError> {
+        if self.plain {
+            return self.parse_plain(bytes, has_header);
+        }
         let mut part = self.empty();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(has_header)
@@ -375,14 +388,70 @@ impl Job<'_> {
                     self.width
                 )));
             }
-            self.row(&record, &mut part).map_err(fail)?;
+            self.row(|c| record.get(c).unwrap_or(b""), &mut part)
+                .map_err(fail)?;
         }
     }
 
-    fn row(&self, record: &csv::ByteRecord, part: &mut Part) -> Result<(), String> {
+    /// Parses a run of a file with no quote character: one SIMD scan finds
+    /// every comma and line feed, and fields are read where they lie, with
+    /// no copy into a record. Rows are as the CSV reader sees them: a
+    /// carriage return before the line feed is not part of the last field,
+    /// and blank lines are skipped.
+    fn parse_plain(&self, bytes: &[u8], has_header: bool) -> Result<Part, RowError> {
+        let mut part = self.empty();
+        let mut fields: Vec<&[u8]> = Vec::with_capacity(self.width);
+        let mut header = has_header;
+        let mut start = 0;
+        let mut end_row = |fields: &mut Vec<&[u8]>, part: &mut Part| {
+            if let Some(last) = fields.last_mut()
+                && let Some(stripped) = last.strip_suffix(b"\r")
+            {
+                *last = stripped;
+            }
+            let blank = fields.len() == 1 && fields[0].is_empty();
+            let result = if blank {
+                Ok(())
+            } else if header {
+                header = false;
+                Ok(())
+            } else {
+                part.rows += 1;
+                let row = part.rows;
+                let fail = |message: String| RowError { row, message };
+                if fields.len() != self.width {
+                    Err(fail(format!(
+                        " has {} fields, the header has {}",
+                        fields.len(),
+                        self.width
+                    )))
+                } else {
+                    self.row(|c| fields[c], part).map_err(fail)
+                }
+            };
+            fields.clear();
+            result
+        };
+        for end in memchr::memchr2_iter(b',', b'\n', bytes) {
+            fields.push(&bytes[start..end]);
+            start = end + 1;
+            if bytes[end] == b'\n' {
+                end_row(&mut fields, &mut part)?;
+            }
+        }
+        // The last row, when the run does not end with a line feed.
+        if start < bytes.len() || !fields.is_empty() {
+            fields.push(&bytes[start..]);
+            end_row(&mut fields, &mut part)?;
+        }
+        Ok(part)
+    }
+
+    /// Reads one row; `field` gives the bytes of the field at a position.
+    fn row<'r>(&self, field: impl Fn(usize) -> &'r [u8], part: &mut Part) -> Result<(), String> {
         for (c, builder) in part.builders.iter_mut().enumerate() {
             let (name, typing) = &self.columns[c];
-            let bytes = record.get(self.positions[c]).unwrap_or(b"");
+            let bytes = field(self.positions[c]);
             match builder {
                 Builder::Numeric(values) => {
                     if is_missing_bytes(bytes) {
@@ -411,7 +480,7 @@ impl Job<'_> {
         }
         if let (Some(target), Some(events)) = (self.target, &mut part.events) {
             let name = target.name;
-            let value = text(record.get(target.position).unwrap_or(b""))
+            let value = text(field(target.position))
                 .map_err(|e| format!(", column '{name}'{e}"))?
                 .trim();
             if is_missing(value) {
@@ -518,6 +587,94 @@ mod tests {
             assert_eq!(table.columns[1].value(row), Value::Text(&kind));
             assert_eq!(events[row], row % 5 == 0);
         }
+    }
+
+    /// The same file, read as if it held a quote.
+    fn through_the_reader(f: &CsvFile) -> CsvFile {
+        CsvFile {
+            path: f.path.clone(),
+            bytes: f.bytes.clone(),
+            header: f.header.clone(),
+            quoted: true,
+        }
+    }
+
+    /// A file without quotes is split in place; the CSV reader, which a
+    /// quoted file needs, reads the same rows from the same bytes: CRLF
+    /// ends, blank lines, an empty last field, no line feed at the end.
+    #[test]
+    fn fields_split_in_place_read_as_the_csv_reader_reads_them() {
+        let text = "x,kind,bad\r\n1.5,a,1\r\n\r\n,b,0\n2,,1\n\n7,c,0\n-3e2,a,\n4,NA,1";
+        let columns = vec![
+            ("x".to_string(), Typing::Auto),
+            ("kind".to_string(), Typing::Auto),
+        ];
+        let plain = file(text.to_string());
+        assert!(!plain.quoted);
+        let reader = through_the_reader(&plain);
+        let read_all = |f: &CsvFile| read(f, &columns, None).unwrap().0;
+        let (a, b) = (read_all(&plain), read_all(&reader));
+        // Missing numbers are NaN, which equals nothing: compare the text.
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(a.rows(), 6);
+        assert_eq!(a.columns[0].value(3), Value::Number(7.0));
+        assert_eq!(a.columns[1].value(2), Value::Missing);
+        assert_eq!(a.columns[1].value(4), Value::Text("a"));
+        // The target: the empty outcome on row 5 is an error both ways.
+        let target = |f: &CsvFile| {
+            read(f, &columns, Some(("bad", "1")))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(target(&plain), target(&reader));
+        assert!(target(&plain).contains("row 5, column 'bad': the target is missing"));
+        // A ragged row is named the same way too.
+        let ragged = "x,kind,bad\n1,a,1\n2,b\n";
+        let plain = file(ragged.to_string());
+        let quoted = through_the_reader(&plain);
+        let error = |f: &CsvFile| read(f, &columns, None).unwrap_err().to_string();
+        assert_eq!(error(&plain), error(&quoted));
+        assert!(error(&plain).ends_with("row 2 has 2 fields, the header has 3"));
+    }
+
+    proptest::proptest! {
+        /// Any quote-free file reads the same split in place as through
+        /// the CSV reader: the same table, or the same error.
+        #[test]
+        fn splitting_in_place_agrees_with_the_csv_reader(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[0-9a-c. NA-]{0,4}", 1..5), 0..12),
+            crlf in proptest::bool::ANY,
+            final_end in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("x,kind,bad{end}");
+            let lines: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+            text.push_str(&lines.join(end));
+            if final_end {
+                text.push_str(end);
+            }
+            let plain = file(text);
+            proptest::prop_assume!(!plain.quoted);
+            let reader = through_the_reader(&plain);
+            let columns = vec![
+                ("x".to_string(), Typing::Auto),
+                ("kind".to_string(), Typing::Exactly(Kind::Categorical)),
+            ];
+            let outcome = |f: &CsvFile| match read(f, &columns, Some(("bad", "1"))) {
+                Ok((table, events)) => format!("{table:?} {events:?}"),
+                Err(error) => error.to_string(),
+            };
+            proptest::prop_assert_eq!(outcome(&plain), outcome(&reader));
+        }
+    }
+
+    /// A lone carriage return ends a row for the CSV reader: such a file is
+    /// not split in place.
+    #[test]
+    fn a_lone_carriage_return_takes_the_csv_reader() {
+        assert!(file("x,bad\r1,0\r".to_string()).quoted);
+        assert!(!file("x,bad\r\n1,0\r\n".to_string()).quoted);
     }
 
     /// An error in a later run names the row counted from the file's start.
