@@ -203,10 +203,25 @@ pub fn read(
         target: target.as_ref(),
     };
     let runs = file.runs();
+    // Columns are made their final size up front: the first run's take
+    // every run's rows, the others theirs, so no column is copied as it
+    // grows. Fresh pages are what reading costs most here (the kernel
+    // zeroing them), so each page is touched once, not at every doubling.
+    let lines = runs
+        .iter()
+        .map(|run| memchr::memchr_iter(b'\n', &file.bytes[run.clone()]).count() + 1)
+        .collect::<Vec<_>>();
+    let total_lines = lines.iter().sum::<usize>();
     let parts: Vec<Result<Part, RowError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = runs
             .iter()
-            .map(|run| scope.spawn(|| job.parse(&file.bytes[run.clone()], run.start == 0)))
+            .zip(&lines)
+            .map(|(run, &lines)| {
+                let first = run.start == 0;
+                let capacity = if first { total_lines } else { lines };
+                let job = &job;
+                scope.spawn(move || job.parse(&file.bytes[run.clone()], first, capacity))
+            })
             .collect();
         handles
             .into_iter()
@@ -242,7 +257,7 @@ pub fn read(
         mut builders,
         events,
         ..
-    } = merged.unwrap_or_else(|| job.empty());
+    } = merged.unwrap_or_else(|| job.empty(0));
 
     // Columns that were not numbers after all: a second pass for them.
     let demoted: Vec<usize> = (0..builders.len())
@@ -344,7 +359,8 @@ struct RowError {
 }
 
 impl Job<'_> {
-    fn empty(&self) -> Part {
+    /// A part with room for `rows` rows in every column.
+    fn empty(&self, rows: usize) -> Part {
         Part {
             rows: 0,
             builders: self
@@ -352,21 +368,22 @@ impl Job<'_> {
                 .iter()
                 .map(|(_, typing)| match typing {
                     Typing::Exactly(Kind::Categorical) => {
-                        Builder::Categorical(CategoricalBuilder::default())
+                        Builder::Categorical(CategoricalBuilder::with_capacity(rows))
                     }
-                    _ => Builder::Numeric(Vec::new()),
+                    _ => Builder::Numeric(Vec::with_capacity(rows)),
                 })
                 .collect(),
-            events: self.target.map(|_| Vec::new()),
+            events: self.target.map(|_| Vec::with_capacity(rows)),
         }
     }
 
-    /// Parses one run of rows; the first run holds the header.
-    fn parse(&self, bytes: &[u8], has_header: bool) -> Result<Part, RowError> {
+    /// Parses one run of rows into columns with room for `capacity` rows;
+    /// the first run holds the header.
+    fn parse(&self, bytes: &[u8], has_header: bool, capacity: usize) -> Result<Part, RowError> {
         if self.plain {
-            return self.parse_plain(bytes, has_header);
+            return self.parse_plain(bytes, has_header, capacity);
         }
-        let mut part = self.empty();
+        let mut part = self.empty(capacity);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(has_header)
             .flexible(true)
@@ -398,8 +415,13 @@ impl Job<'_> {
     /// no copy into a record. Rows are as the CSV reader sees them: a
     /// carriage return before the line feed is not part of the last field,
     /// and blank lines are skipped.
-    fn parse_plain(&self, bytes: &[u8], has_header: bool) -> Result<Part, RowError> {
-        let mut part = self.empty();
+    fn parse_plain(
+        &self,
+        bytes: &[u8],
+        has_header: bool,
+        capacity: usize,
+    ) -> Result<Part, RowError> {
+        let mut part = self.empty(capacity);
         let mut fields: Vec<&[u8]> = Vec::with_capacity(self.width);
         let mut header = has_header;
         let mut start = 0;
@@ -539,8 +561,54 @@ fn is_missing_bytes(bytes: &[u8]) -> bool {
 
 /// A number from a field's bytes, surrounding spaces allowed.
 fn number(bytes: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(bytes.trim_ascii()).ok()?;
+    let bytes = bytes.trim_ascii();
+    if let Some(value) = short_decimal(bytes) {
+        return Some(value);
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
     text.parse::<f64>().ok()
+}
+
+/// Powers of ten that are exact doubles.
+const TENS: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `-?digits[.digits]` with at most 15 digits, read without the general
+/// parser: the digits are an integer below 2^53 and the scale a power of
+/// ten below 10^16, both exact doubles, so one division is the correctly
+/// rounded value (Clinger's fast path), the value `str::parse` gives. Most
+/// fields of a data table look like this; anything else is `None`, for the
+/// general parser.
+fn short_decimal(bytes: &[u8]) -> Option<f64> {
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let mut mantissa = 0u64;
+    let mut count = 0;
+    let mut decimals: Option<usize> = None;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+                if let Some(d) = decimals.as_mut() {
+                    *d += 1;
+                }
+            }
+            b'.' if decimals.is_none() => decimals = Some(0),
+            _ => return None,
+        }
+        if count > 15 {
+            return None;
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    let value = mantissa as f64 / TENS[decimals.unwrap_or(0)];
+    Some(if negative { -value } else { value })
 }
 
 /// A field as text; the error reads after the column's name.
@@ -666,6 +734,25 @@ mod tests {
                 Err(error) => error.to_string(),
             };
             proptest::prop_assert_eq!(outcome(&plain), outcome(&reader));
+        }
+    }
+
+    proptest::proptest! {
+        /// The short path reads a number exactly as `str::parse` does, bit
+        /// for bit, and leaves alone what it cannot read.
+        #[test]
+        fn short_decimals_read_as_the_standard_parser_reads_them(
+            text in "-?[0-9]{0,17}(\\.[0-9]{0,17})?|[-+.eE0-9]{1,8}",
+        ) {
+            let standard = text.parse::<f64>().ok();
+            match short_decimal(text.as_bytes()) {
+                Some(value) => proptest::prop_assert_eq!(
+                    Some(value.to_bits()), standard.map(f64::to_bits), "{}", text
+                ),
+                None => proptest::prop_assert_eq!(
+                    number(text.as_bytes()).map(f64::to_bits), standard.map(f64::to_bits)
+                ),
+            }
         }
     }
 

@@ -56,6 +56,14 @@ pub struct CategoricalBuilder {
 }
 
 impl CategoricalBuilder {
+    /// A builder with room for `rows` values.
+    pub fn with_capacity(rows: usize) -> CategoricalBuilder {
+        CategoricalBuilder {
+            codes: Vec::with_capacity(rows),
+            ..CategoricalBuilder::default()
+        }
+    }
+
     pub fn push(&mut self, value: Option<&str>) {
         let Some(value) = value else {
             self.codes.push(MISSING_CODE);
