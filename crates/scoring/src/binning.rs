@@ -966,20 +966,13 @@ fn optimal_turn(
     if n == 0 {
         return (Vec::new(), 0.0);
     }
-    let (first, second) = if peak {
-        (Order::Up, Order::Down)
-    } else {
-        (Order::Down, Order::Up)
-    };
-    let left = Chains::build(prebins, totals, min_count, max_bins, first);
+    // A peak rises to the turn and falls after it, which read from the end
+    // backwards is rising again: both sides are chains of the same order,
+    // the second over the reversed pre-bins. A valley is the mirror.
+    let order = if peak { Order::Up } else { Order::Down };
+    let left = Chains::build(prebins, totals, min_count, max_bins, order);
     let reversed = prebins.iter().rev().copied().collect::<Vec<_>>();
-    // Reversed, the second side's order flips.
-    let flipped = if second == Order::Up {
-        Order::Down
-    } else {
-        Order::Up
-    };
-    let right = Chains::build(&reversed, totals, min_count, max_bins, flipped);
+    let right = Chains::build(&reversed, totals, min_count, max_bins, order);
 
     // (IV, groups, turn, the left chain's (groups - 1, last start), the right's)
     type Choice = (
