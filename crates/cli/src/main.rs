@@ -15,6 +15,7 @@ mod output;
 mod risk_cmd;
 mod server_cmd;
 mod sim_cmd;
+mod text_cmd;
 mod uscc_cmd;
 
 use std::path::PathBuf;
@@ -109,6 +110,9 @@ enum Command {
     /// The scorecard engine on any CSV table.
     #[command(subcommand)]
     Model(model_cmd::ModelCommand),
+    /// A category classifier for labelled Chinese text (complaints): fit, apply, report.
+    #[command(subcommand)]
+    Text(text_cmd::TextCommand),
     /// The city's risk model: train, screen, show.
     #[command(subcommand)]
     Risk(risk_cmd::RiskCommand),
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Restore { from } => backup_cmd::restore(&cli.data, &from),
         Command::Outbox(args) => server_cmd::outbox(&cli.data, args),
         Command::Model(command) => model_cmd::run(command),
+        Command::Text(command) => text_cmd::run(command),
         Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),
         Command::Finance(command) => finance_cmd::run(&cli.data, cli.catalog.as_deref(), command),
         Command::Inspection(command) => {

@@ -1,0 +1,432 @@
+//! `xinyong text`: the complaint classifier on any labelled Chinese text
+//! CSV, as `xinyong model` is the scorecard on any table.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use complaints::{Evaluation, FitOptions, Model, Segmenter, mask};
+use domain::text::spreadsheet_safe;
+
+use crate::Outcome;
+use crate::output::{outln, print_json, print_table, table};
+
+#[derive(Subcommand)]
+pub enum TextCommand {
+    /// Fit a category classifier to labelled texts; the last part in time is
+    /// held out and measured.
+    Fit {
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The column holding the text.
+        #[arg(long)]
+        text: String,
+        /// The column holding each text's category.
+        #[arg(long)]
+        label: String,
+        /// A column to order the rows by (ISO dates or times) for the
+        /// hold-out; without it, the file's order.
+        #[arg(long)]
+        time: Option<String>,
+        /// The share of rows, the latest, held out to measure the model.
+        #[arg(long, default_value_t = 0.2)]
+        holdout: f64,
+        /// Words to add to the segmenter's dictionary: `word [freq] [tag]` a line.
+        #[arg(long, value_name = "WORDS.txt")]
+        dict: Option<PathBuf>,
+        /// A term is kept when at least this many training texts hold it.
+        #[arg(long, default_value_t = 2)]
+        min_df: u32,
+        /// Read single terms only, not neighbouring pairs too.
+        #[arg(long)]
+        no_pairs: bool,
+        #[arg(long, default_value_t = 6)]
+        epochs: u32,
+        #[arg(long, value_name = "MODEL.json")]
+        out: PathBuf,
+    },
+    /// Classify texts: adds the columns `predicted` and `probability`.
+    Apply {
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The column holding the text (default: the one the model was fitted on).
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, value_name = "OUT.csv")]
+        out: PathBuf,
+    },
+    /// Accuracy, macro-F1, per-category measures and the confusion matrix
+    /// of a model on labelled texts, with misclassified examples masked.
+    Report {
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(command: TextCommand) -> Result<Outcome> {
+    match command {
+        TextCommand::Fit {
+            data,
+            text,
+            label,
+            time,
+            holdout,
+            dict,
+            min_df,
+            no_pairs,
+            epochs,
+            out,
+        } => {
+            let options = FitOptions {
+                min_df,
+                pairs: !no_pairs,
+                epochs,
+                ..FitOptions::default()
+            };
+            let columns = Columns {
+                text: &text,
+                label: Some(&label),
+                time: time.as_deref(),
+            };
+            fit(&data, columns, holdout, dict.as_deref(), &options, &out)
+        }
+        TextCommand::Apply {
+            model,
+            data,
+            text,
+            out,
+        } => apply(&model, &data, text.as_deref(), &out),
+        TextCommand::Report {
+            model,
+            data,
+            text,
+            label,
+            json,
+        } => report(&model, &data, text.as_deref(), label.as_deref(), json),
+    }
+}
+
+/// The columns a command reads.
+#[derive(Clone, Copy)]
+struct Columns<'a> {
+    text: &'a str,
+    label: Option<&'a str>,
+    time: Option<&'a str>,
+}
+
+/// A CSV file's rows: every field kept (apply writes them back), with the
+/// positions of the columns read.
+struct Rows {
+    path: String,
+    header: Vec<String>,
+    records: Vec<csv::StringRecord>,
+    /// Rows left out for having no label.
+    unlabelled: usize,
+    text: usize,
+    label: Option<usize>,
+    time: Option<usize>,
+}
+
+impl Rows {
+    fn read(path: &Path, columns: Columns) -> Result<Rows> {
+        let shown = path.display().to_string();
+        let mut reader =
+            csv::Reader::from_path(path).with_context(|| format!("cannot read {shown}"))?;
+        let header: Vec<String> = reader
+            .headers()
+            .with_context(|| format!("{shown}: cannot read the header row"))?
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let position = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .with_context(|| format!("{shown}: no column '{name}' in the header"))
+        };
+        let text = position(columns.text)?;
+        let label = columns.label.map(position).transpose()?;
+        let time = columns.time.map(position).transpose()?;
+        let mut records = Vec::new();
+        let mut unlabelled = 0;
+        for (k, record) in reader.records().enumerate() {
+            let record = record.with_context(|| format!("{shown}: row {}", k + 1))?;
+            if record.len() != header.len() {
+                bail!(
+                    "{shown}: row {} has {} fields, the header has {}",
+                    k + 1,
+                    record.len(),
+                    header.len()
+                );
+            }
+            // A ticket without a category (a consultation, say) teaches
+            // nothing and measures nothing: it is left out and counted.
+            if let Some(l) = label
+                && record[l].trim().is_empty()
+            {
+                unlabelled += 1;
+                continue;
+            }
+            records.push(record);
+        }
+        Ok(Rows {
+            path: shown,
+            header,
+            records,
+            unlabelled,
+            text,
+            label,
+            time,
+        })
+    }
+
+    fn texts(&self) -> Vec<&str> {
+        self.records.iter().map(|r| &r[self.text]).collect()
+    }
+
+    fn labels(&self) -> Option<Vec<String>> {
+        let l = self.label?;
+        Some(
+            self.records
+                .iter()
+                .map(|r| r[l].trim().to_string())
+                .collect(),
+        )
+    }
+}
+
+/// Every text's terms, the rows shared out among the cores.
+fn terms_of(segmenter: &Segmenter, texts: &[&str]) -> Vec<Vec<String>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = texts.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|t| segmenter.terms(t)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn segmenter_for(dictionary: &str, source: &str) -> Result<Segmenter> {
+    Segmenter::with_words(dictionary).with_context(|| source.to_string())
+}
+
+fn fit(
+    data: &Path,
+    columns: Columns,
+    holdout: f64,
+    dict: Option<&Path>,
+    options: &FitOptions,
+    out: &Path,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    if !(0.0..0.9).contains(&holdout) {
+        bail!("--holdout {holdout} is not within 0 to 0.9");
+    }
+    let dictionary = match dict {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => String::new(),
+    };
+    let segmenter = segmenter_for(
+        &dictionary,
+        &dict.map(|p| p.display().to_string()).unwrap_or_default(),
+    )?;
+    let mut rows = Rows::read(data, columns)?;
+    if let Some(t) = rows.time {
+        // A stable sort: rows of one time keep the file's order.
+        rows.records.sort_by(|a, b| a[t].cmp(&b[t]));
+    }
+    let labels = rows.labels().unwrap_or_default();
+    let terms = terms_of(&segmenter, &rows.texts());
+    let segmented = started.elapsed().as_secs_f64();
+    let cut = rows.records.len() - (rows.records.len() as f64 * holdout).round() as usize;
+    let fit_started = Instant::now();
+    let mut model = complaints::classify::fit(&terms[..cut], &labels[..cut], &dictionary, options)
+        .with_context(|| rows.path.clone())?;
+    model.text_column = columns.text.to_string();
+    model.label_column = columns.label.unwrap_or_default().to_string();
+    let fitted = fit_started.elapsed().as_secs_f64();
+    if cut < terms.len() {
+        model.holdout = Some(model.evaluate(&terms[cut..], &labels[cut..]));
+    }
+    let json = serde_json::to_string(&model)?;
+    std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
+    outln!(
+        "fitted on {} texts, {} categories, {} terms{}",
+        cut,
+        model.classes.len(),
+        model.terms.len(),
+        match columns.time {
+            Some(t) => format!("; the latest {} by '{t}' held out", terms.len() - cut),
+            None => format!("; the last {} rows held out", terms.len() - cut),
+        }
+    );
+    if rows.unlabelled > 0 {
+        outln!("rows without a category, left out: {}", rows.unlabelled);
+    }
+    if let Some(evaluation) = &model.holdout {
+        print_evaluation(evaluation);
+    }
+    eprintln!(
+        "segment {segmented:.3} s, fit {fitted:.3} s, total {:.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Outcome::Ok)
+}
+
+fn load(path: &Path) -> Result<Model> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Model::from_json(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a text model: {e}", path.display()))
+}
+
+fn apply(model_path: &Path, data: &Path, text: Option<&str>, out: &Path) -> Result<Outcome> {
+    let started = Instant::now();
+    let model = load(model_path)?;
+    let segmenter = segmenter_for(&model.dictionary, &model_path.display().to_string())?;
+    let column = text.unwrap_or(&model.text_column);
+    let rows = Rows::read(
+        data,
+        Columns {
+            text: column,
+            label: None,
+            time: None,
+        },
+    )?;
+    for name in ["predicted", "probability"] {
+        if rows.header.iter().any(|h| h == name) {
+            bail!(
+                "{}: already has a column '{name}', which apply adds",
+                rows.path
+            );
+        }
+    }
+    let terms = terms_of(&segmenter, &rows.texts());
+    let output =
+        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
+    let mut header = rows.header.clone();
+    header.extend(["predicted", "probability"].map(String::from));
+    writer.write_record(&header)?;
+    for (record, terms) in rows.records.iter().zip(&terms) {
+        let prediction = model.predict(terms);
+        let mut fields: Vec<String> = record.iter().map(String::from).collect();
+        fields.push(model.classes[prediction.class].clone());
+        fields.push(format!("{:.4}", prediction.probability));
+        writer.write_record(fields.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))?
+        .flush()?;
+    eprintln!(
+        "classified {} texts in {:.3} s",
+        rows.records.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Outcome::Ok)
+}
+
+fn report(
+    model_path: &Path,
+    data: &Path,
+    text: Option<&str>,
+    label: Option<&str>,
+    json: bool,
+) -> Result<Outcome> {
+    let model = load(model_path)?;
+    let segmenter = segmenter_for(&model.dictionary, &model_path.display().to_string())?;
+    let columns = Columns {
+        text: text.unwrap_or(&model.text_column),
+        label: Some(label.unwrap_or(&model.label_column)),
+        time: None,
+    };
+    let rows = Rows::read(data, columns)?;
+    let labels = rows.labels().unwrap_or_default();
+    let terms = terms_of(&segmenter, &rows.texts());
+    let predicted: Vec<usize> = terms.iter().map(|t| model.predict(t).class).collect();
+    let evaluation = complaints::classify::evaluate(&model.classes, &predicted, &labels);
+    if json {
+        print_json(&evaluation)?;
+        return Ok(Outcome::Ok);
+    }
+    outln!("{} texts from {}", rows.records.len(), rows.path);
+    if rows.unlabelled > 0 {
+        outln!("rows without a category, left out: {}", rows.unlabelled);
+    }
+    print_evaluation(&evaluation);
+    // Examples of mistakes, masked as everything shown is.
+    let wrong: Vec<usize> = (0..labels.len())
+        .filter(|&k| model.classes[predicted[k]] != labels[k])
+        .take(5)
+        .collect();
+    if !wrong.is_empty() {
+        outln!();
+        outln!(
+            "misclassified, first {} (personal data masked):",
+            wrong.len()
+        );
+        for k in wrong {
+            outln!(
+                "  row {}: {} → {}: {}",
+                k + 1,
+                labels[k],
+                model.classes[predicted[k]],
+                mask(&rows.records[k][rows.text])
+            );
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_evaluation(e: &Evaluation) {
+    outln!(
+        "{} texts: accuracy {:.4}, macro-F1 {:.4}",
+        e.rows,
+        e.accuracy,
+        e.macro_f1
+    );
+    let mut measures = table(&["category", "texts", "precision", "recall", "F1"]);
+    for m in &e.classes {
+        measures.add_row(vec![
+            m.label.clone(),
+            m.support.to_string(),
+            format!("{:.3}", m.precision),
+            format!("{:.3}", m.recall),
+            format!("{:.3}", m.f1),
+        ]);
+    }
+    print_table(&measures);
+    outln!();
+    outln!("confusion matrix (rows: the label; columns: predicted, in the order above):");
+    let mut header = vec!["".to_string()];
+    header.extend((1..=e.classes.len()).map(|k| k.to_string()));
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut confusion = table(&header_refs);
+    for (k, (row, m)) in e.confusion.iter().zip(&e.classes).enumerate() {
+        let mut cells = vec![format!("{} {}", k + 1, m.label)];
+        cells.extend(row.iter().map(u64::to_string));
+        confusion.add_row(cells);
+    }
+    print_table(&confusion);
+}
