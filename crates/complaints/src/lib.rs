@@ -7,11 +7,14 @@
 //! - [`segment`]: Chinese word segmentation (jieba) with a domain
 //!   dictionary the credit centre can extend, and the terms a classifier
 //!   reads.
+//! - [`ears`]: spikes in daily counts by EARS C1, C2 and C3, each alarm
+//!   with its evidence.
 //! - [`classify`]: a category classifier for labelled Chinese text:
 //!   TF-IDF terms and a multinomial logistic regression, with accuracy,
 //!   macro-F1 and a confusion matrix.
 
 pub mod classify;
+pub mod ears;
 pub mod mask;
 pub mod segment;
 
