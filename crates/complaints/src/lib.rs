@@ -8,14 +8,18 @@
 //!   dictionary the credit centre can extend, and the terms a classifier
 //!   reads.
 //! - [`ears`]: spikes in daily counts by EARS C1, C2 and C3, each alarm
-//!   with its evidence.
+//!   with its evidence; [`ewma`]: by two weighted moving averages with
+//!   t-test p-values, as ESSENCE does; [`repeat`]: repeat complaints about
+//!   one business within a window.
 //! - [`classify`]: a category classifier for labelled Chinese text:
 //!   TF-IDF terms and a multinomial logistic regression, with accuracy,
 //!   macro-F1 and a confusion matrix.
 
 pub mod classify;
 pub mod ears;
+pub mod ewma;
 pub mod mask;
+pub mod repeat;
 pub mod segment;
 
 pub use classify::{Evaluation, FitOptions, Model, Prediction};
