@@ -9,7 +9,9 @@
 //!   reads.
 //! - [`ears`]: spikes in daily counts by EARS C1, C2 and C3, each alarm
 //!   with its evidence; [`ewma`]: by two weighted moving averages with
-//!   t-test p-values, as ESSENCE does; [`repeat`]: repeat complaints about
+//!   t-test p-values, as ESSENCE does; [`negbin`]: against a
+//!   negative-binomial baseline whose dispersion is pooled per industry;
+//!   [`repeat`]: repeat complaints about
 //!   one business within a window.
 //! - [`classify`]: a category classifier for labelled Chinese text:
 //!   TF-IDF terms and a multinomial logistic regression, with accuracy,
@@ -19,6 +21,7 @@ pub mod classify;
 pub mod ears;
 pub mod ewma;
 pub mod mask;
+pub mod negbin;
 pub mod repeat;
 pub mod segment;
 
