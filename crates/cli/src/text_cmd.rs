@@ -207,8 +207,8 @@ impl Rows {
     }
 }
 
-/// Every text's terms, the rows shared out among the cores.
-fn terms_of(segmenter: &Segmenter, texts: &[&str]) -> Vec<Vec<String>> {
+/// Every text's terms, in order, the rows shared out among the cores.
+fn terms_of(segmenter: &Segmenter, texts: &[&str]) -> Result<Vec<Vec<String>>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = texts.len().div_ceil(cores).max(1);
     std::thread::scope(|scope| {
@@ -218,10 +218,15 @@ fn terms_of(segmenter: &Segmenter, texts: &[&str]) -> Vec<Vec<String>> {
                 scope.spawn(move || part.iter().map(|t| segmenter.terms(t)).collect::<Vec<_>>())
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        // A lost part would shift every later text against its label.
+        let mut terms = Vec::with_capacity(texts.len());
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => terms.extend(part),
+                Err(_) => bail!("a segmenting thread failed"),
+            }
+        }
+        Ok(terms)
     })
 }
 
@@ -256,7 +261,7 @@ fn fit(
         rows.records.sort_by(|a, b| a[t].cmp(&b[t]));
     }
     let labels = rows.labels().unwrap_or_default();
-    let terms = terms_of(&segmenter, &rows.texts());
+    let terms = terms_of(&segmenter, &rows.texts())?;
     let segmented = started.elapsed().as_secs_f64();
     let cut = rows.records.len() - (rows.records.len() as f64 * holdout).round() as usize;
     let fit_started = Instant::now();
@@ -321,7 +326,7 @@ fn apply(model_path: &Path, data: &Path, text: Option<&str>, out: &Path) -> Resu
             );
         }
     }
-    let terms = terms_of(&segmenter, &rows.texts());
+    let terms = terms_of(&segmenter, &rows.texts())?;
     let output =
         std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
@@ -363,7 +368,7 @@ fn report(
     };
     let rows = Rows::read(data, columns)?;
     let labels = rows.labels().unwrap_or_default();
-    let terms = terms_of(&segmenter, &rows.texts());
+    let terms = terms_of(&segmenter, &rows.texts())?;
     let predicted: Vec<usize> = terms.iter().map(|t| model.predict(t).class).collect();
     let evaluation = complaints::classify::evaluate(&model.classes, &predicted, &labels);
     if json {
