@@ -22,6 +22,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::mean_sd;
+
 /// The three statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,24 +113,6 @@ pub fn statistics(counts: &[u32], method: Method, options: &Options) -> Vec<Day>
             }
         })
         .collect()
-}
-
-/// Mean and sample standard deviation (n − 1).
-fn mean_sd(values: &[u32]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (0.0, 0.0);
-    }
-    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0);
-    (mean, var.sqrt())
 }
 
 #[cfg(test)]

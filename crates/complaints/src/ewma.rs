@@ -17,6 +17,8 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use crate::mean_sd;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// The longest baseline, in days (Rnssp's `B`).
@@ -91,11 +93,10 @@ pub fn statistics(counts: &[u32], options: &Options) -> Vec<Day> {
     }
     let mut days = Vec::new();
     for t in start..y.len() {
-        let baseline = &y[(t - g).saturating_sub(options.baseline)..t - g];
+        let baseline = &counts[(t - g).saturating_sub(options.baseline)..t - g];
         let n = baseline.len() as f64;
         let freedom = n - 1.0;
-        let expected = baseline.iter().sum::<f64>() / n;
-        let sigma = (baseline.iter().map(|v| (v - expected).powi(2)).sum::<f64>() / freedom).sqrt();
+        let (expected, sigma) = mean_sd(baseline);
         let Ok(t_dist) = StudentsT::new(0.0, 1.0, freedom) else {
             continue;
         };

@@ -28,3 +28,22 @@ pub mod segment;
 pub use classify::{Evaluation, FitOptions, Model, Prediction};
 pub use mask::mask;
 pub use segment::Segmenter;
+
+/// Mean and sample standard deviation (n − 1) of daily counts, as the
+/// detectors' baselines use them; (0, 0) for no days, sd 0 for one.
+pub(crate) fn mean_sd(values: &[u32]) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    (mean, variance.sqrt())
+}

@@ -14,6 +14,8 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
 
+use crate::mean_sd;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// Days in the baseline.
@@ -63,13 +65,8 @@ pub fn pooled_size(series: &[&[u32]]) -> Option<f64> {
         if s.len() < 2 {
             continue;
         }
-        let n = s.len() as f64;
-        let mean = s.iter().map(|&c| f64::from(c)).sum::<f64>() / n;
-        let variance = s
-            .iter()
-            .map(|&c| (f64::from(c) - mean).powi(2))
-            .sum::<f64>()
-            / (n - 1.0);
+        let (mean, sd) = mean_sd(s);
+        let variance = sd * sd;
         squared_means += mean * mean;
         excess += variance - mean;
     }
@@ -101,8 +98,7 @@ pub fn statistics(counts: &[u32], size: Option<f64>, options: &Options) -> Vec<D
     (first..counts.len())
         .map(|t| {
             let window = &counts[t - first..t - options.guard];
-            let mean = window.iter().map(|&c| f64::from(c)).sum::<f64>() / window.len() as f64;
-            let expected = mean.max(options.min_expected);
+            let expected = mean_sd(window).0.max(options.min_expected);
             let p_value = upper_tail(counts[t], expected, size);
             // The least count past alpha: a short walk up from the mean.
             let mut alarm_from = expected.ceil() as u32;
