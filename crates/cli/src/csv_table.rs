@@ -10,7 +10,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use std::io::Write;
+
 use anyhow::{Context, Result, bail};
+use domain::text::spreadsheet_safe;
 use scoring::{CategoricalBuilder, Column, Kind, Table};
 
 const MISSING: [&str; 8] = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"];
@@ -141,6 +144,28 @@ impl CsvFile {
             }
         })
     }
+}
+
+/// Writes a header and rows to `out` as CSV, every field made safe to open
+/// in a spreadsheet (a formula is written as text).
+pub fn write_csv(
+    out: &Path,
+    header: &[String],
+    rows: impl IntoIterator<Item = Result<Vec<String>>>,
+) -> Result<()> {
+    let output =
+        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
+    writer.write_record(header)?;
+    for fields in rows {
+        writer.write_record(fields?.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))?
+        .flush()
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
 }
 
 /// How to read one column.

@@ -1,19 +1,17 @@
 //! `xinyong model`: the scorecard engine on any CSV table.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use domain::text::spreadsheet_safe;
 use scoring::{
     BinningOptions, FitOptions, Kind, Model, ModelInfo, Prebinning, Report, Scaling, Trend,
 };
 
 use crate::Outcome;
-use crate::csv_table::{CsvFile, Typing, read, read_table};
+use crate::csv_table::{CsvFile, Typing, read, read_table, write_csv};
 use crate::output::{outln, print_json, print_table, table};
 
 #[derive(Subcommand)]
@@ -273,24 +271,17 @@ fn apply(model_path: &Path, data: &Path, out: &Path) -> Result<Outcome> {
         .with_context(|| file.path.clone())?;
     let score_seconds = score_started.elapsed().as_secs_f64();
 
-    let output =
-        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
     let mut header = file.header.clone();
     header.extend(["probability", "score", "reasons"].map(String::from));
-    writer.write_record(&header)?;
-    for (record, scored) in file.records().zip(&scored) {
+    let rows = file.records().zip(&scored).map(|(record, scored)| {
         let (_, record) = record?;
         let mut fields: Vec<String> = record.iter().map(String::from).collect();
         fields.push(format!("{}", scored.probability));
         fields.push(scored.score.to_string());
         fields.push(scorer.reasons_text(scored));
-        writer.write_record(fields.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))?
-        .flush()?;
+        Ok(fields)
+    });
+    write_csv(out, &header, rows)?;
     eprintln!(
         "scored {} rows: read {read_seconds:.3} s, score {score_seconds:.3} s, total {:.3} s",
         scored.len(),

@@ -1,16 +1,15 @@
 //! `xinyong text`: the complaint classifier on any labelled Chinese text
 //! CSV, as `xinyong model` is the scorecard on any table.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use complaints::{Evaluation, FitOptions, Model, Segmenter, mask};
-use domain::text::spreadsheet_safe;
 
 use crate::Outcome;
+use crate::csv_table::{CsvFile, write_csv};
 use crate::output::{outln, print_json, print_table, table};
 
 #[derive(Subcommand)]
@@ -141,36 +140,14 @@ struct Rows {
 
 impl Rows {
     fn read(path: &Path, columns: Columns) -> Result<Rows> {
-        let shown = path.display().to_string();
-        let mut reader =
-            csv::Reader::from_path(path).with_context(|| format!("cannot read {shown}"))?;
-        let header: Vec<String> = reader
-            .headers()
-            .with_context(|| format!("{shown}: cannot read the header row"))?
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-            .collect();
-        let position = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .with_context(|| format!("{shown}: no column '{name}' in the header"))
-        };
-        let text = position(columns.text)?;
-        let label = columns.label.map(position).transpose()?;
-        let time = columns.time.map(position).transpose()?;
+        let file = CsvFile::open(path)?;
+        let text = file.position(columns.text)?;
+        let label = columns.label.map(|l| file.position(l)).transpose()?;
+        let time = columns.time.map(|t| file.position(t)).transpose()?;
         let mut records = Vec::new();
         let mut unlabelled = 0;
-        for (k, record) in reader.records().enumerate() {
-            let record = record.with_context(|| format!("{shown}: row {}", k + 1))?;
-            if record.len() != header.len() {
-                bail!(
-                    "{shown}: row {} has {} fields, the header has {}",
-                    k + 1,
-                    record.len(),
-                    header.len()
-                );
-            }
+        for record in file.records() {
+            let (_, record) = record?;
             // A ticket without a category (a consultation, say) teaches
             // nothing and measures nothing: it is left out and counted.
             if let Some(l) = label
@@ -182,8 +159,8 @@ impl Rows {
             records.push(record);
         }
         Ok(Rows {
-            path: shown,
-            header,
+            path: file.path.clone(),
+            header: file.header.clone(),
             records,
             unlabelled,
             text,
@@ -327,23 +304,16 @@ fn apply(model_path: &Path, data: &Path, text: Option<&str>, out: &Path) -> Resu
         }
     }
     let terms = terms_of(&segmenter, &rows.texts())?;
-    let output =
-        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
     let mut header = rows.header.clone();
     header.extend(["predicted", "probability"].map(String::from));
-    writer.write_record(&header)?;
-    for (record, terms) in rows.records.iter().zip(&terms) {
+    let classified = rows.records.iter().zip(&terms).map(|(record, terms)| {
         let prediction = model.predict(terms);
         let mut fields: Vec<String> = record.iter().map(String::from).collect();
         fields.push(model.classes[prediction.class].clone());
         fields.push(format!("{:.4}", prediction.probability));
-        writer.write_record(fields.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))?
-        .flush()?;
+        Ok(fields)
+    });
+    write_csv(out, &header, classified)?;
     eprintln!(
         "classified {} texts in {:.3} s",
         rows.records.len(),
