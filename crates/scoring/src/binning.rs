@@ -878,14 +878,11 @@ impl Chains {
     /// The best split of `[0, j)` into `k + 1` groups: its IV and where its
     /// last group starts.
     fn ending(&self, k: usize, j: usize) -> Option<(f64, usize)> {
-        let mut answer: Option<(f64, usize)> = None;
-        for i in 0..j {
-            let value = self.best[k][i * (self.n + 1) + j];
-            if value > f64::NEG_INFINITY && answer.is_none_or(|(v, _)| value > v + 1e-12) {
-                answer = Some((value, i));
-            }
-        }
-        answer
+        self.endings(k, j)
+            .fold(None, |answer, (value, i)| match answer {
+                Some((v, _)) if value <= v + 1e-12 => answer,
+                _ => Some((value, i)),
+            })
     }
 
     /// Every chain of `k + 1` groups over `[0, j)`, by where its last group
@@ -949,6 +946,17 @@ fn optimal_groups(
     }
 }
 
+/// A candidate for [`optimal_turn`]: its IV and number of groups, where it
+/// turns, and each side's chain as (groups − 1, where its last group
+/// starts), `None` for a side with no groups.
+struct Turn {
+    iv: f64,
+    groups: usize,
+    turn: usize,
+    left: Option<(usize, usize)>,
+    right: Option<(usize, usize)>,
+}
+
 /// The grouping with the highest IV whose WoE rises to one peak and then
 /// falls (`peak`), or falls to one valley and then rises; a monotonic
 /// grouping is the case with the turn at an end. The two sides are chains
@@ -974,20 +982,11 @@ fn optimal_turn(
     let reversed = prebins.iter().rev().copied().collect::<Vec<_>>();
     let right = Chains::build(&reversed, totals, min_count, max_bins, order);
 
-    // (IV, groups, turn, the left chain's (groups - 1, last start), the right's)
-    type Choice = (
-        f64,
-        usize,
-        usize,
-        Option<(usize, usize)>,
-        Option<(usize, usize)>,
-    );
-    let mut answer: Option<Choice> = None;
-    let mut consider = |value: f64, groups: usize, choice: Choice| {
-        let better = match answer {
-            None => true,
-            Some((v, g, ..)) => value > v + 1e-12 || (value > v - 1e-12 && groups < g),
-        };
+    let mut answer: Option<Turn> = None;
+    let mut consider = |choice: Turn| {
+        let better = answer.as_ref().is_none_or(|a| {
+            choice.iv > a.iv + 1e-12 || (choice.iv > a.iv - 1e-12 && choice.groups < a.groups)
+        });
         if better {
             answer = Some(choice);
         }
@@ -1006,14 +1005,26 @@ fn optimal_turn(
             .flat_map(|k| right.endings(k, n - turn).map(move |(v, i)| (k, v, i)))
             .collect::<Vec<_>>();
         if turn == n {
-            for &(k, value, start) in &lefts {
-                consider(value, k + 1, (value, k + 1, turn, Some((k, start)), None));
+            for &(k, iv, start) in &lefts {
+                consider(Turn {
+                    iv,
+                    groups: k + 1,
+                    turn,
+                    left: Some((k, start)),
+                    right: None,
+                });
             }
             continue;
         }
         if turn == 0 {
-            for &(k, value, start) in &rights {
-                consider(value, k + 1, (value, k + 1, turn, None, Some((k, start))));
+            for &(k, iv, start) in &rights {
+                consider(Turn {
+                    iv,
+                    groups: k + 1,
+                    turn,
+                    left: None,
+                    right: Some((k, start)),
+                });
             }
             continue;
         }
@@ -1022,17 +1033,25 @@ fn optimal_turn(
                 let groups = kl + kr + 2;
                 // The sides meet at the turn, where WoE must still change.
                 if groups <= max_bins && woe(sl..turn) != woe(turn..n - sr) {
-                    let value = vl + vr;
-                    consider(
-                        value,
+                    consider(Turn {
+                        iv: vl + vr,
                         groups,
-                        (value, groups, turn, Some((kl, sl)), Some((kr, sr))),
-                    );
+                        turn,
+                        left: Some((kl, sl)),
+                        right: Some((kr, sr)),
+                    });
                 }
             }
         }
     }
-    let Some((value, _, turn, left_chain, right_chain)) = answer else {
+    let Some(Turn {
+        iv: value,
+        turn,
+        left: left_chain,
+        right: right_chain,
+        ..
+    }) = answer
+    else {
         let whole = sum(prebins);
         let all = 0..n;
         return (vec![all], totals.iv(whole.count, whole.events));
