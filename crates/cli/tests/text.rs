@@ -14,6 +14,20 @@ fn xinyong() -> Command {
     command
 }
 
+/// `xinyong text fit` reading `text` and the `category` column of `data`
+/// into `model`; a test adds its own options.
+fn fit(data: &Path, model: &Path, text: &str) -> Command {
+    let mut command = xinyong();
+    command
+        .args([
+            "text", "fit", "--text", text, "--label", "category", "--data",
+        ])
+        .arg(data)
+        .arg("--out")
+        .arg(model);
+    command
+}
+
 /// 600 complaints over 60 days in three categories, each with its own
 /// words and words all share; one in twenty labelled as its neighbour, as
 /// callers do. The first row carries a phone number and a label its words
@@ -64,12 +78,8 @@ fn fit_apply_and_report_on_labelled_text() {
     let data = dir.path().join("complaints.csv");
     corpus(&data);
     let model = dir.path().join("model.json");
-    xinyong()
-        .args(["text", "fit", "--text", "content", "--label", "category"])
-        .args(["--time", "received_on", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
+    fit(&data, &model, "content")
+        .args(["--time", "received_on"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -160,12 +170,8 @@ fn bad_input_is_named_and_unlabelled_rows_left_out() {
     )
     .unwrap();
     let model = dir.path().join("m.json");
-    xinyong()
-        .args(["text", "fit", "--text", "content", "--label", "category"])
-        .args(["--min-df", "1", "--holdout", "0", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
+    fit(&data, &model, "content")
+        .args(["--min-df", "1", "--holdout", "0"])
         .assert()
         .success()
         .stdout(predicate::str::contains("fitted on 2 texts, 2 categories"))
@@ -177,25 +183,13 @@ fn bad_input_is_named_and_unlabelled_rows_left_out() {
         "content,category\n外卖变质,food_safety\n空调维修,food_safety\n",
     )
     .unwrap();
-    xinyong()
-        .args([
-            "text", "fit", "--text", "content", "--label", "category", "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
+    fit(&data, &model, "content")
         .assert()
         .failure()
         .stderr(predicate::str::contains(
             "bad.csv: one category only ('food_safety'): a classifier needs two or more",
         ));
-    xinyong()
-        .args([
-            "text", "fit", "--text", "text", "--label", "category", "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
+    fit(&data, &model, "text")
         .assert()
         .failure()
         .stderr(predicate::str::contains("no column 'text' in the header"));
@@ -206,15 +200,9 @@ fn bad_input_is_named_and_unlabelled_rows_left_out() {
         "content,category\n外卖变质,food_safety\n空调维修,after_sales\n",
     )
     .unwrap();
-    xinyong()
-        .args([
-            "text", "fit", "--text", "content", "--label", "category", "--dict",
-        ])
+    fit(&data, &model, "content")
+        .arg("--dict")
         .arg(&words)
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
         .assert()
         .failure()
         .stderr(predicate::str::contains(
