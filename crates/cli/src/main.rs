@@ -6,6 +6,7 @@
 mod backup_cmd;
 mod catalog_cmd;
 mod codes_cmd;
+mod complaints_cmd;
 mod csv_table;
 mod data_cmd;
 mod finance_cmd;
@@ -113,6 +114,9 @@ enum Command {
     /// A category classifier for labelled Chinese text (complaints): fit, apply, report.
     #[command(subcommand)]
     Text(text_cmd::TextCommand),
+    /// Citizens' complaints: link those without a code to the registry, run every detector over a period.
+    #[command(subcommand)]
+    Complaints(complaints_cmd::ComplaintsCommand),
     /// The city's risk model: train, screen, show.
     #[command(subcommand)]
     Risk(risk_cmd::RiskCommand),
@@ -168,6 +172,9 @@ fn main() -> ExitCode {
         Command::Model(command) => model_cmd::run(command),
         Command::Text(command) => text_cmd::run(command),
         Command::Risk(command) => risk_cmd::run(&cli.data, cli.catalog.as_deref(), command),
+        Command::Complaints(command) => {
+            complaints_cmd::run(&cli.data, cli.catalog.as_deref(), command)
+        }
         Command::Finance(command) => finance_cmd::run(&cli.data, cli.catalog.as_deref(), command),
         Command::Inspection(command) => {
             inspection_cmd::run(&cli.data, cli.catalog.as_deref(), command)

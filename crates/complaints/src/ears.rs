@@ -34,6 +34,7 @@ pub enum Method {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// Days in the baseline (7 in EARS).
     pub baseline: usize,

@@ -13,6 +13,12 @@
 //! two averages' p-values is the day's. Red below 0.01, yellow below 0.05.
 //! An average that passes the red limit is pulled back to it, so one
 //! outbreak does not keep the average high for weeks after.
+//!
+//! One addition to Rnssp: the baseline's standard deviation is at least
+//! `min_sigma` (0.5, as EARS has it here). Rnssp's constant was made for
+//! syndromic counts in the tens; on a town's complaints of one category,
+//! most days zero, it let one complaint after a quiet month be red (27
+//! false alarms a month over a small city's series; docs/COMPLAINTS.md).
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -20,6 +26,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::mean_sd;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// The longest baseline, in days (Rnssp's `B`).
     pub baseline: usize,
@@ -33,6 +40,8 @@ pub struct Options {
     pub red: f64,
     /// A day below this p-value, and not red, is yellow.
     pub yellow: f64,
+    /// The least standard deviation a baseline is given (0 is Rnssp's).
+    pub min_sigma: f64,
 }
 
 impl Default for Options {
@@ -44,6 +53,7 @@ impl Default for Options {
             sudden_weight: 0.9,
             red: 0.01,
             yellow: 0.05,
+            min_sigma: 0.5,
         }
     }
 }
@@ -97,6 +107,7 @@ pub fn statistics(counts: &[u32], options: &Options) -> Vec<Day> {
         let n = baseline.len() as f64;
         let freedom = n - 1.0;
         let (expected, sigma) = mean_sd(baseline);
+        let sigma = sigma.max(options.min_sigma);
         let Ok(t_dist) = StudentsT::new(0.0, 1.0, freedom) else {
             continue;
         };
@@ -187,6 +198,25 @@ mod tests {
             "{} vs {mean}",
             last.expected
         );
+    }
+
+    #[test]
+    fn one_complaint_after_a_quiet_month_is_red_only_without_the_floor() {
+        let mut counts = vec![0; 40];
+        counts.push(1);
+        let rnssp = Options {
+            min_sigma: 0.0,
+            ..Options::default()
+        };
+        assert_eq!(
+            statistics(&counts, &rnssp).last().unwrap().level,
+            Level::Red
+        );
+        let ours = statistics(&counts, &Options::default());
+        assert_eq!(ours.last().unwrap().level, Level::None, "{ours:?}");
+        counts.push(4);
+        let ours = statistics(&counts, &Options::default());
+        assert_eq!(ours.last().unwrap().level, Level::Red, "{ours:?}");
     }
 
     #[test]

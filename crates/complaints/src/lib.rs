@@ -4,6 +4,9 @@
 //! - [`mask`]: personal data in a complaint's text (phone and ID numbers,
 //!   names before 先生/女士, plate numbers, house numbers beyond the
 //!   street) replaced before anything is shown.
+//! - [`link`]: complaints without a USCC linked to registered entities by
+//!   the name the caller gave, the place and the industry, with a
+//!   confidence and its evidence.
 //! - [`segment`]: Chinese word segmentation (jieba) with a domain
 //!   dictionary the credit centre can extend, and the terms a classifier
 //!   reads.
@@ -12,17 +15,26 @@
 //!   t-test p-values, as ESSENCE does; [`negbin`]: against a
 //!   negative-binomial baseline whose dispersion is pooled per industry;
 //!   [`repeat`]: repeat complaints about
-//!   one business within a window.
+//!   one business within a window; [`scan`]: space-time clusters over
+//!   towns and days by Kulldorff's prospective space-time permutation scan
+//!   with Monte Carlo p-values.
+//! - [`detect`]: every detector over a city's complaints (series per
+//!   category and town, district and industry; repeats per business;
+//!   clusters per category), signals with their evidence, and their score
+//!   against known outbreaks.
 //! - [`classify`]: a category classifier for labelled Chinese text:
 //!   TF-IDF terms and a multinomial logistic regression, with accuracy,
 //!   macro-F1 and a confusion matrix.
 
 pub mod classify;
+pub mod detect;
 pub mod ears;
 pub mod ewma;
+pub mod link;
 pub mod mask;
 pub mod negbin;
 pub mod repeat;
+pub mod scan;
 pub mod segment;
 
 pub use classify::{Evaluation, FitOptions, Model, Prediction};

@@ -17,6 +17,7 @@ use statrs::distribution::{DiscreteCDF, NegativeBinomial, Poisson};
 use crate::mean_sd;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// Days in the baseline.
     pub baseline: usize,

@@ -24,6 +24,7 @@ pub struct Complaint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// The trailing window: complaints received in the last this many
     /// days, the day itself included.

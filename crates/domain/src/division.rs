@@ -227,6 +227,90 @@ pub fn towns_of(district_code: &str) -> impl Iterator<Item = &'static Division> 
         .filter(move |d| d.level == Level::Town && d.parent == Some(district_code))
 }
 
+/// Where a town or street lies: a point near its seat, in degrees (WGS 84),
+/// read off a map to about a kilometre. They place towns on the complaint
+/// map and define neighbourhoods for the space-time scan; they are not
+/// boundaries.
+const CENTROIDS: [(&str, f64, f64); 32] = [
+    ("440604010", 23.035, 113.115),
+    ("440604011", 23.005, 113.090),
+    ("440604012", 23.040, 113.070),
+    ("440604100", 23.010, 113.020),
+    ("440605011", 23.030, 113.160),
+    ("440605121", 22.840, 112.990),
+    ("440605122", 22.930, 112.960),
+    ("440605123", 23.050, 112.900),
+    ("440605124", 23.120, 112.990),
+    ("440605125", 23.110, 113.120),
+    ("440605126", 23.200, 113.160),
+    ("440606010", 22.840, 113.260),
+    ("440606011", 22.770, 113.280),
+    ("440606012", 22.830, 113.200),
+    ("440606013", 22.860, 113.140),
+    ("440606101", 22.960, 113.220),
+    ("440606102", 22.680, 113.130),
+    ("440606103", 22.780, 113.120),
+    ("440606104", 22.860, 113.070),
+    ("440606105", 22.940, 113.100),
+    ("440606106", 22.920, 113.200),
+    ("440607010", 23.170, 112.880),
+    ("440607011", 23.220, 112.840),
+    ("440607101", 23.410, 112.980),
+    ("440607102", 23.350, 112.930),
+    ("440607103", 23.110, 112.790),
+    ("440607104", 23.330, 112.850),
+    ("440607105", 23.570, 112.740),
+    ("440608010", 22.900, 112.880),
+    ("440608101", 22.870, 112.750),
+    ("440608102", 22.800, 112.660),
+    ("440608103", 22.720, 112.520),
+];
+
+/// A town's point: (latitude, longitude) in degrees.
+pub fn centroid(code: &str) -> Option<(f64, f64)> {
+    CENTROIDS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|&(_, lat, lon)| (lat, lon))
+}
+
+/// Kilometres between two points (an equirectangular projection, within
+/// metres of the great circle over a city).
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH_KM: f64 = 6371.0;
+    let mean_lat = ((a.0 + b.0) / 2.0).to_radians();
+    let x = (b.1 - a.1).to_radians() * mean_lat.cos();
+    let y = (b.0 - a.0).to_radians();
+    EARTH_KM * (x * x + y * y).sqrt()
+}
+
+/// Towns whose points lie within this distance are neighbours.
+pub const NEIGHBOUR_KM: f64 = 14.0;
+
+/// Whether two towns are neighbours: their points within
+/// [`NEIGHBOUR_KM`], or one is the other's nearest town (so that an
+/// outlying town such as 南山镇 has a neighbour). Without boundary data
+/// this stands in for sharing a border.
+pub fn adjacent(a: &str, b: &str) -> bool {
+    if a == b {
+        return false;
+    }
+    let (Some(pa), Some(pb)) = (centroid(a), centroid(b)) else {
+        return false;
+    };
+    distance_km(pa, pb) <= NEIGHBOUR_KM || nearest(a) == Some(b) || nearest(b) == Some(a)
+}
+
+/// The nearest other town.
+fn nearest(code: &str) -> Option<&'static str> {
+    let from = centroid(code)?;
+    CENTROIDS
+        .iter()
+        .filter(|(c, _, _)| *c != code)
+        .min_by(|x, y| distance_km(from, (x.1, x.2)).total_cmp(&distance_km(from, (y.1, y.2))))
+        .map(|(c, _, _)| *c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +346,24 @@ mod tests {
     fn rejects_malformed_codes() {
         assert!(DivisionCode::parse("44060").is_err());
         assert!(DivisionCode::parse("44060A").is_err());
+    }
+    #[test]
+    fn every_town_has_a_point_and_a_neighbour() {
+        for town in FOSHAN.iter().filter(|d| d.level == Level::Town) {
+            assert!(centroid(town.code).is_some(), "{}", town.code);
+            assert!(
+                FOSHAN.iter().any(|other| adjacent(town.code, other.code)),
+                "{} has no neighbour",
+                town.name_zh
+            );
+        }
+        // 祖庙 and 桂城 face each other; 祖庙 and 更合 are 70 km apart.
+        assert!(adjacent("440604010", "440605011"));
+        assert!(!adjacent("440604010", "440608103"));
+        let d = distance_km(
+            centroid("440604010").unwrap(),
+            centroid("440608103").unwrap(),
+        );
+        assert!((60.0..80.0).contains(&d), "{d}");
     }
 }

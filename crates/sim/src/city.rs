@@ -157,19 +157,31 @@ fn outbreaks(config: &SimConfig) -> Vec<Outbreak> {
     let mut tries = 0;
     while found.len() < 3 && tries < 10_000 && config.entities > 0 {
         let candidate = entity::generate(config, index);
+        // Established at least two months before the period ends, so that
+        // its outbreak fits in its life (below).
         if entity::consumer_facing(candidate.industry)
             && candidate.status == entity::Status::Operating
+            && candidate.established_on + chrono::Days::new(60) <= config.end
         {
-            found.push(index);
+            found.push((index, candidate.established_on));
         }
         index = (index + 7919) % config.entities;
         tries += 1;
     }
     let mut out = Vec::new();
     let categories = ["food_safety", "prepaid_refund", "quality", "after_sales"];
-    for (k, business) in found.into_iter().enumerate() {
+    for (k, (business, established_on)) in found.into_iter().enumerate() {
         let length = 10 + draw.range(0, 11);
-        let (start, end) = window(&mut draw, length);
+        let (mut start, mut end) = window(&mut draw, length);
+        // A business established after the window would get none of the
+        // outbreak's complaints: its window moves to a month after the
+        // establishment (when the city's period leaves room), and the draws
+        // stay as they were, so every other outbreak does too.
+        let opens = established_on + chrono::Days::new(30);
+        if start < opens && opens + chrono::Days::new(length as u64 - 1) <= config.end {
+            start = opens;
+            end = opens + chrono::Days::new(length as u64 - 1);
+        }
         out.push(Outbreak {
             id: out.len() as u32 + 1,
             scope: OutbreakScope::Business(business),

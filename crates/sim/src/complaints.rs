@@ -221,3 +221,88 @@ pub fn text(
         },
     }
 }
+
+/// The name a caller gives for a business: the registered name as often as
+/// not, otherwise the forms people use — without the city, the shop sign
+/// alone, the town in front or in brackets, the legal form said loosely, a
+/// space typed in. Linking complaints to entities (`complaints::link`) has
+/// to undo each of these.
+pub fn as_called(draw: &mut Draw, registered: &str, district: &str, town: &str) -> String {
+    let local = registered.strip_prefix("佛山市").unwrap_or(registered);
+    let bare = local.strip_prefix(district).unwrap_or(local);
+    let bare = bare.strip_prefix(town).unwrap_or(bare);
+    // The shop sign: the name without its place and its legal form.
+    let sign = if let Some(trade) = bare.strip_suffix("农业专业合作社") {
+        format!("{trade}合作社")
+    } else {
+        ["股份有限公司", "有限公司"]
+            .iter()
+            .find_map(|form| bare.strip_suffix(form))
+            .unwrap_or(bare)
+            .to_string()
+    };
+    match *draw.weighted(&[
+        (0, 45.0),
+        (1, 15.0),
+        (2, 10.0),
+        (3, 12.0),
+        (4, 8.0),
+        (5, 5.0),
+        (6, 5.0),
+    ]) {
+        0 => registered.to_string(),
+        1 => local.to_string(),
+        2 => match registered.strip_suffix("有限公司") {
+            Some(head) if !head.ends_with("股份") => {
+                format!("{head}{}", draw.pick(&["有限责任公司", "公司"]))
+            }
+            _ => local.to_string(),
+        },
+        3 => sign,
+        4 => format!("{town}{sign}"),
+        5 => match draw.range(0, 1) {
+            0 => format!("{sign}（{town}店）"),
+            _ => format!("{sign}({town})"),
+        },
+        _ => format!("{district}\u{3000}{sign}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::draw::Purpose;
+
+    #[test]
+    fn callers_name_a_business_in_the_usual_forms() {
+        let mut draw = Draw::for_entity(1, 1, Purpose::Caller);
+        let forms: std::collections::BTreeSet<String> = (0..400)
+            .map(|_| {
+                as_called(
+                    &mut draw,
+                    "佛山市顺德区美华电器有限公司",
+                    "顺德区",
+                    "大良街道",
+                )
+            })
+            .collect();
+        for expected in [
+            "佛山市顺德区美华电器有限公司",
+            "顺德区美华电器有限公司",
+            "佛山市顺德区美华电器有限责任公司",
+            "美华电器",
+            "大良街道美华电器",
+            "美华电器（大良街道店）",
+            "美华电器(大良街道)",
+            "顺德区\u{3000}美华电器",
+        ] {
+            assert!(forms.contains(expected), "{expected} not among {forms:?}");
+        }
+        let mut draw = Draw::for_entity(1, 2, Purpose::Caller);
+        let forms: std::collections::BTreeSet<String> = (0..400)
+            .map(|_| as_called(&mut draw, "佛山市南海区里水镇兴盛餐厅", "南海区", "里水镇"))
+            .collect();
+        assert!(forms.contains("兴盛餐厅"), "{forms:?}");
+        assert!(forms.contains("里水镇兴盛餐厅"), "{forms:?}");
+    }
+}

@@ -21,6 +21,9 @@ pub enum Purpose {
     Finance = 4,
     Inspector = 5,
     City = 6,
+    /// The names callers give for businesses, apart from `History` so that
+    /// the rest of a complaint and every other record stay as they were.
+    Caller = 7,
 }
 
 pub struct Draw {

@@ -796,6 +796,7 @@ fn complaints(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) -
         1.0 + 0.1 * libm::log1p(e.employees as f64)
     };
     let place = format!("{}{}", e.district.name_zh, e.town.name_zh);
+    let mut caller = Draw::for_entity(ctx.city.config.seed, e.index, Purpose::Caller);
     let mut emit = |draw: &mut Draw,
                     date: NaiveDate,
                     category: &'static str,
@@ -809,11 +810,13 @@ fn complaints(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) -
             0.0
         };
         let known = draw.chance(0.85);
+        let called =
+            complaints::as_called(&mut caller, &e.name, e.district.name_zh, e.town.name_zh);
         let text = complaints::text(
             draw,
             category,
             e.industry,
-            &e.name,
+            &called,
             &place,
             &date.format("%-m月%-d日").to_string(),
             amount,
@@ -847,7 +850,7 @@ fn complaints(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) -
                         String::new()
                     },
                 )
-                .set("business_name", e.name.clone())
+                .set("business_name", called)
                 .set(
                     "ticket_number",
                     format!("{}{:010}{:04}", date.format("%Y%m%d"), e.index, ticket),

@@ -6,7 +6,7 @@
 //! history/inspections.csv       past inspections with their inspectors
 //! roster/inspectors.csv         the inspector roster; roster/relationships.csv their declared conflicts
 //! finance/                      banks, products (JSON lines), demands, applications and loan outcomes
-//! truth/                        what only evaluation may read: entities' hidden risk, dirty-row labels, outbreaks
+//! truth/                        what only evaluation may read: entities' hidden risk, dirty-row labels, outbreaks, each complaint's entity
 //! ```
 //!
 //! Entities are generated in parallel blocks and written in index order, so
@@ -173,6 +173,10 @@ pub fn write_city(
             "violates",
         ],
     )?;
+    // Which entity each complaint is about, whatever name the caller gave:
+    // the answer for linking complaints that carry no code.
+    let mut complaint_truth =
+        Table::create(out, "truth/complaints.csv", &["ticket_number", "subject"])?;
     let mut inspections = Table::create(
         out,
         "history/inspections.csv",
@@ -257,6 +261,10 @@ pub fn write_city(
                         .chain(std::iter::once(&contact))
                     {
                         feeds.write(record, &mut dirt, unknown.as_str())?;
+                        if record.item == "complaint" {
+                            let ticket = record.get("ticket_number").unwrap_or_default();
+                            complaint_truth.row(&[ticket.to_string(), entity.uscc.to_string()])?;
+                        }
                     }
                     write_truth(&mut truth, entity)?;
                     for inspection in &history.inspections {
@@ -279,6 +287,7 @@ pub fn write_city(
     // Rows in the batches, duplicates included.
     let records = batches.iter().map(|b| b.rows).sum();
     truth.finish()?;
+    complaint_truth.finish()?;
     inspections.finish()?;
     demands.finish()?;
     applications.finish()?;
@@ -300,6 +309,7 @@ pub fn write_city(
             "truth/entities.csv".to_string(),
             "truth/dirty.csv".to_string(),
             "truth/outbreaks.csv".to_string(),
+            "truth/complaints.csv".to_string(),
         ],
     };
     let manifest_path = out.join("manifest.json");

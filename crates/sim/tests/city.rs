@@ -402,6 +402,11 @@ fn legacy_identifiers_and_outbreaks_appear() {
     let city = city();
     let mut legacy = 0;
     let mut complaints_by_subject: HashMap<String, Vec<String>> = HashMap::new();
+    let entity_of_ticket: HashMap<String, String> =
+        testkit::truth::rows(&city.out, "complaints.csv")
+            .into_iter()
+            .map(|row| (row["ticket_number"].clone(), row["subject"].clone()))
+            .collect();
     for batch in &city.manifest.batches {
         let (header, rows) = read_batch(&city.out, batch);
         let subject = header.iter().position(|h| h == "subject").unwrap();
@@ -411,9 +416,16 @@ fn legacy_identifiers_and_outbreaks_appear() {
             .count();
         if batch.item == "complaint" {
             let date = header.iter().position(|h| h == "received_on").unwrap();
+            let ticket = header.iter().position(|h| h == "ticket_number").unwrap();
             for row in rows {
+                // The entity behind the ticket, whether the complaint
+                // carries its code or only a name (a dirty row's ticket
+                // may be damaged).
+                let Some(entity) = entity_of_ticket.get(&row[ticket]) else {
+                    continue;
+                };
                 complaints_by_subject
-                    .entry(row[subject].clone())
+                    .entry(entity.clone())
                     .or_default()
                     .push(row[date].clone());
             }
