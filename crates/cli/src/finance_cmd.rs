@@ -516,7 +516,7 @@ pub async fn grade_financing(store: &Store, sql: &lake::sql::Sql) -> Result<Grad
         "fin-{}",
         created.replace([':', '-'], "").trim_end_matches('Z')
     );
-    let set = &risk::V3;
+    let set = &risk::V4;
     let trained = risk::financing::train(sql, set, &loans, &version, &created).await?;
     let as_of = risk::default_screening_as_of(sql).await?;
     let (graded, cutoffs) = risk::financing::grade(sql, set, &trained.model, as_of).await?;

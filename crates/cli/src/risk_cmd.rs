@@ -180,14 +180,14 @@ fn print_rules_and_segments(s: &risk::screen::ScreenSummary) {
 /// The classing policy from a file, or the built-in national rules.
 pub fn read_policy(path: Option<&Path>) -> Result<risk::Policy> {
     let Some(path) = path else {
-        return Ok(risk::Policy::national(&risk::V3)?);
+        return Ok(risk::Policy::national(&risk::V4)?);
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the policy {}", path.display()))?;
     Ok(risk::Policy::parse(
         &text,
         &path.display().to_string(),
-        &risk::V3,
+        &risk::V4,
     )?)
 }
 
@@ -205,7 +205,7 @@ fn class_rule(shares: &[f64], cutoffs: &[i64]) -> Result<ClassRule> {
 
 /// Trains, validates and stores a model; returns it.
 pub async fn train(store: &Store, sql: &lake::sql::Sql, as_of: Option<NaiveDate>) -> Result<Model> {
-    let set = &risk::V3;
+    let set = &risk::V4;
     let as_of = match as_of {
         Some(date) => date,
         None => risk::default_training_as_of(sql).await?,
@@ -338,9 +338,9 @@ pub async fn screen(
         None => risk::default_screening_as_of(sql).await?,
     };
     let previous = store.latest_screening().await?;
-    let outcome = risk::screen(sql, &risk::V3, &model, as_of, rule, policy, &|_| {}).await?;
+    let outcome = risk::screen(sql, &risk::V4, &model, as_of, rule, policy, &|_| {}).await?;
     let started = Instant::now();
-    let id = risk::screen::save(store, &risk::V3, &model, &outcome, &now()).await?;
+    let id = risk::screen::save(store, &risk::V4, &model, &outcome, &now()).await?;
     let store_seconds = started.elapsed().as_secs_f64();
     let s = &outcome.summary;
     outln!(
@@ -452,7 +452,7 @@ async fn features(
     out: &Path,
 ) -> Result<Outcome> {
     use risk::sample;
-    let set = &risk::V3;
+    let set = &risk::V4;
     let (population, extra) = if labelled {
         let until = risk::train::year_after(as_of);
         let (population, s) = risk::train::labelled_sample(sql, set, as_of, until).await?;

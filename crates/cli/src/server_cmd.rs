@@ -243,7 +243,7 @@ pub fn demo(
                     // then as of today; the pages show the migration between.
                     let holdout = risk::default_training_as_of(&sql).await?;
                     let rule = risk::ClassRule::default();
-                    let policy = risk::Policy::national(&risk::V3)?;
+                    let policy = risk::Policy::national(&risk::V4)?;
                     crate::risk_cmd::screen(&store, &sql, Some(holdout), None, rule, &policy)
                         .await?;
                     crate::risk_cmd::screen(&store, &sql, None, None, rule, &policy).await?;

@@ -210,7 +210,7 @@ fn train_screen_and_show_on_an_ingested_city() {
 
     // Training: a year to learn from, the next to validate on.
     let trained = stdout(xinyong(&data).args(["risk", "train"]));
-    assert!(trained.contains("risk model v3-2025-01-01-1"), "{trained}");
+    assert!(trained.contains("risk model v4-2025-01-01-1"), "{trained}");
     assert!(
         trained.contains("trained on features as of 2024-01-01"),
         "{trained}"
@@ -323,7 +323,7 @@ fn train_screen_and_show_on_an_ingested_city() {
     };
     let shown = stdout(xinyong(&data).args(["risk", "show", &subject]));
     assert!(shown.contains("class "), "{shown}");
-    assert!(shown.contains("model v3-2025-01-01-1"), "{shown}");
+    assert!(shown.contains("model v4-2025-01-01-1"), "{shown}");
     let history: Value = serde_json::from_str(&stdout(
         xinyong(&data).args(["risk", "show", "--json", &subject]),
     ))
@@ -464,4 +464,82 @@ fn features_v3_read_the_record_and_average_revenue() {
     assert_eq!(value(&row, "tax_credit_rating"), "M");
     assert_eq!(value(&row, "annual_reports_late_3y"), "2");
     assert_eq!(value(&row, "abnormal_listings_3y"), "3");
+}
+
+/// Version 4's complaint columns on a hand-made entity: the last 90 days,
+/// the most within any 14 days of the year, the excess over its own usual
+/// rate; nothing on or after the as-of date, nothing without its code.
+#[test]
+fn features_v4_count_complaints_before_the_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    xinyong(&data).arg("init").assert().success();
+    let shop = "924406050524910405";
+    let ingest = |item: &str, source: &str, text: String| {
+        let file = dir.path().join(format!("{item}.csv"));
+        std::fs::write(&file, text).unwrap();
+        xinyong(&data)
+            .args(["ingest", "--item", item, "--source", source])
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("0 quarantined"));
+    };
+    ingest(
+        "registration",
+        "samr",
+        format!(
+            "subject,name,entity_type,legal_representative,registered_capital,established_on,industry,division,address,status,authority\n\
+             {shop},佛山市南海区测试餐饮店,individual_business,李四,5,2018-05-01,6210,440605001,佛山市南海区桂城街道2号,operating,佛山市南海区市场监督管理局\n"
+        ),
+    );
+    let mut rows = String::from(
+        "subject,business_name,ticket_number,channel,request_type,category,industry,received_on,division,content,status,amount_involved\n",
+    );
+    for (n, (subject, day)) in [
+        (shop, "2023-06-01"),
+        (shop, "2024-03-01"),
+        (shop, "2024-11-01"),
+        (shop, "2024-11-05"),
+        (shop, "2024-11-10"),
+        (shop, "2024-11-20"),
+        // On the as-of date and after: not yet known.
+        (shop, "2025-01-01"),
+        (shop, "2025-01-05"),
+        // Without a code: not the entity's, for the features.
+        ("", "2024-11-06"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        rows.push_str(&format!(
+            "{subject},测试餐饮店,T{n},12345,complaint,food_safety,62,{day},440605011,饭菜变质,closed,\n"
+        ));
+    }
+    ingest("complaint", "hotline", rows);
+    let out = dir.path().join("features.csv");
+    xinyong(&data)
+        .args(["risk", "features", "--as-of", "2025-01-01", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let row = row_of(&out, shop);
+    let value = |name: &str| -> f64 {
+        row.iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .1
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("complaints_1y"), 5.0);
+    assert_eq!(value("complaints_90d"), 4.0);
+    // 1, 5 and 10 November.
+    assert_eq!(value("repeat_complaints_14d_1y"), 3.0);
+    // Two in the 641 days from 2023-01-01 to 2024-10-03: 90 × 2 / 641 usual.
+    let spike = 4.0 - 90.0 * 2.0 / 641.0;
+    assert!(
+        (value("complaint_spike_90d") - spike).abs() < 1e-9,
+        "{row:?}"
+    );
 }

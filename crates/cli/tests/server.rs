@@ -3593,7 +3593,9 @@ fn the_financing_scorecard_never_learns_from_complaints() {
         .find_map(|l| l.trim().strip_prefix("features: "))
         .unwrap_or_else(|| panic!("no features line: {text}"));
     assert!(!features.is_empty(), "{text}");
-    assert!(!features.contains("complaints_1y"), "{features}");
+    // None of the features read from complaints (complaints_1y,
+    // complaints_90d, repeat_complaints_14d_1y, complaint_spike_90d).
+    assert!(!features.contains("complaint"), "{features}");
 }
 
 /// A file of loan reports, sent as a multipart upload.

@@ -100,9 +100,9 @@ const fn category(
 
 use Trend::{Ascending, Auto, Descending};
 
-pub const V3: FeatureSet = FeatureSet {
-    version: "v3",
-    sql: include_str!("../features/v3.sql"),
+pub const V4: FeatureSet = FeatureSet {
+    version: "v4",
+    sql: include_str!("../features/v4.sql"),
     features: &[
         numeric(
             "years_in_operation",
@@ -212,6 +212,27 @@ pub const V3: FeatureSet = FeatureSet {
             "complaints_1y",
             "近一年投诉数",
             "complaints in the last year",
+            Ascending,
+            Unit::Count("件"),
+        ),
+        numeric(
+            "complaints_90d",
+            "近90天投诉数",
+            "complaints in the last 90 days",
+            Ascending,
+            Unit::Count("件"),
+        ),
+        numeric(
+            "repeat_complaints_14d_1y",
+            "近一年任意14天内最多投诉数",
+            "most complaints within 14 days in the last year",
+            Ascending,
+            Unit::Count("件"),
+        ),
+        numeric(
+            "complaint_spike_90d",
+            "近90天投诉超出以往水平",
+            "complaints in the last 90 days above the usual",
             Ascending,
             Unit::Count("件"),
         ),
@@ -335,6 +356,7 @@ impl FeatureSet {
                 .unwrap_or(as_of)
         };
         let (y1, y2, y3) = (years_before(1), years_before(2), years_before(3));
+        let d90 = as_of - chrono::Days::new(90);
         let month = |d: NaiveDate| d.format("%Y-%m").to_string();
         self.sql
             .replace("{as_of_month}", &month(as_of))
@@ -344,6 +366,7 @@ impl FeatureSet {
             .replace("{y1}", &y1.to_string())
             .replace("{y2}", &y2.to_string())
             .replace("{y3}", &y3.to_string())
+            .replace("{d90}", &d90.to_string())
     }
 
     pub fn feature(&self, name: &str) -> Option<&FeatureDef> {
@@ -370,7 +393,7 @@ mod tests {
     #[test]
     fn rendering_leaves_no_placeholder() {
         let date = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
-        let sql = V3.render(date);
+        let sql = V4.render(date);
         assert!(!sql.contains('{'), "{sql}");
         assert!(sql.contains("DATE '2025-01-01'"));
         assert!(sql.contains("'2024-01'"));
@@ -379,9 +402,9 @@ mod tests {
 
     #[test]
     fn every_selected_column_is_defined() {
-        let sql = V3.sql;
-        let names = V3.features.iter().map(|f| f.name);
-        for name in names.chain(V3.facts.iter().map(|f| f.name)) {
+        let sql = V4.sql;
+        let names = V4.features.iter().map(|f| f.name);
+        for name in names.chain(V4.facts.iter().map(|f| f.name)) {
             assert!(sql.contains(&format!("AS {name}")), "{name}");
         }
     }

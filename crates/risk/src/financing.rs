@@ -39,7 +39,12 @@ pub struct Loan {
 /// of internal items (complaints), and the card's reasons and outlook reach
 /// banks and the enterprise, which internal items never do (DESIGN.md
 /// invariant 8). The supervision model, seen by regulators only, keeps them.
-pub const NOT_FOR_LENDERS: &[&str] = &["complaints_1y"];
+pub const NOT_FOR_LENDERS: &[&str] = &[
+    "complaints_1y",
+    "complaints_90d",
+    "repeat_complaints_14d_1y",
+    "complaint_spike_90d",
+];
 
 /// `table` without the columns named in `names`.
 fn without(table: scoring::Table, names: &[&str]) -> scoring::Table {
@@ -291,7 +296,13 @@ mod tests {
         assert_eq!(kept.names, ["years_in_operation", "tax_paid_1y"]);
         assert_eq!(kept.rows(), 2);
         for name in NOT_FOR_LENDERS {
-            assert!(crate::V3.feature(name).is_some(), "{name}");
+            assert!(crate::V4.feature(name).is_some(), "{name}");
+        }
+        // Every feature read from complaints is kept from lenders.
+        for feature in crate::V4.features {
+            if feature.name.contains("complaint") {
+                assert!(NOT_FOR_LENDERS.contains(&feature.name), "{}", feature.name);
+            }
         }
     }
 }

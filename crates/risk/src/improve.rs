@@ -196,7 +196,7 @@ mod tests {
     use scoring::{BinRule, Kind, Model, Scaling, Trend};
 
     use super::*;
-    use crate::V3;
+    use crate::V4;
 
     fn bin(rule: BinRule, points: i64) -> scoring::model::ModelBin {
         scoring::model::ModelBin {
@@ -305,7 +305,7 @@ mod tests {
         // 5 months of arrears, listed, young: 10 + 20 + 10.
         let bins = [2, 1, 0];
         let score = scorer.score_bins(&bins).score;
-        let outlook = Planner::new(&scorer, &V3).outlook(&bins, score, &CUTOFFS);
+        let outlook = Planner::new(&scorer, &V4).outlook(&bins, score, &CUTOFFS);
         let gains: Vec<(&str, u32)> = outlook
             .steps
             .iter()
@@ -336,7 +336,7 @@ mod tests {
         // not advice.
         let bins = [0, 0, 0];
         let score = scorer.score_bins(&bins).score;
-        let outlook = Planner::new(&scorer, &V3).outlook(&bins, score, &CUTOFFS);
+        let outlook = Planner::new(&scorer, &V4).outlook(&bins, score, &CUTOFFS);
         assert!(outlook.steps.is_empty());
         assert_eq!(outlook.score_after, score);
     }
@@ -348,7 +348,7 @@ mod tests {
         // Arrears unreported (40 points) → none (60): 20 points.
         let bins = [3, 0, 1];
         let score = scorer.score_bins(&bins).score;
-        let outlook = Planner::new(&scorer, &V3).outlook(&bins, score, &CUTOFFS);
+        let outlook = Planner::new(&scorer, &V4).outlook(&bins, score, &CUTOFFS);
         assert_eq!(outlook.steps.len(), 1);
         assert_eq!(outlook.steps[0].points, 20);
     }
@@ -356,7 +356,7 @@ mod tests {
     #[test]
     fn every_action_names_a_feature_of_the_set() {
         for action in ACTIONS {
-            assert!(V3.feature(action.feature).is_some(), "{}", action.feature);
+            assert!(V4.feature(action.feature).is_some(), "{}", action.feature);
         }
     }
 }

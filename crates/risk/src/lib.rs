@@ -26,7 +26,7 @@ pub mod train;
 pub mod words;
 
 pub use classes::{ClassRule, Cutoffs};
-pub use features::{FeatureSet, V3};
+pub use features::{FeatureSet, V4};
 pub use policy::Policy;
 pub use screen::{ScreenOutcome, screen};
 pub use train::{TrainOutcome, train};

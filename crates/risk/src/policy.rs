@@ -428,7 +428,7 @@ pub struct Classing {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::V3;
+    use crate::V4;
     use chrono::NaiveDate;
     use scoring::{CategoricalBuilder, Column, Table};
 
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn the_national_policy_parses() {
-        let policy = Policy::national(&V3).unwrap();
+        let policy = Policy::national(&V4).unwrap();
         assert_eq!(policy.rules.len(), 5);
         assert!(policy.rules.iter().any(|r| r.out_of_scope));
     }
@@ -479,7 +479,7 @@ name_zh = "餐饮"
 name_en = "food"
 industries = ["62", "99", "Z"]
 "#;
-        let error = Policy::parse(text, "p.toml", &V3).unwrap_err();
+        let error = Policy::parse(text, "p.toml", &V4).unwrap_err();
         let all = error.to_string();
         for expected in [
             "p.toml",
@@ -496,7 +496,7 @@ industries = ["62", "99", "Z"]
 
     #[test]
     fn a_listed_entity_is_classed_by_its_rule_whatever_its_score() {
-        let policy = Policy::national(&V3).unwrap();
+        let policy = Policy::national(&V4).unwrap();
         // Ten entities; the best score is on the serious-violation list, the
         // second best on the abnormal list, the third closed.
         let n = 10;
@@ -575,7 +575,7 @@ name_en = "tiny"
 industries = ["01"]
 shares = [0.5, 0.5, 0.0, 0.0]
 "#;
-        let policy = Policy::parse(text, "p.toml", &V3).unwrap();
+        let policy = Policy::parse(text, "p.toml", &V4).unwrap();
         // Four catering entities (61 is also section H), four others, one
         // farm, too few for shares of its own.
         let people = population(&[], &["62", "62", "61", "62", "52", "52", "52", "52", "01"]);

@@ -281,10 +281,10 @@ fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::V3;
+    use crate::V4;
 
     fn words(feature: &str, rule: BinRule) -> (String, String) {
-        bin(&V3, feature, feature, &rule)
+        bin(&V4, feature, feature, &rule)
     }
 
     fn range(lo: Option<f64>, hi: Option<f64>) -> BinRule {

@@ -60,7 +60,7 @@ pub async fn run(
     rounds: u32,
     seed: &str,
 ) -> Result<SimulationReport, SupervisionError> {
-    let set: &FeatureSet = &risk::V3;
+    let set: &FeatureSet = &risk::V4;
     let risk_err = |e: risk::RiskError| refused(format!("risk model: {e}"));
     let population = risk::sample::population(sql, set, as_of)
         .await
@@ -232,7 +232,7 @@ fn fit_and_class(
         &table,
         &target,
         Some(&weights),
-        &risk::train::fit_options(&risk::V3),
+        &risk::train::fit_options(&risk::V4),
         &info,
     )
     .map_err(|e| refused(format!("simulation model: {e}")))?;

@@ -102,7 +102,7 @@ async fn risk_page(State(state): State<Shared>, headers: HeaderMap, who: Princip
             psi => format!("{:.4} ({})", s.summary.score_psi, scoring::metrics::psi_reading(s.summary.score_psi)),
             psi_against_population => s.summary.psi_reference == "training population",
             feature_psi => s.summary.feature_psi.iter().map(|(name, psi)| {
-                let label = risk::V3.feature(name).map_or(name.clone(), |d| {
+                let label = risk::V4.feature(name).map_or(name.clone(), |d| {
                     if lang == Lang::Zh { d.label_zh.to_string() } else { d.label_en.to_string() }
                 });
                 context! { label, psi => format!("{psi:.4}"), reading => scoring::metrics::psi_reading(*psi) }
@@ -277,7 +277,7 @@ async fn risk_model_page(
         .features
         .iter()
         .map(|f| {
-            let label = risk::V3.feature(&f.name).map_or(f.label.clone(), |d| {
+            let label = risk::V4.feature(&f.name).map_or(f.label.clone(), |d| {
                 if lang == Lang::Zh {
                     d.label_zh.to_string()
                 } else {

@@ -256,7 +256,7 @@ pub(crate) fn reasons(json: &str) -> Vec<ReasonView> {
     stored
         .into_iter()
         .map(|r| {
-            let (label_zh, label_en) = risk::V3
+            let (label_zh, label_en) = risk::V4
                 .words(&r.feature)
                 .map_or((r.feature.clone(), r.feature.clone()), |(zh, en)| {
                     (zh.to_string(), en.to_string())
@@ -472,7 +472,7 @@ pub async fn start_screening(
     };
     let policy = match policy {
         Some(policy) => policy,
-        None => risk::Policy::national(&risk::V3).map_err(internal)?,
+        None => risk::Policy::national(&risk::V4).map_err(internal)?,
     };
     {
         let mut job = state.screening.lock().map_err(internal)?;
@@ -531,11 +531,11 @@ async fn run_screening(
         .await
         .map_err(|e| e.to_string())?;
     let progress = |phase: Phase| update(state, |job| job.phase = Some(phase));
-    let outcome = risk::screen(&sql, &risk::V3, model, as_of, rule, policy, &progress)
+    let outcome = risk::screen(&sql, &risk::V4, model, as_of, rule, policy, &progress)
         .await
         .map_err(|e| e.to_string())?;
     progress(Phase::Storing);
-    risk::screen::save(&state.store, &risk::V3, model, &outcome, &crate::now())
+    risk::screen::save(&state.store, &risk::V4, model, &outcome, &crate::now())
         .await
         .map_err(|e| e.to_string())
 }

@@ -1,11 +1,12 @@
--- Xinyong risk features, version 3: version 2's columns, unchanged, and
--- five more: the entity's record over three years where version 2 reads
--- only its latest state (annual reports filed late, listings on the
--- abnormal-operation list whether removed or not, the mean of its tax
--- credit ratings), its latest environmental credit rating, and its taxable
--- revenue per month, averaged over the months the tax feed holds (a sum
--- would count the feed's gaps as lost revenue). A model fitted on version
--- 1 or 2 scores on this table.
+-- Xinyong risk features, version 4: version 3's columns, unchanged, and
+-- three from citizens' complaints (issue 21): complaints in the last 90
+-- days, the most about the entity within any 14 days of the last year (the
+-- repeat-complaint detector's count), and the last 90 days' excess over
+-- the entity's own rate in the 21 months before them (its spike). Version
+-- 3 added the entity's record over three years where version 2 read only
+-- its latest state, its latest environmental credit rating and its taxable
+-- revenue per month. A model fitted on version 1, 2 or 3 scores on this
+-- table.
 --
 -- One row per entity registered before {as_of}, one column per feature,
 -- and the facts the national classing rules read (`closed`,
@@ -20,7 +21,8 @@
 -- entities are `closed`, a reinstated one is not.
 --
 -- Placeholders: {as_of} and the dates 1, 2 and 3 years before it ({y1},
--- {y2}, {y3}); {as_of_month}, {y1_month}, {y2_month} are the same as YYYY-MM.
+-- {y2}, {y3}) and 90 days before it ({d90}); {as_of_month}, {y1_month},
+-- {y2_month} are the same as YYYY-MM.
 WITH
 -- Each registry attribute's value at {as_of} from the change records: the
 -- nearest change, those before the date first (latest first), then those
@@ -132,6 +134,32 @@ complaint_1y AS (
   WHERE received_on >= DATE '{y1}' AND received_on < DATE '{as_of}' AND subject IS NOT NULL
   GROUP BY subject
 ),
+-- Complaints of the last 90 days, and the entity's usual count for 90 days
+-- from the 21 months before them (two years before {as_of} up to {d90}).
+complaint_recent AS (
+  SELECT subject,
+    SUM(CASE WHEN received_on >= DATE '{d90}' THEN 1 ELSE 0 END) AS n90,
+    SUM(CASE WHEN received_on < DATE '{d90}' THEN 1 ELSE 0 END) * 90.0
+      / (CAST(DATE '{d90}' AS BIGINT) - CAST(DATE '{y2}' AS BIGINT)) AS usual90
+  FROM complaint
+  WHERE received_on >= DATE '{y2}' AND received_on < DATE '{as_of}' AND subject IS NOT NULL
+  GROUP BY subject
+),
+-- The most complaints about the entity within any 14 days of the last
+-- year: for each day it had one, those of that day and the 13 before.
+complaint_repeat AS (
+  SELECT subject, MAX(n) AS n FROM (
+    SELECT a.subject, a.received_on, COUNT(*) AS n
+    FROM (SELECT DISTINCT subject, received_on FROM complaint
+          WHERE received_on >= DATE '{y1}' AND received_on < DATE '{as_of}'
+            AND subject IS NOT NULL) a
+    JOIN complaint b ON b.subject = a.subject
+      AND b.received_on <= a.received_on
+      AND CAST(b.received_on AS BIGINT) > CAST(a.received_on AS BIGINT) - 14
+      AND b.received_on >= DATE '{y1}'
+    GROUP BY a.subject, a.received_on
+  ) GROUP BY subject
+),
 abnormal AS (
   SELECT DISTINCT subject FROM abnormal_operation
   WHERE listed_on < DATE '{as_of}' AND (removed_on IS NULL OR removed_on >= DATE '{as_of}')
@@ -233,6 +261,9 @@ SELECT
   CAST(COALESCE(pen.n, 0) AS DOUBLE) AS penalties_3y,
   CAST(COALESCE(insp.problems, 0) AS DOUBLE) AS inspection_problems_3y,
   CAST(COALESCE(com.n, 0) AS DOUBLE) AS complaints_1y,
+  CAST(COALESCE(cr.n90, 0) AS DOUBLE) AS complaints_90d,
+  CAST(COALESCE(rp.n, 0) AS DOUBLE) AS repeat_complaints_14d_1y,
+  COALESCE(cr.n90 - cr.usual90, 0.0) AS complaint_spike_90d,
   CASE WHEN ab.subject IS NULL THEN 0.0 ELSE 1.0 END AS abnormal_listed,
   CAST(COALESCE(ch.n, 0) AS DOUBLE) AS address_or_representative_changes_2y,
   CAST(COALESCE(enf.n, 0) AS DOUBLE) AS enforcement_cases_3y,
@@ -265,6 +296,8 @@ LEFT JOIN utility ut ON ut.subject = e.subject
 LEFT JOIN penalty pen ON pen.subject = e.subject
 LEFT JOIN inspection insp ON insp.subject = e.subject
 LEFT JOIN complaint_1y com ON com.subject = e.subject
+LEFT JOIN complaint_recent cr ON cr.subject = e.subject
+LEFT JOIN complaint_repeat rp ON rp.subject = e.subject
 LEFT JOIN abnormal ab ON ab.subject = e.subject
 LEFT JOIN changes ch ON ch.subject = e.subject
 LEFT JOIN enforcement enf ON enf.subject = e.subject
