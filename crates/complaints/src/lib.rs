@@ -22,6 +22,9 @@
 //!   category and town, district and industry; repeats per business;
 //!   clusters per category), signals with their evidence, and their score
 //!   against known outbreaks.
+//! - [`warning`]: warnings made from signals (administrative notices,
+//!   consumer alerts, risk reports): states, who moves each, four eyes,
+//!   deadlines and overdue marks.
 //! - [`classify`]: a category classifier for labelled Chinese text:
 //!   TF-IDF terms and a multinomial logistic regression, with accuracy,
 //!   macro-F1 and a confusion matrix.
@@ -36,6 +39,7 @@ pub mod negbin;
 pub mod repeat;
 pub mod scan;
 pub mod segment;
+pub mod warning;
 
 pub use classify::{Evaluation, FitOptions, Model, Prediction};
 pub use mask::mask;
