@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod city;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -16,22 +18,7 @@ fn xinyong(data: &Path) -> Command {
 #[test]
 fn complaints_are_linked_and_outbreaks_detected_on_an_ingested_city() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let city = dir.path().join("city");
-    let config = sim::SimConfig {
-        entities: 6000,
-        seed: 21,
-        dirty_rate: 0.0,
-        formats: vec![sim::Format::Csv],
-        ..sim::SimConfig::default()
-    };
-    sim::write_city(&config, &city, |_| {}).unwrap();
-    xinyong(&data).arg("init").assert().success();
-    xinyong(&data)
-        .args(["ingest", "--manifest"])
-        .arg(city.join("manifest.json"))
-        .assert()
-        .success();
+    let (data, city) = city::ingested(dir.path(), 6000, 21);
 
     // Linking: never the wrong entity at or above the threshold.
     let links = dir.path().join("links.csv");

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod city;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -28,22 +30,7 @@ fn json(command: &mut Command) -> Value {
 #[test]
 fn plan_commit_draw_verify_export_and_results() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let city = dir.path().join("city");
-    let config = sim::SimConfig {
-        entities: 4000,
-        seed: 5,
-        dirty_rate: 0.0,
-        formats: vec![sim::Format::Csv],
-        ..sim::SimConfig::default()
-    };
-    sim::write_city(&config, &city, |_| {}).unwrap();
-    xinyong(&data).arg("init").assert().success();
-    xinyong(&data)
-        .args(["ingest", "--manifest"])
-        .arg(city.join("manifest.json"))
-        .assert()
-        .success();
+    let (data, city) = city::ingested(dir.path(), 4000, 5);
     xinyong(&data).args(["risk", "train"]).assert().success();
     xinyong(&data).args(["risk", "screen"]).assert().success();
     xinyong(&data)

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod city;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -44,22 +46,7 @@ fn row_of(file: &Path, subject: &str) -> Vec<(String, String)> {
 #[test]
 fn train_screen_and_show_on_an_ingested_city() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let city = dir.path().join("city");
-    let config = sim::SimConfig {
-        entities: 4000,
-        seed: 5,
-        dirty_rate: 0.0,
-        formats: vec![sim::Format::Csv],
-        ..sim::SimConfig::default()
-    };
-    sim::write_city(&config, &city, |_| {}).unwrap();
-    xinyong(&data).arg("init").assert().success();
-    xinyong(&data)
-        .args(["ingest", "--manifest"])
-        .arg(city.join("manifest.json"))
-        .assert()
-        .success();
+    let (data, _city) = city::ingested(dir.path(), 4000, 5);
 
     // Features as of a date do not change when later records arrive.
     let before = dir.path().join("before.csv");
@@ -341,6 +328,19 @@ fn train_screen_and_show_on_an_ingested_city() {
     }
 }
 
+/// Ingests `text` as one file of `item` sent by `source`; every row must be
+/// accepted.
+fn ingest_accepted(data: &Path, dir: &Path, item: &str, source: &str, text: &str) {
+    let file = dir.join(format!("{item}.csv"));
+    std::fs::write(&file, text).unwrap();
+    xinyong(data)
+        .args(["ingest", "--item", item, "--source", source])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 quarantined"));
+}
+
 /// Version 3's columns on two hand-made entities, value by value: the
 /// three-year record counts what was due and published inside the window,
 /// ratings count from their publication date, and revenue is an average
@@ -353,14 +353,7 @@ fn features_v3_read_the_record_and_average_revenue() {
     let firm = "91440600001557476T";
     let shop = "924406050524910405";
     let ingest = |item: &str, source: &str, text: String| {
-        let file = dir.path().join(format!("{item}.csv"));
-        std::fs::write(&file, text).unwrap();
-        xinyong(&data)
-            .args(["ingest", "--item", item, "--source", source])
-            .arg(&file)
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("0 quarantined"));
+        ingest_accepted(&data, dir.path(), item, source, &text);
     };
     ingest(
         "registration",
@@ -476,14 +469,7 @@ fn features_v4_count_complaints_before_the_date() {
     xinyong(&data).arg("init").assert().success();
     let shop = "924406050524910405";
     let ingest = |item: &str, source: &str, text: String| {
-        let file = dir.path().join(format!("{item}.csv"));
-        std::fs::write(&file, text).unwrap();
-        xinyong(&data)
-            .args(["ingest", "--item", item, "--source", source])
-            .arg(&file)
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("0 quarantined"));
+        ingest_accepted(&data, dir.path(), item, source, &text);
     };
     ingest(
         "registration",

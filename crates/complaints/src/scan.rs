@@ -387,6 +387,21 @@ mod tests {
         vec![vec![base; options.study_days]; 25]
     }
 
+    /// The grid scanned over 60 days with 199 replications, and its
+    /// background of one complaint a town a day.
+    fn small_grid() -> (Scanner, Vec<Vec<u32>>) {
+        let options = Options {
+            study_days: 60,
+            replications: 199,
+            ..Options::default()
+        };
+        let (zones, adjacent) = grid();
+        (
+            Scanner::new(&zones, adjacent, options),
+            background(1, &options),
+        )
+    }
+
     #[test]
     fn the_poisson_ratio_matches_a_hand_computation() {
         // c = 10, μ = 4, C = 100: 10 ln 2.5 + 90 ln(90/96).
@@ -397,14 +412,7 @@ mod tests {
 
     #[test]
     fn a_recent_rise_in_one_town_is_found_with_its_evidence() {
-        let options = Options {
-            study_days: 60,
-            replications: 199,
-            ..Options::default()
-        };
-        let (zones, adjacent) = grid();
-        let scanner = Scanner::new(&zones, adjacent, options);
-        let mut counts = background(1, &options);
+        let (scanner, mut counts) = small_grid();
         counts[12][56..60].iter_mut().for_each(|c| *c += 6);
         let cluster = scanner.scan(&counts, 7).unwrap().unwrap();
         assert!(cluster.signal, "{cluster:?}");
@@ -418,14 +426,7 @@ mod tests {
 
     #[test]
     fn a_rise_over_a_town_and_its_neighbours_is_one_cluster() {
-        let options = Options {
-            study_days: 60,
-            replications: 199,
-            ..Options::default()
-        };
-        let (zones, adjacent) = grid();
-        let scanner = Scanner::new(&zones, adjacent, options);
-        let mut counts = background(1, &options);
+        let (scanner, mut counts) = small_grid();
         for zone in [7, 11, 12, 13, 17] {
             counts[zone][53..60].iter_mut().for_each(|c| *c += 2);
         }
@@ -439,14 +440,7 @@ mod tests {
 
     #[test]
     fn a_town_that_is_always_busy_is_not_a_cluster() {
-        let options = Options {
-            study_days: 60,
-            replications: 199,
-            ..Options::default()
-        };
-        let (zones, adjacent) = grid();
-        let scanner = Scanner::new(&zones, adjacent, options);
-        let mut counts = background(1, &options);
+        let (scanner, mut counts) = small_grid();
         counts[12].iter_mut().for_each(|c| *c = 9);
         // A citywide busy week is not a cluster either: every town rises.
         for row in &mut counts {
@@ -458,14 +452,7 @@ mod tests {
 
     #[test]
     fn an_ended_cluster_is_not_reported_prospectively() {
-        let options = Options {
-            study_days: 60,
-            replications: 199,
-            ..Options::default()
-        };
-        let (zones, adjacent) = grid();
-        let scanner = Scanner::new(&zones, adjacent, options);
-        let mut counts = background(1, &options);
+        let (scanner, mut counts) = small_grid();
         // A burst 30 days ago, over before any window of 14 days.
         counts[3][25..30].iter_mut().for_each(|c| *c += 8);
         let cluster = scanner.scan(&counts, 7).unwrap();
