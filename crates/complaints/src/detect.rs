@@ -99,6 +99,15 @@ impl Detector {
         Detector::Scan,
     ];
 
+    /// The levels of the places its signals are at.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Detector::Repeat => &["business"],
+            Detector::Scan => &["towns"],
+            _ => &["town", "district", "industry"],
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Detector::Repeat => "repeat",
@@ -640,7 +649,14 @@ pub fn score(
     business: &dyn Fn(&str) -> Option<(String, String)>,
 ) -> Vec<Score> {
     let months = ((to - from + 1) as f64 / 30.0).max(1.0 / 30.0);
+    // Every detector at every level it works at, signals or not: a
+    // detector that raised none missed every outbreak.
     let mut groups: BTreeMap<(Detector, &'static str), Vec<&Signal>> = BTreeMap::new();
+    for detector in Detector::ALL {
+        for level in detector.levels() {
+            groups.insert((detector, level), Vec::new());
+        }
+    }
     for s in signals.iter().filter(|s| (from..=to).contains(&s.day)) {
         groups
             .entry((s.detector, s.place.level()))
@@ -801,6 +817,8 @@ mod tests {
         for s in &scores {
             assert_eq!(s.false_alarms, s.signals);
         }
+        // Every detector at every level is scored, with signals or not.
+        assert_eq!(scores.len(), 1 + 1 + 5 * 3);
         // The alternating pattern is no outbreak: no spike or cluster.
         assert!(
             signals.iter().all(|s| s.detector == Detector::Repeat),
