@@ -162,7 +162,7 @@ async fn load(
     let started = Instant::now();
     let mut complaints = warnings::load(sql, to).await?;
     let read = started.elapsed();
-    let linker = warnings::linker(store, threshold).await?;
+    let linker = warnings::linker(store, sql, threshold).await?;
     warnings::link(&mut complaints, &linker);
     eprintln!(
         "read {} complaints in {:.2} s; linked those without a code against {} entities in {:.2} s",

@@ -12,9 +12,9 @@
 //! Several entities may share a core (the same shop sign in two towns, a
 //! company and its namesake in another district), so each candidate is
 //! weighed by its evidence, a likelihood ratio per kind ([`Evidence`]):
-//! the complaint's town, the places named in the name and the text, the
-//! industry, the whole registered name, the legal form, whether the entity
-//! existed on the day. The confidence is the best candidate's weight over
+//! the town where it happened (the complaint's division and the towns its
+//! name and text name), the industry, the whole registered name, the legal
+//! form, whether the entity existed on the day. The confidence is the best candidate's weight over
 //! all candidates' plus the weight of "none of these" (a business that is
 //! not registered, or registered under another name). A link is made only
 //! at or above the threshold; below it the complaint stays unlinked,
@@ -36,6 +36,9 @@ pub struct Entity {
     pub industry: String,
     /// ISO date.
     pub established_on: String,
+    /// The ISO date it was deregistered, revoked or moved out, when its
+    /// latest status change closed it.
+    pub closed_on: Option<String>,
 }
 
 /// What a complaint says about the business it is about.
@@ -203,18 +206,17 @@ fn places_in(text: &str) -> Vec<&'static str> {
 pub enum Evidence {
     /// The caller's name is the registered name (widths and spaces aside).
     SameName,
-    /// The complaint happened in the entity's town.
+    /// The complaint happened in the entity's town (by its division, or a
+    /// town its name or text names).
     SameTown,
-    /// In the entity's district, another town.
+    /// It happened in another town of the entity's district.
+    OtherTown,
+    /// Only a district is known, and it is the entity's.
     SameDistrict,
-    /// In another district.
+    /// It happened in another district.
     OtherDistrict,
-    /// The name names the entity's town or district.
-    NamedPlaceAgrees,
-    /// The name names another town or district.
+    /// The name names another town or district than the entity's.
     NamedPlaceDisagrees,
-    /// The text names the entity's town or district.
-    TextPlaceAgrees,
     /// The complaint's industry is the entity's.
     SameIndustry,
     OtherIndustry,
@@ -222,6 +224,8 @@ pub enum Evidence {
     OtherForm,
     /// Received before the entity was established.
     BeforeEstablished,
+    /// Received after the entity was closed.
+    AfterClosed,
 }
 
 impl Evidence {
@@ -229,15 +233,15 @@ impl Evidence {
         match self {
             Evidence::SameName => 3.0,
             Evidence::SameTown => 10.0,
+            Evidence::OtherTown => 0.1,
             Evidence::SameDistrict => 2.0,
-            Evidence::OtherDistrict => 0.2,
-            Evidence::NamedPlaceAgrees => 5.0,
+            Evidence::OtherDistrict => 0.02,
             Evidence::NamedPlaceDisagrees => 0.05,
-            Evidence::TextPlaceAgrees => 2.0,
             Evidence::SameIndustry => 5.0,
             Evidence::OtherIndustry => 0.3,
             Evidence::OtherForm => 0.3,
             Evidence::BeforeEstablished => 0.1,
+            Evidence::AfterClosed => 0.001,
         }
     }
 
@@ -245,15 +249,15 @@ impl Evidence {
         match self {
             Evidence::SameName => "名称与登记名称一致",
             Evidence::SameTown => "发生地与登记镇街一致",
+            Evidence::OtherTown => "发生地在同区其他镇街",
             Evidence::SameDistrict => "发生地与登记区一致",
             Evidence::OtherDistrict => "发生地在其他区",
-            Evidence::NamedPlaceAgrees => "名称中的地名与登记地一致",
             Evidence::NamedPlaceDisagrees => "名称中的地名与登记地不一致",
-            Evidence::TextPlaceAgrees => "诉求内容中的地名与登记地一致",
             Evidence::SameIndustry => "行业一致",
             Evidence::OtherIndustry => "行业不一致",
             Evidence::OtherForm => "组织形式不一致",
             Evidence::BeforeEstablished => "受理日期早于成立日期",
+            Evidence::AfterClosed => "受理日期晚于注销（吊销、迁出）日期",
         }
     }
 
@@ -261,15 +265,15 @@ impl Evidence {
         match self {
             Evidence::SameName => "same name as registered",
             Evidence::SameTown => "in the registered town",
+            Evidence::OtherTown => "in another town of the registered district",
             Evidence::SameDistrict => "in the registered district",
             Evidence::OtherDistrict => "in another district",
-            Evidence::NamedPlaceAgrees => "the name's place is the registered one",
             Evidence::NamedPlaceDisagrees => "the name's place is another",
-            Evidence::TextPlaceAgrees => "the text names the registered place",
             Evidence::SameIndustry => "same industry",
             Evidence::OtherIndustry => "another industry",
             Evidence::OtherForm => "another legal form",
             Evidence::BeforeEstablished => "received before establishment",
+            Evidence::AfterClosed => "received after closure",
         }
     }
 }
@@ -311,6 +315,7 @@ struct Indexed {
     division: Box<str>,
     industry: Box<str>,
     established_on: Box<str>,
+    closed_on: Option<Box<str>>,
     /// The normalised whole name.
     whole: Box<str>,
     form: Option<Form>,
@@ -334,6 +339,7 @@ impl Linker {
                 division: entity.division.into(),
                 industry: entity.industry.into(),
                 established_on: entity.established_on.into(),
+                closed_on: entity.closed_on.map(Into::into),
                 whole: called.whole.into(),
                 form: called.form,
             });
@@ -364,12 +370,12 @@ impl Linker {
                 evidence: Vec::new(),
             };
         };
-        let text_places = places_in(complaint.content);
+        let place = Where::of(complaint, &called);
         let mut total = NONE_OF_THESE;
         let mut best: Option<(f64, &Indexed, Vec<Evidence>)> = None;
         for &position in positions {
             let candidate = &self.entities[position as usize];
-            let evidence = weigh(complaint, &called, &text_places, candidate);
+            let evidence = weigh(complaint, &called, &place, candidate);
             let weight: f64 = evidence.iter().map(|e| e.weight()).product();
             total += weight;
             // Ties keep the first candidate: the registry's order.
@@ -398,10 +404,47 @@ impl Linker {
     }
 }
 
+/// Where a complaint happened, as far as it says: the towns and districts
+/// of its division, of the places its name names and of those its text
+/// names.
+struct Where {
+    towns: Vec<&'static str>,
+    districts: Vec<&'static str>,
+}
+
+impl Where {
+    fn of(complaint: &Complaint<'_>, called: &Called) -> Where {
+        let mut codes: Vec<&'static str> = places_in(complaint.content);
+        codes.extend(&called.places);
+        if let Some(d) = division::lookup(complaint.division) {
+            codes.push(d.code);
+        }
+        let mut towns = Vec::new();
+        let mut districts = Vec::new();
+        for code in codes {
+            match code.len() {
+                9 => {
+                    towns.push(code);
+                    if let Some(parent) = division::lookup(code).and_then(|d| d.parent) {
+                        districts.push(parent);
+                    }
+                }
+                6 => districts.push(code),
+                _ => {}
+            }
+        }
+        for list in [&mut towns, &mut districts] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        Where { towns, districts }
+    }
+}
+
 fn weigh(
     complaint: &Complaint<'_>,
     called: &Called,
-    text_places: &[&'static str],
+    place: &Where,
     candidate: &Indexed,
 ) -> Vec<Evidence> {
     let entity = candidate;
@@ -410,33 +453,29 @@ fn weigh(
         evidence.push(Evidence::SameName);
     }
     let (town, district) = town_and_district(&entity.division);
-    let (where_town, where_district) = town_and_district(complaint.division);
-    match (where_town, where_district) {
-        (Some(t), _) if Some(t) == town => evidence.push(Evidence::SameTown),
-        (_, Some(d)) if Some(d) == district => evidence.push(Evidence::SameDistrict),
-        (_, Some(_)) if district.is_some() => evidence.push(Evidence::OtherDistrict),
-        _ => {}
-    }
-    // A district or town named by the caller must be where the entity is.
-    let mut agrees = false;
-    let mut disagrees = false;
-    for &place in &called.places {
-        if Some(place) == town || Some(place) == district {
-            agrees = true;
+    let in_district = district.is_some_and(|d| place.districts.contains(&d));
+    if !place.towns.is_empty() {
+        evidence.push(if town.is_some_and(|t| place.towns.contains(&t)) {
+            Evidence::SameTown
+        } else if in_district {
+            Evidence::OtherTown
         } else {
-            disagrees = true;
-        }
+            Evidence::OtherDistrict
+        });
+    } else if !place.districts.is_empty() {
+        evidence.push(if in_district {
+            Evidence::SameDistrict
+        } else {
+            Evidence::OtherDistrict
+        });
     }
-    if disagrees {
-        evidence.push(Evidence::NamedPlaceDisagrees);
-    } else if agrees {
-        evidence.push(Evidence::NamedPlaceAgrees);
-    }
-    if text_places
+    // A district or town the caller named must be where the entity is.
+    if called
+        .places
         .iter()
-        .any(|place| Some(*place) == town || Some(*place) == district)
+        .any(|&p| Some(p) != town && Some(p) != district)
     {
-        evidence.push(Evidence::TextPlaceAgrees);
+        evidence.push(Evidence::NamedPlaceDisagrees);
     }
     if !complaint.industry.is_empty() && entity.industry.len() >= 2 {
         let same = complaint.industry.get(..2) == entity.industry.get(..2);
@@ -452,11 +491,17 @@ fn weigh(
     {
         evidence.push(Evidence::OtherForm);
     }
-    if !complaint.received_on.is_empty()
-        && !entity.established_on.is_empty()
-        && complaint.received_on < &*entity.established_on
-    {
-        evidence.push(Evidence::BeforeEstablished);
+    if !complaint.received_on.is_empty() {
+        if !entity.established_on.is_empty() && complaint.received_on < &*entity.established_on {
+            evidence.push(Evidence::BeforeEstablished);
+        }
+        if entity
+            .closed_on
+            .as_deref()
+            .is_some_and(|closed| complaint.received_on > closed)
+        {
+            evidence.push(Evidence::AfterClosed);
+        }
     }
     evidence
 }
@@ -482,6 +527,7 @@ mod tests {
             division: division.to_string(),
             industry: industry.to_string(),
             established_on: "2015-01-01".to_string(),
+            closed_on: None,
         }
     }
 
@@ -569,7 +615,7 @@ mod tests {
         // The complaint was filed in 大沥 about the 里水 shop, named so.
         let link = linker.link(&complaint("兴盛餐厅（里水镇店）", "440605125", "62"));
         assert_eq!(link.best.as_deref(), Some("C"), "{link:?}");
-        assert!(link.evidence.contains(&Evidence::NamedPlaceAgrees));
+        assert!(link.evidence.contains(&Evidence::SameTown), "{link:?}");
     }
 
     #[test]
@@ -588,6 +634,38 @@ mod tests {
         assert!(placed.confidence > 0.95);
         let elsewhere = linker.link(&complaint("宏达五金", "440604010", "62"));
         assert_eq!(elsewhere.uscc, None, "{elsewhere:?}");
+    }
+
+    #[test]
+    fn another_town_or_a_closed_namesake_is_no_link() {
+        let mut closed = entity("F", "佛山市南海区大沥镇嘉凯商行", "440605125", "52");
+        closed.closed_on = Some("2022-03-01".to_string());
+        let linker = Linker::new(
+            [
+                closed,
+                entity("G", "佛山市三水区南山镇科康餐厅", "440607105", "62"),
+            ],
+            DEFAULT_THRESHOLD,
+        );
+        // The same name in the same town, but closed before the complaint:
+        // the business complained about is another, not registered here.
+        let link = linker.link(&complaint("佛山市南海区大沥镇嘉凯商行", "440605125", "52"));
+        assert_eq!(link.uscc, None, "{link:?}");
+        assert!(link.evidence.contains(&Evidence::AfterClosed));
+        // Before it closed, it is the one.
+        let link = linker.link(&Complaint {
+            received_on: "2021-06-01",
+            ..complaint("佛山市南海区大沥镇嘉凯商行", "440605125", "52")
+        });
+        assert_eq!(link.uscc.as_deref(), Some("F"), "{link:?}");
+        // The only 科康餐厅 is in 南山镇; a complaint from 西南街道 that
+        // names the district is about another.
+        let link = linker.link(&Complaint {
+            content: "位于三水区西南街道的科康餐厅，饭菜变质。",
+            ..complaint("三水区\u{3000}科康餐厅", "440607010", "62")
+        });
+        assert_eq!(link.uscc, None, "{link:?}");
+        assert!(link.evidence.contains(&Evidence::OtherTown), "{link:?}");
     }
 
     proptest! {

@@ -24,6 +24,8 @@ pub enum Purpose {
     /// The names callers give for businesses, apart from `History` so that
     /// the rest of a complaint and every other record stay as they were.
     Caller = 7,
+    /// A third syllable of trade names.
+    Names = 8,
 }
 
 pub struct Draw {

@@ -437,7 +437,15 @@ pub fn generate(config: &SimConfig, index: u32) -> Entity {
     let paid_in_capital =
         libm::round(registered_capital * libm::pow(draw.uniform(), 2.0) * 100.0) / 100.0;
 
-    let trade = trade_name(&mut draw);
+    let mut trade = trade_name(&mut draw);
+    // Three syllables for most: with two alone, a town's shops of one kind
+    // shared names by the dozen, which a registration authority does not
+    // allow and which no complaint could be linked through. From a stream
+    // of its own, so that every other attribute stays as it was.
+    let mut third = Draw::for_entity(config.seed, index, Purpose::Names);
+    if third.chance(0.8) {
+        trade.push_str(*third.pick(&names::TRADE));
+    }
     let name = match kind {
         Kind::IndividualBusiness => format!(
             "佛山市{}{}{trade}{}",

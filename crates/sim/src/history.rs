@@ -881,7 +881,8 @@ fn complaints(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) -
             base * libm::exp(0.5 * (risk[y.min(risk.len() - 1)] + 2.5)) * season(date.month());
         for _ in 0..draw.poisson(rate) {
             let category = *draw.weighted(complaints::categories_for(e.industry));
-            let day = day_in(draw, date, month_end(date));
+            // Not before the business was established, in its first month.
+            let day = day_in(draw, date.max(e.established_on), month_end(date));
             ticket += 1;
             emit(draw, day, category, &mut per_year, ticket);
         }

@@ -8,6 +8,8 @@
 //! (`xinyong complaints`) and, with the warnings workflow, the server call
 //! these.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate};
 use complaints::detect::{self, Config, Row, Signal};
 use complaints::link::{self, Link, Linker};
@@ -97,20 +99,41 @@ pub async fn load(sql: &Sql, to: Option<NaiveDate>) -> Result<Vec<Complaint>, Wa
     Ok(out)
 }
 
-/// The registry indexed for linking.
-pub async fn linker(store: &Store, threshold: f64) -> Result<Linker, WarningError> {
+/// The registry indexed for linking, each entity with the day it closed
+/// when its latest status change closed it (from the lake's
+/// `status_change`).
+pub async fn linker(store: &Store, sql: &Sql, threshold: f64) -> Result<Linker, WarningError> {
+    let closures = sql
+        .query(
+            "SELECT subject, CAST(effective_on AS VARCHAR) AS closed_on FROM (
+               SELECT subject, status, effective_on,
+                 ROW_NUMBER() OVER (PARTITION BY subject ORDER BY effective_on DESC, status) AS latest
+               FROM status_change
+             ) WHERE latest = 1 AND status IN ('deregistered', 'revoked', 'moved_out')",
+        )
+        .await?;
+    let mut closed: HashMap<String, String> = HashMap::with_capacity(closures.rows.len());
+    for row in closures.rows {
+        if let [Some(subject), Some(day)] = row.as_slice() {
+            closed.insert(subject.clone(), day.clone());
+        }
+    }
     let rows = store.entities_table().await?;
     // The registry's columns: uscc, name, …, established_on (5),
     // industry (6), division (7).
     let column =
         |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
     Ok(Linker::new(
-        rows.iter().map(|row| link::Entity {
-            uscc: column(row, 0),
-            name: column(row, 1),
-            established_on: column(row, 5),
-            industry: column(row, 6),
-            division: column(row, 7),
+        rows.iter().map(|row| {
+            let uscc = column(row, 0);
+            link::Entity {
+                closed_on: closed.remove(&uscc),
+                uscc,
+                name: column(row, 1),
+                established_on: column(row, 5),
+                industry: column(row, 6),
+                division: column(row, 7),
+            }
         }),
         threshold,
     ))
