@@ -444,7 +444,7 @@ pub fn generate(config: &SimConfig, index: u32) -> Entity {
     // of its own, so that every other attribute stays as it was.
     let mut third = Draw::for_entity(config.seed, index, Purpose::Names);
     if third.chance(0.8) {
-        trade.push_str(*third.pick(&names::TRADE));
+        trade.push_str(third.pick::<&str>(&names::TRADE));
     }
     let name = match kind {
         Kind::IndividualBusiness => format!(
