@@ -18,7 +18,7 @@ use crate::Outcome;
 use crate::csv_table::{CsvFile, write_csv};
 use crate::data_cmd::{DataOptions, runtime};
 use crate::output::{outln, print_json, print_table, table};
-use crate::risk_cmd::open_lake;
+use crate::risk_cmd::{open_lake, parse_date};
 
 #[derive(Subcommand)]
 pub enum ComplaintsCommand {
@@ -136,11 +136,6 @@ fn check_threshold(threshold: f64) -> Result<()> {
         bail!("--threshold {threshold} is not between 0 and 1");
     }
     Ok(())
-}
-
-fn parse_date(text: &str, flag: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .with_context(|| format!("{flag} {text:?} is not a date (YYYY-MM-DD)"))
 }
 
 fn read_config(path: Option<&Path>) -> Result<Config> {
@@ -294,13 +289,7 @@ fn link_report(
             path,
             &header,
             without.iter().map(|c| {
-                let link = c.link.clone().unwrap_or(complaints::link::Link {
-                    uscc: None,
-                    best: None,
-                    confidence: 0.0,
-                    candidates: 0,
-                    evidence: Vec::new(),
-                });
+                let link = c.link.clone().unwrap_or_else(complaints::link::Link::none);
                 Ok(vec![
                     c.ticket.clone(),
                     c.business_name.clone(),
@@ -377,12 +366,15 @@ fn read_truth_links(path: &Path) -> Result<HashMap<String, String>> {
     Ok(answers)
 }
 
+/// The columns of a truth file of outbreaks, in the order read.
+const OUTBREAK_COLUMNS: [&str; 6] = ["id", "scope", "target", "category", "start", "end"];
+
 fn read_outbreaks(
     path: &Path,
     business: &HashMap<String, (String, String)>,
 ) -> Result<Vec<Outbreak>> {
     let file = CsvFile::open(path)?;
-    let columns = ["id", "scope", "target", "category", "start", "end"]
+    let columns = OUTBREAK_COLUMNS
         .map(|c| file.position(c))
         .into_iter()
         .collect::<Result<Vec<usize>>>()?;
@@ -391,7 +383,7 @@ fn read_outbreaks(
         let (row, record) = record?;
         let field = |i: usize| record.get(columns[i]).unwrap_or_default();
         let date = |i: usize| {
-            parse_date(field(i), columns_name(i))
+            parse_date(field(i), OUTBREAK_COLUMNS[i])
                 .with_context(|| format!("{}: row {row}", path.display()))
         };
         let target = field(2).to_string();
@@ -422,10 +414,6 @@ fn read_outbreaks(
         });
     }
     Ok(out)
-}
-
-fn columns_name(i: usize) -> &'static str {
-    ["id", "scope", "target", "category", "start", "end"][i]
 }
 
 /// A place's name for people.

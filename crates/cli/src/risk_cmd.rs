@@ -71,7 +71,7 @@ pub enum RiskCommand {
     },
 }
 
-fn parse_date(text: &str, flag: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_date(text: &str, flag: &str) -> Result<NaiveDate> {
     text.parse()
         .with_context(|| format!("{flag} '{text}' is not a date (YYYY-MM-DD)"))
 }

@@ -301,6 +301,19 @@ pub struct Link {
     pub evidence: Vec<Evidence>,
 }
 
+impl Link {
+    /// No candidate at all.
+    pub fn none() -> Link {
+        Link {
+            uscc: None,
+            best: None,
+            confidence: 0.0,
+            candidates: 0,
+            evidence: Vec::new(),
+        }
+    }
+}
+
 /// The registry indexed by core.
 pub struct Linker {
     entities: Vec<Indexed>,
@@ -362,13 +375,7 @@ impl Linker {
     pub fn link(&self, complaint: &Complaint<'_>) -> Link {
         let called = called(complaint.business_name);
         let Some(positions) = self.by_core.get(&called.core) else {
-            return Link {
-                uscc: None,
-                best: None,
-                confidence: 0.0,
-                candidates: 0,
-                evidence: Vec::new(),
-            };
+            return Link::none();
         };
         let place = Where::of(complaint, &called);
         let mut total = NONE_OF_THESE;
@@ -384,13 +391,7 @@ impl Linker {
             }
         }
         let Some((weight, candidate, evidence)) = best else {
-            return Link {
-                uscc: None,
-                best: None,
-                confidence: 0.0,
-                candidates: 0,
-                evidence: Vec::new(),
-            };
+            return Link::none();
         };
         let confidence = weight / total;
         let uscc = candidate.uscc.to_string();
