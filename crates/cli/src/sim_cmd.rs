@@ -43,6 +43,9 @@ pub enum SimCommand {
         /// Share of entity-months with periodic records (1 = all); lower it for very large cities.
         #[arg(long, default_value_t = 1.0)]
         density: f64,
+        /// Complaints against the usual rate (1 = usual), to measure the complaint pipeline at scale.
+        #[arg(long, default_value_t = 1.0)]
+        complaint_rate: f64,
         /// Formats departments may send, comma-separated: csv, jsonl, xlsx.
         #[arg(long, default_value = "csv,jsonl,xlsx")]
         formats: String,
@@ -93,6 +96,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
         dirty,
         legacy_share,
         density,
+        complaint_rate,
         formats,
         banks,
         json,
@@ -118,6 +122,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
     config.dirty_rate = dirty;
     config.legacy_share = legacy_share;
     config.density = density;
+    config.complaint_rate = complaint_rate;
     config.banks = banks;
     config.formats = Vec::new();
     for name in formats.split(',') {

@@ -47,6 +47,10 @@ pub struct SimConfig {
     /// Share of entity-months for which periodic records are sent (1 = all);
     /// lower it to make very large cities practical.
     pub density: f64,
+    /// Complaints per entity against the usual rate (1 = usual); raise it
+    /// to measure the complaint pipeline at a million complaints without a
+    /// city of millions of entities.
+    pub complaint_rate: f64,
     /// Formats departments may use; each department keeps its own habit
     /// where it is allowed, and falls back to the first one listed.
     pub formats: Vec<Format>,
@@ -118,6 +122,12 @@ impl SimConfig {
         if self.density == 0.0 {
             return Err("density must be above 0".into());
         }
+        if !(self.complaint_rate > 0.0 && self.complaint_rate <= 1000.0) {
+            return Err(format!(
+                "complaint rate must be above 0 and at most 1000, got {}",
+                self.complaint_rate
+            ));
+        }
         if self.formats.is_empty() {
             return Err("at least one format is needed".into());
         }
@@ -141,6 +151,7 @@ impl Default for SimConfig {
             legacy_share: 0.05,
             dirty_rate: 0.01,
             density: 1.0,
+            complaint_rate: 1.0,
             formats: vec![Format::Csv, Format::Jsonl, Format::Xlsx],
             banks: 38,
             max_rows_per_file: 1_000_000,

@@ -877,8 +877,10 @@ fn complaints(ctx: &Ctx, draw: &mut Draw, risk: &[f64], out: &mut Vec<Record>) -
     for m in ctx.first_month..=ctx.last_month {
         let date = month_start(ctx.city, m);
         let y = (m / 12) as usize;
-        let rate =
-            base * libm::exp(0.5 * (risk[y.min(risk.len() - 1)] + 2.5)) * season(date.month());
+        let rate = base
+            * libm::exp(0.5 * (risk[y.min(risk.len() - 1)] + 2.5))
+            * season(date.month())
+            * ctx.city.config.complaint_rate;
         for _ in 0..draw.poisson(rate) {
             let category = *draw.weighted(complaints::categories_for(e.industry));
             // Not before the business was established, in its first month.

@@ -68,11 +68,18 @@ pub struct Manifest {
     pub dirty_rate: f64,
     pub legacy_share: f64,
     pub density: f64,
+    /// Complaints against the usual rate (absent before it existed: 1).
+    #[serde(default = "usual_rate")]
+    pub complaint_rate: f64,
     pub records: u64,
     pub dirty_rows: u64,
     pub batches: Vec<Batch>,
     /// Files that only evaluation may read.
     pub truth: Vec<String>,
+}
+
+fn usual_rate() -> f64 {
+    1.0
 }
 
 /// Entities generated together before being written in order.
@@ -302,6 +309,7 @@ pub fn write_city(
         dirty_rate: config.dirty_rate,
         legacy_share: config.legacy_share,
         density: config.density,
+        complaint_rate: config.complaint_rate,
         records,
         dirty_rows,
         batches,

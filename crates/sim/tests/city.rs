@@ -529,10 +529,17 @@ fn refuses_a_non_empty_directory_and_bad_settings() {
     );
     let bad = SimConfig {
         dirty_rate: 1.5,
-        ..config
+        ..config.clone()
     };
     assert!(matches!(
         sim::write_city(&bad, &dir.path().join("new"), |_| {}),
         Err(sim::SimError::Config(_))
     ));
+    for rate in [0.0, -1.0, f64::NAN, 1001.0] {
+        let bad = SimConfig {
+            complaint_rate: rate,
+            ..config.clone()
+        };
+        assert!(bad.validate().is_err(), "{rate}");
+    }
 }
