@@ -49,39 +49,44 @@ for seed in $seeds; do
   echo "== seed $seed: every detector from $from"
   /usr/bin/time -f "detection: %e s wall, %M KiB peak" \
     "$xinyong" --data-dir "$data" complaints detect --from "$from" \
-      --truth "$city/truth/outbreaks.csv" --out "$dir/signals.csv"
-  "$xinyong" --data-dir "$data" complaints detect --from "$from" \
-    --truth "$city/truth/outbreaks.csv" --json 2>/dev/null >"$dir/detect.json"
+      --truth "$city/truth/outbreaks.csv" --out "$dir/signals.csv" --json >"$dir/detect.json"
   reports+=("$dir/detect.json")
   echo
 done
 
-if [ "${#reports[@]}" -gt 1 ]; then
-  echo "== detection summed over seeds $seeds"
-  python3 - "${reports[@]}" <<'PY'
+# Each city's scores, then (for several seeds) the sum over them.
+python3 - "${reports[@]}" <<'PY'
 import datetime, json, statistics, sys
 from collections import defaultdict
-total = defaultdict(lambda: {"scope": defaultdict(lambda: [0, 0]), "delays": [], "signals": 0, "false": 0})
-months = 0.0
-for path in sys.argv[1:]:
-    report = json.load(open(path))
-    days = (datetime.date.fromisoformat(report["to"]) - datetime.date.fromisoformat(report["from"])).days + 1
-    months += days / 30.0
-    for s in report["scores"]:
-        t = total[(s["detector"], s["level"])]
-        for scope in ("business", "town", "industry"):
-            if s[scope] != "–":
-                found, of = map(int, s[scope].split("/"))
-                t["scope"][scope][0] += found
-                t["scope"][scope][1] += of
-        t["delays"] += s["delays"]
-        t["signals"] += s["signals"]
-        t["false"] += s["false_alarms"]
-print(f"{'detector':9} {'level':9} {'business':>9} {'town':>6} {'industry':>9} {'median delay':>13} {'signals':>8} {'false':>6} {'false/month':>12}")
-for (detector, level), t in total.items():
-    cells = ["{}/{}".format(*t["scope"][k]) for k in ("business", "town", "industry")]
-    delay = f"{statistics.median(t['delays']):.1f}" if t["delays"] else "–"
-    rate = t["false"] / months
-    print(f"{detector:9} {level:9} {cells[0]:>9} {cells[1]:>6} {cells[2]:>9} {delay:>13} {t['signals']:>8} {t['false']:>6} {rate:>12.2f}")
+
+def table(title, paths):
+    total = defaultdict(lambda: {"scope": defaultdict(lambda: [0, 0]), "delays": [], "signals": 0, "false": 0})
+    months = 0.0
+    for path in paths:
+        report = json.load(open(path))
+        days = (datetime.date.fromisoformat(report["to"]) - datetime.date.fromisoformat(report["from"])).days + 1
+        months += days / 30.0
+        for s in report["scores"]:
+            t = total[(s["detector"], s["level"])]
+            for scope in ("business", "town", "industry"):
+                if s[scope] != "–":
+                    found, of = map(int, s[scope].split("/"))
+                    t["scope"][scope][0] += found
+                    t["scope"][scope][1] += of
+            t["delays"] += s["delays"]
+            t["signals"] += s["signals"]
+            t["false"] += s["false_alarms"]
+    print(f"== {title}: detected / outbreaks by scope, median delay in days, false alarms per 30 days")
+    print(f"{'detector':9} {'level':9} {'business':>9} {'town':>6} {'industry':>9} {'median delay':>13} {'signals':>8} {'false':>6} {'false/month':>12}")
+    for (detector, level), t in total.items():
+        cells = ["{}/{}".format(*t["scope"][k]) for k in ("business", "town", "industry")]
+        delay = f"{statistics.median(t['delays']):.1f}" if t["delays"] else "–"
+        print(f"{detector:9} {level:9} {cells[0]:>9} {cells[1]:>6} {cells[2]:>9} {delay:>13} {t['signals']:>8} {t['false']:>6} {t['false'] / months:>12.2f}")
+    print()
+
+paths = sys.argv[1:]
+for path in paths:
+    table(path, [path])
+if len(paths) > 1:
+    table("summed over the seeds", paths)
 PY
-fi

@@ -11,7 +11,6 @@ use chrono::{Days, NaiveDate};
 use clap::Subcommand;
 use complaints::detect::{self, Config, Outbreak, Place, Scope, Signal};
 use complaints::link::DEFAULT_THRESHOLD;
-use store::Store;
 use warnings::Complaint;
 
 use crate::Outcome;
@@ -72,6 +71,8 @@ pub fn run(
     runtime()?.block_on(async {
         let store = data.open().await?;
         let sql = open_lake(&store, data, catalog).await?;
+        // Read once: linking and the scores' business places share it.
+        let registry = store.entities_table().await?;
         let outcome = match command {
             ComplaintsCommand::Link {
                 threshold,
@@ -80,7 +81,7 @@ pub fn run(
                 json,
             } => {
                 check_threshold(threshold)?;
-                let complaints = load(&store, &sql, None, threshold).await?;
+                let complaints = load(&sql, &registry, None, threshold).await?;
                 link_report(&complaints, out.as_deref(), truth.as_deref(), json)
             }
             ComplaintsCommand::Detect {
@@ -103,7 +104,7 @@ pub fn run(
                     Some(text) => Some(parse_date(&text, "--from")?),
                     None => None,
                 };
-                let complaints = load(&store, &sql, to, threshold).await?;
+                let complaints = load(&sql, &registry, to, threshold).await?;
                 let Some(latest) = complaints.iter().map(|c| c.received_on).max() else {
                     bail!("the lake holds no complaints");
                 };
@@ -112,7 +113,7 @@ pub fn run(
                 if from > to {
                     bail!("--from {from} is after --to {to}");
                 }
-                let business = registry_places(&store).await?;
+                let business = registry_places(&registry);
                 detect_report(
                     &complaints,
                     from,
@@ -149,15 +150,15 @@ fn read_config(path: Option<&Path>) -> Result<Config> {
 
 /// The complaints up to `to`, those without a code linked.
 async fn load(
-    store: &Store,
     sql: &lake::sql::Sql,
+    registry: &[Vec<Option<String>>],
     to: Option<NaiveDate>,
     threshold: f64,
 ) -> Result<Vec<Complaint>> {
     let started = Instant::now();
     let mut complaints = warnings::load(sql, to).await?;
     let read = started.elapsed();
-    let linker = warnings::linker(store, sql, threshold).await?;
+    let linker = warnings::linker(sql, registry, threshold).await?;
     warnings::link(&mut complaints, &linker);
     eprintln!(
         "read {} complaints in {:.2} s; linked those without a code against {} entities in {:.2} s",
@@ -170,18 +171,16 @@ async fn load(
 }
 
 /// Each registered entity's town and industry division.
-async fn registry_places(store: &Store) -> Result<HashMap<String, (String, String)>> {
-    Ok(store
-        .entities_table()
-        .await?
-        .into_iter()
+fn registry_places(registry: &[Vec<Option<String>>]) -> HashMap<String, (String, String)> {
+    registry
+        .iter()
         .filter_map(|row| {
             let uscc = row.first().cloned().flatten()?;
             let industry = row.get(6).cloned().flatten().unwrap_or_default();
             let town = row.get(7).cloned().flatten().unwrap_or_default();
             Some((uscc, (town, industry.chars().take(2).collect())))
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Default, serde::Serialize)]
@@ -282,6 +281,7 @@ fn link_report(
             "confidence",
             "candidates",
             "evidence",
+            "evidence_en",
         ]
         .map(String::from)
         .to_vec();
@@ -305,6 +305,11 @@ fn link_report(
                         .map(|e| e.name_zh())
                         .collect::<Vec<_>>()
                         .join("；"),
+                    link.evidence
+                        .iter()
+                        .map(|e| e.name_en())
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ])
             }),
         )?;
@@ -467,6 +472,7 @@ fn detect_report(
         let header: Vec<String> = [
             "detector",
             "detector_zh",
+            "detector_en",
             "category",
             "level",
             "place",
@@ -488,6 +494,7 @@ fn detect_report(
                 Ok(vec![
                     s.detector.key().to_string(),
                     s.detector.name_zh().to_string(),
+                    s.detector.name_en().to_string(),
                     s.category.clone().unwrap_or_default(),
                     s.place.level().to_string(),
                     place_code(&s.place),

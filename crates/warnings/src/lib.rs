@@ -3,7 +3,8 @@
 //! The pure work — linking names, the detectors, their score — is in the
 //! `complaints` crate; this crate feeds it the city's data: [`load`] reads
 //! the complaints received up to a day from the lake, [`linker`] indexes
-//! the registry, [`link`] links every complaint that carries no code (on
+//! the registry's rows (the caller reads them from the store once) with
+//! closure days from the lake, [`link`] links every complaint that carries no code (on
 //! every core), and [`detect`] runs every detector over them. The CLI
 //! (`xinyong complaints`) and, with the warnings workflow, the server call
 //! these.
@@ -14,14 +15,11 @@ use chrono::{Datelike, NaiveDate};
 use complaints::detect::{self, Config, Row, Signal};
 use complaints::link::{self, Link, Linker};
 use lake::sql::{Sql, SqlError};
-use store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarningError {
     #[error("lake: {0}")]
     Sql(#[from] SqlError),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
     #[error("complaint {ticket}: received_on {value:?} is not a date")]
     Date { ticket: String, value: String },
 }
@@ -99,10 +97,14 @@ pub async fn load(sql: &Sql, to: Option<NaiveDate>) -> Result<Vec<Complaint>, Wa
     Ok(out)
 }
 
-/// The registry indexed for linking, each entity with the day it closed
-/// when its latest status change closed it (from the lake's
-/// `status_change`).
-pub async fn linker(store: &Store, sql: &Sql, threshold: f64) -> Result<Linker, WarningError> {
+/// The registry (`registry`: `Store::entities_table`'s rows) indexed for
+/// linking, each entity with the day it closed when its latest status
+/// change closed it (from the lake's `status_change`).
+pub async fn linker(
+    sql: &Sql,
+    registry: &[Vec<Option<String>>],
+    threshold: f64,
+) -> Result<Linker, WarningError> {
     let closures = sql
         .query(
             "SELECT subject, CAST(effective_on AS VARCHAR) AS closed_on FROM (
@@ -118,13 +120,12 @@ pub async fn linker(store: &Store, sql: &Sql, threshold: f64) -> Result<Linker, 
             closed.insert(subject.clone(), day.clone());
         }
     }
-    let rows = store.entities_table().await?;
     // The registry's columns: uscc, name, …, established_on (5),
     // industry (6), division (7).
     let column =
         |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
     Ok(Linker::new(
-        rows.iter().map(|row| {
+        registry.iter().map(|row| {
             let uscc = column(row, 0);
             link::Entity {
                 closed_on: closed.remove(&uscc),
