@@ -58,6 +58,9 @@ pub enum ComplaintsCommand {
         /// Count a signal up to this many days after an outbreak's end as its own.
         #[arg(long, default_value_t = 7)]
         grace_days: i64,
+        /// Store the signals with their evidence, for regulators to draft warnings from (a signal already stored is updated).
+        #[arg(long)]
+        save: bool,
         #[arg(long)]
         json: bool,
     },
@@ -92,6 +95,7 @@ pub fn run(
                 out,
                 truth,
                 grace_days,
+                save,
                 json,
             } => {
                 check_threshold(threshold)?;
@@ -114,11 +118,29 @@ pub fn run(
                     bail!("--from {from} is after --to {to}");
                 }
                 let business = registry_places(&registry);
+                let started = Instant::now();
+                let signals = warnings::detect(&complaints, from, to, &config);
+                eprintln!(
+                    "ran every detector from {from} to {to} in {:.2} s",
+                    started.elapsed().as_secs_f64()
+                );
+                if save {
+                    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let rows: Vec<store::SignalRow> = signals
+                        .iter()
+                        .map(|s| warnings::evidence::Evidence::of(s, &complaints).row(&at))
+                        .collect();
+                    let saved = store.save_signals(&rows).await?;
+                    eprintln!(
+                        "stored the signals for warnings: {} new, {} updated",
+                        saved.added, saved.updated
+                    );
+                }
                 detect_report(
                     &complaints,
                     from,
                     to,
-                    &config,
+                    &signals,
                     &business,
                     out.as_deref(),
                     truth.as_deref(),
@@ -454,19 +476,13 @@ fn detect_report(
     complaints: &[Complaint],
     from: NaiveDate,
     to: NaiveDate,
-    config: &Config,
+    signals: &[Signal],
     business: &HashMap<String, (String, String)>,
     out: Option<&Path>,
     truth: Option<&Path>,
     grace_days: i64,
     json: bool,
 ) -> Result<Outcome> {
-    let started = Instant::now();
-    let signals = warnings::detect(complaints, from, to, config);
-    eprintln!(
-        "ran every detector from {from} to {to} in {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
     let date = |day: i64| warnings::date(day).map_or_else(|| day.to_string(), |d| d.to_string());
     if let Some(path) = out {
         let header: Vec<String> = [
@@ -515,7 +531,7 @@ fn detect_report(
         )?;
     }
     let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for s in &signals {
+    for s in signals {
         *counts
             .entry((s.detector.key(), s.place.level()))
             .or_default() += 1;
@@ -525,7 +541,7 @@ fn detect_report(
             let outbreaks = read_outbreaks(path, business)?;
             let lookup = |uscc: &str| business.get(uscc).cloned();
             Some(detect::score(
-                &signals,
+                signals,
                 &outbreaks,
                 warnings::day(from),
                 warnings::day(to),
@@ -549,7 +565,7 @@ fn detect_report(
         print_json(&Report {
             from,
             to,
-            signals: &signals,
+            signals,
             scores,
         })?;
         return Ok(Outcome::Ok);
@@ -630,4 +646,152 @@ impl From<&detect::Score> for ScoreRow {
             false_per_month: s.false_per_month,
         }
     }
+}
+
+/// The demo's early warning: every detector over the city's years, its
+/// signals stored; then, as the demo's two regulators, a consumer alert
+/// drafted, approved by the other and issued (on the public pages), a
+/// notice issued to the business with the strongest repeat complaints
+/// (awaiting its acknowledgement) and a risk report left as a draft for
+/// the demo regulator to approve. Skipped when signals are stored already.
+pub async fn demo_warnings(
+    store: &store::Store,
+    sql: &lake::sql::Sql,
+    catalog: &domain::Catalog,
+    data_dir: &Path,
+    enterprise: &str,
+) -> Result<()> {
+    use server::warnings::service::{self as views, DraftInput, MoveInput};
+    if store
+        .signals(&store::SignalFilter::default(), 0, 0)
+        .await?
+        .total
+        > 0
+    {
+        outln!("      already detected; reusing the signals");
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started = Instant::now();
+    let Some(found) = warnings::detect_and_save(
+        store,
+        sql,
+        None,
+        None,
+        &Config::default(),
+        DEFAULT_THRESHOLD,
+        &at,
+    )
+    .await?
+    else {
+        outln!("      the city has no complaints; skipped");
+        return Ok(());
+    };
+    outln!(
+        "      {} complaints, {} signals from {} to {} in {:.1} s",
+        found.complaints,
+        found.signals,
+        found.from,
+        found.to,
+        started.elapsed().as_secs_f64()
+    );
+    let state = server::AppState::new(
+        store.clone(),
+        catalog.clone(),
+        server::Config {
+            data_dir: data_dir.to_path_buf(),
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            secure_cookies: false,
+            max_upload_bytes: 0,
+            smtp: None,
+            warning_deadlines: Default::default(),
+        },
+    );
+    let as_user = |name: &str| server::access::Principal {
+        actor: format!("user:{name}"),
+        display_name: name.to_string(),
+        grants: vec![server::access::Grant {
+            role: server::access::Role::Regulator,
+            subject: String::new(),
+        }],
+        via: server::access::Via::Token { id: 0 },
+        ip: std::net::IpAddr::from([127, 0, 0, 1]),
+    };
+    let (regulator, reviewer) = (as_user("regulator"), as_user("reviewer"));
+    let failed = |f: server::http::Failure| anyhow::anyhow!(f.message());
+    let alert = match strongest(store, "towns", enterprise).await? {
+        Some(signal) => Some(signal),
+        None => strongest(store, "town", enterprise).await?,
+    };
+    let step = |to: &str, version: i64| MoveInput {
+        to: to.into(),
+        version,
+        reason: String::new(),
+    };
+    if let Some(signal) = alert {
+        let input = DraftInput {
+            signal: signal.id,
+            kind: "consumer_alert".into(),
+        };
+        let id = views::draft(&state, &regulator, &input, now)
+            .await
+            .map_err(failed)?;
+        views::move_warning(&state, &reviewer, id, &step("approved", 1), now)
+            .await
+            .map_err(failed)?;
+        views::move_warning(&state, &regulator, id, &step("sent", 1), now)
+            .await
+            .map_err(failed)?;
+        outln!("      consumer alert {id} issued (public at /alerts/{id})");
+    }
+    if let Some(signal) = strongest(store, "business", enterprise).await? {
+        let input = DraftInput {
+            signal: signal.id,
+            kind: "administrative_notice".into(),
+        };
+        let id = views::draft(&state, &reviewer, &input, now)
+            .await
+            .map_err(failed)?;
+        views::move_warning(&state, &regulator, id, &step("approved", 1), now)
+            .await
+            .map_err(failed)?;
+        views::move_warning(&state, &regulator, id, &step("sent", 1), now)
+            .await
+            .map_err(failed)?;
+        outln!(
+            "      administrative notice {id} issued to {}, awaiting its acknowledgement",
+            signal.place
+        );
+    }
+    if let Some(signal) = strongest(store, "industry", enterprise).await? {
+        let input = DraftInput {
+            signal: signal.id,
+            kind: "risk_report".into(),
+        };
+        let id = views::draft(&state, &reviewer, &input, now)
+            .await
+            .map_err(failed)?;
+        outln!("      risk report {id} drafted, for the regulator to approve");
+    }
+    Ok(())
+}
+
+/// The strongest signal of a level (by its statistic), the demo
+/// enterprise's first.
+async fn strongest(
+    store: &store::Store,
+    level: &str,
+    enterprise: &str,
+) -> Result<Option<store::SignalRow>> {
+    let filter = store::SignalFilter {
+        place_level: Some(level.to_string()),
+        ..Default::default()
+    };
+    let all = store.signals(&filter, 0, i64::MAX).await?.rows;
+    Ok(all.into_iter().max_by(|a, b| {
+        (a.place == enterprise)
+            .cmp(&(b.place == enterprise))
+            .then(a.statistic.total_cmp(&b.statistic))
+    }))
 }

@@ -34,6 +34,12 @@ pub struct ServeArgs {
     /// The sender of that e-mail.
     #[arg(long, default_value = "信用平台 <noreply@credit.example>")]
     mail_from: String,
+    /// Days a recipient has to acknowledge an issued warning.
+    #[arg(long, default_value_t = 5)]
+    warning_acknowledge_days: i64,
+    /// Days from issue within which a warning is to be resolved.
+    #[arg(long, default_value_t = 30)]
+    warning_resolve_days: i64,
 }
 
 /// Who the audit log names for commands run on this machine.
@@ -64,6 +70,10 @@ async fn serve_until_stopped(
             url,
             from: args.mail_from.clone(),
         }),
+        warning_deadlines: complaints::warning::Deadlines {
+            acknowledge_days: args.warning_acknowledge_days,
+            resolve_days: args.warning_resolve_days,
+        },
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -146,6 +156,8 @@ fn demo_accounts(bank: &str, enterprise: &str) -> Vec<(&'static str, &'static st
         ("centre", "信用中心", "credit_centre".to_string()),
         ("tax", "税务局数据员", "department:tax".to_string()),
         ("regulator", "市场监管局", "regulator".to_string()),
+        // A second regulator: approving a warning takes another pair of eyes.
+        ("reviewer", "市场监管局审核员", "regulator".to_string()),
         ("inspector", "执法检查员", "inspector".to_string()),
         ("bank", "银行客户经理", format!("bank:{bank}")),
         ("enterprise", "企业用户", format!("enterprise:{enterprise}")),
@@ -167,7 +179,7 @@ pub fn demo(
         .clone()
         .unwrap_or_else(|| data.data_dir.join("demo-city"));
     let manifest = city.join("manifest.json");
-    outln!("[1/7] synthetic city in {}", city.display());
+    outln!("[1/8] synthetic city in {}", city.display());
     if manifest.exists() {
         outln!("      already generated; reusing it");
     } else {
@@ -209,10 +221,10 @@ pub fn demo(
     runtime()?.block_on(async {
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
-        outln!("[2/7] store {}", data.url());
+        outln!("[2/8] store {}", data.url());
         let requests = manifest_requests(&manifest, &catalog)?;
         let stored = store.batches().await?.len();
-        outln!("[3/7] ingest {} batches", requests.len());
+        outln!("[3/8] ingest {} batches", requests.len());
         if stored >= requests.len() {
             outln!("      already ingested ({stored} batches); reusing them");
         } else {
@@ -229,7 +241,7 @@ pub fn demo(
                 batches.len()
             );
         }
-        outln!("[4/7] risk model");
+        outln!("[4/8] risk model");
         if store.latest_screening().await?.is_some() {
             outln!("      already screened; reusing it");
         } else {
@@ -251,7 +263,7 @@ pub fn demo(
                 Err(error) => outln!("      skipped: {error:#}"),
             }
         }
-        outln!("[5/7] double random inspections");
+        outln!("[5/8] double random inspections");
         crate::inspection_cmd::demo_inspections(&store, &data.data_dir, &city).await?;
         let bank = first_bank(&city).unwrap_or_else(|| "bank-01".into());
         // The entity with the most records makes the fullest profile.
@@ -259,10 +271,13 @@ pub fn demo(
             .entity_with_most_events()
             .await?
             .context("the demo city has no event records")?;
-        outln!("[6/7] financing: banks, products, demands, applications");
+        outln!("[6/8] financing: banks, products, demands, applications");
         let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
         crate::finance_cmd::demo_finance(&store, &sql, &catalog, &city, &bank, &enterprise).await?;
-        outln!("[7/7] demo accounts (one per role; for demonstration only)");
+        outln!("[7/8] early warning from complaints: detection, warnings");
+        crate::complaints_cmd::demo_warnings(&store, &sql, &catalog, &data.data_dir, &enterprise)
+            .await?;
+        outln!("[8/8] demo accounts (one per role; for demonstration only)");
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);

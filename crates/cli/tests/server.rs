@@ -366,6 +366,30 @@ async fn authorisation_matrix() {
         .unwrap();
     let plan = plans[0]["id"].as_str().unwrap().to_string();
 
+    // The demo's warnings, the first of each kind (others' tests add more).
+    let regulator_client = &clients[roles.iter().position(|r| *r == "regulator").unwrap()];
+    let queue = get_json(regulator_client, server.url("/api/v1/warnings?offset=0")).await;
+    let first_of = |kind: &str| {
+        queue["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == kind)
+            .min_by_key(|w| w["id"].as_i64().unwrap())
+            .cloned()
+            .unwrap_or_else(|| panic!("the demo issued no {kind}"))
+    };
+    let alert = first_of("consumer_alert")["id"].as_i64().unwrap();
+    let notice_row = first_of("administrative_notice");
+    let notice = notice_row["id"].as_i64().unwrap();
+    let report = first_of("risk_report")["id"].as_i64().unwrap();
+    let mut notice_readers = vec!["centre", "regulator"];
+    if notice_row["recipient"] == own.as_str() {
+        notice_readers.push("enterprise");
+    }
+    let warning_readers = vec!["centre", "regulator"];
+    let queue_readers = vec!["centre", "tax", "regulator", "enterprise"];
+
     // (path, roles allowed); everyone else is denied.
     let all = roles.to_vec();
     let signed_in: Vec<&str> = roles[1..].to_vec();
@@ -573,6 +597,38 @@ async fn authorisation_matrix() {
             "/api/v1/finance/statistics".into(),
             vec!["centre", "regulator"],
         ),
+        // Warnings: the queue for the government side and, of what was
+        // issued to them, the recipients; signals and evidence for the
+        // government side; consumer alerts for everyone.
+        ("/warnings".into(), queue_readers.clone()),
+        ("/warnings?overdue=true".into(), queue_readers.clone()),
+        ("/api/v1/warnings".into(), queue_readers.clone()),
+        ("/warnings/signals".into(), warning_readers.clone()),
+        ("/api/v1/warnings/signals".into(), warning_readers.clone()),
+        (format!("/warnings/{notice}"), notice_readers.clone()),
+        (format!("/api/v1/warnings/{notice}"), notice_readers.clone()),
+        (format!("/warnings/{report}"), warning_readers.clone()),
+        (format!("/warnings/{report}/print"), warning_readers.clone()),
+        (format!("/api/v1/warnings/{alert}"), warning_readers.clone()),
+        ("/alerts".into(), all.clone()),
+        (format!("/alerts/{alert}"), all.clone()),
+        ("/api/v1/alerts".into(), all.clone()),
+        (format!("/api/v1/alerts/{alert}"), all.clone()),
+        // Complaints are internal records, masked.
+        ("/complaints".into(), profile_readers.clone()),
+        (
+            "/complaints?category=food_safety&q=餐".into(),
+            profile_readers.clone(),
+        ),
+        ("/api/v1/complaints".into(), profile_readers.clone()),
+        (
+            format!("/complaints/business/{own}"),
+            profile_readers.clone(),
+        ),
+        (
+            format!("/api/v1/complaints/business/{own}"),
+            profile_readers.clone(),
+        ),
     ];
     let mut wrong = Vec::new();
     for (path, allowed) in &routes {
@@ -730,6 +786,9 @@ async fn authorisation_matrix() {
         "/finance/accounts/{id}/opened",
         "/inspections/rosters/import",
         "/inspections/plans/{id}/{step}",
+        "/warnings/signals/{id}/draft",
+        "/warnings/{id}/move",
+        "/warnings/{id}/correct",
     ];
     let mut missing = Vec::new();
     for pattern in server::page_paths() {
@@ -758,6 +817,9 @@ async fn authorisation_matrix() {
         "/api/v1/inspections/plans/{id}/draw",
         "/api/v1/inspections/plans/{id}/publish",
         "/api/v1/inspections/tasks/{id}/result",
+        "/api/v1/warnings/{id}/edit",
+        "/api/v1/warnings/{id}/moves",
+        "/api/v1/warnings/{id}/correct",
     ];
     for pattern in &documented {
         let read = gets_only_in_api.contains(&pattern.as_str());
@@ -837,6 +899,10 @@ async fn authorisation_matrix() {
         ("/inspections/rosters", vec!["regulator"]),
         ("/inspections/tasks/{id}", vec!["regulator", "inspector"]),
         ("/risk/screen", vec!["regulator"]),
+        ("/warnings/signals/{id}/draft", vec!["regulator"]),
+        ("/warnings/{id}", vec!["regulator"]),
+        ("/warnings/{id}/move", vec!["regulator"]),
+        ("/warnings/{id}/correct", vec!["regulator"]),
     ];
     let body_for = |csrf: &str| {
         vec![
@@ -920,7 +986,6 @@ async fn authorisation_matrix() {
         }
     }
     // The same for the API's changes, with a JSON body that would do.
-    let regulator_client = &clients[roles.iter().position(|r| *r == "regulator").unwrap()];
     let mut plan_body = get_json(
         regulator_client,
         server.url(&format!("/api/v1/inspections/plans/{plan}/detail")),
@@ -937,6 +1002,8 @@ async fn authorisation_matrix() {
         "visitor": "矩阵", "visited_on": "2026-01-01", "needs": "矩阵测试", "follow_up": "",
         "applied_on": "2026-01-01", "opened_on": "2026-01-02", "first_loan": "yes",
         "inspected_on": "2026-01-01", "findings": [],
+        "signal": 1, "kind": "consumer_alert", "version": 1, "title": "矩阵测试",
+        "body": "矩阵测试", "recipient_kind": "public",
     });
     let api_changes_by_role: Vec<(&str, Vec<&str>)> = vec![
         ("/api/v1/finance/claims/{id}/approve", vec!["enterprise"]),
@@ -975,6 +1042,10 @@ async fn authorisation_matrix() {
             vec!["regulator", "inspector"],
         ),
         ("/api/v1/risk/screenings/current", vec!["regulator"]),
+        ("/api/v1/warnings", vec!["regulator"]),
+        ("/api/v1/warnings/{id}/edit", vec!["regulator"]),
+        ("/api/v1/warnings/{id}/moves", vec!["regulator"]),
+        ("/api/v1/warnings/{id}/correct", vec!["regulator"]),
     ];
     for (pattern, allowed) in &api_changes_by_role {
         let path = pattern.replace("{uscc}", &own).replace("{id}", "1");
@@ -2690,21 +2761,36 @@ async fn real_browser_signs_in_as_each_role() {
 
 /// A bank's API token: a machine client of that bank.
 fn bank_token(data: &Path, bank: &str) -> String {
+    token_for(
+        data,
+        &format!("bank {bank} system"),
+        &format!("bank:{bank}"),
+    )
+}
+
+/// A fresh API token with one role, issued by the CLI.
+fn token_for(data: &Path, name: &str, role: &str) -> String {
     let output = xinyong(data)
-        .args([
-            "token",
-            "issue",
-            "--name",
-            &format!("bank {bank} system"),
-            "--role",
-            &format!("bank:{bank}"),
-            "--json",
-        ])
+        .args(["token", "issue", "--name", name, "--role", role, "--json"])
         .output()
         .unwrap();
     assert!(output.status.success());
     let issued: Value = serde_json::from_slice(&output.stdout).unwrap();
     issued["secret"].as_str().unwrap().to_string()
+}
+
+/// A client that sends `token` with every request.
+fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Registers an operating enterprise as a claim and confirms it with the
@@ -4209,4 +4295,653 @@ async fn a_demand_of_an_unknown_company_breaks_no_page() {
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+}
+
+/// Warnings from complaints, end to end on the demo: a regulator drafts a
+/// notice from a signal and edits it; stale and invalid edits change
+/// nothing; another regulator approves (four eyes), it is issued and never
+/// edited again; only its recipient sees it, without the complaints, and
+/// acknowledges it; a regulator resolves it. A consumer alert is public once
+/// issued and, corrected, superseded. Outsiders, another enterprise, a bank,
+/// a department and an inspector are refused, and approvals sent at once
+/// make one move.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warnings_from_signal_to_resolution() {
+    let Some(data) = fixture() else {
+        return;
+    };
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let regulator = demo_user(&server, "regulator").await;
+    let reviewer = demo_user(&server, "reviewer").await;
+    let enterprise = demo_user(&server, "enterprise").await;
+    let bank = demo_user(&server, "bank").await;
+    let tax = demo_user(&server, "tax").await;
+    let inspector = demo_user(&server, "inspector").await;
+    // Another enterprise: an account bound to another entity.
+    let centre = demo_user(&server, "centre").await;
+    let hits = get_json(&centre, server.url("/api/v1/entities?q=有限公司")).await;
+    let other = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["uscc"].as_str().unwrap().to_string())
+        .find(|u| *u != own)
+        .unwrap();
+    let other_enterprise = bearer_client(&token_for(
+        data,
+        "another enterprise",
+        &format!("enterprise:{other}"),
+    ));
+    let csrf = |client: &reqwest::Client| {
+        let client = client.clone();
+        let server_url = server.url("/");
+        async move {
+            let page = client
+                .get(server_url)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            hidden_csrf(&page)
+        }
+    };
+    let (r_csrf, v_csrf, e_csrf) = (
+        csrf(&regulator).await,
+        csrf(&reviewer).await,
+        csrf(&enterprise).await,
+    );
+
+    let signals = get_json(
+        &regulator,
+        server.url("/api/v1/warnings/signals?level=business"),
+    )
+    .await;
+    let signal = signals["rows"][0]["id"]
+        .as_i64()
+        .expect("the demo has repeat signals");
+    let draft_body = serde_json::json!({"signal": signal, "kind": "administrative_notice"});
+    for (who, client) in [
+        ("enterprise", &enterprise),
+        ("bank", &bank),
+        ("tax", &tax),
+        ("inspector", &inspector),
+    ] {
+        let token = csrf(client).await;
+        let refused = post_json(
+            client,
+            server.url("/api/v1/warnings"),
+            &token,
+            draft_body.clone(),
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{who} drafts");
+    }
+    let anonymous = client()
+        .post(server.url("/api/v1/warnings"))
+        .json(&draft_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let drafted = post_json(
+        &regulator,
+        server.url("/api/v1/warnings"),
+        &r_csrf,
+        draft_body,
+    )
+    .await;
+    assert_eq!(drafted.status(), StatusCode::CREATED);
+    let id = drafted.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let detail = get_json(&regulator, server.url(&format!("/api/v1/warnings/{id}"))).await;
+    assert_eq!(detail["warning"]["state"], "draft");
+    assert!(!detail["evidence"]["series"].as_array().unwrap().is_empty());
+    assert!(
+        !detail["evidence"]["tickets"].as_array().unwrap().is_empty(),
+        "the government side sees the complaints"
+    );
+
+    // Addressed to the demo enterprise, so that it can acknowledge it.
+    let edit = |version: i64, title: &str, recipient: &str| {
+        serde_json::json!({"version": version, "title": title, "body": "请自查自纠。",
+            "recipient_kind": "business", "recipient": recipient})
+    };
+    let url = |tail: &str| server.url(&format!("/api/v1/warnings/{id}{tail}"));
+    let saved = post_json(
+        &regulator,
+        url("/edit"),
+        &r_csrf,
+        edit(1, "行政提示（测试）", &own),
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let stale = post_json(
+        &regulator,
+        url("/edit"),
+        &r_csrf,
+        edit(1, "过时的编辑", &own),
+    )
+    .await;
+    assert_eq!(
+        stale.status(),
+        StatusCode::CONFLICT,
+        "an edit of version 1 after version 2"
+    );
+    let invalid = post_json(
+        &regulator,
+        url("/edit"),
+        &r_csrf,
+        edit(2, " ", "91440000000000000X"),
+    )
+    .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said = invalid.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.contains("title") && said.contains("recipient"),
+        "{said}"
+    );
+    // The page keeps what was typed and says what is wrong beside it.
+    let form = regulator
+        .post(server.url(&format!("/warnings/{id}")))
+        .form(&[
+            ("csrf", r_csrf.as_str()),
+            ("version", "2"),
+            ("title", ""),
+            ("body", "保留的正文"),
+            ("recipient_kind", "business"),
+            ("recipient", "不是代码"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = form.text().await.unwrap();
+    assert!(
+        html.contains("保留的正文") && html.contains("不是代码"),
+        "the input is kept"
+    );
+    assert!(html.contains(r#"id="error-title""#) && html.contains(r#"id="error-recipient""#));
+    let detail = get_json(&regulator, url("")).await;
+    assert_eq!(detail["warning"]["version"], 2);
+    assert_eq!(detail["warning"]["title"], "行政提示（测试）");
+
+    // Before it is issued, the recipient does not see it.
+    let early = enterprise.get(url("")).send().await.unwrap();
+    assert_eq!(early.status(), StatusCode::FORBIDDEN);
+    let step =
+        |to: &str, version: i64| serde_json::json!({"to": to, "version": version, "reason": ""});
+    let own_approval = post_json(&regulator, url("/moves"), &r_csrf, step("approved", 2)).await;
+    assert_eq!(
+        own_approval.status(),
+        StatusCode::BAD_REQUEST,
+        "the last editor does not approve"
+    );
+    // Approvals at once: one makes the move.
+    let mut approvals = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, token, target) = (reviewer.clone(), v_csrf.clone(), url("/moves"));
+        approvals.spawn(async move {
+            post_json(
+                &client,
+                target,
+                &token,
+                serde_json::json!({"to": "approved", "version": 2}),
+            )
+            .await
+            .status()
+        });
+    }
+    let statuses = approvals.join_all().await;
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::NO_CONTENT)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::NO_CONTENT || s.is_client_error())
+    );
+    let issued = post_json(&regulator, url("/moves"), &r_csrf, step("sent", 2)).await;
+    assert_eq!(issued.status(), StatusCode::NO_CONTENT);
+    let after = post_json(
+        &regulator,
+        url("/edit"),
+        &r_csrf,
+        edit(2, "发出后修改", &own),
+    )
+    .await;
+    assert_eq!(
+        after.status(),
+        StatusCode::CONFLICT,
+        "an issued warning is never edited"
+    );
+
+    // The recipient sees it with the counts, not the complaints; no one
+    // else outside the government side does.
+    let seen = get_json(&enterprise, url("")).await;
+    assert_eq!(seen["warning"]["state"], "sent");
+    assert!(seen["evidence"]["tickets"].as_array().unwrap().is_empty());
+    assert!(seen["evidence"]["examples"].as_array().unwrap().is_empty());
+    assert!(!seen["evidence"]["series"].as_array().unwrap().is_empty());
+    assert_eq!(seen["next_states"], serde_json::json!(["acknowledged"]));
+    let listed = get_json(&enterprise, server.url("/api/v1/warnings")).await;
+    assert!(
+        listed["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["recipient"] == own.as_str())
+    );
+    assert!(
+        listed["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["id"] == id)
+    );
+    for (who, client) in [
+        ("other enterprise", &other_enterprise),
+        ("bank", &bank),
+        ("tax", &tax),
+        ("inspector", &inspector),
+    ] {
+        let status = client.get(url("")).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} reads it");
+        let page = client
+            .get(server.url(&format!("/warnings/{id}/print")))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(page, StatusCode::FORBIDDEN, "{who} prints it");
+    }
+    assert_eq!(
+        client().get(url("")).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let other_listed = get_json(&other_enterprise, server.url("/api/v1/warnings")).await;
+    assert!(
+        !other_listed["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["id"] == id)
+    );
+
+    // Only the recipient acknowledges; only a regulator resolves.
+    let by_regulator = post_json(&regulator, url("/moves"), &r_csrf, step("acknowledged", 2)).await;
+    assert_eq!(by_regulator.status(), StatusCode::FORBIDDEN);
+    let other_csrf = csrf(&other_enterprise).await;
+    let by_other = post_json(
+        &other_enterprise,
+        url("/moves"),
+        &other_csrf,
+        step("acknowledged", 2),
+    )
+    .await;
+    assert_eq!(by_other.status(), StatusCode::FORBIDDEN);
+    let acknowledged =
+        post_json(&enterprise, url("/moves"), &e_csrf, step("acknowledged", 2)).await;
+    assert_eq!(acknowledged.status(), StatusCode::NO_CONTENT);
+    let again = post_json(&enterprise, url("/moves"), &e_csrf, step("acknowledged", 2)).await;
+    assert!(again.status().is_client_error());
+    let resolve_own = post_json(&enterprise, url("/moves"), &e_csrf, step("resolved", 2)).await;
+    assert_eq!(resolve_own.status(), StatusCode::FORBIDDEN);
+    let resolved = post_json(&regulator, url("/moves"), &r_csrf, step("resolved", 2)).await;
+    assert_eq!(resolved.status(), StatusCode::NO_CONTENT);
+    let history = get_json(&regulator, url("")).await;
+    let states: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "draft",
+            "draft",
+            "approved",
+            "sent",
+            "acknowledged",
+            "resolved"
+        ]
+    );
+
+    // A consumer alert: public once issued; corrected, the first is
+    // superseded and says by which.
+    let town = get_json(
+        &regulator,
+        server.url("/api/v1/warnings/signals?level=town"),
+    )
+    .await;
+    let town_signal = town["rows"][0]["id"].as_i64().unwrap();
+    let drafted = post_json(
+        &regulator,
+        server.url("/api/v1/warnings"),
+        &r_csrf,
+        serde_json::json!({"signal": town_signal, "kind": "consumer_alert"}),
+    )
+    .await;
+    let alert = drafted.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let public = |path: String| async move { client().get(path).send().await.unwrap() };
+    assert_eq!(
+        public(server.url(&format!("/api/v1/alerts/{alert}")))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "a draft is not public"
+    );
+    assert_eq!(
+        public(server.url(&format!("/api/v1/alerts/{id}")))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "a notice is not an alert"
+    );
+    let alert_url = |tail: &str| server.url(&format!("/api/v1/warnings/{alert}{tail}"));
+    assert_eq!(
+        post_json(&reviewer, alert_url("/moves"), &v_csrf, step("approved", 1))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post_json(&regulator, alert_url("/moves"), &r_csrf, step("sent", 1))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let shown: Value = public(server.url(&format!("/api/v1/alerts/{alert}")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["state"], "sent");
+    assert!(shown.get("tickets").is_none() && shown.get("examples").is_none());
+    let page = public(server.url(&format!("/alerts/{alert}")))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("件/日"),
+        "the chart with its unit"
+    );
+    let corrected = post_json(
+        &regulator,
+        alert_url("/correct"),
+        &r_csrf,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(corrected.status(), StatusCode::CREATED);
+    let correction = corrected.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let correction_url = server.url(&format!("/api/v1/warnings/{correction}/moves"));
+    assert_eq!(
+        post_json(
+            &reviewer,
+            correction_url.clone(),
+            &v_csrf,
+            step("approved", 1)
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post_json(&regulator, correction_url, &r_csrf, step("sent", 1))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let old: Value = public(server.url(&format!("/api/v1/alerts/{alert}")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["state"], "superseded");
+    assert_eq!(old["superseded_by"], correction);
+    let in_force: Value = public(server.url("/api/v1/alerts"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = in_force["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&correction) && !ids.contains(&alert),
+        "{ids:?}"
+    );
+
+    // A risk report prints, with the masked examples, for the government side.
+    let report = get_json(&regulator, server.url("/api/v1/warnings?kind=risk_report")).await;
+    let report = report["rows"][0]["id"].as_i64().unwrap();
+    let printed = regulator
+        .get(server.url(&format!("/warnings/{report}/print")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(printed.status(), StatusCode::OK);
+    let printed = printed.text().await.unwrap();
+    assert!(printed.contains(r#"class="print""#) && printed.contains(r#"id="examples""#));
+
+    // Every step audited, refusals included.
+    let entries = audit_entries(data, "user:regulator");
+    for action in [
+        "warning_draft",
+        "warning_edit",
+        "warning_move",
+        "warning_correct",
+        "view_warning",
+    ] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["action"] == action && e["outcome"] == "ok"),
+            "{action}"
+        );
+    }
+    let refused = audit_entries(data, "user:bank");
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["action"] == "view_warning" && e["outcome"] == "denied")
+    );
+}
+
+/// The complaint explorer: internal, so the government side only; every
+/// count adds up; filters narrow; words are found in the masked text only;
+/// bad filters are refused by name; a business's history holds its own
+/// complaints and the warnings to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaint_explorer_counts_masks_and_refuses() {
+    let Some(data) = fixture() else {
+        return;
+    };
+    let server = Server::start(data, &[]);
+    let own = enterprise_uscc(data);
+    let centre = demo_user(&server, "centre").await;
+    let all = get_json(&centre, server.url("/api/v1/complaints")).await;
+    let total = all["total"].as_i64().unwrap();
+    assert!(total > 0);
+    for facet in [
+        "by_category",
+        "by_channel",
+        "by_request_type",
+        "by_status",
+        "by_district",
+        "by_month",
+    ] {
+        let sum: i64 = all[facet]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["count"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, total, "{facet} adds up");
+    }
+    let towns = all["by_town"].as_array().unwrap();
+    assert_eq!(towns.len(), 32, "every town is on the map");
+    let rows = all["rows"].as_array().unwrap();
+    assert_eq!(rows.len() as i64, total.min(50));
+    // A phone number is a run of 11 digits; no run that long is shown.
+    let long_digits = |text: &str| {
+        text.split(|c: char| !c.is_ascii_digit())
+            .any(|run| run.len() >= 11)
+    };
+    for row in rows {
+        let text = row["text"].as_str().unwrap();
+        assert!(!long_digits(text), "a phone number shown: {text}");
+    }
+
+    let food = &all["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "food_safety")
+        .unwrap()["count"];
+    let narrowed = get_json(
+        &centre,
+        server.url("/api/v1/complaints?category=food_safety"),
+    )
+    .await;
+    assert_eq!(&narrowed["total"], food);
+    assert!(
+        narrowed["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["category"] == "food_safety")
+    );
+
+    // Words are looked for in what the reader sees.
+    let word: String = rows[0]["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_ascii() && *c != '*')
+        .take(2)
+        .collect();
+    let found = get_json(&centre, server.url(&format!("/api/v1/complaints?q={word}"))).await;
+    assert!(found["total"].as_i64().unwrap() >= 1, "{word}");
+    assert!(
+        found["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["text"].as_str().unwrap().contains(&word))
+    );
+    let masked = get_json(&centre, server.url("/api/v1/complaints?q=13800138000")).await;
+    assert_eq!(masked["total"], 0, "a phone number is never found");
+
+    for bad in [
+        "category=nonsense",
+        "district=12",
+        "town=abc",
+        "uscc=91440000",
+        "from=2025-13-01",
+        "channel=x%27%20OR%201%3D1",
+    ] {
+        let response = centre
+            .get(server.url(&format!("/api/v1/complaints?{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let said: Value = response.json().await.unwrap();
+        let field = bad.split('=').next().unwrap();
+        assert!(
+            said["error"].as_str().unwrap().contains(field),
+            "{bad}: {said}"
+        );
+    }
+
+    for (role, status) in [
+        ("bank", StatusCode::FORBIDDEN),
+        ("enterprise", StatusCode::FORBIDDEN),
+        ("tax", StatusCode::FORBIDDEN),
+        ("admin", StatusCode::FORBIDDEN),
+    ] {
+        let client = demo_user(&server, role).await;
+        for path in [
+            "/api/v1/complaints".to_string(),
+            format!("/api/v1/complaints/business/{own}"),
+        ] {
+            assert_eq!(
+                client.get(server.url(&path)).send().await.unwrap().status(),
+                status,
+                "{role} {path}"
+            );
+        }
+    }
+    assert_eq!(
+        client()
+            .get(server.url("/api/v1/complaints"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let history = get_json(
+        &centre,
+        server.url(&format!("/api/v1/complaints/business/{own}")),
+    )
+    .await;
+    assert!(
+        history["complaints"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["subject"] == own.as_str())
+    );
+    assert!(
+        history["complaints"]["total"].as_i64().unwrap() > 0,
+        "the demo enterprise has complaints"
+    );
+    assert!(
+        history["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == "administrative_notice"),
+        "the demo's notice to it"
+    );
+
+    let page = get_text(&centre, server.url("/complaints?district=440604")).await;
+    assert!(
+        page.contains(r#"class="chart map""#) && page.contains("祖庙街道"),
+        "the map names the towns"
+    );
+    assert!(
+        page.contains(r#"class="chart daily""#) && page.contains("件/月"),
+        "the trend with its unit"
+    );
+    let entries = audit_entries(data, "user:centre");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "view_complaints" && e["outcome"] == "ok")
+    );
 }

@@ -146,6 +146,20 @@ impl Sql {
         Ok(())
     }
 
+    /// Adds an in-memory table of one text column, for a query to join
+    /// against a list computed outside SQL (the tickets a search matched).
+    pub fn register_strings(
+        &self,
+        name: &str,
+        column: &str,
+        values: &[String],
+    ) -> Result<(), SqlError> {
+        let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
+        let array: ArrayRef = Arc::new(StringArray::from_iter_values(values));
+        let batch = RecordBatch::try_new(schema, vec![array]).map_err(error)?;
+        self.register(name, batch)
+    }
+
     /// Runs a query and returns its Arrow batches.
     pub async fn batches(&self, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
         let frame = self.context.sql(sql).await.map_err(error)?;

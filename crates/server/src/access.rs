@@ -9,7 +9,13 @@
 //! | department | its own batches, quality and uploads, for its own items |
 //! | regulator, inspector | every profile |
 //! | bank | public data; its own products and applications; credit reports only under a live authorisation (checked per read by `finance::consent`) |
-//! | enterprise | its own profile without internal items (complaint counts by month and category only), authorisations, demands and applications |
+//! | enterprise | its own profile without internal items (complaint counts by month and category only), authorisations, demands and applications; the administrative notices issued to it |
+//!
+//! Warnings from complaints: regulators draft, edit, approve and issue
+//! them and see every one with its evidence (masked complaint texts); the
+//! credit centre sees them; a department sees the risk reports issued to
+//! it and an enterprise the notices issued to it, both without complaint
+//! texts, and acknowledges them; everyone sees issued consumer alerts.
 //!
 //! The credit centre runs the financing platform: it approves products and
 //! sees the financing statistics, as regulators do.
@@ -241,6 +247,18 @@ pub enum Action<'a> {
     ManageKeyEnterprises,
     /// Recording visits to enterprises (banks and the credit centre).
     RecordVisits,
+    /// Every warning and signal, with the masked complaint examples.
+    ViewWarnings,
+    /// Drafting, editing, approving, issuing and closing warnings.
+    ManageWarnings,
+    /// Warnings issued to this recipient (`business` with a USCC,
+    /// `department` with its id): reading and acknowledging them.
+    ReceiveWarnings {
+        kind: &'a str,
+        recipient: &'a str,
+    },
+    /// Issued consumer alerts: public.
+    ViewConsumerAlerts,
 }
 
 impl Action<'_> {
@@ -270,6 +288,10 @@ impl Action<'_> {
             Action::ManagePool => "manage_pool",
             Action::ManageKeyEnterprises => "manage_key_enterprises",
             Action::RecordVisits => "record_visits",
+            Action::ViewWarnings => "view_warnings",
+            Action::ManageWarnings => "manage_warnings",
+            Action::ReceiveWarnings { .. } => "receive_warnings",
+            Action::ViewConsumerAlerts => "view_consumer_alerts",
         }
     }
 }
@@ -314,6 +336,16 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
         Action::ManagePool => who.has(CreditCentre),
         Action::ManageKeyEnterprises => who.has(Regulator),
         Action::RecordVisits => who.has(Bank) || who.has(CreditCentre),
+        // Warnings carry masked complaint texts: the government side that
+        // reads internal records, minus inspectors, who act on tasks.
+        Action::ViewWarnings => who.has(Regulator) || who.has(CreditCentre),
+        Action::ManageWarnings => who.has(Regulator),
+        Action::ReceiveWarnings { kind, recipient } => match kind {
+            "business" => who.bound_to(Enterprise, recipient),
+            "department" => who.bound_to(Department, recipient),
+            _ => false,
+        },
+        Action::ViewConsumerAlerts => true,
     }
 }
 

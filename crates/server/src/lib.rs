@@ -19,6 +19,7 @@
 pub mod access;
 pub mod accounts;
 pub mod charts;
+pub mod explorer;
 pub mod finance;
 pub mod http;
 pub mod i18n;
@@ -30,6 +31,7 @@ pub mod risk;
 pub mod search;
 pub mod secrets;
 pub mod service;
+pub mod warnings;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +59,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Where the outbox's e-mail goes, if anywhere.
     pub smtp: Option<notify::Smtp>,
+    /// Days to acknowledge and to resolve an issued warning.
+    pub warning_deadlines: complaints::warning::Deadlines,
 }
 
 /// What every request can reach.
@@ -99,6 +103,19 @@ pub fn now() -> String {
 /// the request's instant and write it with this.
 pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Beijing time (UTC+8, no daylight saving), in which days are counted
+/// and times are shown.
+pub fn beijing() -> chrono::FixedOffset {
+    use chrono::Offset;
+    // 8 hours is within ±24: the offset always exists.
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Utc.fix())
+}
+
+/// The day an instant falls on in Beijing.
+pub fn beijing_date(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&beijing()).date_naive()
 }
 
 impl AppState {
@@ -227,6 +244,10 @@ pub fn router(state: Shared) -> Router {
         .merge(inspection::api::routes())
         .merge(finance::pages::routes())
         .merge(finance::api::routes())
+        .merge(warnings::pages::routes())
+        .merge(explorer::pages::routes())
+        .merge(explorer::api::routes())
+        .merge(warnings::api::routes())
         .merge(openapi::routes())
         .route("/health", axum::routing::get(health));
     Router::new()
@@ -357,6 +378,8 @@ pub fn page_paths() -> Vec<&'static str> {
         inspection::pages::PATHS,
         inspection::pages::UPLOAD_PATHS,
         finance::pages::PATHS,
+        warnings::pages::PATHS,
+        explorer::pages::PATHS,
     ]
     .concat()
 }
@@ -371,6 +394,8 @@ pub fn api_paths() -> Vec<&'static str> {
         risk::api::PATHS,
         inspection::api::PATHS,
         finance::api::PATHS,
+        warnings::api::PATHS,
+        explorer::api::PATHS,
         openapi::PATHS,
     ]
     .concat()
@@ -483,6 +508,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().unwrap(),
             secure_cookies: false,
             max_upload_bytes: 1024,
+            warning_deadlines: Default::default(),
             smtp: None,
         };
         let state = Arc::new(AppState::new(

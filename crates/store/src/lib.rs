@@ -15,6 +15,7 @@ mod finance;
 mod inspection;
 mod outreach;
 mod risk;
+mod warnings;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
@@ -34,6 +35,10 @@ pub use outreach::{
 };
 pub use risk::{
     EntityRiskRow, RankedRow, RiskListFilter, RiskModelRow, RiskScoreRow, ScreeningRow,
+};
+pub use warnings::{
+    NewWarning, Page, SavedSignals, SignalFilter, SignalRow, WarningEdit, WarningEventRow,
+    WarningFilter, WarningMove, WarningRow,
 };
 
 use std::collections::{BTreeMap, HashMap};

@@ -2229,3 +2229,293 @@ fn counts(rows_in: i64, accepted: i64, quarantined: i64) -> store::BatchCounts {
         quarantined,
     }
 }
+
+/// Warnings from complaints: signals stored once per key and updated by a
+/// later run; a draft's edits and moves name the version and state they
+/// were decided on, so of many sent at once exactly one wins; issuing a
+/// correction supersedes the warning it corrects in the same transaction,
+/// or nothing is written.
+async fn exercise_warnings(store: &Store) {
+    use store::{NewAuditEntry, NewWarning, SignalFilter, SignalRow, WarningEdit, WarningMove};
+    let signal = |place: &str, observed: i64| SignalRow {
+        id: 0,
+        detector: "ears_c2".into(),
+        category: "food_safety".into(),
+        place_level: "town".into(),
+        place: place.into(),
+        first_day: "2026-03-20".into(),
+        last_day: "2026-03-21".into(),
+        observed,
+        expected: 0.4,
+        statistic: 4.2,
+        p_value: None,
+        evidence: "{}".into(),
+        detected_at: "2026-11-30T00:00:00Z".into(),
+    };
+    let saved = store
+        .save_signals(&[signal("440604010", 3), signal("440604011", 2)])
+        .await
+        .unwrap();
+    assert_eq!((saved.added, saved.updated), (2, 0));
+    let saved = store
+        .save_signals(&[signal("440604010", 5), signal("440605101", 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        (saved.added, saved.updated),
+        (1, 1),
+        "the same key is updated"
+    );
+    let all = store
+        .signals(&SignalFilter::default(), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(all.total, 3);
+    let first = all
+        .rows
+        .iter()
+        .find(|s| s.place == "440604010")
+        .unwrap()
+        .clone();
+    let signal_id = first.id;
+    assert_eq!(first.observed, 5);
+    assert_eq!(first.p_value, None);
+
+    let audit = |subject: &'static str| NewAuditEntry {
+        actor: "user:a",
+        action: "warning_test",
+        subject,
+        outcome: "ok",
+        detail: serde_json::json!({}),
+    };
+    let draft = move |at: &'static str| NewWarning {
+        kind: "consumer_alert",
+        signal_id: Some(signal_id),
+        supersedes: None,
+        recipient_kind: "public",
+        recipient: "",
+        title: "消费提示",
+        body: "正文",
+        evidence: "{}",
+        actor: "user:a",
+        at,
+    };
+    let ids = at_once(store, move |store, _| async move {
+        store
+            .create_warning(&draft("2026-11-30T01:00:00Z"), &audit("warning:new"))
+            .await
+    })
+    .await;
+    let id = ids[0];
+    let undrafted = store
+        .signals(
+            &SignalFilter {
+                undrafted: true,
+                ..SignalFilter::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(undrafted.total, 2, "the drafted signal is left out");
+
+    // Twenty edits of version 1 at once: one is saved, the others conflict.
+    let mut edits = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let store = store.clone();
+        edits.spawn(async move {
+            let title = format!("标题 {n}");
+            store
+                .edit_warning(
+                    &WarningEdit {
+                        id,
+                        version: 1,
+                        recipient_kind: "public",
+                        recipient: "",
+                        title: &title,
+                        body: "改过的正文",
+                        actor: "user:b",
+                        at: "2026-11-30T02:00:00Z",
+                    },
+                    &audit("warning:edit"),
+                )
+                .await
+        });
+    }
+    let results = edits.join_all().await;
+    let saved: Vec<i64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(saved, vec![2], "one edit wins and makes version 2");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, StoreError::Conflict(_)))
+    );
+    let row = store.warning(id).await.unwrap().unwrap();
+    assert_eq!((row.version, row.last_editor.as_str()), (2, "user:b"));
+
+    // Twenty approvals at once, then twenty issues: one of each.
+    for (from, to) in [("draft", "approved"), ("approved", "sent")] {
+        let mut moves = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let store = store.clone();
+            moves.spawn(async move {
+                store
+                    .move_warning(
+                        &WarningMove {
+                            id,
+                            from,
+                            version: 2,
+                            to,
+                            actor: "user:c",
+                            at: "2026-11-30T03:00:00Z",
+                            reason: "",
+                            supersede: None,
+                        },
+                        &audit("warning:move"),
+                    )
+                    .await
+            });
+        }
+        let done = moves.join_all().await.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(done, 1, "{from} → {to} happens once");
+    }
+    let row = store.warning(id).await.unwrap().unwrap();
+    assert_eq!(row.state, "sent");
+    assert_eq!(row.sent_at.as_deref(), Some("2026-11-30T03:00:00Z"));
+    let events = store.warning_events(id).await.unwrap();
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4], "draft, edit, approve, send");
+
+    // Two corrections: the first issued supersedes the warning; the second
+    // then cannot, and is left as it was.
+    let mut corrections = Vec::new();
+    for _ in 0..2 {
+        let mut correction = draft("2026-11-30T04:00:00Z");
+        correction.supersedes = Some(id);
+        let new = store
+            .create_warning(&correction, &audit("warning:correct"))
+            .await
+            .unwrap();
+        store
+            .move_warning(
+                &WarningMove {
+                    id: new,
+                    from: "draft",
+                    version: 1,
+                    to: "approved",
+                    actor: "user:c",
+                    at: "2026-11-30T04:00:00Z",
+                    reason: "",
+                    supersede: None,
+                },
+                &audit("warning:move"),
+            )
+            .await
+            .unwrap();
+        corrections.push(new);
+    }
+    let states: &[&str] = &["sent", "acknowledged"];
+    let issue = |new: i64| WarningMove {
+        id: new,
+        from: "approved",
+        version: 1,
+        to: "sent",
+        actor: "user:a",
+        at: "2026-11-30T05:00:00Z",
+        reason: "",
+        supersede: Some((id, states, "更正")),
+    };
+    store
+        .move_warning(&issue(corrections[0]), &audit("warning:move"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.warning(id).await.unwrap().unwrap().state,
+        "superseded"
+    );
+    assert_eq!(
+        store.warning_successor(id).await.unwrap(),
+        Some(corrections[0])
+    );
+    let refused = store
+        .move_warning(&issue(corrections[1]), &audit("warning:move"))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.warning(corrections[1]).await.unwrap().unwrap().state,
+        "approved",
+        "nothing of the refused issue is written"
+    );
+    let last = store.warning_events(id).await.unwrap();
+    assert_eq!(last.last().unwrap().state, "superseded");
+    assert_eq!(last.last().unwrap().reason, "更正");
+
+    // The queue's filters.
+    let issued = store
+        .warnings(
+            &store::WarningFilter {
+                issued: true,
+                ..Default::default()
+            },
+            0,
+            200,
+        )
+        .await
+        .unwrap();
+    assert_eq!(issued.total, 2, "the superseded one and its correction");
+    let overdue = store
+        .warnings(
+            &store::WarningFilter {
+                kind: Some("consumer_alert".into()),
+                overdue_before: Some((
+                    "2027-01-01T00:00:00Z".into(),
+                    "2027-01-01T00:00:00Z".into(),
+                )),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(overdue.total, 0, "a consumer alert is never overdue");
+    let by_signal = store
+        .warnings(
+            &store::WarningFilter {
+                signal_id: Some(first.id),
+                ..Default::default()
+            },
+            0,
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!((by_signal.total, by_signal.rows.len()), (102, 1));
+    assert!(store.verify_audit().await.unwrap().first_broken.is_none());
+}
+
+#[tokio::test]
+async fn warnings_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_warnings(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warnings_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("warnings") else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    exercise_warnings(&store).await;
+    store.close().await;
+}

@@ -6,8 +6,11 @@
 //! the registry's rows (the caller reads them from the store once) with
 //! closure days from the lake, [`link`] links every complaint that carries no code (on
 //! every core), and [`detect`] runs every detector over them. The CLI
-//! (`xinyong complaints`) and, with the warnings workflow, the server call
-//! these.
+//! (`xinyong complaints`), the demo and the server call these;
+//! [`detect_and_save`] runs it all and stores the signals with their
+//! [`evidence::Evidence`], from which regulators draft warnings.
+
+pub mod evidence;
 
 use std::collections::HashMap;
 
@@ -20,6 +23,8 @@ use lake::sql::{Sql, SqlError};
 pub enum WarningError {
     #[error("lake: {0}")]
     Sql(#[from] SqlError),
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
     #[error("complaint {ticket}: received_on {value:?} is not a date")]
     Date { ticket: String, value: String },
 }
@@ -194,4 +199,55 @@ pub fn detect(
         })
         .collect();
     detect::detect(&rows, day(from), day(to), config)
+}
+
+/// What [`detect_and_save`] found and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Detection {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub complaints: usize,
+    pub signals: usize,
+    pub saved: store::SavedSignals,
+}
+
+/// Reads the complaints up to `to` (the latest without it), links those
+/// without a code, runs every detector over `from..=to` (without `from`:
+/// from four weeks after the first complaint, the shortest baseline) and
+/// stores the signals with their evidence, detected at `at` (RFC 3339).
+/// `None` when the lake holds no complaints.
+pub async fn detect_and_save(
+    store: &store::Store,
+    sql: &Sql,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    config: &Config,
+    threshold: f64,
+    at: &str,
+) -> Result<Option<Detection>, WarningError> {
+    let registry = store.entities_table().await?;
+    let mut complaints = load(sql, to).await?;
+    let (Some(first), Some(latest)) = (
+        complaints.first().map(|c| c.received_on),
+        complaints.last().map(|c| c.received_on),
+    ) else {
+        return Ok(None);
+    };
+    let linker = linker(sql, &registry, threshold).await?;
+    link(&mut complaints, &linker);
+    let to = to.unwrap_or(latest);
+    let from = from.unwrap_or_else(|| (first + chrono::Days::new(28)).min(to));
+    let signals = detect(&complaints, from, to, config);
+    let rows: Vec<store::SignalRow> = signals
+        .iter()
+        .map(|s| evidence::Evidence::of(s, &complaints).row(at))
+        .collect();
+    let saved = store.save_signals(&rows).await?;
+    Ok(Some(Detection {
+        from,
+        to,
+        complaints: complaints.len(),
+        signals: signals.len(),
+        saved,
+    }))
 }

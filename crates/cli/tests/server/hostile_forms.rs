@@ -58,7 +58,7 @@ const UPLOADS: [&str; 5] = [
 
 /// API calls that read no body (a step named by the address alone): their
 /// addresses are swept, not their bodies.
-const NO_BODY: [&str; 7] = [
+const NO_BODY: [&str; 8] = [
     "/api/v1/finance/claims/{id}/{decision}",
     "/api/v1/finance/products/{id}/{step}",
     "/api/v1/finance/consents/{id}/revoke",
@@ -66,6 +66,7 @@ const NO_BODY: [&str; 7] = [
     "/api/v1/inspections/plans/{id}/draw",
     "/api/v1/inspections/plans/{id}/publish",
     "/api/v1/risk/screenings/current",
+    "/api/v1/warnings/{id}/correct",
 ];
 
 /// A route's pattern with ids no row has: a refusal must come from the

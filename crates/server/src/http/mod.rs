@@ -47,6 +47,11 @@ pub enum Failure {
     Refused(String),
     NotFound(String),
     BadRequest(String),
+    /// Someone else changed it first (an edit or a move on a version that
+    /// is no longer current).
+    Conflict(String),
+    /// Well formed, but its fields break the rules (each named).
+    Unprocessable(String),
     TooManyAttempts,
     /// A body over the size limit.
     TooLarge,
@@ -67,6 +72,8 @@ impl Failure {
             Failure::Forbidden | Failure::Refused(_) => StatusCode::FORBIDDEN,
             Failure::NotFound(_) => StatusCode::NOT_FOUND,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::Conflict(_) => StatusCode::CONFLICT,
+            Failure::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,7 +87,9 @@ impl Failure {
             Failure::Forbidden => "not allowed".into(),
             Failure::Refused(why) => format!("not allowed: {why}"),
             Failure::NotFound(what) => format!("not found: {what}"),
-            Failure::BadRequest(why) => why.clone(),
+            Failure::BadRequest(why) | Failure::Conflict(why) | Failure::Unprocessable(why) => {
+                why.clone()
+            }
             Failure::TooManyAttempts => "too many attempts; wait a minute".into(),
             Failure::TooLarge => "the request is larger than the server accepts".into(),
             Failure::Internal(_) => "internal error".into(),
@@ -136,6 +145,8 @@ fn zh_message(f: &Failure) -> &'static str {
         Failure::Refused(_) => "未获授权",
         Failure::NotFound(_) => "未找到",
         Failure::BadRequest(_) => "请求有误",
+        Failure::Conflict(_) => "已被他人先行修改，请刷新后重试",
+        Failure::Unprocessable(_) => "填写有误",
         Failure::TooManyAttempts => "尝试次数过多，请稍后再试",
         Failure::TooLarge => "请求过大",
         Failure::Internal(_) => "内部错误",

@@ -18,7 +18,7 @@ use crate::access::{Action, Principal, Role, Via, allows};
 use crate::i18n::{Lang, messages};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 47] = [
+pub const TEMPLATES: [(&str, &str); 53] = [
     (
         "finance_claims.html",
         include_str!("../../templates/finance_claims.html"),
@@ -44,6 +44,21 @@ pub const TEMPLATES: [(&str, &str); 47] = [
         include_str!("../../templates/finance_statistics.html"),
     ),
     ("print.html", include_str!("../../templates/print.html")),
+    (
+        "warnings.html",
+        include_str!("../../templates/warnings.html"),
+    ),
+    (
+        "warning_signals.html",
+        include_str!("../../templates/warning_signals.html"),
+    ),
+    ("warning.html", include_str!("../../templates/warning.html")),
+    ("alerts.html", include_str!("../../templates/alerts.html")),
+    ("alert.html", include_str!("../../templates/alert.html")),
+    (
+        "complaints.html",
+        include_str!("../../templates/complaints.html"),
+    ),
     ("finance.html", include_str!("../../templates/finance.html")),
     (
         "finance_register.html",
@@ -169,6 +184,7 @@ pub(crate) fn environment() -> &'static Environment<'static> {
         // A key missing from the catalog or a misspelt field fails the page
         // (and the tests) instead of showing nothing.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_filter("beijing", beijing_time);
         for (name, source) in TEMPLATES {
             if let Err(e) = env.add_template(name, source) {
                 tracing::error!("template {name}: {e}");
@@ -176,6 +192,18 @@ pub(crate) fn environment() -> &'static Environment<'static> {
         }
         env
     })
+}
+
+/// A stored instant (RFC 3339) as Beijing time to the minute, marked so;
+/// anything else as it is.
+fn beijing_time(value: String) -> String {
+    match chrono::DateTime::parse_from_rfc3339(&value) {
+        Ok(at) => format!(
+            "{} (UTC+8)",
+            at.with_timezone(&crate::beijing()).format("%Y-%m-%d %H:%M")
+        ),
+        Err(_) => value,
+    }
 }
 
 #[derive(Serialize)]
@@ -219,6 +247,18 @@ fn nav(who: &Principal) -> Vec<NavLink> {
         links.push(NavLink {
             href: "/inspections/tasks",
             key: "my_tasks",
+        });
+    }
+    if allows(who, Action::ViewInternalRecords) {
+        links.push(NavLink {
+            href: "/complaints",
+            key: "cx_explorer",
+        });
+    }
+    if allows(who, Action::ViewWarnings) || who.has(Role::Enterprise) || who.has(Role::Department) {
+        links.push(NavLink {
+            href: "/warnings",
+            key: "warn_queue",
         });
     }
     if who.has(Role::Enterprise) {
