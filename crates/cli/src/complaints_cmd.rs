@@ -677,7 +677,7 @@ pub async fn demo_warnings(
     let Some(found) = warnings::detect_and_save(
         store,
         sql,
-        None,
+        warnings::Start::AfterBaseline,
         None,
         &Config::default(),
         DEFAULT_THRESHOLD,
@@ -696,6 +696,11 @@ pub async fn demo_warnings(
         found.to,
         started.elapsed().as_secs_f64()
     );
+    // The background job need not run again over what is detected here.
+    let latest = store.latest_batch_of("complaint").await?;
+    store
+        .set_job_marker(server::warnings::job::JOB, latest, &at)
+        .await?;
     let state = server::AppState::new(
         store.clone(),
         catalog.clone(),
@@ -706,6 +711,7 @@ pub async fn demo_warnings(
             max_upload_bytes: 0,
             smtp: None,
             warning_deadlines: Default::default(),
+            detect_every: None,
         },
     );
     let as_user = |name: &str| server::access::Principal {

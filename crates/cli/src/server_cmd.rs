@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// Days from issue within which a warning is to be resolved.
     #[arg(long, default_value_t = 30)]
     warning_resolve_days: i64,
+    /// Seconds between checks for new complaint batches to run every detector over (0: never).
+    #[arg(long, default_value_t = 600)]
+    detect_every: u64,
 }
 
 /// Who the audit log names for commands run on this machine.
@@ -74,6 +77,8 @@ async fn serve_until_stopped(
             acknowledge_days: args.warning_acknowledge_days,
             resolve_days: args.warning_resolve_days,
         },
+        detect_every: (args.detect_every > 0)
+            .then(|| std::time::Duration::from_secs(args.detect_every)),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -4914,7 +4914,7 @@ async fn complaint_explorer_counts_masks_and_refuses() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["subject"] == own.as_str())
+            .all(|r| r["subject"] == own.as_str() || r["subject"].is_null())
     );
     assert!(
         history["complaints"]["total"].as_i64().unwrap() > 0,
@@ -4944,4 +4944,61 @@ async fn complaint_explorer_counts_masks_and_refuses() {
             .iter()
             .any(|e| e["action"] == "view_complaints" && e["outcome"] == "ok")
     );
+}
+
+/// The background job: complaints ingested while the server runs are
+/// detected without anyone asking, and the signal is stored for regulators.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detection_runs_in_the_background_when_complaints_arrive() {
+    let Some(data) = private_demo("background-detection") else {
+        return;
+    };
+    let server = Server::start(&data, &["--detect-every", "1"]);
+    let own = enterprise_uscc(&data);
+    let regulator = demo_user(&server, "regulator").await;
+    let newest =
+        get_json(&regulator, server.url("/api/v1/complaints")).await["rows"][0]["received_on"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let day =
+        chrono::NaiveDate::parse_from_str(&newest, "%Y-%m-%d").unwrap() + chrono::Days::new(1);
+    let mut csv = String::from(
+        "subject,business_name,ticket_number,channel,request_type,category,industry,received_on,division,content,status,amount_involved\n",
+    );
+    for n in 0..6 {
+        csv.push_str(&format!(
+            "{own},被投诉的企业,BG-{n},12345,complaint,quality,62,{day},440604010,第{n}次投诉产品质量问题,accepted,100\n"
+        ));
+    }
+    let file = data.join("late-complaints.csv");
+    std::fs::write(&file, csv).unwrap();
+    xinyong(&data)
+        .args(["ingest", "--source", "hotline", "--item", "complaint"])
+        .arg(&file)
+        .assert()
+        .success();
+    let wanted = server.url(&format!(
+        "/api/v1/warnings/signals?level=business&from={day}"
+    ));
+    let mut found = Value::Null;
+    for _ in 0..120 {
+        let signals = get_json(&regulator, wanted.clone()).await;
+        if let Some(signal) = signals["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["places"][0]["code"] == own.as_str())
+        {
+            found = signal.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        found["detector"], "repeat",
+        "no signal for the new complaints"
+    );
+    assert_eq!(found["first_day"], day.to_string());
+    assert!(found["observed"].as_i64().unwrap() >= 5);
 }

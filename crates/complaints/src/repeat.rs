@@ -65,13 +65,28 @@ pub fn signals(complaints: &[Complaint], options: &Options) -> Vec<Signal> {
     for (business, mut list) in by_business {
         list.sort_by_key(|c| (c.day, c.id));
         let mut start = 0;
+        // The first complaint in the window that ended the day before.
+        let mut start_before = 0;
+        let mut today = 0;
         let mut signalled = false;
         for end in 0..list.len() {
             let day = list[end].day;
+            if end == 0 || list[end - 1].day != day {
+                today = end;
+            }
             // Complaints of the same day arrive together: judge the day
             // once, at its last complaint.
             if list.get(end + 1).is_some_and(|next| next.day == day) {
                 continue;
+            }
+            // Days without complaints are not judged, but the window moves
+            // on them: if it held fewer than the minimum yesterday, the
+            // episode signalled before has ended.
+            while start_before < today && list[start_before].day < day - options.window_days {
+                start_before += 1;
+            }
+            if today - start_before < min_count {
+                signalled = false;
             }
             let from_day = day - options.window_days + 1;
             while list[start].day < from_day {
@@ -101,6 +116,42 @@ pub fn signals(complaints: &[Complaint], options: &Options) -> Vec<Signal> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+
+    #[test]
+    fn a_burst_after_a_quiet_spell_is_a_new_signal() {
+        let options = Options {
+            window_days: 14,
+            min_count: 5,
+        };
+        // Five on day 10, nothing for a year, six on day 400.
+        let complaints: Vec<Complaint> = (0..5)
+            .map(|id| Complaint {
+                business: "a".into(),
+                day: 10,
+                id,
+            })
+            .chain((5..11).map(|id| Complaint {
+                business: "a".into(),
+                day: 400,
+                id,
+            }))
+            .collect();
+        let days: Vec<i64> = signals(&complaints, &options)
+            .iter()
+            .map(|s| s.day)
+            .collect();
+        assert_eq!(days, [10, 400]);
+        // A burst that goes on, a complaint every day for a month: one.
+        let steady: Vec<Complaint> = (0..30)
+            .map(|id| Complaint {
+                business: "b".into(),
+                day: 100 + id as i64,
+                id,
+            })
+            .collect();
+        assert_eq!(signals(&steady, &options).len(), 1);
+    }
+
     use super::*;
 
     fn complaints(items: &[(&str, i64)]) -> Vec<Complaint> {

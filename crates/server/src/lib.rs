@@ -61,6 +61,9 @@ pub struct Config {
     pub smtp: Option<notify::Smtp>,
     /// Days to acknowledge and to resolve an issued warning.
     pub warning_deadlines: complaints::warning::Deadlines,
+    /// How often to look for new complaints to run detection over; never
+    /// when `None`.
+    pub detect_every: Option<Duration>,
 }
 
 /// What every request can reach.
@@ -449,6 +452,9 @@ pub async fn serve_on(
     if let Some(smtp) = state.config.smtp.clone() {
         notify::spawn(state.store.clone(), smtp);
     }
+    if let Some(every) = state.config.detect_every {
+        warnings::job::spawn(state.clone(), every);
+    }
     let app = router(state);
     axum::serve(
         listener,
@@ -509,6 +515,7 @@ mod tests {
             secure_cookies: false,
             max_upload_bytes: 1024,
             warning_deadlines: Default::default(),
+            detect_every: None,
             smtp: None,
         };
         let state = Arc::new(AppState::new(

@@ -424,6 +424,103 @@ impl Store {
         })
     }
 
+    /// Stores the links of complaints without a code, (ticket, USCC,
+    /// confidence, evidence), in one transaction, 500 to a statement; a
+    /// ticket linked before is linked again as now.
+    pub async fn save_links(
+        &self,
+        links: &[(String, String, f64, String)],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for chunk in links.chunks(500) {
+            let mut sql = String::from(
+                "INSERT INTO complaint_links (ticket, uscc, confidence, evidence, linked_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let n = i * 5;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                ));
+            }
+            sql.push_str(
+                " ON CONFLICT (ticket) DO UPDATE SET uscc = excluded.uscc,
+                   confidence = excluded.confidence, evidence = excluded.evidence,
+                   linked_at = excluded.linked_at",
+            );
+            let mut query = sqlx::query(&sql);
+            for (ticket, uscc, confidence, evidence) in chunk {
+                query = query
+                    .bind(ticket.as_str())
+                    .bind(uscc.as_str())
+                    .bind(*confidence)
+                    .bind(evidence.as_str())
+                    .bind(at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The tickets linked to an entity by name.
+    pub async fn linked_tickets(&self, uscc: &str) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT ticket FROM complaint_links WHERE uscc = $1 ORDER BY ticket")
+                .bind(uscc)
+                .fetch_all(&self.reads)
+                .await?;
+        Ok(rows.iter().map(|r| r.get("ticket")).collect())
+    }
+
+    /// The id of the latest batch of `item` (0 before the first): what a
+    /// background job compares with the marker it last ran up to.
+    pub async fn latest_batch_of(&self, item: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM batches WHERE item = $1")
+            .bind(item)
+            .fetch_one(&self.reads)
+            .await?;
+        Ok(row.get("id"))
+    }
+
+    /// The marker a background job last ran up to (0 if it never ran).
+    pub async fn job_marker(&self, name: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT marker FROM job_runs WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.reads)
+            .await?;
+        Ok(row.map_or(0, |r| r.get("marker")))
+    }
+
+    /// Records that a background job ran up to `marker`, finishing at `at`.
+    pub async fn set_job_marker(
+        &self,
+        name: &str,
+        marker: i64,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO job_runs (name, marker, finished_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET marker = $2, finished_at = $3",
+        )
+        .bind(name)
+        .bind(marker)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The issued warning that superseded `id`, if any.
     pub async fn warning_successor(&self, id: i64) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(&format!(

@@ -2500,6 +2500,39 @@ async fn exercise_warnings(store: &Store) {
         .unwrap();
     assert_eq!((by_signal.total, by_signal.rows.len()), (102, 1));
     assert!(store.verify_audit().await.unwrap().first_broken.is_none());
+
+    // Links by name: a ticket linked again is replaced, never doubled.
+    let link = |ticket: &str, uscc: &str| {
+        (
+            ticket.to_string(),
+            uscc.to_string(),
+            0.9,
+            "same town".to_string(),
+        )
+    };
+    let many: Vec<_> = (0..1200).map(|n| link(&format!("T{n:04}"), "A")).collect();
+    store
+        .save_links(&many, "2026-11-30T06:00:00Z")
+        .await
+        .unwrap();
+    store
+        .save_links(&[link("T0001", "B")], "2026-11-30T07:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(store.linked_tickets("A").await.unwrap().len(), 1199);
+    assert_eq!(store.linked_tickets("B").await.unwrap(), ["T0001"]);
+
+    // A background job's marker.
+    assert_eq!(store.job_marker("detect").await.unwrap(), 0);
+    store
+        .set_job_marker("detect", 7, "2026-11-30T08:00:00Z")
+        .await
+        .unwrap();
+    store
+        .set_job_marker("detect", 9, "2026-11-30T09:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(store.job_marker("detect").await.unwrap(), 9);
 }
 
 #[tokio::test]

@@ -207,19 +207,32 @@ pub struct Detection {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub complaints: usize,
+    /// Complaints without a code linked to an entity.
+    pub linked: usize,
     pub signals: usize,
     pub saved: store::SavedSignals,
 }
 
+/// Where a detection run's signals may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    On(NaiveDate),
+    /// This many days before the period's last day: a periodic run over
+    /// what is new.
+    DaysBefore(u64),
+    /// Four weeks after the first complaint, the shortest baseline: a run
+    /// over everything.
+    AfterBaseline,
+}
+
 /// Reads the complaints up to `to` (the latest without it), links those
-/// without a code, runs every detector over `from..=to` (without `from`:
-/// from four weeks after the first complaint, the shortest baseline) and
+/// without a code, runs every detector over the period from `start` and
 /// stores the signals with their evidence, detected at `at` (RFC 3339).
 /// `None` when the lake holds no complaints.
 pub async fn detect_and_save(
     store: &store::Store,
     sql: &Sql,
-    from: Option<NaiveDate>,
+    start: Start,
     to: Option<NaiveDate>,
     config: &Config,
     threshold: f64,
@@ -236,7 +249,21 @@ pub async fn detect_and_save(
     let linker = linker(sql, &registry, threshold).await?;
     link(&mut complaints, &linker);
     let to = to.unwrap_or(latest);
-    let from = from.unwrap_or_else(|| (first + chrono::Days::new(28)).min(to));
+    let from = match start {
+        Start::On(day) => day,
+        Start::DaysBefore(days) => to - chrono::Days::new(days),
+        Start::AfterBaseline => (first + chrono::Days::new(28)).min(to),
+    };
+    let links: Vec<(String, String, f64, String)> = complaints
+        .iter()
+        .filter_map(|c| {
+            let link = c.link.as_ref()?;
+            let uscc = link.uscc.clone()?;
+            let evidence: Vec<&str> = link.evidence.iter().map(|e| e.name_en()).collect();
+            Some((c.ticket.clone(), uscc, link.confidence, evidence.join("; ")))
+        })
+        .collect();
+    store.save_links(&links, at).await?;
     let signals = detect(&complaints, from, to, config);
     let rows: Vec<store::SignalRow> = signals
         .iter()
@@ -247,6 +274,7 @@ pub async fn detect_and_save(
         from,
         to,
         complaints: complaints.len(),
+        linked: links.len(),
         signals: signals.len(),
         saved,
     }))

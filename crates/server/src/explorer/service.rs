@@ -85,7 +85,7 @@ pub struct ComplaintView {
     pub industry: String,
     pub industry_name: String,
     pub business_name: String,
-    /// The USCC the complaint carried.
+    /// The USCC the complaint carried (none for one linked by name).
     pub subject: Option<String>,
     pub text: String,
 }
@@ -199,6 +199,20 @@ fn conditions(state: &AppState, query: &ExploreQuery) -> Result<Vec<String>, Fai
     Ok(out)
 }
 
+fn uscc_of(query: &ExploreQuery) -> Result<Option<Uscc>, Failure> {
+    let Some(uscc) = query
+        .uscc
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    uscc.parse()
+        .map(Some)
+        .map_err(|e| Failure::BadRequest(format!("uscc '{uscc}': {e}")))
+}
+
 fn clause(conditions: &[String]) -> String {
     if conditions.is_empty() {
         String::new()
@@ -263,6 +277,11 @@ pub async fn explore(
     let sql = lake::sql::Sql::over(&state.lake, &state.catalog)
         .await
         .map_err(internal)?;
+    if let Some(uscc) = uscc_of(query)? {
+        let linked = state.store.linked_tickets(uscc.as_str()).await?;
+        sql.register_strings("linked", "ticket", &linked)
+            .map_err(internal)?;
+    }
     let mut capped = false;
     if let Some(words) = &words {
         let quoted = words.replace('\'', "''");
@@ -444,8 +463,9 @@ pub struct WarningLine {
     pub sent_at: Option<String>,
 }
 
-/// A business's complaints: every complaint that carries its code, their
-/// counts, and the warnings issued or drafted to it.
+/// A business's complaints: every complaint that carries its code or was
+/// linked to it by name, their counts, and the warnings issued or drafted
+/// to it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct History {
     pub uscc: String,

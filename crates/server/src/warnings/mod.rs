@@ -3,5 +3,6 @@
 //! (`complaints::warning`), and the public's consumer alerts.
 
 pub mod api;
+pub mod job;
 pub mod pages;
 pub mod service;
