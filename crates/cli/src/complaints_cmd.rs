@@ -730,39 +730,34 @@ pub async fn demo_warnings(
         Some(signal) => Some(signal),
         None => strongest(store, "town", enterprise).await?,
     };
-    let step = |to: &str, version: i64| MoveInput {
-        to: to.into(),
-        version,
-        reason: String::new(),
+    // Drafted by one regulator, approved by the other, issued.
+    let issue = |signal: i64, kind: &'static str, drafter, approver| {
+        let (state, issuer) = (&state, &regulator);
+        async move {
+            let input = DraftInput {
+                signal,
+                kind: kind.into(),
+            };
+            let id = views::draft(state, drafter, &input, now).await?;
+            for (to, by) in [("approved", approver), ("sent", issuer)] {
+                let step = MoveInput {
+                    to: to.into(),
+                    version: 1,
+                    reason: String::new(),
+                };
+                views::move_warning(state, by, id, &step, now).await?;
+            }
+            Ok::<i64, server::http::Failure>(id)
+        }
     };
     if let Some(signal) = alert {
-        let input = DraftInput {
-            signal: signal.id,
-            kind: "consumer_alert".into(),
-        };
-        let id = views::draft(&state, &regulator, &input, now)
-            .await
-            .map_err(failed)?;
-        views::move_warning(&state, &reviewer, id, &step("approved", 1), now)
-            .await
-            .map_err(failed)?;
-        views::move_warning(&state, &regulator, id, &step("sent", 1), now)
+        let id = issue(signal.id, "consumer_alert", &regulator, &reviewer)
             .await
             .map_err(failed)?;
         outln!("      consumer alert {id} issued (public at /alerts/{id})");
     }
     if let Some(signal) = strongest(store, "business", enterprise).await? {
-        let input = DraftInput {
-            signal: signal.id,
-            kind: "administrative_notice".into(),
-        };
-        let id = views::draft(&state, &reviewer, &input, now)
-            .await
-            .map_err(failed)?;
-        views::move_warning(&state, &regulator, id, &step("approved", 1), now)
-            .await
-            .map_err(failed)?;
-        views::move_warning(&state, &regulator, id, &step("sent", 1), now)
+        let id = issue(signal.id, "administrative_notice", &reviewer, &regulator)
             .await
             .map_err(failed)?;
         outln!(

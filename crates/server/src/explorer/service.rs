@@ -225,8 +225,8 @@ fn internal(e: lake::sql::SqlError) -> Failure {
     Failure::Internal(format!("complaints: {e}"))
 }
 
-fn message(state: &AppState, key: &str) -> (String, String) {
-    let _ = state;
+/// A message in both languages.
+fn message(key: &str) -> (String, String) {
     let zh = crate::i18n::messages(crate::i18n::Lang::Zh)
         .get(key)
         .cloned()
@@ -239,7 +239,7 @@ fn message(state: &AppState, key: &str) -> (String, String) {
 }
 
 /// A facet's code in both languages.
-fn names(state: &AppState, facet: &str, code: &str) -> (String, String) {
+fn names(facet: &str, code: &str) -> (String, String) {
     match facet {
         "district" => domain::division::lookup(code)
             .map(|d| (d.name_zh.to_string(), d.name_en.to_string()))
@@ -248,7 +248,7 @@ fn names(state: &AppState, facet: &str, code: &str) -> (String, String) {
             .map(|d| (d.name_zh.to_string(), d.name_en.to_string()))
             .unwrap_or_default(),
         "month" => (code.to_string(), code.to_string()),
-        _ => message(state, &format!("complaint_{facet}_{code}")),
+        _ => message(&format!("complaint_{facet}_{code}")),
     }
 }
 
@@ -353,7 +353,7 @@ pub async fn explore(
             .unwrap_or_default()
             .into_iter()
             .map(|(code, count)| {
-                let (name_zh, name_en) = names(state, name, &code);
+                let (name_zh, name_en) = names(name, &code);
                 Facet {
                     code,
                     name_zh,

@@ -634,19 +634,12 @@ pub async fn detail(
     })
 }
 
-fn category_zh(category: &str) -> &str {
-    match category {
-        "food_safety" => "食品安全",
-        "after_sales" => "售后服务",
-        "quality" => "产品质量",
-        "false_advertising" => "虚假宣传",
-        "price" => "价格",
-        "contract" => "合同",
-        "service_attitude" => "服务态度",
-        "safety_hazard" => "安全隐患",
-        "prepaid_refund" => "预付卡退费",
-        _ => category,
-    }
+/// A complaint category's Chinese name, from the message catalog.
+fn category_zh(category: &str) -> String {
+    crate::i18n::messages(crate::i18n::Lang::Zh)
+        .get(&format!("complaint_category_{category}"))
+        .cloned()
+        .unwrap_or_else(|| category.to_string())
 }
 
 /// The first text of a draft: what the detector saw, in the words a
@@ -669,7 +662,10 @@ fn draft_text(kind: Kind, evidence: &Evidence, places: &[Named]) -> (String, Str
     } else {
         format!("{place}行业")
     };
-    let category = evidence.category.as_deref().map_or("各类", category_zh);
+    let category = evidence
+        .category
+        .as_deref()
+        .map_or_else(|| "各类".to_string(), category_zh);
     let total: u32 = evidence
         .series
         .iter()
