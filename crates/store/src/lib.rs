@@ -632,7 +632,9 @@ impl Store {
             .collect())
     }
 
-    /// The id of the last batch stored (0 before the first).
+    /// The id of the last batch stored (0 before the first): a change
+    /// marker, never an id to assign (the database assigns batch ids, and
+    /// batches commit one at a time under the lake's write lock).
     pub async fn latest_batch_id(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM batches")
             .fetch_one(&self.reads)

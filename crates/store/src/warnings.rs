@@ -482,7 +482,10 @@ impl Store {
     }
 
     /// The id of the latest batch of `item` (0 before the first): what a
-    /// background job compares with the marker it last ran up to.
+    /// background job compares with the marker it last ran up to. A change
+    /// marker read, never an id taken: batch ids come from the database and
+    /// batches commit one at a time under the lake's write lock, so a
+    /// higher id is always a later batch.
     pub async fn latest_batch_of(&self, item: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM batches WHERE item = $1")
             .bind(item)
@@ -530,6 +533,30 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|r| r.get("id")))
+    }
+
+    /// How many warnings were drafted from each of these signals (those
+    /// with none are left out), in one query.
+    pub async fn warnings_per_signal(
+        &self,
+        signals: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+        if signals.is_empty() {
+            return Ok(Default::default());
+        }
+        // Numbers, so written into the statement.
+        let list: Vec<String> = signals.iter().map(i64::to_string).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT signal_id, COUNT(*) AS n FROM warnings WHERE signal_id IN ({})
+             GROUP BY signal_id",
+            list.join(", ")
+        ))
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("signal_id"), r.get("n")))
+            .collect())
     }
 
     /// Counts of warnings by kind and state.

@@ -2499,6 +2499,11 @@ async fn exercise_warnings(store: &Store) {
         .await
         .unwrap();
     assert_eq!((by_signal.total, by_signal.rows.len()), (102, 1));
+    let per_signal = store.warnings_per_signal(&[signal_id, 999]).await.unwrap();
+    assert_eq!(
+        per_signal.into_iter().collect::<Vec<_>>(),
+        [(signal_id, 102)]
+    );
     assert!(store.verify_audit().await.unwrap().first_broken.is_none());
 
     // Links by name: a ticket linked again is replaced, never doubled.

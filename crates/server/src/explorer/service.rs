@@ -82,8 +82,10 @@ pub struct ComplaintView {
     pub status: String,
     pub division: String,
     pub division_name: String,
+    pub division_name_en: String,
     pub industry: String,
     pub industry_name: String,
+    pub industry_name_en: String,
     pub business_name: String,
     /// The USCC the complaint carried (none for one linked by name).
     pub subject: Option<String>,
@@ -241,6 +243,7 @@ fn message(key: &str) -> (String, String) {
 /// A facet's code in both languages.
 fn names(facet: &str, code: &str) -> (String, String) {
     match facet {
+        // A district's or a town's: the division table holds both.
         "district" => domain::division::lookup(code)
             .map(|d| (d.name_zh.to_string(), d.name_en.to_string()))
             .unwrap_or_default(),
@@ -409,13 +412,13 @@ pub async fn explore(
                 (next(), next(), next(), next(), next(), next());
             let (division, industry, business_name, subject, content) =
                 (next(), next(), next(), next(), next());
+            let (division_name, division_name_en) = names("district", &division);
+            let (industry_name, industry_name_en) = names("industry", &industry);
             ComplaintView {
-                division_name: domain::division::lookup(&division)
-                    .map(|d| d.name_zh.to_string())
-                    .unwrap_or_default(),
-                industry_name: domain::industry::division(&industry)
-                    .map(|d| d.name_zh.to_string())
-                    .unwrap_or_default(),
+                division_name,
+                division_name_en,
+                industry_name,
+                industry_name_en,
                 ticket,
                 received_on,
                 category,

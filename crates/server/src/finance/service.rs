@@ -1751,7 +1751,7 @@ pub async fn report_loan(
         state: loan_state,
         days_past_due: input.days_past_due,
     };
-    let today = beijing_today(now)?;
+    let today = crate::beijing_date(now);
     let audit = NewAuditEntry {
         actor: &who.actor,
         action: "loan_report",
@@ -1783,14 +1783,6 @@ pub async fn report_loan(
         }
         Err(other) => Err(other.into()),
     }
-}
-
-/// Today in Beijing (UTC+8, no daylight saving): a loan report dated today
-/// there is not in the future.
-fn beijing_today(now: DateTime<Utc>) -> Result<chrono::NaiveDate, Failure> {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600)
-        .ok_or_else(|| Failure::Internal("no UTC+8 offset".into()))?;
-    Ok(now.with_timezone(&beijing).date_naive())
 }
 
 /// Who reports on a loan, how, when, and the day that is today for the
@@ -1930,7 +1922,7 @@ pub async fn report_loan_file(
     if !problems.is_empty() {
         return refuse(problems).await;
     }
-    let today = beijing_today(now)?;
+    let today = crate::beijing_date(now);
     let at = crate::stamp(now);
     let stored_rows: Vec<store::LoanReportRow> = rows
         .iter()

@@ -35,6 +35,14 @@ crate::http::routes! {
     "/alerts/{id}" => get(alert_page),
 }
 
+/// The kinds of warning, for a filter or a draft's choice.
+fn kinds() -> Vec<Value> {
+    complaints::warning::Kind::ALL
+        .iter()
+        .map(|k| context! { key => k.as_str(), zh => k.name_zh(), en => k.name_en() })
+        .collect()
+}
+
 #[derive(Deserialize, Default)]
 struct Paged {
     offset: Option<i64>,
@@ -83,7 +91,7 @@ async fn queue_page(
             rows => Value::from_serialize(&listing.rows),
             paging => paging("/warnings", uri.query().unwrap_or(""), listing.offset, listing.total),
             filter => context! { kind => filter.kind, state => filter.state, overdue => filter.overdue },
-            kinds => complaints::warning::Kind::ALL.iter().map(|k| context! { key => k.as_str(), zh => k.name_zh(), en => k.name_en() }).collect::<Vec<_>>(),
+            kinds => kinds(),
             states => complaints::warning::State::ALL.iter().map(|s| context! { key => s.as_str(), zh => s.name_zh() }).collect::<Vec<_>>(),
             counts => Value::from_serialize(&counts),
             government => allows(&who, Action::ViewWarnings),
@@ -114,7 +122,7 @@ async fn signals_page(
                 from => query.from, to => query.to, undrafted => query.undrafted,
             },
             detectors => complaints::detect::Detector::ALL.iter().map(|d| context! { key => d.key(), zh => d.name_zh(), en => d.name_en() }).collect::<Vec<_>>(),
-            kinds => complaints::warning::Kind::ALL.iter().map(|k| context! { key => k.as_str(), zh => k.name_zh(), en => k.name_en() }).collect::<Vec<_>>(),
+            kinds => kinds(),
             manages => allows(&who, Action::ManageWarnings),
         },
     )

@@ -283,21 +283,9 @@ pub fn owning_department(industry: &str) -> &'static str {
     }
 }
 
-async fn signal_view(state: &AppState, row: &SignalRow) -> Result<SignalView, Failure> {
+async fn signal_view(state: &AppState, row: &SignalRow, drafted: i64) -> SignalView {
     let detector = Detector::ALL.into_iter().find(|d| d.key() == row.detector);
-    let drafted = state
-        .store
-        .warnings(
-            &WarningFilter {
-                signal_id: Some(row.id),
-                ..WarningFilter::default()
-            },
-            0,
-            0,
-        )
-        .await?
-        .total;
-    Ok(SignalView {
+    SignalView {
         id: row.id,
         detector: row.detector.clone(),
         detector_zh: detector.map_or(row.detector.clone(), |d| d.name_zh().to_string()),
@@ -313,7 +301,7 @@ async fn signal_view(state: &AppState, row: &SignalRow) -> Result<SignalView, Fa
         p_value: row.p_value,
         warnings: drafted,
         suggested_kind: suggested_kind(&row.place_level).as_str().to_string(),
-    })
+    }
 }
 
 /// The signals regulators draft warnings from, newest first.
@@ -345,9 +333,12 @@ pub async fn signals(
     let offset = offset.max(0);
     let page = state.store.signals(&filter, offset, PAGE_ROWS).await?;
     audit_read(state, who, "view_signals", "signals").await?;
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    let drafted = state.store.warnings_per_signal(&ids).await?;
     let mut rows = Vec::with_capacity(page.rows.len());
     for row in &page.rows {
-        rows.push(signal_view(state, row).await?);
+        let count = drafted.get(&row.id).copied().unwrap_or(0);
+        rows.push(signal_view(state, row, count).await);
     }
     Ok(Listing {
         rows,
