@@ -5,12 +5,13 @@
 # 90 days of baseline (detection of the injected outbreaks by scope,
 # median delay, false alarms per month), with the time each takes.
 #
-# Usage: bench/complaints.sh WORK_DIR [ENTITIES] [SEEDS]
+# Usage: bench/complaints.sh WORK_DIR [ENTITIES] [SEEDS] [RATE]
 #   Generates and ingests one city of ENTITIES (default 200 000, density
 #   0.2) per seed in SEEDS (default "1") under WORK_DIR/seed-N, kept between
 #   runs, and prints each city's figures and, for several seeds, the
 #   detection summed over them (a city has six outbreaks: three
-#   businesses, two towns, one industry).
+#   businesses, two towns, one industry). RATE (default 1) multiplies
+#   every entity's complaints: 28.5 gives a 200 000-entity city a million.
 #   XINYONG_BIN=path skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 work="$1"
 entities="${2:-200000}"
 seeds="${3:-1}"
+rate="${4:-1}"
 xinyong="${XINYONG_BIN:-}"
 if [ -z "$xinyong" ]; then
   cargo build --profile dist --quiet
@@ -32,11 +34,12 @@ for seed in $seeds; do
   if [ ! -f "$city/manifest.json" ]; then
     echo "generating $entities entities (seed $seed) into $city"
     "$xinyong" sim generate --entities "$entities" --density 0.2 --seed "$seed" \
-      --formats csv --out "$city" >/dev/null
+      --complaint-rate "$rate" --formats csv --out "$city" >/dev/null
   fi
   if [ ! -f "$dir/ingested" ]; then
     "$xinyong" --data-dir "$data" init >/dev/null
-    "$xinyong" --data-dir "$data" ingest --manifest "$city/manifest.json" >/dev/null
+    /usr/bin/time -f "ingest (the whole city): %e s wall, %M KiB peak" \
+      "$xinyong" --data-dir "$data" ingest --manifest "$city/manifest.json" >/dev/null
     touch "$dir/ingested"
   fi
   start=$(python3 -c "import json; print(json.load(open('$city/manifest.json'))['period_from'])")

@@ -6,7 +6,9 @@
 # the usual way this is done. Complaints come from a synthetic city's
 # hotline feed, ordered by the day received; the latest 20 % are the test
 # part. Prints accuracy, macro-F1 and the time each side spends
-# segmenting and fitting, and the ratio.
+# segmenting and fitting, and the ratio. Then times `text apply` and `text
+# mask` over every complaint of the city (with a category or not), with
+# their peak memory.
 #
 # Usage: bench/text.sh CITY_DIR [WORK_DIR]
 #   CITY_DIR  a city written by `xinyong sim generate --formats csv`
@@ -30,8 +32,8 @@ if [ -z "$xinyong" ]; then
   xinyong="$PWD/target/dist/xinyong"
 fi
 
-# One file of every complaint, ordered by the day received (a stable sort
-# keeps each day's tickets in their order), split 80/20 in time.
+# One file of the hotline's complaints, ordered by the day received (a
+# stable sort keeps each day's tickets in their order), split 80/20 in time.
 "$venv/bin/python" - "$city" "$work" <<'PY'
 import csv, glob, sys
 city, work = sys.argv[1], sys.argv[2]
@@ -41,6 +43,21 @@ for path in sorted(glob.glob(f"{city}/feeds/hotline/complaint/*.csv")):
         reader = csv.reader(f)
         header = next(reader)
         rows.extend(reader)
+# Every complaint of every channel (the hotline's and the regulator's
+# own, one header), for apply and mask.
+every = 0
+with open(f"{work}/all.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(header)
+    for path in sorted(glob.glob(f"{city}/feeds/*/complaint/*.csv")):
+        with open(path, newline="") as g:
+            reader = csv.reader(g)
+            if next(reader) != header:
+                sys.exit(f"{path}: not the hotline's header")
+            for row in reader:
+                w.writerow(row)
+                every += 1
+print(f"every complaint: {every}")
 day = header.index("received_on")
 # Tickets without a category teach and measure nothing (xinyong leaves
 # them out too).
@@ -57,12 +74,13 @@ print(f"complaints: {len(rows)}; train {cut} (to {rows[cut - 1][day]}), test {le
 PY
 
 start=$(date +%s.%N)
-"$xinyong" text fit --data "$work/train.csv" --text content --label category \
+/usr/bin/time -f "%M" -o "$work/fit.mem" "$xinyong" text fit --data "$work/train.csv" --text content --label category \
   --holdout 0 --out "$work/model.json" > "$work/fit.txt" 2> "$work/fit.log"
 fitted=$(date +%s.%N)
 "$xinyong" text report --model "$work/model.json" --data "$work/test.csv" --json > "$work/report.json"
 ours_fit=$(echo "$fitted - $start" | bc)
 cat "$work/fit.log"
+echo "fit peak memory: $(( $(cat "$work/fit.mem") / 1024 )) MiB"
 
 "$venv/bin/python" - "$work" "$ours_fit" <<'PY'
 import json, sys, time, warnings
@@ -93,3 +111,10 @@ print(f"{'jieba + scikit-learn':<28}{peer[0]:>10.4f}{peer[1]:>10.4f}{t2 - t0:>9.
       f"   (segmenting {t1 - t0:.2f} s, TF-IDF and fit {t2 - t1:.2f} s)")
 print(f"peer's fit over xinyong's (whole process, reading included): {(t2 - t0) / ours_fit:.1f} x")
 PY
+
+# Every complaint classified, then masked, whole processes timed.
+/usr/bin/time -f "text apply (every complaint): %e s wall, %M KiB peak" \
+  "$xinyong" text apply --model "$work/model.json" --data "$work/all.csv" \
+  --out "$work/classified.csv"
+/usr/bin/time -f "text mask (every complaint): %e s wall, %M KiB peak" \
+  "$xinyong" text mask --data "$work/all.csv" --text content --out "$work/masked.csv"

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use complaints::{Evaluation, FitOptions, Model, Segmenter, mask};
+use complaints::{Evaluation, FitOptions, Model, Segmenter, each_in_parts, mask};
 
 use crate::Outcome;
 use crate::csv_table::{CsvFile, write_csv};
@@ -41,8 +41,10 @@ pub enum TextCommand {
         /// Read single terms only, not neighbouring pairs too.
         #[arg(long)]
         no_pairs: bool,
-        #[arg(long, default_value_t = 6)]
-        epochs: u32,
+        /// Passes over the training texts (default: enough for about a
+        /// million steps, 3 to 20).
+        #[arg(long)]
+        epochs: Option<u32>,
         #[arg(long, value_name = "MODEL.json")]
         out: PathBuf,
     },
@@ -55,6 +57,18 @@ pub enum TextCommand {
         /// The column holding the text (default: the one the model was fitted on).
         #[arg(long)]
         text: Option<String>,
+        #[arg(long, value_name = "OUT.csv")]
+        out: PathBuf,
+    },
+    /// Mask personal data in a text column (phones, ID and plate numbers,
+    /// names after 先生/女士, addresses beyond the street), every other
+    /// column as it was: a file fit to share.
+    Mask {
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The column holding the text.
+        #[arg(long)]
+        text: String,
         #[arg(long, value_name = "OUT.csv")]
         out: PathBuf,
     },
@@ -107,6 +121,7 @@ pub fn run(command: TextCommand) -> Result<Outcome> {
             text,
             out,
         } => apply(&model, &data, text.as_deref(), &out),
+        TextCommand::Mask { data, text, out } => mask_file(&data, &text, &out),
         TextCommand::Report {
             model,
             data,
@@ -125,11 +140,10 @@ struct Columns<'a> {
     time: Option<&'a str>,
 }
 
-/// A CSV file's rows: every field kept (apply writes them back), with the
-/// positions of the columns read.
+/// A CSV file's rows, all in memory (fit orders them in time; report
+/// measures them all), with the positions of the columns read.
 struct Rows {
     path: String,
-    header: Vec<String>,
     records: Vec<csv::StringRecord>,
     /// Rows left out for having no label.
     unlabelled: usize,
@@ -160,7 +174,6 @@ impl Rows {
         }
         Ok(Rows {
             path: file.path.clone(),
-            header: file.header.clone(),
             records,
             unlabelled,
             text,
@@ -185,26 +198,8 @@ impl Rows {
 }
 
 /// Every text's terms, in order, the rows shared out among the cores.
-fn terms_of(segmenter: &Segmenter, texts: &[&str]) -> Result<Vec<Vec<String>>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = texts.len().div_ceil(cores).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = texts
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|t| segmenter.terms(t)).collect::<Vec<_>>())
-            })
-            .collect();
-        // A lost part would shift every later text against its label.
-        let mut terms = Vec::with_capacity(texts.len());
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => terms.extend(part),
-                Err(_) => bail!("a segmenting thread failed"),
-            }
-        }
-        Ok(terms)
-    })
+fn terms_of(segmenter: &Segmenter, texts: &[&str]) -> Vec<Vec<String>> {
+    each_in_parts(texts, |t| segmenter.terms(t))
 }
 
 fn segmenter_for(dictionary: &str, source: &str) -> Result<Segmenter> {
@@ -238,7 +233,7 @@ fn fit(
         rows.records.sort_by(|a, b| a[t].cmp(&b[t]));
     }
     let labels = rows.labels().unwrap_or_default();
-    let terms = terms_of(&segmenter, &rows.texts())?;
+    let terms = terms_of(&segmenter, &rows.texts());
     let segmented = started.elapsed().as_secs_f64();
     let cut = rows.records.len() - (rows.records.len() as f64 * holdout).round() as usize;
     let fit_started = Instant::now();
@@ -286,40 +281,93 @@ fn apply(model_path: &Path, data: &Path, text: Option<&str>, out: &Path) -> Resu
     let started = Instant::now();
     let model = load(model_path)?;
     let segmenter = segmenter_for(&model.dictionary, &model_path.display().to_string())?;
-    let column = text.unwrap_or(&model.text_column);
-    let rows = Rows::read(
-        data,
-        Columns {
-            text: column,
-            label: None,
-            time: None,
-        },
-    )?;
+    let file = CsvFile::open(data)?;
+    let text = file.position(text.unwrap_or(&model.text_column))?;
     for name in ["predicted", "probability"] {
-        if rows.header.iter().any(|h| h == name) {
+        if file.header.iter().any(|h| h == name) {
             bail!(
                 "{}: already has a column '{name}', which apply adds",
-                rows.path
+                file.path
             );
         }
     }
-    let terms = terms_of(&segmenter, &rows.texts())?;
-    let mut header = rows.header.clone();
+    let mut header = file.header.clone();
     header.extend(["predicted", "probability"].map(String::from));
-    let classified = rows.records.iter().zip(&terms).map(|(record, terms)| {
-        let prediction = model.predict(terms);
+    let rows = rewrite(&file, &header, out, |record| {
+        let prediction = model.predict(&segmenter.terms(&record[text]));
         let mut fields: Vec<String> = record.iter().map(String::from).collect();
         fields.push(model.classes[prediction.class].clone());
         fields.push(format!("{:.4}", prediction.probability));
-        Ok(fields)
-    });
-    write_csv(out, &header, classified)?;
+        fields
+    })?;
     eprintln!(
-        "classified {} texts in {:.3} s",
-        rows.records.len(),
+        "classified {rows} texts in {:.3} s",
         started.elapsed().as_secs_f64()
     );
     Ok(Outcome::Ok)
+}
+
+fn mask_file(data: &Path, text: &str, out: &Path) -> Result<Outcome> {
+    let started = Instant::now();
+    let file = CsvFile::open(data)?;
+    let text = file.position(text)?;
+    let rows = rewrite(&file, &file.header, out, |record| {
+        let mut fields: Vec<String> = record.iter().map(String::from).collect();
+        fields[text] = mask(&record[text]);
+        fields
+    })?;
+    eprintln!(
+        "masked {rows} texts in {:.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Outcome::Ok)
+}
+
+/// Rows rewritten a chunk at a time.
+const CHUNK: usize = 20_000;
+
+/// Writes every row of `file` through `row` to `out`, a chunk of rows at a
+/// time shared among the cores, so memory holds the file and one chunk,
+/// however many rows there are. The rows go to a file beside `out`,
+/// renamed to it when all are written: a malformed row leaves no half
+/// file behind. Returns the number of rows.
+fn rewrite(
+    file: &CsvFile,
+    header: &[String],
+    out: &Path,
+    row: impl Fn(&csv::StringRecord) -> Vec<String> + Sync,
+) -> Result<usize> {
+    let mut part_name = out.as_os_str().to_owned();
+    part_name.push(".part");
+    let part = PathBuf::from(part_name);
+    let count = std::cell::Cell::new(0);
+    let mut records = file.records();
+    let mut pending = Vec::new().into_iter();
+    let rows = std::iter::from_fn(|| {
+        loop {
+            if let Some(fields) = pending.next() {
+                return Some(Ok(fields));
+            }
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for record in records.by_ref().take(CHUNK) {
+                match record {
+                    Ok((_, record)) => chunk.push(record),
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+            if chunk.is_empty() {
+                return None;
+            }
+            count.set(count.get() + chunk.len());
+            pending = each_in_parts(&chunk, &row).into_iter();
+        }
+    });
+    if let Err(error) = write_csv(&part, header, rows) {
+        let _ = std::fs::remove_file(&part);
+        return Err(error);
+    }
+    std::fs::rename(&part, out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(count.get())
 }
 
 fn report(
@@ -338,8 +386,8 @@ fn report(
     };
     let rows = Rows::read(data, columns)?;
     let labels = rows.labels().unwrap_or_default();
-    let terms = terms_of(&segmenter, &rows.texts())?;
-    let predicted: Vec<usize> = terms.iter().map(|t| model.predict(t).class).collect();
+    let terms = terms_of(&segmenter, &rows.texts());
+    let predicted: Vec<usize> = model.predict_all(&terms).iter().map(|p| p.class).collect();
     let evaluation = complaints::classify::evaluate(&model.classes, &predicted, &labels);
     if json {
         print_json(&evaluation)?;

@@ -161,6 +161,63 @@ fn fit_apply_and_report_on_labelled_text() {
 }
 
 #[test]
+fn mask_writes_a_file_fit_to_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("complaints.csv");
+    corpus(&data);
+    let out = dir.path().join("masked.csv");
+    xinyong()
+        .args(["text", "mask", "--text", "content", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("masked 601 texts"));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["id", "received_on", "content", "category"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let mut original = csv::Reader::from_path(&data).unwrap();
+    let before: Vec<csv::StringRecord> = original.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), before.len());
+    // The first row's phone and name are masked, its length kept; every
+    // other field and row is as it was.
+    assert_eq!(
+        &rows[0][2],
+        "联系电话138****5678，王**先生反映空调维修没人管。"
+    );
+    assert_eq!(rows[0][2].chars().count(), before[0][2].chars().count());
+    for (a, b) in rows.iter().zip(&before).skip(1) {
+        assert_eq!(a, b);
+    }
+    assert_eq!([&rows[0][0], &rows[0][3]], [&before[0][0], &before[0][3]]);
+    xinyong()
+        .args(["text", "mask", "--text", "body", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no column 'body' in the header"));
+    // A malformed row is named, and no half-written file is left.
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "id,content\n1,王先生电话13812345678\n2,a,b\n").unwrap();
+    let half = dir.path().join("half.csv");
+    xinyong()
+        .args(["text", "mask", "--text", "content", "--data"])
+        .arg(&broken)
+        .arg("--out")
+        .arg(&half)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("broken.csv: row 2"))
+        .stderr(predicate::str::contains("3 fields"));
+    assert!(!half.exists());
+    assert!(!dir.path().join("half.csv.part").exists());
+}
+
+#[test]
 fn bad_input_is_named_and_unlabelled_rows_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("bad.csv");

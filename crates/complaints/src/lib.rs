@@ -41,7 +41,7 @@ pub mod scan;
 pub mod segment;
 pub mod warning;
 
-pub use classify::{Evaluation, FitOptions, Model, Prediction};
+pub use classify::{Evaluation, FitOptions, Model, Prediction, each_in_parts};
 pub use mask::mask;
 pub use segment::Segmenter;
 
