@@ -712,6 +712,7 @@ pub async fn demo_warnings(
             smtp: None,
             warning_deadlines: Default::default(),
             detect_every: None,
+            measures: credit::lists::Measures::built_in()?,
         },
     );
     let as_user = |name: &str| server::access::Principal {

@@ -5,10 +5,12 @@
 
 mod backup_cmd;
 mod catalog_cmd;
+mod check_cmd;
 mod codes_cmd;
 mod complaints_cmd;
 mod csv_table;
 mod data_cmd;
+mod evaluate_cmd;
 mod finance_cmd;
 mod inspection_cmd;
 mod model_cmd;
@@ -120,6 +122,10 @@ enum Command {
     /// The city's risk model: train, screen, show.
     #[command(subcommand)]
     Risk(risk_cmd::RiskCommand),
+    /// A credit check (信用核查) for an application scenario: the lists each entity is on, the measures that apply, its grade.
+    Check(check_cmd::CheckArgs),
+    /// The composite public credit evaluation (公共信用综合评价): grade the city by industry scheme, check schemes, show a grade.
+    Evaluate(evaluate_cmd::EvaluateArgs),
     /// Double random, one public: rosters, plans, verifiable draws, results, strategy simulation.
     #[command(subcommand)]
     Inspection(inspection_cmd::InspectionCommand),
@@ -175,6 +181,8 @@ fn main() -> ExitCode {
         Command::Complaints(command) => {
             complaints_cmd::run(&cli.data, cli.catalog.as_deref(), command)
         }
+        Command::Check(args) => check_cmd::run(&cli.data, args),
+        Command::Evaluate(args) => evaluate_cmd::run(&cli.data, cli.catalog.as_deref(), args),
         Command::Finance(command) => finance_cmd::run(&cli.data, cli.catalog.as_deref(), command),
         Command::Inspection(command) => {
             inspection_cmd::run(&cli.data, cli.catalog.as_deref(), command)

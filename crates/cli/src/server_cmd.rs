@@ -43,10 +43,13 @@ pub struct ServeArgs {
     /// Seconds between checks for new complaint batches to run every detector over (0: never).
     #[arg(long, default_value_t = 600)]
     detect_every: u64,
+    /// Lists, their measures and the scenarios of credit checks (TOML; default: the built-in file).
+    #[arg(long)]
+    measures: Option<std::path::PathBuf>,
 }
 
 /// Who the audit log names for commands run on this machine.
-fn cli_actor() -> String {
+pub(crate) fn cli_actor() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }
@@ -79,6 +82,7 @@ async fn serve_until_stopped(
         },
         detect_every: (args.detect_every > 0)
             .then(|| std::time::Duration::from_secs(args.detect_every)),
+        measures: crate::check_cmd::read_measures(args.measures.as_deref())?,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -184,7 +188,7 @@ pub fn demo(
         .clone()
         .unwrap_or_else(|| data.data_dir.join("demo-city"));
     let manifest = city.join("manifest.json");
-    outln!("[1/8] synthetic city in {}", city.display());
+    outln!("[1/9] synthetic city in {}", city.display());
     if manifest.exists() {
         outln!("      already generated; reusing it");
     } else {
@@ -226,10 +230,10 @@ pub fn demo(
     runtime()?.block_on(async {
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
-        outln!("[2/8] store {}", data.url());
+        outln!("[2/9] store {}", data.url());
         let requests = manifest_requests(&manifest, &catalog)?;
         let stored = store.batches().await?.len();
-        outln!("[3/8] ingest {} batches", requests.len());
+        outln!("[3/9] ingest {} batches", requests.len());
         if stored >= requests.len() {
             outln!("      already ingested ({stored} batches); reusing them");
         } else {
@@ -246,7 +250,7 @@ pub fn demo(
                 batches.len()
             );
         }
-        outln!("[4/8] risk model");
+        outln!("[4/9] risk model");
         if store.latest_screening().await?.is_some() {
             outln!("      already screened; reusing it");
         } else {
@@ -268,7 +272,19 @@ pub fn demo(
                 Err(error) => outln!("      skipped: {error:#}"),
             }
         }
-        outln!("[5/8] double random inspections");
+        outln!("[5/9] composite public credit evaluation");
+        if store.evaluation_runs().await?.is_empty() {
+            let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
+            let summary = crate::evaluate_cmd::evaluate_city(&store, &sql, &catalog).await?;
+            outln!(
+                "      {} entities graded as of {}",
+                summary.entities,
+                summary.as_of
+            );
+        } else {
+            outln!("      already evaluated; reusing it");
+        }
+        outln!("[6/9] double random inspections");
         crate::inspection_cmd::demo_inspections(&store, &data.data_dir, &city).await?;
         let bank = first_bank(&city).unwrap_or_else(|| "bank-01".into());
         // The entity with the most records makes the fullest profile.
@@ -276,13 +292,13 @@ pub fn demo(
             .entity_with_most_events()
             .await?
             .context("the demo city has no event records")?;
-        outln!("[6/8] financing: banks, products, demands, applications");
+        outln!("[7/9] financing: banks, products, demands, applications");
         let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
         crate::finance_cmd::demo_finance(&store, &sql, &catalog, &city, &bank, &enterprise).await?;
-        outln!("[7/8] early warning from complaints: detection, warnings");
+        outln!("[8/9] early warning from complaints: detection, warnings");
         crate::complaints_cmd::demo_warnings(&store, &sql, &catalog, &data.data_dir, &enterprise)
             .await?;
-        outln!("[8/8] demo accounts (one per role; for demonstration only)");
+        outln!("[9/9] demo accounts (one per role; for demonstration only)");
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);

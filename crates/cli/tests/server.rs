@@ -438,6 +438,22 @@ async fn authorisation_matrix() {
     .await;
     let task = tasks[0]["task"]["id"].as_i64().unwrap();
 
+    // An evaluated entity other than the demo enterprise (a closed one is
+    // not evaluated).
+    let mut evaluated = None;
+    for hit in hits.as_array().unwrap() {
+        let uscc = hit["uscc"].as_str().unwrap();
+        let url = server.url(&format!("/api/v1/credit/evaluations/{uscc}"));
+        if uscc != own && centre.get(url).send().await.unwrap().status() == StatusCode::OK {
+            evaluated = Some(uscc.to_string());
+            break;
+        }
+    }
+    let evaluated = evaluated.expect("no evaluated entity among the search hits");
+    let evaluation_readers = vec!["centre", "tax", "regulator", "inspector"];
+    let mut evaluation_readers_own = evaluation_readers.clone();
+    evaluation_readers_own.push("enterprise");
+
     let routes: Vec<(String, Vec<&str>)> = vec![
         ("/sign-in".into(), all.clone()),
         ("/static/style.css".into(), all.clone()),
@@ -614,6 +630,35 @@ async fn authorisation_matrix() {
         (format!("/alerts/{alert}"), all.clone()),
         ("/api/v1/alerts".into(), all.clone()),
         (format!("/api/v1/alerts/{alert}"), all.clone()),
+        // The composite evaluation is shared within government and shown
+        // to the entity itself; checks are for departments, the credit
+        // centre and regulators; the lists and measures are public.
+        ("/credit/evaluations".into(), vec!["centre", "regulator"]),
+        (
+            "/api/v1/credit/evaluations".into(),
+            vec!["centre", "regulator"],
+        ),
+        (
+            format!("/credit/evaluations/{own}"),
+            evaluation_readers_own.clone(),
+        ),
+        (
+            format!("/api/v1/credit/evaluations/{own}"),
+            evaluation_readers_own.clone(),
+        ),
+        (
+            format!("/credit/evaluations/{evaluated}"),
+            evaluation_readers.clone(),
+        ),
+        (
+            format!("/api/v1/credit/evaluations/{evaluated}"),
+            evaluation_readers.clone(),
+        ),
+        ("/credit/check".into(), vec!["centre", "tax", "regulator"]),
+        ("/credit/checks".into(), vec!["centre"]),
+        ("/api/v1/credit/checks/statistics".into(), vec!["centre"]),
+        ("/credit/measures".into(), all.clone()),
+        ("/api/v1/credit/measures".into(), all.clone()),
         // Complaints are internal records, masked.
         ("/complaints".into(), profile_readers.clone()),
         (
@@ -694,7 +739,7 @@ async fn authorisation_matrix() {
         counted.insert(role, (format!("user:{username}"), client));
     }
     // Pages that show no one's data: forms, the public side, files.
-    let no_data = ["/account/password", "/upload", "/sign-in"];
+    let no_data = ["/account/password", "/upload", "/sign-in", "/credit/check"];
     // Read by the demo admin, so the counting adds nothing to those counted.
     let auditor = clients[roles.iter().position(|r| *r == "admin").unwrap()].clone();
     let audit_url = |actor: &str| server.url(&format!("/api/v1/audit?actor={actor}&limit=10000"));
@@ -820,6 +865,7 @@ async fn authorisation_matrix() {
         "/api/v1/warnings/{id}/edit",
         "/api/v1/warnings/{id}/moves",
         "/api/v1/warnings/{id}/correct",
+        "/api/v1/credit/checks",
     ];
     for pattern in &documented {
         let read = gets_only_in_api.contains(&pattern.as_str());
@@ -1004,6 +1050,7 @@ async fn authorisation_matrix() {
         "inspected_on": "2026-01-01", "findings": [],
         "signal": 1, "kind": "consumer_alert", "version": 1, "title": "矩阵测试",
         "body": "矩阵测试", "recipient_kind": "public",
+        "scenario": "government_procurement", "usccs": [own],
     });
     let api_changes_by_role: Vec<(&str, Vec<&str>)> = vec![
         ("/api/v1/finance/claims/{id}/approve", vec!["enterprise"]),
@@ -1046,6 +1093,7 @@ async fn authorisation_matrix() {
         ("/api/v1/warnings/{id}/edit", vec!["regulator"]),
         ("/api/v1/warnings/{id}/moves", vec!["regulator"]),
         ("/api/v1/warnings/{id}/correct", vec!["regulator"]),
+        ("/api/v1/credit/checks", vec!["centre", "tax", "regulator"]),
     ];
     for (pattern, allowed) in &api_changes_by_role {
         let path = pattern.replace("{uscc}", &own).replace("{id}", "1");
@@ -4249,6 +4297,9 @@ mod security;
 
 #[path = "server/hostile_forms.rs"]
 mod hostile_forms;
+
+#[path = "server/public_credit.rs"]
+mod public_credit;
 
 /// One demand naming a company the registry does not hold (its
 /// registration quarantined at ingest) hides no other from the banks. On a

@@ -8,6 +8,7 @@
 //! | credit centre | every profile, batch and quality report; upload for any department |
 //! | department | its own batches, quality and uploads, for its own items |
 //! | regulator, inspector | every profile |
+//! | credit centre, department, regulator, inspector | every entity's composite evaluation |
 //! | bank | public data; its own products and applications; credit reports only under a live authorisation (checked per read by `finance::consent`) |
 //! | enterprise | its own profile without internal items (complaint counts by month and category only), authorisations, demands and applications; the administrative notices issued to it |
 //!
@@ -19,6 +20,15 @@
 //!
 //! The credit centre runs the financing platform: it approves products and
 //! sees the financing statistics, as regulators do.
+//!
+//! The public side of credit: an entity's composite evaluation (its grade,
+//! indicators and history) is shared within government — the credit
+//! centre, departments, regulators, inspectors — and shown to the entity
+//! itself, never to banks or the public; the credit centre runs
+//! evaluations and sees their distributions, as regulators do. Credit
+//! checks for application scenarios are made by departments, the credit
+//! centre and regulators; their statistics are the credit centre's. Lists
+//! and their measures are public.
 
 use serde::Serialize;
 
@@ -259,6 +269,16 @@ pub enum Action<'a> {
     },
     /// Issued consumer alerts: public.
     ViewConsumerAlerts,
+    /// An entity's composite evaluation: grade, indicators, history.
+    ViewEvaluation {
+        uscc: &'a str,
+    },
+    /// Every evaluation run and its distributions; running one.
+    ManageEvaluations,
+    /// Credit checks for an application scenario.
+    CheckCredit,
+    /// Every check's statistics by scenario and department.
+    ViewCheckStatistics,
 }
 
 impl Action<'_> {
@@ -292,6 +312,10 @@ impl Action<'_> {
             Action::ManageWarnings => "manage_warnings",
             Action::ReceiveWarnings { .. } => "receive_warnings",
             Action::ViewConsumerAlerts => "view_consumer_alerts",
+            Action::ViewEvaluation { .. } => "view_evaluation",
+            Action::ManageEvaluations => "manage_evaluations",
+            Action::CheckCredit => "check_credit",
+            Action::ViewCheckStatistics => "view_check_statistics",
         }
     }
 }
@@ -346,6 +370,19 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
             _ => false,
         },
         Action::ViewConsumerAlerts => true,
+        // The evaluation is government-shared data built partly from
+        // records a bank may read only under consent: not banks, not the
+        // public, not another enterprise.
+        Action::ViewEvaluation { uscc } => {
+            who.has(CreditCentre)
+                || who.has(Department)
+                || who.has(Regulator)
+                || who.has(Inspector)
+                || who.bound_to(Enterprise, uscc)
+        }
+        Action::ManageEvaluations => who.has(CreditCentre) || who.has(Regulator),
+        Action::CheckCredit => who.has(CreditCentre) || who.has(Department) || who.has(Regulator),
+        Action::ViewCheckStatistics => who.has(CreditCentre),
     }
 }
 

@@ -26,6 +26,7 @@ pub mod i18n;
 pub mod inspection;
 pub mod notify;
 pub mod openapi;
+pub mod public_credit;
 pub mod registry;
 pub mod risk;
 pub mod search;
@@ -64,6 +65,8 @@ pub struct Config {
     /// How often to look for new complaints to run detection over; never
     /// when `None`.
     pub detect_every: Option<Duration>,
+    /// Lists, their measures and the scenarios credit checks are made for.
+    pub measures: credit::lists::Measures,
 }
 
 /// What every request can reach.
@@ -234,7 +237,9 @@ pub fn router(state: Shared) -> Router {
     let uploads = Router::new()
         .merge(registry::pages::upload_routes())
         .merge(registry::api::upload_routes())
-        .merge(inspection::pages::upload_routes());
+        .merge(inspection::pages::upload_routes())
+        .merge(public_credit::pages::upload_routes())
+        .merge(public_credit::api::upload_routes());
     let rest = Router::new()
         .merge(http::render::routes())
         .merge(accounts::pages::routes())
@@ -251,6 +256,8 @@ pub fn router(state: Shared) -> Router {
         .merge(explorer::pages::routes())
         .merge(explorer::api::routes())
         .merge(warnings::api::routes())
+        .merge(public_credit::pages::routes())
+        .merge(public_credit::api::routes())
         .merge(openapi::routes())
         .route("/health", axum::routing::get(health));
     Router::new()
@@ -383,6 +390,8 @@ pub fn page_paths() -> Vec<&'static str> {
         finance::pages::PATHS,
         warnings::pages::PATHS,
         explorer::pages::PATHS,
+        public_credit::pages::PATHS,
+        public_credit::pages::UPLOAD_PATHS,
     ]
     .concat()
 }
@@ -399,6 +408,8 @@ pub fn api_paths() -> Vec<&'static str> {
         finance::api::PATHS,
         warnings::api::PATHS,
         explorer::api::PATHS,
+        public_credit::api::PATHS,
+        public_credit::api::UPLOAD_PATHS,
         openapi::PATHS,
     ]
     .concat()
@@ -517,6 +528,7 @@ mod tests {
             warning_deadlines: Default::default(),
             detect_every: None,
             smtp: None,
+            measures: credit::lists::Measures::built_in().unwrap(),
         };
         let state = Arc::new(AppState::new(
             store.clone(),

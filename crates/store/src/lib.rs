@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 pub mod backup;
 mod claims;
+mod evaluation;
 mod finance;
 mod inspection;
 mod outreach;
@@ -20,6 +21,7 @@ mod warnings;
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
 pub use claims::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, OutboxRow};
+pub use evaluation::{CreditCheckRow, EntityEvaluationRow, EvaluationRunRow};
 pub use finance::{
     AccessRow, ApplicationEventRow, ApplicationParty, ApplicationRow, AuthorisationRow, BankRow,
     DemandRow, FinancingModelRow, FinancingScoreRow, GrantChange, LoanOutcome, LoanReportRow, Move,
@@ -797,7 +799,10 @@ fn batch_row(r: &sqlx::any::AnyRow) -> Result<BatchRow, StoreError> {
 
 /// The `n`th (1-based) parameter of a statement built at run time. SQLite's
 /// driver looks `$n` up by name for every bind, which is quadratic in a
-/// statement of thousands of parameters; its positional `?` is not.
+/// statement of thousands of parameters; its positional `?` is not. Every
+/// parameter of such a statement must come from here: sqlx numbers bare
+/// `?`s on their own, so a `$1` before them on SQLite binds the first `?`
+/// to the first argument again.
 fn parameter(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => "?".to_string(),

@@ -379,7 +379,8 @@ impl Store {
                 .map(|k| crate::parameter(self.backend, k + 2))
                 .collect();
             let sql = format!(
-                "SELECT uscc, class FROM risk_scores WHERE screening_id = $1 AND uscc IN ({})",
+                "SELECT uscc, class FROM risk_scores WHERE screening_id = {} AND uscc IN ({})",
+                crate::parameter(self.backend, 1),
                 placeholders.join(", ")
             );
             let mut query = sqlx::query(&sql).bind(screening);

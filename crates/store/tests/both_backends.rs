@@ -2557,3 +2557,194 @@ async fn warnings_on_postgres() {
     exercise_warnings(&store).await;
     store.close().await;
 }
+
+/// Evaluation runs keep their history; credit checks saved at once each
+/// get their own id and add up by scenario and department.
+async fn exercise_public_credit(store: &Store) {
+    let run = |as_of: &str| store::EvaluationRunRow {
+        id: 0,
+        as_of: as_of.into(),
+        started_at: "2026-11-30T00:00:00Z".into(),
+        finished_at: "2026-11-30T00:01:00Z".into(),
+        schemes_json: "[]".into(),
+        facts_version: "v1".into(),
+        entities: 0,
+        withdrawn: 2,
+    };
+    let row = |uscc: &str, grade: &str, score: f64| store::EntityEvaluationRow {
+        run_id: 0,
+        uscc: uscc.into(),
+        scheme: "general".into(),
+        score,
+        grade: grade.into(),
+        score_grade: grade.into(),
+        facts_json: "[1.0, null, \"A\"]".into(),
+    };
+    let first = store
+        .save_evaluation_run(
+            &run("2026-01-01"),
+            vec![row("91440606722473344C", "good", 80.5)],
+        )
+        .await
+        .unwrap();
+    let second = store
+        .save_evaluation_run(
+            &run("2026-07-01"),
+            vec![
+                row("91440606722473344C", "excellent", 92.25),
+                row("91440604MA4UN7B02Q", "poor", 40.0),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(second > first);
+    let history = store
+        .entity_evaluations("91440606722473344C")
+        .await
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| (h.run_id, h.grade.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(second, "excellent"), (first, "good")]
+    );
+    assert_eq!(history[0].score, 92.25);
+    assert_eq!(history[0].facts_json, "[1.0, null, \"A\"]");
+    let runs = store.evaluation_runs().await.unwrap();
+    assert_eq!(runs[0].id, second);
+    assert_eq!((runs[0].entities, runs[0].withdrawn), (2, 2));
+    let some = store
+        .evaluations_of(
+            second,
+            &[
+                "91440604MA4UN7B02Q".to_string(),
+                "911111111111111111".to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(some.len(), 1);
+    assert_eq!(some[0].grade, "poor");
+    // One code alone, and the found one after another: every parameter of
+    // the statement binds its own argument (on SQLite a `$1` before bare
+    // `?`s once bound the run id to the first code).
+    for codes in [
+        vec!["91440604MA4UN7B02Q".to_string()],
+        vec![
+            "911111111111111111".to_string(),
+            "91440604MA4UN7B02Q".to_string(),
+        ],
+    ] {
+        let found = store.evaluations_of(second, &codes).await.unwrap();
+        assert_eq!(found.len(), 1, "{codes:?}");
+    }
+    // The same for a screening's classes.
+    store
+        .save_risk_model(&store::RiskModelRow {
+            version: "v-test".into(),
+            created_at: "2026-11-30T00:00:00Z".into(),
+            as_of: "2026-07-01".into(),
+            features_version: "v4".into(),
+            model_json: "{}".into(),
+            report_json: "{}".into(),
+        })
+        .await
+        .unwrap();
+    let screening = store
+        .save_screening(
+            "2026-11-30T00:00:00Z",
+            "2026-07-01",
+            "v-test",
+            "{}",
+            vec![store::RiskScoreRow {
+                uscc: "91440604MA4UN7B02Q".into(),
+                score: 600,
+                probability: 0.1,
+                class: "B".into(),
+                reasons_json: "[]".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let classes = store
+        .classes_of(screening, &["91440604MA4UN7B02Q".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(
+        classes,
+        vec![("91440604MA4UN7B02Q".to_string(), "B".to_string())]
+    );
+
+    let ids = at_once(store, |store, n| async move {
+        store
+            .save_credit_check(&store::CreditCheckRow {
+                id: 0,
+                checked_at: "2026-11-30T00:00:00Z".into(),
+                actor: format!("user:u{n}"),
+                department: if n % 2 == 0 {
+                    "tax".into()
+                } else {
+                    "samr".into()
+                },
+                scenario: "government_procurement".into(),
+                mode: "one".into(),
+                evaluation_run: Some(1),
+                entities: 3,
+                not_found: 0,
+                barred: 1,
+                scrutiny: 0,
+                incentive: 1,
+                clear: 1,
+            })
+            .await
+    })
+    .await;
+    assert_eq!(ids.len(), 100);
+    let statistics = store.credit_check_statistics().await.unwrap();
+    assert_eq!(
+        statistics,
+        vec![
+            (
+                "government_procurement".into(),
+                "samr".into(),
+                50,
+                150,
+                50,
+                0,
+                50
+            ),
+            (
+                "government_procurement".into(),
+                "tax".into(),
+                50,
+                150,
+                50,
+                0,
+                50
+            ),
+        ]
+    );
+    assert_eq!(
+        store.credit_checks(Some("tax"), 10, 0).await.unwrap().len(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn public_credit_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_public_credit(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_credit_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("public_credit") else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    exercise_public_credit(&store).await;
+    store.close().await;
+}

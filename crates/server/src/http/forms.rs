@@ -183,6 +183,9 @@ pub struct UploadForm {
     pub csrf: Option<String>,
     pub item: Option<String>,
     pub department: Option<String>,
+    /// A credit check's scenario and the codes typed in.
+    pub scenario: Option<String>,
+    pub codes: Option<String>,
     pub file_name: Option<String>,
     pub bytes: Vec<u8>,
 }
@@ -204,7 +207,7 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure
                 form.file_name = field.file_name().map(str::to_string);
                 form.bytes = field.bytes().await.map_err(bad)?.to_vec();
             }
-            "csrf" | "item" | "department" => {
+            "csrf" | "item" | "department" | "scenario" | "codes" => {
                 let bytes = field.bytes().await.map_err(bad)?;
                 let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
                     Failure::BadRequest(format!("field '{name}' of the upload is not UTF-8"))
@@ -213,6 +216,8 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure
                 match name.as_str() {
                     "csrf" => form.csrf = Some(text),
                     "item" => form.item = Some(text),
+                    "scenario" => form.scenario = Some(text),
+                    "codes" => form.codes = Some(text),
                     _ => form.department = Some(text),
                 }
             }

@@ -18,7 +18,7 @@ use crate::access::{Action, Principal, Role, Via, allows};
 use crate::i18n::{Lang, messages};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 53] = [
+pub const TEMPLATES: [(&str, &str); 58] = [
     (
         "finance_claims.html",
         include_str!("../../templates/finance_claims.html"),
@@ -171,6 +171,26 @@ pub const TEMPLATES: [(&str, &str); 53] = [
         "public_inspection.html",
         include_str!("../../templates/public_inspection.html"),
     ),
+    (
+        "credit_evaluation.html",
+        include_str!("../../templates/credit_evaluation.html"),
+    ),
+    (
+        "credit_evaluations.html",
+        include_str!("../../templates/credit_evaluations.html"),
+    ),
+    (
+        "credit_check.html",
+        include_str!("../../templates/credit_check.html"),
+    ),
+    (
+        "credit_checks.html",
+        include_str!("../../templates/credit_checks.html"),
+    ),
+    (
+        "credit_measures.html",
+        include_str!("../../templates/credit_measures.html"),
+    ),
 ];
 
 const STYLE_CSS: &str = include_str!("../../assets/style.css");
@@ -259,6 +279,24 @@ fn nav(who: &Principal) -> Vec<NavLink> {
         links.push(NavLink {
             href: "/warnings",
             key: "warn_queue",
+        });
+    }
+    if allows(who, Action::ManageEvaluations) {
+        links.push(NavLink {
+            href: "/credit/evaluations",
+            key: "ev_overview",
+        });
+    }
+    if allows(who, Action::CheckCredit) {
+        links.push(NavLink {
+            href: "/credit/check",
+            key: "ck_title",
+        });
+    }
+    if allows(who, Action::ViewCheckStatistics) {
+        links.push(NavLink {
+            href: "/credit/checks",
+            key: "ck_statistics",
         });
     }
     if who.has(Role::Enterprise) {

@@ -84,11 +84,17 @@ fn profile_html(
         })
         .collect();
     let batch_links = allows(who, Action::ListBatches);
+    let evaluation_link = allows(
+        who,
+        Action::ViewEvaluation {
+            uscc: &profile.entity.uscc,
+        },
+    );
     render(
         "entity.html",
         headers,
         who,
-        context! { p => Value::from_serialize(profile), series, batch_links },
+        context! { p => Value::from_serialize(profile), series, batch_links, evaluation_link },
     )
 }
 
