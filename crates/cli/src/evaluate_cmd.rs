@@ -218,7 +218,13 @@ async fn evaluate(
         started.elapsed().as_secs_f64()
     );
     let mut rows = table(&["scheme", "grade", "entities"]);
-    for (scheme, grade, n) in &summary.grades {
+    let mut grades = summary.grades.clone();
+    // Best grade first within each scheme.
+    grades.sort_by_key(|(scheme, grade, _)| {
+        let rank = set.get(scheme).and_then(|s| s.rank(grade));
+        (scheme.clone(), rank)
+    });
+    for (scheme, grade, n) in &grades {
         let grade_name = set
             .get(scheme)
             .and_then(|s| s.grade(grade))
@@ -368,7 +374,7 @@ async fn distribution(store: &Store, by: &str, run: Option<i64>, json: bool) -> 
     }
     let run = match run {
         Some(id) => id,
-        None => match store.evaluation_runs().await?.first() {
+        None => match store.latest_evaluation_run().await? {
             Some(run) => run.id,
             None => {
                 outln!("no evaluation yet: run `xinyong evaluate`");

@@ -273,7 +273,7 @@ pub fn demo(
             }
         }
         outln!("[5/9] composite public credit evaluation");
-        if store.evaluation_runs().await?.is_empty() {
+        if store.latest_evaluation_run().await?.is_none() {
             let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
             let summary = crate::evaluate_cmd::evaluate_city(&store, &sql, &catalog).await?;
             outln!(

@@ -93,7 +93,7 @@ pub async fn check(
     scenario: &str,
     asked: &[String],
 ) -> Result<Checked, EvaluationError> {
-    let run = store.evaluation_runs().await?.into_iter().next();
+    let run = store.latest_evaluation_run().await?;
     let mut codes = Vec::new();
     let mut parsed: Vec<Result<String, String>> = Vec::with_capacity(asked.len());
     for text in asked {

@@ -113,6 +113,16 @@ impl Store {
         Ok(rows.iter().map(run_row).collect())
     }
 
+    /// The newest run.
+    pub async fn latest_evaluation_run(&self) -> Result<Option<EvaluationRunRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM evaluation_runs ORDER BY id DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.reads)
+        .await?;
+        Ok(row.as_ref().map(run_row))
+    }
+
     pub async fn evaluation_run(&self, id: i64) -> Result<Option<EvaluationRunRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {RUN_COLUMNS} FROM evaluation_runs WHERE id = $1"

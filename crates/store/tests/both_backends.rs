@@ -2613,6 +2613,10 @@ async fn exercise_public_credit(store: &Store) {
     assert_eq!(history[0].facts_json, "[1.0, null, \"A\"]");
     let runs = store.evaluation_runs().await.unwrap();
     assert_eq!(runs[0].id, second);
+    assert_eq!(
+        store.latest_evaluation_run().await.unwrap().map(|r| r.id),
+        Some(second)
+    );
     assert_eq!((runs[0].entities, runs[0].withdrawn), (2, 2));
     let some = store
         .evaluations_of(

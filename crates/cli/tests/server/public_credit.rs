@@ -77,6 +77,7 @@ async fn evaluations_and_credit_checks() {
     )
     .await;
     assert_eq!(mine["uscc"], own.as_str());
+    assert_eq!(mine["current"], true);
     let lost: Vec<f64> = mine["indicators"]
         .as_array()
         .unwrap()

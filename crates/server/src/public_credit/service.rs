@@ -110,6 +110,9 @@ pub struct EvaluationView {
     pub name: String,
     pub run: i64,
     pub as_of: String,
+    /// False when the latest run left the entity out (closed since): this
+    /// is its last evaluation.
+    pub current: bool,
     pub scheme: String,
     pub scheme_name_zh: String,
     pub scheme_name_en: String,
@@ -218,6 +221,11 @@ pub async fn entity_evaluation(
             .map_err(stored_failure)
     };
     let (run, scheme, now) = read(latest)?;
+    let current = state
+        .store
+        .latest_evaluation_run()
+        .await?
+        .is_none_or(|newest| newest.id == run.id);
     let fact_of = |indicator: &str| {
         scheme
             .indicators
@@ -355,6 +363,7 @@ pub async fn entity_evaluation(
         name: entity.name,
         run: run.id,
         as_of: run.as_of.clone(),
+        current,
         scheme: scheme.id.clone(),
         scheme_name_zh: scheme.name_zh.clone(),
         scheme_name_en: scheme.name_en.clone(),
