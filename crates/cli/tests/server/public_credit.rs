@@ -257,6 +257,44 @@ async fn evaluations_and_credit_checks() {
                 && r["barred"].as_i64().unwrap() >= 1)
     );
 
+    // The public page shows a published penalty whole: decision number,
+    // facts, legal basis, amount and authority.
+    let out = xinyong(data)
+        .args([
+            "sql",
+            "--format",
+            "csv",
+            "SELECT p.subject, p.decision_number FROM admin_penalty p \
+             JOIN registration r ON r.subject = p.subject \
+             WHERE p.severity = 'serious' AND NOT p.simple_procedure \
+             AND p.penalty_category <> 'warning' AND p.decided_on >= DATE '2025-06-01' \
+             ORDER BY p.subject LIMIT 1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .nth(1)
+        .expect("the demo city has no recent serious penalty");
+    let (penalised, decision) = line.split_once(',').unwrap();
+    let public_page = client()
+        .get(server.url(&format!("/public/entity/{penalised}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        decision.trim_matches('"'),
+        "处罚依据",
+        "违法事实",
+        "处罚机关",
+    ] {
+        assert!(public_page.contains(expected), "{expected}: {public_page}");
+    }
+
     // The lists and measures are public, with their basis.
     let public = client()
         .get(server.url("/credit/measures"))

@@ -797,6 +797,7 @@ mod tests {
                     source_row: 31,
                     publicity_until: None,
                 },
+                fields: Vec::new(),
             }],
         );
         CreditReport {

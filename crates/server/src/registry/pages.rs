@@ -393,22 +393,29 @@ pub(crate) mod tests {
                 measure: "实缴税额（元）".into(),
                 years: vec![year(2024, 1_250_000.0), year(2025, 1_410_500.5)],
             }],
-            events: vec![views::TimelineEvent {
-                item: "admin_penalty".into(),
-                name_zh: "行政处罚".into(),
-                name_en: "Administrative penalty".into(),
-                category: "penalty".into(),
-                record: EventRow {
+            // Built as the service builds it: the record's fields named
+            // by the catalog, the subject left out.
+            events: vec![views::timeline_event(
+                domain::Catalog::default_catalog().item("admin_penalty"),
+                EventRow {
                     item: "admin_penalty".into(),
                     event_date: "2025-03-02".into(),
                     title: "虚假宣传".into(),
-                    detail: serde_json::json!({}),
+                    detail: serde_json::json!({
+                        "subject": "91440606722473344C",
+                        "decision_number": "佛市监罚〔2025〕12号",
+                        "violation_type": "虚假宣传",
+                        "facts": "在网店宣称产品“节能90%”，无依据",
+                        "legal_basis": "《中华人民共和国广告法》第五十五条",
+                        "fine_amount": "2.5",
+                        "authority": "佛山市市场监督管理局",
+                    }),
                     department: "samr".into(),
                     batch_id: 17,
                     source_row: 4,
                     publicity_until: Some("2025-06-02".into()),
                 },
-            }],
+            )],
             complaint_counts: Vec::new(),
         }
     }

@@ -133,6 +133,17 @@ pub struct TimelineEvent {
     pub category: String,
     #[schema(value_type = Object)]
     pub record: EventRow,
+    /// The record's fields in the catalog's order, with their names (for a
+    /// penalty: decision number, facts, legal basis, amount, authority…).
+    pub fields: Vec<FieldValue>,
+}
+
+/// One field of a record, named.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldValue {
+    pub field: String,
+    pub name_zh: String,
+    pub value: String,
 }
 
 /// Everything known of an entity, for those allowed to see it all.
@@ -177,7 +188,23 @@ pub struct PublicProfile {
 }
 
 pub(crate) fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineEvent {
+    // The subject is the page's own entity: not repeated per record.
+    let fields = item.map_or(Vec::new(), |item| {
+        item.fields
+            .iter()
+            .filter(|f| f.name != "subject")
+            .filter_map(|f| {
+                let value = record.detail.get(&f.name)?.as_str()?;
+                Some(FieldValue {
+                    field: f.name.clone(),
+                    name_zh: f.name_zh.clone(),
+                    value: value.to_string(),
+                })
+            })
+            .collect()
+    });
     TimelineEvent {
+        fields,
         item: record.item.clone(),
         name_zh: item.map_or(record.item.clone(), |i| i.name_zh.clone()),
         name_en: item.map_or(record.item.clone(), |i| i.name_en.clone()),
