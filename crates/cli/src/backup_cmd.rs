@@ -90,7 +90,7 @@ pub fn backup(data: &DataOptions, out: &Path) -> anyhow::Result<Outcome> {
                 broken.reason
             );
         }
-        let latest_batch = store.latest_batch_id().await?;
+        let latest_batch = store.batch_mark().await?;
         let lake = lake::Lake::new(&data.data_dir);
         let lock = lake_lock(&store, &lake).await?;
         store
@@ -268,7 +268,7 @@ pub fn restore(data: &DataOptions, from: &Path) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async {
         let store = data.open().await?;
         let audit = store.verify_audit().await?;
-        let latest = store.latest_batch_id().await?;
+        let latest = store.batch_mark().await?;
         store.close().await;
         if let Some(broken) = &audit.first_broken {
             bail!(

@@ -697,7 +697,7 @@ pub async fn demo_warnings(
         started.elapsed().as_secs_f64()
     );
     // The background job need not run again over what is detected here.
-    let latest = store.latest_batch_of("complaint").await?;
+    let latest = store.batch_mark_of("complaint").await?;
     store
         .set_job_marker(server::warnings::job::JOB, latest, &at)
         .await?;

@@ -161,7 +161,7 @@ impl AppState {
             // payments must not rebuild an index of a million names. A store
             // that cannot answer now (busy, restarting) is asked again at
             // the next check, not taken to mean "rebuild".
-            if let Ok(latest) = self.store.latest_registry_batch_id().await
+            if let Ok(latest) = self.store.registry_batch_mark().await
                 && current.as_ref().is_none_or(|n| n.built_at_batch != latest)
             {
                 self.rebuild_name_index(latest);
@@ -361,7 +361,7 @@ async fn health(
     use axum::response::IntoResponse;
     // One indexed read: counting rows of the big tables would take seconds
     // on a city's store, and health is polled.
-    match state.store.latest_batch_id().await {
+    match state.store.batch_mark().await {
         Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
         Err(e) => {
             // The store's error names hosts and tables: the log has it, the
@@ -438,7 +438,7 @@ pub async fn prepare(state: &Shared) {
     if let Err(e) = state.store.flush_audit().await {
         tracing::warn!("staged audit entries not chained: {e}");
     }
-    if let Ok(latest) = state.store.latest_registry_batch_id().await {
+    if let Ok(latest) = state.store.registry_batch_mark().await {
         state.build_name_index(latest).await;
     }
 }

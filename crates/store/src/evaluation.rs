@@ -147,6 +147,36 @@ impl Store {
         Ok(rows.iter().map(entity_row).collect())
     }
 
+    /// An entity's grades in its latest `limit` runs, newest first:
+    /// (run, as-of date, scheme, score, grade).
+    pub async fn entity_evaluation_history(
+        &self,
+        uscc: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, f64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT v.run_id, r.as_of, v.scheme, v.score, v.grade
+             FROM entity_evaluations v JOIN evaluation_runs r ON r.id = v.run_id
+             WHERE v.uscc = $1 ORDER BY v.run_id DESC LIMIT $2",
+        )
+        .bind(uscc)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("run_id"),
+                    r.get("as_of"),
+                    r.get("scheme"),
+                    r.get("score"),
+                    r.get("grade"),
+                )
+            })
+            .collect())
+    }
+
     /// One run's results by grade and a registry attribute: `by` is
     /// `district` (first 6 digits of the division), `industry` (the GB/T
     /// 4754 division) or `scheme`.

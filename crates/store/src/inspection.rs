@@ -448,7 +448,7 @@ impl Store {
                     CAST(CASE WHEN c.subject IS NULL THEN 0 ELSE 1 END AS BIGINT) AS open_case
              FROM entities e
              LEFT JOIN risk_scores r ON r.uscc = e.uscc
-               AND r.screening_id = (SELECT MAX(id) FROM risk_screenings)
+               AND r.screening_id = (SELECT id FROM risk_screenings ORDER BY id DESC LIMIT 1)
              LEFT JOIN (SELECT uscc, MAX(event_date) AS last_inspected FROM events
                         WHERE item = 'inspection_result' GROUP BY uscc) v ON v.uscc = e.uscc
              LEFT JOIN open_cases c ON c.subject = e.uscc

@@ -634,26 +634,30 @@ impl Store {
             .collect())
     }
 
-    /// The id of the last batch stored (0 before the first): a change
-    /// marker, never an id to assign (the database assigns batch ids, and
-    /// batches commit one at a time under the lake's write lock).
-    pub async fn latest_batch_id(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM batches")
-            .fetch_one(&self.reads)
-            .await?;
-        Ok(row.get("id"))
+    /// The batches' change marker (0 before the first batch): it grows
+    /// with every batch committed, in commit order (migration 0019).
+    pub async fn batch_mark(&self) -> Result<i64, StoreError> {
+        self.mark("all").await
     }
 
-    /// The id of the last batch of a registry item (0 before the first):
-    /// only those change the names search looks up.
-    pub async fn latest_registry_batch_id(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COALESCE(MAX(b.id), 0) AS id FROM batches b
-             JOIN catalog_items c ON c.id = b.item WHERE c.record = 'registry'",
-        )
-        .fetch_one(&self.reads)
-        .await?;
-        Ok(row.get("id"))
+    /// The marker of registry items' batches only: only those change the
+    /// names search looks up.
+    pub async fn registry_batch_mark(&self) -> Result<i64, StoreError> {
+        self.mark("registry").await
+    }
+
+    /// The marker of one item's batches: what a background job compares
+    /// with the marker it last ran up to.
+    pub async fn batch_mark_of(&self, item: &str) -> Result<i64, StoreError> {
+        self.mark(&format!("item:{item}")).await
+    }
+
+    async fn mark(&self, name: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT seq FROM batch_marks WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.reads)
+            .await?;
+        Ok(row.map_or(0, |r| r.get("seq")))
     }
 
     /// The entity with the most event records, if any (the demo shows it).
@@ -832,6 +836,7 @@ pub struct BatchWriter {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     pub batch_id: i64,
+    item: String,
     pending: Pending,
 }
 
@@ -998,6 +1003,7 @@ impl BatchWriter {
             tx,
             backend: store.backend,
             batch_id: row.get("id"),
+            item: item.to_string(),
             pending: Pending::default(),
         })
     }
@@ -1260,6 +1266,24 @@ impl BatchWriter {
             .execute(&mut *self.tx)
             .await
             .map_err(duplicate_or)?;
+        // The change markers, last: their row locks are held only for the
+        // commit, and order the batches as they commit.
+        let item_mark = format!("item:{}", self.item);
+        sqlx::query(
+            "INSERT INTO batch_marks (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&item_mark)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "UPDATE batch_marks SET seq = seq + 1 WHERE name = 'all' OR name = $1
+             OR (name = 'registry' AND EXISTS
+                 (SELECT 1 FROM catalog_items WHERE id = $2 AND record = 'registry'))",
+        )
+        .bind(&item_mark)
+        .bind(&self.item)
+        .execute(&mut *self.tx)
+        .await?;
         self.tx.commit().await?;
         Ok(self.batch_id)
     }

@@ -481,19 +481,6 @@ impl Store {
         Ok(rows.iter().map(|r| r.get("ticket")).collect())
     }
 
-    /// The id of the latest batch of `item` (0 before the first): what a
-    /// background job compares with the marker it last ran up to. A change
-    /// marker read, never an id taken: batch ids come from the database and
-    /// batches commit one at a time under the lake's write lock, so a
-    /// higher id is always a later batch.
-    pub async fn latest_batch_of(&self, item: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM batches WHERE item = $1")
-            .bind(item)
-            .fetch_one(&self.reads)
-            .await?;
-        Ok(row.get("id"))
-    }
-
     /// The marker a background job last ran up to (0 if it never ran).
     pub async fn job_marker(&self, name: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT marker FROM job_runs WHERE name = $1")

@@ -325,7 +325,7 @@ async fn exercise_held_back_writes(store: &Store) {
         codes.iter().map(|e| e.uscc.clone()).collect::<Vec<_>>(),
         expected
     );
-    assert!(store.latest_batch_id().await.unwrap() >= 1);
+    assert!(store.batch_mark().await.unwrap() >= 1);
 }
 
 #[tokio::test]
@@ -425,17 +425,39 @@ async fn exercise_missing_numbers(store: &Store) {
         assert_eq!(stored.registered_capital, capital);
     }
     // A payments batch is the latest batch, not the latest registry batch.
-    let registry = store.latest_registry_batch_id().await.unwrap();
+    let registry = store.registry_batch_mark().await.unwrap();
     assert!(registry > 0);
+    let before = store.batch_mark().await.unwrap();
     let batch = BatchWriter::begin(store, "tax", "tax_payment", "t.csv", "t")
         .await
         .unwrap();
-    let tax = batch
+    batch
         .commit(counts(0, 0, 0), ("tax", 3), &serde_json::json!({}), "t")
         .await
         .unwrap();
-    assert_eq!(store.latest_batch_id().await.unwrap(), tax);
-    assert_eq!(store.latest_registry_batch_id().await.unwrap(), registry);
+    assert_eq!(store.batch_mark().await.unwrap(), before + 1);
+    assert_eq!(store.registry_batch_mark().await.unwrap(), registry);
+    // A hundred batches committed at once each advance the markers once:
+    // a reader that has seen a mark has seen every batch it counts.
+    let item_before = store.batch_mark_of("tax_payment").await.unwrap();
+    at_once(store, |store, n| async move {
+        let batch = BatchWriter::begin(&store, "tax", "tax_payment", "t.csv", "t").await?;
+        batch
+            .commit(
+                counts(0, 0, 0),
+                (&format!("parallel-{n}"), 3),
+                &serde_json::json!({}),
+                "t",
+            )
+            .await
+    })
+    .await;
+    assert_eq!(store.batch_mark().await.unwrap(), before + 101);
+    assert_eq!(
+        store.batch_mark_of("tax_payment").await.unwrap(),
+        item_before + 100
+    );
+    assert_eq!(store.registry_batch_mark().await.unwrap(), registry);
 }
 
 #[tokio::test]
@@ -2610,6 +2632,29 @@ async fn exercise_public_credit(store: &Store) {
         vec![(second, "excellent"), (first, "good")]
     );
     assert_eq!(history[0].score, 92.25);
+    let lines = store
+        .entity_evaluation_history("91440606722473344C", 12)
+        .await
+        .unwrap();
+    assert_eq!(
+        lines,
+        vec![
+            (
+                second,
+                "2026-07-01".into(),
+                "general".into(),
+                92.25,
+                "excellent".into()
+            ),
+            (
+                first,
+                "2026-01-01".into(),
+                "general".into(),
+                80.5,
+                "good".into()
+            ),
+        ]
+    );
     assert_eq!(history[0].facts_json, "[1.0, null, \"A\"]");
     let runs = store.evaluation_runs().await.unwrap();
     assert_eq!(runs[0].id, second);

@@ -543,11 +543,7 @@ pub(crate) async fn fresh_known<'a>(
     state: &AppState,
     guard: &'a mut Option<(i64, Known)>,
 ) -> Result<&'a mut (i64, Known), String> {
-    let latest = state
-        .store
-        .latest_batch_id()
-        .await
-        .map_err(|e| e.to_string())?;
+    let latest = state.store.batch_mark().await.map_err(|e| e.to_string())?;
     if guard.as_ref().is_none_or(|(seen, _)| *seen != latest) {
         let known = Known::load(&state.store).await.map_err(|e| e.to_string())?;
         *guard = Some((latest, known));

@@ -40,7 +40,7 @@ pub fn spawn(state: Shared, every: Duration) {
 pub async fn round(state: &Shared) -> Result<Option<warnings::Detection>, String> {
     let latest = state
         .store
-        .latest_batch_of("complaint")
+        .batch_mark_of("complaint")
         .await
         .map_err(|e| e.to_string())?;
     let seen = state
