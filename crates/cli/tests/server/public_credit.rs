@@ -220,8 +220,11 @@ async fn evaluations_and_credit_checks() {
         page.contains(r#"id="error""#) && page.contains(&own),
         "{page}"
     );
-    // Roles that may not check are refused, by page and by API alike.
-    for client in [&bank, &enterprise] {
+    // Roles that may not check are refused, by page and by API alike, and
+    // the public is sent to sign in.
+    let admin = demo_user(&server, "admin").await;
+    let inspector = demo_user(&server, "inspector").await;
+    for client in [&bank, &enterprise, &admin, &inspector] {
         let csrf = session_csrf(&server, client).await;
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
@@ -236,6 +239,17 @@ async fn evaluations_and_credit_checks() {
             .status();
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
+    let form = reqwest::multipart::Form::new()
+        .text("scenario", "fiscal_subsidy")
+        .text("codes", own.clone());
+    let status = client()
+        .post(server.url("/credit/check"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::SEE_OTHER);
     let anonymous = client()
         .post(server.url("/api/v1/credit/checks"))
         .json(&serde_json::json!({"scenario": "fiscal_subsidy", "usccs": [own]}))

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use domain::text::spreadsheet_safe;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -530,25 +529,12 @@ async fn statistics_export(
     else {
         return Err(Failure::NotFound(format!("no table '{file}'")).into());
     };
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut write = || -> Result<Vec<u8>, csv::Error> {
-        writer.write_record(&table.header)?;
-        for row in &table.rows {
-            writer.write_record(row.iter().map(|cell| spreadsheet_safe(cell).into_owned()))?;
-        }
-        writer.flush()?;
-        Ok(writer.get_ref().clone())
-    };
-    let bytes = write().map_err(|e| Failure::Internal(format!("csv: {e}")))?;
-    let disposition = format!("attachment; filename=\"{}.csv\"", table.name);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::http::csv_file(
+        &format!("{}.csv", table.name),
+        &table.header,
+        &table.rows,
+        false,
+    )?)
 }
 
 /// Tables as the sheets of one workbook; numbers stay numbers, and text

@@ -202,3 +202,43 @@ impl IntoResponse for ApiFailure {
 }
 
 pub type ApiResult<T> = Result<Json<T>, ApiFailure>;
+
+/// A CSV file to download: the header, then the rows, every cell
+/// spreadsheet-safe; with a byte-order mark when `bom` (Excel then reads
+/// it as UTF-8).
+pub fn csv_file(
+    file_name: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+    bom: bool,
+) -> Result<Response, Failure> {
+    use axum::http::header;
+    let start: &[u8] = if bom { "\u{feff}".as_bytes() } else { b"" };
+    let mut writer = csv::Writer::from_writer(start.to_vec());
+    let mut write = || -> Result<(), csv::Error> {
+        writer.write_record(header)?;
+        for row in rows {
+            writer.write_record(
+                row.iter()
+                    .map(|cell| domain::text::spreadsheet_safe(cell).into_owned()),
+            )?;
+        }
+        writer.flush()?;
+        Ok(())
+    };
+    write().map_err(|e| Failure::Internal(format!("csv: {e}")))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Failure::Internal(format!("csv: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

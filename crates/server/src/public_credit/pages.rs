@@ -4,7 +4,7 @@
 //! measures (public).
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use minijinja::{Value, context};
@@ -169,24 +169,9 @@ async fn check_submit(
     };
     match views::check(&state, &who, &input, chrono::Utc::now(), from_file).await {
         Ok(report) if from_file => {
-            let mut out = String::from('\u{feff}');
-            let mut writer = csv_line(&evaluation::check::CSV_HEADER.map(str::to_string));
-            out.push_str(&writer);
-            for row in &report.csv {
-                writer = csv_line(row);
-                out.push_str(&writer);
-            }
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"credit-check-{}.csv\"", report.check),
-                    ),
-                ],
-                out,
-            )
-                .into_response())
+            let header = evaluation::check::CSV_HEADER.map(str::to_string);
+            let name = format!("credit-check-{}.csv", report.check);
+            Ok(crate::http::csv_file(&name, &header, &report.csv, true)?)
         }
         Ok(report) => page(
             "credit_check.html",
@@ -205,22 +190,6 @@ async fn check_submit(
         }
         Err(other) => Err(other.into()),
     }
-}
-
-/// One CSV line, spreadsheet-safe.
-fn csv_line(fields: &[String]) -> String {
-    let quoted: Vec<String> = fields
-        .iter()
-        .map(|f| {
-            let f = domain::text::spreadsheet_safe(f);
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f.into_owned()
-            }
-        })
-        .collect();
-    format!("{}\r\n", quoted.join(","))
 }
 
 async fn statistics_page(

@@ -206,8 +206,10 @@ pub async fn entity_evaluation(
     let Some(latest) = rows.first() else {
         return Err(Failure::NotFound(format!("an evaluation of {uscc}")));
     };
+    // Only the latest run and the one before are recomputed (the grade and
+    // what changed); the history needs their grades alone.
     let mut runs = BTreeMap::new();
-    for row in rows.iter().take(12) {
+    for row in rows.iter().take(2) {
         if let Some(run) = state.store.evaluation_run(row.run_id).await? {
             runs.insert(run.id, run);
         }
@@ -335,29 +337,29 @@ pub async fn entity_evaluation(
         }
         None => None,
     };
-    let mut history = Vec::new();
-    for row in rows.iter().take(12) {
-        let Some(run) = runs.get(&row.run_id) else {
-            continue;
-        };
-        let schemes: Vec<credit::Scheme> =
-            serde_json::from_str(&run.schemes_json).unwrap_or_default();
-        let grade = match schemes.iter().find(|s| s.id == row.scheme) {
-            Some(s) => grade_name(s, &row.grade),
-            None => GradeName {
-                id: row.grade.clone(),
-                name_zh: row.grade.clone(),
-                name_en: row.grade.clone(),
+    // Grades named by the latest run's schemes (a scheme gone since keeps
+    // its grade's id).
+    let schemes: Vec<credit::Scheme> = serde_json::from_str(&run.schemes_json).unwrap_or_default();
+    let history = state
+        .store
+        .entity_evaluation_history(uscc, 12)
+        .await?
+        .into_iter()
+        .map(|(run, as_of, scheme, score, grade)| HistoryLine {
+            grade: match schemes.iter().find(|s| s.id == scheme) {
+                Some(s) => grade_name(s, &grade),
+                None => GradeName {
+                    id: grade.clone(),
+                    name_zh: grade.clone(),
+                    name_en: grade,
+                },
             },
-        };
-        history.push(HistoryLine {
-            run: run.id,
-            as_of: run.as_of.clone(),
-            scheme: row.scheme.clone(),
-            score: row.score,
-            grade,
-        });
-    }
+            run,
+            as_of,
+            scheme,
+            score,
+        })
+        .collect();
     Ok(EvaluationView {
         uscc: entity.uscc,
         name: entity.name,
