@@ -701,20 +701,7 @@ pub async fn demo_warnings(
     store
         .set_job_marker(server::warnings::job::JOB, latest, &at)
         .await?;
-    let state = server::AppState::new(
-        store.clone(),
-        catalog.clone(),
-        server::Config {
-            data_dir: data_dir.to_path_buf(),
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            secure_cookies: false,
-            max_upload_bytes: 0,
-            smtp: None,
-            warning_deadlines: Default::default(),
-            detect_every: None,
-            measures: credit::lists::Measures::built_in()?,
-        },
-    );
+    let state = crate::server_cmd::demo_state(store, catalog, data_dir)?;
     let as_user = |name: &str| server::access::Principal {
         actor: format!("user:{name}"),
         display_name: name.to_string(),

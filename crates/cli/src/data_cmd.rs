@@ -172,6 +172,7 @@ pub(crate) fn manifest_requests(
             format,
             encoding: encoding(&batch.encoding),
             file_name: None,
+            replaces: None,
         });
     }
     // Entities first, then changes to them, then everything about them;
@@ -216,6 +217,7 @@ fn requests(args: &IngestArgs, catalog: &Catalog) -> anyhow::Result<Vec<BatchReq
                 format,
                 encoding: args.encoding.as_deref().and_then(encoding),
                 file_name: None,
+                replaces: None,
             })
         })
         .collect()

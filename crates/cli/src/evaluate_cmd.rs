@@ -193,7 +193,7 @@ async fn evaluate(
         None => evaluation::default_as_of(&sql).await?,
     };
     let started = Instant::now();
-    let withdrawn: Vec<evaluation::Withdrawn> = Vec::new();
+    let withdrawn = evaluation::withdrawn(store).await?;
     let summary = evaluation::run(
         store,
         &sql,
@@ -244,7 +244,17 @@ pub async fn evaluate_city(
 ) -> Result<evaluation::RunSummary> {
     let set = SchemeSet::built_in()?;
     let as_of = evaluation::default_as_of(sql).await?;
-    Ok(evaluation::run(store, sql, catalog, &set, as_of, &[], chrono::Utc::now).await?)
+    let withdrawn = evaluation::withdrawn(store).await?;
+    Ok(evaluation::run(
+        store,
+        sql,
+        catalog,
+        &set,
+        as_of,
+        &withdrawn,
+        chrono::Utc::now,
+    )
+    .await?)
 }
 
 /// A stored result with its run, recomputed.

@@ -4,6 +4,7 @@
 //! 2 a usage error (bad arguments, a file that cannot be read, an unknown item).
 
 mod backup_cmd;
+mod cases_cmd;
 mod catalog_cmd;
 mod check_cmd;
 mod codes_cmd;

@@ -46,6 +46,15 @@ pub struct ServeArgs {
     /// Lists, their measures and the scenarios of credit checks (TOML; default: the built-in file).
     #[arg(long)]
     measures: Option<std::path::PathBuf>,
+    /// Working days a department has to accept or reject an objection.
+    #[arg(long, default_value_t = 2)]
+    objection_accept_days: u32,
+    /// Working days from acceptance to confirm or correct the record.
+    #[arg(long, default_value_t = 10)]
+    objection_decide_days: u32,
+    /// Working days the credit centre has to review a repair application.
+    #[arg(long, default_value_t = 5)]
+    repair_review_days: u32,
 }
 
 /// Who the audit log names for commands run on this machine.
@@ -83,6 +92,13 @@ async fn serve_until_stopped(
         detect_every: (args.detect_every > 0)
             .then(|| std::time::Duration::from_secs(args.detect_every)),
         measures: crate::check_cmd::read_measures(args.measures.as_deref())?,
+        objection_deadlines: credit::objection::Deadlines {
+            accept_days: args.objection_accept_days,
+            decide_days: args.objection_decide_days,
+        },
+        repair_deadlines: credit::repair::Deadlines {
+            review_days: args.repair_review_days,
+        },
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -173,6 +189,31 @@ fn demo_accounts(bank: &str, enterprise: &str) -> Vec<(&'static str, &'static st
     ]
 }
 
+/// The server's state over the demo's store and data directory, for the
+/// demo steps that act through the server's services as people would.
+pub fn demo_state(
+    store: &Store,
+    catalog: &domain::Catalog,
+    data_dir: &Path,
+) -> anyhow::Result<server::AppState> {
+    Ok(server::AppState::new(
+        store.clone(),
+        catalog.clone(),
+        server::Config {
+            data_dir: data_dir.to_path_buf(),
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            secure_cookies: false,
+            max_upload_bytes: 0,
+            smtp: None,
+            warning_deadlines: Default::default(),
+            detect_every: None,
+            measures: credit::lists::Measures::built_in()?,
+            objection_deadlines: Default::default(),
+            repair_deadlines: Default::default(),
+        },
+    ))
+}
+
 fn demo_password(username: &str) -> String {
     format!("{username}-demo-2026")
 }
@@ -188,7 +229,7 @@ pub fn demo(
         .clone()
         .unwrap_or_else(|| data.data_dir.join("demo-city"));
     let manifest = city.join("manifest.json");
-    outln!("[1/9] synthetic city in {}", city.display());
+    outln!("[1/10] synthetic city in {}", city.display());
     if manifest.exists() {
         outln!("      already generated; reusing it");
     } else {
@@ -230,10 +271,10 @@ pub fn demo(
     runtime()?.block_on(async {
         let store = data.open().await?;
         let catalog = catalog_in_use(&store, catalog_file).await?;
-        outln!("[2/9] store {}", data.url());
+        outln!("[2/10] store {}", data.url());
         let requests = manifest_requests(&manifest, &catalog)?;
         let stored = store.batches().await?.len();
-        outln!("[3/9] ingest {} batches", requests.len());
+        outln!("[3/10] ingest {} batches", requests.len());
         if stored >= requests.len() {
             outln!("      already ingested ({stored} batches); reusing them");
         } else {
@@ -250,7 +291,7 @@ pub fn demo(
                 batches.len()
             );
         }
-        outln!("[4/9] risk model");
+        outln!("[4/10] risk model");
         if store.latest_screening().await?.is_some() {
             outln!("      already screened; reusing it");
         } else {
@@ -272,7 +313,14 @@ pub fn demo(
                 Err(error) => outln!("      skipped: {error:#}"),
             }
         }
-        outln!("[5/9] composite public credit evaluation");
+        // The entity with the most records makes the fullest profile.
+        let enterprise = store
+            .entity_with_most_events()
+            .await?
+            .context("the demo city has no event records")?;
+        outln!("[5/10] objections and credit repairs");
+        crate::cases_cmd::demo_cases(&store, &catalog, &data.data_dir, &enterprise).await?;
+        outln!("[6/10] composite public credit evaluation");
         if store.latest_evaluation_run().await?.is_none() {
             let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
             let summary = crate::evaluate_cmd::evaluate_city(&store, &sql, &catalog).await?;
@@ -284,21 +332,16 @@ pub fn demo(
         } else {
             outln!("      already evaluated; reusing it");
         }
-        outln!("[6/9] double random inspections");
+        outln!("[7/10] double random inspections");
         crate::inspection_cmd::demo_inspections(&store, &data.data_dir, &city).await?;
         let bank = first_bank(&city).unwrap_or_else(|| "bank-01".into());
-        // The entity with the most records makes the fullest profile.
-        let enterprise = store
-            .entity_with_most_events()
-            .await?
-            .context("the demo city has no event records")?;
-        outln!("[7/9] financing: banks, products, demands, applications");
+        outln!("[8/10] financing: banks, products, demands, applications");
         let sql = crate::risk_cmd::open_lake(&store, data, catalog_file).await?;
         crate::finance_cmd::demo_finance(&store, &sql, &catalog, &city, &bank, &enterprise).await?;
-        outln!("[8/9] early warning from complaints: detection, warnings");
+        outln!("[9/10] early warning from complaints: detection, warnings");
         crate::complaints_cmd::demo_warnings(&store, &sql, &catalog, &data.data_dir, &enterprise)
             .await?;
-        outln!("[9/9] demo accounts (one per role; for demonstration only)");
+        outln!("[10/10] demo accounts (one per role; for demonstration only)");
         let mut listing = table(&["user", "password", "role"]);
         for (username, display, role) in demo_accounts(&bank, &enterprise) {
             let password = demo_password(username);

@@ -453,6 +453,17 @@ async fn authorisation_matrix() {
     let evaluation_readers = vec!["centre", "tax", "regulator", "inspector"];
     let mut evaluation_readers_own = evaluation_readers.clone();
     evaluation_readers_own.push("enterprise");
+    // A case of the demo's about another entity's record (owned by samr,
+    // whose officer is not among the roles here): the credit centre's to
+    // see; each role's own are `credit_cases`'s.
+    let cases = get_json(&centre, server.url("/api/v1/credit/cases")).await;
+    let case = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["uscc"] != own.as_str() && c["department"] != "tax")
+        .map(|c| c["id"].as_i64().unwrap())
+        .expect("the demo opened cases");
 
     let routes: Vec<(String, Vec<&str>)> = vec![
         ("/sign-in".into(), all.clone()),
@@ -659,6 +670,23 @@ async fn authorisation_matrix() {
         ("/api/v1/credit/checks/statistics".into(), vec!["centre"]),
         ("/credit/measures".into(), all.clone()),
         ("/api/v1/credit/measures".into(), all.clone()),
+        // Objections and repairs: each role lists its own; one case is its
+        // parties' and the credit centre's; statistics and the export the
+        // credit centre's; the forms are the enterprise's.
+        ("/credit/cases".into(), vec!["centre", "tax", "enterprise"]),
+        (
+            "/api/v1/credit/cases".into(),
+            vec!["centre", "tax", "enterprise"],
+        ),
+        (format!("/credit/cases/{case}"), vec!["centre"]),
+        (format!("/api/v1/credit/cases/{case}"), vec!["centre"]),
+        (format!("/credit/cases/{case}/documents/1"), vec!["centre"]),
+        ("/credit/repairs/statistics".into(), vec!["centre"]),
+        ("/api/v1/credit/repairs/statistics".into(), vec!["centre"]),
+        ("/credit/repairs/export.csv".into(), vec!["centre"]),
+        ("/api/v1/credit/repairs/export".into(), vec!["centre"]),
+        ("/credit/objections/new".into(), vec!["enterprise"]),
+        ("/credit/repairs/new".into(), vec!["enterprise"]),
         // Complaints are internal records, masked.
         ("/complaints".into(), profile_readers.clone()),
         (
@@ -739,7 +767,14 @@ async fn authorisation_matrix() {
         counted.insert(role, (format!("user:{username}"), client));
     }
     // Pages that show no one's data: forms, the public side, files.
-    let no_data = ["/account/password", "/upload", "/sign-in", "/credit/check"];
+    let no_data = [
+        "/account/password",
+        "/upload",
+        "/sign-in",
+        "/credit/check",
+        "/credit/objections/new",
+        "/credit/repairs/new",
+    ];
     // Read by the demo admin, so the counting adds nothing to those counted.
     let auditor = clients[roles.iter().position(|r| *r == "admin").unwrap()].clone();
     let audit_url = |actor: &str| server.url(&format!("/api/v1/audit?actor={actor}&limit=10000"));
@@ -866,6 +901,9 @@ async fn authorisation_matrix() {
         "/api/v1/warnings/{id}/moves",
         "/api/v1/warnings/{id}/correct",
         "/api/v1/credit/checks",
+        "/api/v1/credit/cases/{id}/move",
+        "/api/v1/credit/objections",
+        "/api/v1/credit/repairs",
     ];
     for pattern in &documented {
         let read = gets_only_in_api.contains(&pattern.as_str());
@@ -4300,6 +4338,9 @@ mod hostile_forms;
 
 #[path = "server/public_credit.rs"]
 mod public_credit;
+
+#[path = "server/credit_cases.rs"]
+mod credit_cases;
 
 /// One demand naming a company the registry does not hold (its
 /// registration quarantined at ingest) hides no other from the banks. On a

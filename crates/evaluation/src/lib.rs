@@ -50,6 +50,17 @@ pub struct Withdrawn {
     pub row: i64,
 }
 
+/// Every record the store has withdrawn: repaired, or replaced by its
+/// correction.
+pub async fn withdrawn(store: &Store) -> Result<Vec<Withdrawn>, EvaluationError> {
+    Ok(store
+        .withdrawals()
+        .await?
+        .into_iter()
+        .map(|(item, batch, row)| Withdrawn { item, batch, row })
+        .collect())
+}
+
 /// One entity's facts at a date.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityFacts {

@@ -27,7 +27,7 @@ use store::{
     StoreError, SummaryIncrement,
 };
 
-use crate::pipeline::{Accepted, Outcome, Registry, Tally};
+use crate::pipeline::{Accepted, Outcome, Pipeline, Registry, Tally};
 use crate::read::{Encoding, FileDigest, FileFormat, ReadError};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +55,27 @@ pub struct BatchRequest {
     /// The name the batch is recorded under, when not the path: an upload's
     /// file name as its sender gave it.
     pub file_name: Option<String>,
+    /// A one-row batch that carries the corrected version of a stored
+    /// record (an objection decided `corrected`).
+    pub replaces: Option<Replaces>,
+}
+
+/// The record a correction replaces and the decision that replaces it:
+/// the batch, the objection's move and the original's withdrawal are one
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct Replaces {
+    pub subject: Uscc,
+    /// The original's values in the item's field order.
+    pub original: Vec<String>,
+    pub case_id: i64,
+    /// The objection's version the decision was made on.
+    pub version: i64,
+    pub actor: String,
+    pub reasons: String,
+    /// The audit entry's action and detail.
+    pub audit_action: String,
+    pub audit_detail: serde_json::Value,
 }
 
 /// How a batch ended.
@@ -233,15 +254,19 @@ pub async fn ingest(
                 // Outcomes travel in chunks: one hand-over per row would cost
                 // more in thread wake-ups than the row's checks.
                 let mut chunk = Vec::with_capacity(CHUNK);
-                let read = crate::run_file(
+                // `run_file`, with a correction's original named to the
+                // pipeline.
+                let mut pipeline = Pipeline::new(&item, registry.as_ref(), &mut keys);
+                if let Some(replaces) = &request.replaces {
+                    pipeline.replacing(&replaces.original);
+                }
+                let read = crate::read::read_rows(
                     &request.path,
                     request.format,
                     request.encoding,
                     &item,
-                    registry.as_ref(),
-                    &mut keys,
-                    &mut |outcome| {
-                        chunk.push(outcome);
+                    &mut |row| {
+                        chunk.push(pipeline.process(row));
                         if chunk.len() == CHUNK {
                             // A closed channel means the writer failed; it
                             // reports why.
@@ -252,7 +277,9 @@ pub async fn ingest(
                         }
                         Ok::<(), ReadError>(())
                     },
-                );
+                )
+                .map(|digest| (std::mem::take(&mut pipeline.tally), digest));
+                drop(pipeline);
                 if read.is_ok() {
                     let _ = sender.blocking_send(chunk);
                 }
@@ -282,6 +309,9 @@ pub async fn ingest(
             continue;
         }
         written = write_chunk(&mut effects, &mut writer, &mut files, chunk).await;
+    }
+    if let Some(replaces) = &request.replaces {
+        effects.withdraw(replaces.subject, &replaces.original);
     }
     if written.is_ok() {
         written = effects
@@ -328,6 +358,41 @@ pub async fn ingest(
         (Ok(done), None) => Ok(done),
         (Ok(_), Some(earlier)) => Err(Ok(BatchResult::AlreadyIngested(earlier))),
         (Err(e), _) => Err(Err(e)),
+    };
+    // A correction stands only as one accepted row, and only with its
+    // decision: both in the batch's transaction.
+    let done = match (done, &request.replaces) {
+        (Ok((tally, ..)), Some(_)) if tally.accepted != 1 || tally.rows_in != 1 => {
+            let reasons: Vec<String> = tally.by_reason.keys().map(|r| r.to_string()).collect();
+            Err(Err(refuse(format!(
+                "a correction is one row, accepted ({} rows, {} accepted; {})",
+                tally.rows_in,
+                tally.accepted,
+                reasons.join(", ")
+            ))))
+        }
+        (Ok(done), Some(replaces)) => {
+            let subject = format!("case:{}", replaces.case_id);
+            let correction = store::Correction {
+                case_id: replaces.case_id,
+                version: replaces.version,
+                actor: &replaces.actor,
+                at: &now(),
+                reasons: &replaces.reasons,
+                audit: store::NewAuditEntry {
+                    actor: &replaces.actor,
+                    action: &replaces.audit_action,
+                    subject: &subject,
+                    outcome: "ok",
+                    detail: replaces.audit_detail.clone(),
+                },
+            };
+            match writer.correct(&correction).await {
+                Ok(()) => Ok(done),
+                Err(e) => Err(Err(e.into())),
+            }
+        }
+        (done, _) => done,
     };
     let (tally, digest, staged) = match done {
         Ok(done) => done,
@@ -380,6 +445,10 @@ pub async fn ingest(
     };
     keys.batch_committed();
     known.keys = Some(keys);
+    if request.replaces.is_some() {
+        // The decision's audit entry was staged in the batch's transaction.
+        store.flush_audit().await?;
+    }
     // The store has the batch: its files go into place. A crash here is
     // finished by `lock` on the next run.
     lake.publish(&staged_as, &staged)?;
@@ -620,7 +689,7 @@ impl<'a> Effects<'a> {
                 period.1 = date.to_string();
             }
         }
-        let flagged = self.flagged(row);
+        let flagged = self.flagged(&row.values);
         self.summaries
             .entry((subject, year))
             .or_default()
@@ -660,6 +729,20 @@ impl<'a> Effects<'a> {
         Ok(())
     }
 
+    /// Takes a replaced record's share out of its entity's yearly summary:
+    /// its corrected version, applied as any new row, puts its own in.
+    fn withdraw(&mut self, subject: Uscc, values: &[String]) {
+        let value = |at: Option<usize>| at.and_then(|i| values.get(i)).map_or("", String::as_str);
+        let date = value(self.date_field);
+        let year: i64 = date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+        let amount: f64 = value(self.amount_field).parse().unwrap_or(0.0);
+        let flagged = self.flagged(values);
+        let entry = self.summaries.entry((subject, year)).or_default();
+        entry.records -= 1;
+        entry.amount -= amount;
+        entry.flagged -= i64::from(flagged);
+    }
+
     async fn flush_summaries(&mut self, writer: &mut BatchWriter) -> Result<(), StoreError> {
         let adds: Vec<(String, i64, SummaryIncrement)> = self
             .summaries
@@ -671,10 +754,10 @@ impl<'a> Effects<'a> {
 
     /// Whether a record shows trouble: unpaid amounts, overdue bills, late
     /// reports, failed checks, problems found.
-    fn flagged(&self, row: &Accepted) -> bool {
+    fn flagged(&self, values: &[String]) -> bool {
         let [paid, due, billed, overdue, arrears, late, qualified, result] = self
             .flag_fields
-            .map(|at| at.map_or("", |i| row.values[i].as_str()));
+            .map(|at| at.and_then(|i| values.get(i)).map_or("", String::as_str));
         let number = |text: &str| text.parse::<f64>().ok();
         let unpaid = match (number(paid), number(due).or(number(billed))) {
             (Some(paid), Some(due)) => paid + 0.005 < due,

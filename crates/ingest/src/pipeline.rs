@@ -168,6 +168,9 @@ pub struct Pipeline<'a> {
     keys: &'a mut KeySet,
     /// Reused by [`RecordKey::of`] from row to row.
     scratch: Vec<u8>,
+    /// The natural key of the stored record a correction replaces: a row
+    /// with that key and other values is its new version, not a conflict.
+    replaces: Option<u128>,
     pub tally: Tally,
 }
 
@@ -182,8 +185,15 @@ impl<'a> Pipeline<'a> {
             key_at: item.natural_key.iter().map(|k| position(k)).collect(),
             keys,
             scratch: Vec::new(),
+            replaces: None,
             tally: Tally::default(),
         }
+    }
+
+    /// Checks rows as corrected versions of the stored record `original`
+    /// (its values in the item's field order).
+    pub fn replacing(&mut self, original: &[String]) {
+        self.replaces = Some(RecordKey::of(original, &self.key_at, &mut self.scratch).key);
     }
 
     fn quarantine(
@@ -301,6 +311,9 @@ impl<'a> Pipeline<'a> {
         let (same_content, place) = match self.keys.check(key) {
             Seen::New => (None, ""),
             Seen::InBatch { same_content } => (Some(same_content), "earlier in the batch"),
+            Seen::Stored {
+                same_content: false,
+            } if self.replaces == Some(key.key) => (None, ""),
             Seen::Stored { same_content } => {
                 self.tally.duplicates_of_stored += 1;
                 (Some(same_content), "in a batch stored before")

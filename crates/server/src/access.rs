@@ -9,6 +9,9 @@
 //! | department | its own batches, quality and uploads, for its own items |
 //! | regulator, inspector | every profile |
 //! | credit centre, department, regulator, inspector | every entity's composite evaluation |
+//! | credit centre | every objection and repair case; reviews repairs |
+//! | department | objections to its own records, which it decides |
+//! | enterprise | its own objections and repair applications |
 //! | bank | public data; its own products and applications; credit reports only under a live authorisation (checked per read by `finance::consent`) |
 //! | enterprise | its own profile without internal items (complaint counts by month and category only), authorisations, demands and applications; the administrative notices issued to it |
 //!
@@ -29,6 +32,14 @@
 //! checks for application scenarios are made by departments, the credit
 //! centre and regulators; their statistics are the credit centre's. Lists
 //! and their measures are public.
+//!
+//! Objections and credit repairs: an enterprise contests its own records
+//! and asks for their repair, and sees its own cases; the department that
+//! owns a record decides objections to it (the credit centre may act for
+//! any department); the credit centre reviews repairs, lists every case
+//! and sees their statistics and the export for the national platform.
+//! No one else sees a case: not banks, regulators, other enterprises or
+//! the public (who see only that a record is under objection).
 
 use serde::Serialize;
 
@@ -279,6 +290,28 @@ pub enum Action<'a> {
     CheckCredit,
     /// Every check's statistics by scenario and department.
     ViewCheckStatistics,
+    /// Contesting one's own records: objections and repair applications,
+    /// and withdrawing them.
+    ContestRecord {
+        uscc: &'a str,
+    },
+    /// One case: the enterprise's own, a department's objections, all for
+    /// the credit centre.
+    ViewCase {
+        uscc: &'a str,
+        department: &'a str,
+    },
+    /// Accepting, rejecting, confirming and correcting objections to a
+    /// department's records.
+    DecideObjection {
+        department: &'a str,
+    },
+    /// Approving or rejecting repair applications.
+    ReviewRepair,
+    /// Listing cases (each role sees its own; see [`allows`]).
+    ListCases,
+    /// Every case's statistics and the export of repaired records.
+    ViewRepairStatistics,
 }
 
 impl Action<'_> {
@@ -316,6 +349,12 @@ impl Action<'_> {
             Action::ManageEvaluations => "manage_evaluations",
             Action::CheckCredit => "check_credit",
             Action::ViewCheckStatistics => "view_check_statistics",
+            Action::ContestRecord { .. } => "contest_record",
+            Action::ViewCase { .. } => "view_case",
+            Action::DecideObjection { .. } => "decide_objection",
+            Action::ReviewRepair => "review_repair",
+            Action::ListCases => "list_cases",
+            Action::ViewRepairStatistics => "view_repair_statistics",
         }
     }
 }
@@ -383,6 +422,17 @@ pub fn allows(who: &Principal, action: Action<'_>) -> bool {
         Action::ManageEvaluations => who.has(CreditCentre) || who.has(Regulator),
         Action::CheckCredit => who.has(CreditCentre) || who.has(Department) || who.has(Regulator),
         Action::ViewCheckStatistics => who.has(CreditCentre),
+        Action::ContestRecord { uscc } => who.bound_to(Enterprise, uscc),
+        Action::ViewCase { uscc, department } => {
+            who.has(CreditCentre)
+                || who.bound_to(Enterprise, uscc)
+                || who.bound_to(Department, department)
+        }
+        Action::DecideObjection { department } => {
+            who.has(CreditCentre) || who.bound_to(Department, department)
+        }
+        Action::ReviewRepair | Action::ViewRepairStatistics => who.has(CreditCentre),
+        Action::ListCases => who.has(CreditCentre) || who.has(Department) || who.has(Enterprise),
     }
 }
 

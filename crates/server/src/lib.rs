@@ -19,6 +19,7 @@
 pub mod access;
 pub mod accounts;
 pub mod charts;
+pub mod credit_cases;
 pub mod explorer;
 pub mod finance;
 pub mod http;
@@ -67,6 +68,10 @@ pub struct Config {
     pub detect_every: Option<Duration>,
     /// Lists, their measures and the scenarios credit checks are made for.
     pub measures: credit::lists::Measures,
+    /// Working days a department has to accept an objection and to decide it.
+    pub objection_deadlines: credit::objection::Deadlines,
+    /// Working days the credit centre has to review a repair application.
+    pub repair_deadlines: credit::repair::Deadlines,
 }
 
 /// What every request can reach.
@@ -239,7 +244,9 @@ pub fn router(state: Shared) -> Router {
         .merge(registry::api::upload_routes())
         .merge(inspection::pages::upload_routes())
         .merge(public_credit::pages::upload_routes())
-        .merge(public_credit::api::upload_routes());
+        .merge(public_credit::api::upload_routes())
+        .merge(credit_cases::pages::upload_routes())
+        .merge(credit_cases::api::upload_routes());
     let rest = Router::new()
         .merge(http::render::routes())
         .merge(accounts::pages::routes())
@@ -258,6 +265,8 @@ pub fn router(state: Shared) -> Router {
         .merge(warnings::api::routes())
         .merge(public_credit::pages::routes())
         .merge(public_credit::api::routes())
+        .merge(credit_cases::pages::routes())
+        .merge(credit_cases::api::routes())
         .merge(openapi::routes())
         .route("/health", axum::routing::get(health));
     Router::new()
@@ -392,6 +401,8 @@ pub fn page_paths() -> Vec<&'static str> {
         explorer::pages::PATHS,
         public_credit::pages::PATHS,
         public_credit::pages::UPLOAD_PATHS,
+        credit_cases::pages::PATHS,
+        credit_cases::pages::UPLOAD_PATHS,
     ]
     .concat()
 }
@@ -410,6 +421,8 @@ pub fn api_paths() -> Vec<&'static str> {
         explorer::api::PATHS,
         public_credit::api::PATHS,
         public_credit::api::UPLOAD_PATHS,
+        credit_cases::api::PATHS,
+        credit_cases::api::UPLOAD_PATHS,
         openapi::PATHS,
     ]
     .concat()
@@ -529,6 +542,8 @@ mod tests {
             detect_every: None,
             smtp: None,
             measures: credit::lists::Measures::built_in().unwrap(),
+            objection_deadlines: Default::default(),
+            repair_deadlines: Default::default(),
         };
         let state = Arc::new(AppState::new(
             store.clone(),

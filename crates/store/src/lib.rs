@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 pub mod backup;
+mod cases;
 mod claims;
 mod evaluation;
 mod finance;
@@ -20,6 +21,7 @@ mod warnings;
 
 pub use accounts::{RoleGrant, SessionRow, TokenRow, UserRow, label as role_label};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, BrokenEntry, GENESIS_HASH, NewAuditEntry};
+pub use cases::{CaseDocument, CaseEventRow, CaseFilter, CaseMove, CaseRow, Correction, NewCase};
 pub use claims::{ClaimAccount, ClaimMove, ClaimRow, NewClaim, NewMessage, OutboxRow};
 pub use evaluation::{CreditCheckRow, EntityEvaluationRow, EvaluationRunRow};
 pub use finance::{
@@ -176,6 +178,12 @@ pub struct EventRow {
     pub batch_id: i64,
     pub source_row: i64,
     pub publicity_until: Option<String>,
+    /// Why the record is no longer published or shared, if it is not:
+    /// `repaired` or `corrected` (a corrected version replaced it).
+    pub withdrawn: Option<String>,
+    /// The open objection against it, if one is open: the record is shown
+    /// "under objection" wherever it appears.
+    pub objection: Option<i64>,
 }
 
 /// What the registry holds, in memory, for resolving subjects during ingest.
@@ -520,8 +528,14 @@ impl Store {
 
     pub async fn events(&self, uscc: &str) -> Result<Vec<EventRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT item, event_date, title, detail, department, batch_id, source_row, publicity_until
-             FROM events WHERE uscc = $1 ORDER BY event_date, id",
+            "SELECT e.item, e.event_date, e.title, e.detail, e.department, e.batch_id,
+               e.source_row, e.publicity_until, w.reason AS withdrawn, c.id AS objection
+             FROM events e
+             LEFT JOIN record_withdrawals w ON w.item = e.item AND w.batch_id = e.batch_id
+               AND w.source_row = e.source_row
+             LEFT JOIN credit_cases c ON c.kind = 'objection' AND c.open = 1 AND c.item = e.item
+               AND c.batch_id = e.batch_id AND c.source_row = e.source_row
+             WHERE e.uscc = $1 ORDER BY e.event_date, e.id",
         )
         .bind(uscc)
         .fetch_all(&self.reads)
@@ -539,6 +553,8 @@ impl Store {
                     batch_id: r.get("batch_id"),
                     source_row: r.get("source_row"),
                     publicity_until: r.get("publicity_until"),
+                    withdrawn: r.get("withdrawn"),
+                    objection: r.get("objection"),
                 })
             })
             .collect()

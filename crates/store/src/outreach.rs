@@ -470,18 +470,23 @@ impl Store {
             .collect())
     }
 
-    /// `(uscc, item, publicity_until)` of every event record of `items`.
+    /// `(uscc, item, publicity_until)` of every event record of `items`
+    /// that is not withdrawn (repaired, or replaced by its correction).
     pub async fn events_of_items(
         &self,
         items: &[&str],
     ) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
         let mut out = Vec::new();
         for item in items {
-            let rows =
-                sqlx::query("SELECT uscc, item, publicity_until FROM events WHERE item = $1")
-                    .bind(*item)
-                    .fetch_all(&self.reads)
-                    .await?;
+            let rows = sqlx::query(
+                "SELECT e.uscc, e.item, e.publicity_until FROM events e
+                     WHERE e.item = $1 AND NOT EXISTS (SELECT 1 FROM record_withdrawals w
+                       WHERE w.item = e.item AND w.batch_id = e.batch_id
+                         AND w.source_row = e.source_row)",
+            )
+            .bind(*item)
+            .fetch_all(&self.reads)
+            .await?;
             out.extend(
                 rows.iter()
                     .map(|r| (r.get("uscc"), r.get("item"), r.get("publicity_until"))),

@@ -167,14 +167,14 @@ const ISSUED: &str = "('sent', 'acknowledged', 'resolved', 'superseded', 'withdr
 /// A WHERE clause built from optional conditions, each with its one
 /// text parameter.
 #[derive(Default)]
-struct Conditions {
+pub(crate) struct Conditions {
     clauses: Vec<String>,
     values: Vec<String>,
 }
 
 impl Conditions {
     /// Adds `column = $n`.
-    fn equals(&mut self, column: &str, value: Option<&str>) {
+    pub(crate) fn equals(&mut self, column: &str, value: Option<&str>) {
         if let Some(value) = value {
             self.values.push(value.to_string());
             self.clauses
@@ -183,7 +183,7 @@ impl Conditions {
     }
 
     /// Adds a clause with `{}` for each of its parameters, in order.
-    fn with(&mut self, clause: &str, values: &[&str]) {
+    pub(crate) fn with(&mut self, clause: &str, values: &[&str]) {
         let mut text = clause.to_string();
         for value in values {
             self.values.push((*value).to_string());
@@ -192,7 +192,7 @@ impl Conditions {
         self.clauses.push(text);
     }
 
-    fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {
@@ -200,7 +200,7 @@ impl Conditions {
         }
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &'q self,
         mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

@@ -2797,3 +2797,336 @@ async fn public_credit_on_postgres() {
     exercise_public_credit(&store).await;
     store.close().await;
 }
+
+/// Objections and repairs: one open case of a kind per record however many
+/// are sent at once, a move decided once however many officers decide at
+/// once, a withdrawal that every event read carries, and a correction
+/// that stands or falls with its batch.
+async fn exercise_credit_cases(store: &Store) {
+    let catalog = Catalog::default_catalog();
+    store
+        .save_catalog(
+            &catalog,
+            domain::catalog::DEFAULT_CATALOG_TOML,
+            "2026-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    let uscc = "91440606722473344C";
+    let mut batch = BatchWriter::begin(
+        store,
+        "samr",
+        "admin_penalty",
+        "p.csv",
+        "2026-01-01T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    let detail = serde_json::json!({"fine_amount": "3.00"});
+    for row in 1..=3 {
+        batch
+            .add_event(&NewEvent {
+                uscc,
+                item: "admin_penalty",
+                event_date: "2025-04-01",
+                title: "虚假宣传",
+                detail: &detail,
+                department: "samr",
+                source_row: row,
+                publicity_until: Some("2026-04-01"),
+            })
+            .await
+            .unwrap();
+    }
+    let report = serde_json::json!({});
+    let batch_id = batch
+        .commit(
+            counts(3, 3, 0),
+            ("cases", 3),
+            &report,
+            "2026-01-01T00:00:01Z",
+        )
+        .await
+        .unwrap();
+    let case = move |kind: &'static str, row: i64| store::NewCase {
+        kind,
+        uscc,
+        item: "admin_penalty",
+        department: "samr",
+        batch_id,
+        source_row: row,
+        record_title: "虚假宣传",
+        record_date: "2025-04-01",
+        ground: "error",
+        statement: "金额有误",
+        commitment: "",
+        actor: "user:e",
+        at: "2026-02-01T00:00:00Z",
+        due_on: "2026-02-03",
+    };
+    let audit = |action: &'static str| store::NewAuditEntry {
+        actor: "user:e",
+        action,
+        subject: uscc,
+        outcome: "ok",
+        detail: serde_json::json!({}),
+    };
+
+    // A hundred objections to one record at once: one is opened.
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let store = store.clone();
+        let new = case("objection", 1);
+        let entry = audit("submit_objection");
+        sends.spawn(async move { store.create_case(&new, &[], &entry).await });
+    }
+    let results = sends.join_all().await;
+    let opened: Vec<i64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(opened.len(), 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(StoreError::Duplicate(_)))),
+        "{results:?}"
+    );
+    let objection = opened[0];
+    // Cases of other records, and a repair of the same record, at once:
+    // every one opened, with its own id.
+    let ids = at_once(store, |store, n| async move {
+        let kind = if n % 2 == 0 { "repair" } else { "objection" };
+        let document = store::CaseDocument {
+            seq: 1,
+            file_name: format!("proof-{n}.pdf"),
+            content_type: "application/pdf".into(),
+            bytes: 10,
+            sha256: "00".repeat(32),
+        };
+        store
+            .create_case(
+                &store::NewCase {
+                    source_row: 100 + n as i64,
+                    ..case(kind, 0)
+                },
+                &[document],
+                &audit("submit"),
+            )
+            .await
+    })
+    .await;
+    assert!(!ids.contains(&objection));
+    assert_eq!(store.case_documents(ids[0]).await.unwrap().len(), 1);
+
+    // The record is under objection wherever events are read.
+    let events = store.events(uscc).await.unwrap();
+    let under: Vec<Option<i64>> = events.iter().map(|e| e.objection).collect();
+    assert_eq!(under, vec![Some(objection), None, None]);
+
+    // Twenty officers accept it at once: one move is made.
+    let mut moves = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let store = store.clone();
+        moves.spawn(async move {
+            store
+                .move_case(
+                    &store::CaseMove {
+                        id: objection,
+                        from: "submitted",
+                        version: 1,
+                        to: "accepted",
+                        open: true,
+                        due_on: Some("2026-02-17"),
+                        actor: &format!("user:officer{n}"),
+                        at: "2026-02-02T00:00:00Z",
+                        reasons: "受理",
+                        withdraw: None,
+                    },
+                    &store::NewAuditEntry {
+                        actor: "user:officer",
+                        action: "objection_accepted",
+                        subject: "case",
+                        outcome: "ok",
+                        detail: serde_json::json!({}),
+                    },
+                )
+                .await
+        });
+    }
+    let results = moves.join_all().await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(StoreError::Conflict(_))))
+    );
+    let accepted = store.case(objection).await.unwrap().unwrap();
+    assert_eq!(
+        (accepted.state.as_str(), accepted.version, accepted.open),
+        ("accepted", 2, true)
+    );
+    assert_eq!(accepted.due_on.as_deref(), Some("2026-02-17"));
+    assert_eq!(store.case_events(objection).await.unwrap().len(), 2);
+
+    // Overdue: open and due before the day (the hundred others were due
+    // on the 3rd, this one on the 17th).
+    let overdue = store
+        .cases(
+            &store::CaseFilter {
+                overdue_on: Some("2026-02-04".into()),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(overdue.total, 100);
+    let overdue = store
+        .cases(
+            &store::CaseFilter {
+                state: Some("accepted".into()),
+                overdue_on: Some("2026-02-18".into()),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(overdue.total, 1);
+    assert_eq!(overdue.rows[0].id, objection);
+
+    // A correction whose batch fails leaves the objection as it was; one
+    // that commits closes it and withdraws the original.
+    let correct = |version: i64| store::Correction {
+        case_id: objection,
+        version,
+        actor: "user:officer",
+        at: "2026-02-03T00:00:00Z",
+        reasons: "金额更正",
+        audit: store::NewAuditEntry {
+            actor: "user:officer",
+            action: "objection_corrected",
+            subject: "case",
+            outcome: "ok",
+            detail: serde_json::json!({}),
+        },
+    };
+    let mut stale = BatchWriter::begin(
+        store,
+        "samr",
+        "admin_penalty",
+        "c.csv",
+        "2026-02-03T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        stale.correct(&correct(1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    stale.rollback().await.unwrap();
+    assert_eq!(
+        store.case(objection).await.unwrap().unwrap().state,
+        "accepted"
+    );
+    let mut fixing = BatchWriter::begin(
+        store,
+        "samr",
+        "admin_penalty",
+        "c.csv",
+        "2026-02-03T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    fixing.correct(&correct(2)).await.unwrap();
+    let fixed_in = fixing
+        .commit(
+            counts(1, 1, 0),
+            ("correction", 1),
+            &report,
+            "2026-02-03T00:00:01Z",
+        )
+        .await
+        .unwrap();
+    store.flush_audit().await.unwrap();
+    let corrected = store.case(objection).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            corrected.state.as_str(),
+            corrected.open,
+            corrected.correction_batch
+        ),
+        ("corrected", false, Some(fixed_in))
+    );
+    assert!(corrected.decided_at.is_some());
+
+    // A repair approved withdraws its record.
+    let repair = store
+        .create_case(&case("repair", 2), &[], &audit("submit_repair"))
+        .await
+        .unwrap();
+    store
+        .move_case(
+            &store::CaseMove {
+                id: repair,
+                from: "submitted",
+                version: 1,
+                to: "approved",
+                open: false,
+                due_on: None,
+                actor: "user:centre",
+                at: "2026-02-04T00:00:00Z",
+                reasons: "准予修复",
+                withdraw: Some("repaired"),
+            },
+            &audit("repair_approved"),
+        )
+        .await
+        .unwrap();
+    let events = store.events(uscc).await.unwrap();
+    let withdrawn: Vec<Option<&str>> = events.iter().map(|e| e.withdrawn.as_deref()).collect();
+    assert_eq!(withdrawn, vec![Some("corrected"), Some("repaired"), None]);
+    assert_eq!(
+        store.withdrawals().await.unwrap(),
+        vec![
+            ("admin_penalty".to_string(), batch_id, 1),
+            ("admin_penalty".to_string(), batch_id, 2)
+        ]
+    );
+    assert_eq!(
+        store
+            .events_of_items(&["admin_penalty"])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let counts_by_state = store.case_counts("repair").await.unwrap();
+    assert!(counts_by_state.contains(&("approved".to_string(), 1)));
+    assert_eq!(store.decided_cases("repair").await.unwrap().len(), 1);
+    // Every submission, move and correction is in the audit chain.
+    assert!(store.verify_audit().await.unwrap().first_broken.is_none());
+}
+
+#[tokio::test]
+async fn credit_cases_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    exercise_credit_cases(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credit_cases_on_postgres() {
+    let Some(db) = testkit::postgres::fresh("credit_cases") else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    exercise_credit_cases(&store).await;
+    store.close().await;
+}

@@ -352,6 +352,7 @@ pub async fn send_to_lake(
             format: ingest::FileFormat::Csv,
             encoding: None,
             file_name: None,
+            replaces: None,
         };
         let batch = match ingest::batch::ingest(store, &lake, lock, catalog, known, request).await?
         {

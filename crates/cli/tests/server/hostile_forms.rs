@@ -48,13 +48,17 @@ const HOSTILE: [Hostile; 4] = [
 
 /// Routes that take their input as a file upload; swept with multipart
 /// bodies below.
-const UPLOADS: [&str; 6] = [
+const UPLOADS: [&str; 10] = [
     "/upload",
     "/inspections/rosters/import",
     "/api/v1/batches",
     "/finance/loan-reports",
     "/api/v1/finance/loan-reports",
     "/credit/check",
+    "/credit/objections/new",
+    "/credit/repairs/new",
+    "/api/v1/credit/objections",
+    "/api/v1/credit/repairs",
 ];
 
 /// API calls that take JSON under the upload limit (a credit check of a
@@ -294,6 +298,10 @@ async fn every_form_and_call_refuses_what_no_one_types() {
         ("/finance/loan-reports", "bank"),
         ("/api/v1/finance/loan-reports", "bank"),
         ("/credit/check", "tax"),
+        ("/credit/objections/new", "enterprise"),
+        ("/credit/repairs/new", "enterprise"),
+        ("/api/v1/credit/objections", "enterprise"),
+        ("/api/v1/credit/repairs", "enterprise"),
     ] {
         let (_, client, csrf) = signed_in.iter().find(|(r, ..)| *r == role).unwrap();
         for (what, item, said) in [

@@ -782,8 +782,12 @@ mod tests {
                     batch_id: 9,
                     source_row: 31,
                     publicity_until: None,
+                    withdrawn: None,
+                    objection: Some(4),
                 },
                 fields: Vec::new(),
+                under_objection: true,
+                reference: "court_judgment:9:31".into(),
             }],
         );
         CreditReport {

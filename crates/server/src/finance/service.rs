@@ -683,7 +683,8 @@ async fn assemble_report(
         let Some(group) = group_of(&event.item) else {
             continue;
         };
-        if !scope.contains(&group) {
+        // Repaired, or replaced by its correction: no longer shared.
+        if !scope.contains(&group) || event.withdrawn.is_some() {
             continue;
         }
         let limited = matches!(

@@ -186,8 +186,17 @@ pub struct UploadForm {
     /// A credit check's scenario and the codes typed in.
     pub scenario: Option<String>,
     pub codes: Option<String>,
+    /// An objection's or repair application's record (`item:batch:row`),
+    /// ground, statement and commitment.
+    pub record: Option<String>,
+    pub ground: Option<String>,
+    pub statement: Option<String>,
+    pub commitment: Option<String>,
     pub file_name: Option<String>,
     pub bytes: Vec<u8>,
+    /// Files sent as `documents` (several; an empty one is a slot left
+    /// unfilled and is skipped).
+    pub documents: Vec<(String, Vec<u8>)>,
 }
 
 /// Reads a multipart upload; a malformed body is a clear refusal.
@@ -207,7 +216,15 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure
                 form.file_name = field.file_name().map(str::to_string);
                 form.bytes = field.bytes().await.map_err(bad)?.to_vec();
             }
-            "csrf" | "item" | "department" | "scenario" | "codes" => {
+            "documents" => {
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                let bytes = field.bytes().await.map_err(bad)?.to_vec();
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    form.documents.push((file_name, bytes));
+                }
+            }
+            "csrf" | "item" | "department" | "scenario" | "codes" | "record" | "ground"
+            | "statement" | "commitment" => {
                 let bytes = field.bytes().await.map_err(bad)?;
                 let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
                     Failure::BadRequest(format!("field '{name}' of the upload is not UTF-8"))
@@ -218,6 +235,10 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<UploadForm, Failure
                     "item" => form.item = Some(text),
                     "scenario" => form.scenario = Some(text),
                     "codes" => form.codes = Some(text),
+                    "record" => form.record = Some(text),
+                    "ground" => form.ground = Some(text),
+                    "statement" => form.statement = Some(text),
+                    "commitment" => form.commitment = Some(text),
                     _ => form.department = Some(text),
                 }
             }

@@ -18,7 +18,23 @@ use crate::access::{Action, Principal, Role, Via, allows};
 use crate::i18n::{Lang, messages};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 58] = [
+pub const TEMPLATES: [(&str, &str); 62] = [
+    (
+        "credit_case.html",
+        include_str!("../../templates/credit_case.html"),
+    ),
+    (
+        "credit_case_new.html",
+        include_str!("../../templates/credit_case_new.html"),
+    ),
+    (
+        "credit_cases.html",
+        include_str!("../../templates/credit_cases.html"),
+    ),
+    (
+        "credit_repairs.html",
+        include_str!("../../templates/credit_repairs.html"),
+    ),
     (
         "finance_claims.html",
         include_str!("../../templates/finance_claims.html"),
@@ -297,6 +313,18 @@ fn nav(who: &Principal) -> Vec<NavLink> {
         links.push(NavLink {
             href: "/credit/checks",
             key: "ck_statistics",
+        });
+    }
+    if allows(who, Action::ListCases) {
+        links.push(NavLink {
+            href: "/credit/cases",
+            key: "cs_title",
+        });
+    }
+    if allows(who, Action::ViewRepairStatistics) {
+        links.push(NavLink {
+            href: "/credit/repairs/statistics",
+            key: "cs_statistics",
         });
     }
     if who.has(Role::Enterprise) {

@@ -94,7 +94,15 @@ fn profile_html(
         "entity.html",
         headers,
         who,
-        context! { p => Value::from_serialize(profile), series, batch_links, evaluation_link },
+        context! {
+            p => Value::from_serialize(profile),
+            series,
+            batch_links,
+            evaluation_link,
+            contest => !profile.contestable.is_empty(),
+            contestable => Value::from_serialize(&profile.contestable),
+            repairable => Value::from_serialize(&profile.repairable),
+        },
     )
 }
 
@@ -414,9 +422,13 @@ pub(crate) mod tests {
                     batch_id: 17,
                     source_row: 4,
                     publicity_until: Some("2025-06-02".into()),
+                    withdrawn: None,
+                    objection: Some(3),
                 },
             )],
             complaint_counts: Vec::new(),
+            contestable: Vec::new(),
+            repairable: Vec::new(),
         }
     }
 

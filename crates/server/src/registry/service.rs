@@ -136,6 +136,11 @@ pub struct TimelineEvent {
     /// The record's fields in the catalog's order, with their names (for a
     /// penalty: decision number, facts, legal basis, amount, authority…).
     pub fields: Vec<FieldValue>,
+    /// An objection to it is open: shown "under objection" wherever it
+    /// appears.
+    pub under_objection: bool,
+    /// `item:batch:row`, how objections and repairs name it.
+    pub reference: String,
 }
 
 /// One field of a record, named.
@@ -159,6 +164,10 @@ pub struct Profile {
     /// how many complaints and reports name it, by month and category,
     /// without texts, ticket numbers, channels or who made them.
     pub complaint_counts: Vec<ComplaintCount>,
+    /// For the entity itself: the records it may contest, and those it may
+    /// ask to have repaired today (`item:batch:row`).
+    pub contestable: Vec<String>,
+    pub repairable: Vec<String>,
 }
 
 /// Complaints and reports naming an entity in one month and category.
@@ -205,6 +214,8 @@ pub(crate) fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineE
     });
     TimelineEvent {
         fields,
+        under_objection: record.objection.is_some(),
+        reference: format!("{}:{}:{}", record.item, record.batch_id, record.source_row),
         item: record.item.clone(),
         name_zh: item.map_or(record.item.clone(), |i| i.name_zh.clone()),
         name_en: item.map_or(record.item.clone(), |i| i.name_en.clone()),
@@ -215,9 +226,11 @@ pub(crate) fn timeline_event(item: Option<&Item>, record: EventRow) -> TimelineE
     }
 }
 
-/// Whether a stored event may be shown to the public on `today`.
+/// Whether a stored event may be shown to the public on `today`: an item
+/// the catalog publishes, within its period, and not withdrawn (repaired,
+/// or replaced by its correction).
 pub fn published(item: &Item, event: &EventRow, today: &str) -> bool {
-    published_until(item, event.publicity_until.as_deref(), today)
+    event.withdrawn.is_none() && published_until(item, event.publicity_until.as_deref(), today)
 }
 
 /// Whether a record of `item` whose publicity ends `until` is published on
@@ -311,6 +324,23 @@ pub async fn profile(state: &AppState, who: &Principal, uscc: &Uscc) -> Result<P
             count,
         })
         .collect();
+    let (mut contestable, mut repairable) = (Vec::new(), Vec::new());
+    if allows(who, Action::ContestRecord { uscc }) {
+        let today = crate::beijing_date(chrono::Utc::now());
+        for event in &events {
+            let Some(item) = state.catalog.item(&event.item) else {
+                continue;
+            };
+            if event.record.withdrawn.is_some() || !crate::credit_cases::service::contestable(item)
+            {
+                continue;
+            }
+            contestable.push(event.reference.clone());
+            if crate::credit_cases::service::repairable(item, &event.record, today).is_ok() {
+                repairable.push(event.reference.clone());
+            }
+        }
+    }
     let (division_name, industry_name) = names(&entity);
     Ok(Profile {
         entity,
@@ -319,6 +349,8 @@ pub async fn profile(state: &AppState, who: &Principal, uscc: &Uscc) -> Result<P
         series,
         events,
         complaint_counts,
+        contestable,
+        repairable,
     })
 }
 
@@ -337,9 +369,14 @@ pub async fn public_profile(
         .events(uscc)
         .await?
         .into_iter()
-        .filter_map(|e| {
+        .filter_map(|mut e| {
             let item = state.catalog.item(&e.item)?;
-            published(item, &e, &today).then(|| timeline_event(Some(item), e))
+            // That an objection is open is public; its case is not.
+            let under_objection = e.objection.take().is_some();
+            published(item, &e, &today).then(|| TimelineEvent {
+                under_objection,
+                ..timeline_event(Some(item), e)
+            })
         })
         .collect();
     events.reverse();
@@ -482,6 +519,7 @@ pub async fn upload(
         format,
         encoding: None,
         file_name: Some(file_name.clone()),
+        replaces: None,
     };
     let result = ingest_locked(state, request).await;
     let _ = std::fs::remove_file(&path);
@@ -553,7 +591,10 @@ pub(crate) async fn fresh_known<'a>(
         .ok_or_else(|| "no registry snapshot".to_string())
 }
 
-async fn ingest_locked(state: &AppState, request: BatchRequest) -> Result<BatchResult, String> {
+pub(crate) async fn ingest_locked(
+    state: &AppState,
+    request: BatchRequest,
+) -> Result<BatchResult, String> {
     let mut guard = state.ingest.lock().await;
     let lock = lake_lock(state).await?;
     let (seen, known) = fresh_known(state, &mut guard).await?;
