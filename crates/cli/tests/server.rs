@@ -687,6 +687,17 @@ async fn authorisation_matrix() {
         ("/api/v1/credit/repairs/export".into(), vec!["centre"]),
         ("/credit/objections/new".into(), vec!["enterprise"]),
         ("/credit/repairs/new".into(), vec!["enterprise"]),
+        // The public portal: everyone's.
+        ("/public".into(), all.clone()),
+        ("/public/lists".into(), all.clone()),
+        ("/public/lists/serious_violation".into(), all.clone()),
+        ("/public/api".into(), all.clone()),
+        ("/open-data".into(), all.clone()),
+        ("/open-data/admin_penalty.csv".into(), all.clone()),
+        ("/api/v1/public/lists".into(), all.clone()),
+        ("/api/v1/public/lists/serious_violation".into(), all.clone()),
+        ("/api/v1/open-data".into(), all.clone()),
+        ("/api/v1/open-data/admin_penalty".into(), all.clone()),
         // Complaints are internal records, masked.
         ("/complaints".into(), profile_readers.clone()),
         (

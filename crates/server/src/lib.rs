@@ -28,6 +28,7 @@ pub mod inspection;
 pub mod notify;
 pub mod openapi;
 pub mod public_credit;
+pub mod public_portal;
 pub mod registry;
 pub mod risk;
 pub mod search;
@@ -101,6 +102,9 @@ pub struct AppState {
     /// Inspection verifications by plan, with the bundle stamp they hold for.
     pub verifications:
         Mutex<std::collections::HashMap<String, (String, ::inspection::VerifyReport)>>,
+    /// The red and black lists' members as of the latest evaluation run,
+    /// built on the first request after a run.
+    pub list_members: tokio::sync::Mutex<Option<Arc<public_portal::service::Membership>>>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -145,6 +149,7 @@ impl AppState {
             names_building: std::sync::atomic::AtomicBool::new(false),
             screening: Mutex::new(risk::service::ScreeningJob::default()),
             verifications: Mutex::new(std::collections::HashMap::new()),
+            list_members: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -267,6 +272,8 @@ pub fn router(state: Shared) -> Router {
         .merge(public_credit::api::routes())
         .merge(credit_cases::pages::routes())
         .merge(credit_cases::api::routes())
+        .merge(public_portal::pages::routes())
+        .merge(public_portal::api::routes())
         .merge(openapi::routes())
         .route("/health", axum::routing::get(health));
     Router::new()
@@ -403,6 +410,7 @@ pub fn page_paths() -> Vec<&'static str> {
         public_credit::pages::UPLOAD_PATHS,
         credit_cases::pages::PATHS,
         credit_cases::pages::UPLOAD_PATHS,
+        public_portal::pages::PATHS,
     ]
     .concat()
 }
@@ -423,6 +431,7 @@ pub fn api_paths() -> Vec<&'static str> {
         public_credit::api::UPLOAD_PATHS,
         credit_cases::api::PATHS,
         credit_cases::api::UPLOAD_PATHS,
+        public_portal::api::PATHS,
         openapi::PATHS,
     ]
     .concat()

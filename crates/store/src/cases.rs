@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::warnings::{Conditions, Page};
-use crate::{BatchWriter, NewAuditEntry, Store, StoreError, duplicate_or, take_ids};
+use crate::{BatchWriter, EventRow, NewAuditEntry, Store, StoreError, duplicate_or, take_ids};
 
 /// A case as stored.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -370,6 +370,57 @@ impl Store {
             .iter()
             .map(|r| (r.get("submitted_at"), r.get("decided_at"), r.get("state")))
             .collect())
+    }
+}
+
+impl Store {
+    /// Event records of `item` after `after_id` in id order, at most
+    /// `limit`, leaving out the withdrawn: (id, code, record). The open-data
+    /// files page through them by id; whether each is within its publicity
+    /// period is the caller's (`publicity_until`).
+    pub async fn item_events_after(
+        &self,
+        item: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, EventRow)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT e.id, e.uscc, e.item, e.event_date, e.title, e.detail, e.department,
+               e.batch_id, e.source_row, e.publicity_until, c.id AS objection
+             FROM events e
+             LEFT JOIN credit_cases c ON c.kind = 'objection' AND c.open = 1 AND c.item = e.item
+               AND c.batch_id = e.batch_id AND c.source_row = e.source_row
+             WHERE e.item = $1 AND e.id > $2 AND NOT EXISTS (SELECT 1 FROM record_withdrawals w
+               WHERE w.item = e.item AND w.batch_id = e.batch_id AND w.source_row = e.source_row)
+             ORDER BY e.id LIMIT {}",
+            limit.clamp(0, 10_000)
+        ))
+        .bind(item)
+        .bind(after_id)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let detail: String = r.get("detail");
+                Ok((
+                    r.get("id"),
+                    r.get("uscc"),
+                    EventRow {
+                        item: r.get("item"),
+                        event_date: r.get("event_date"),
+                        title: r.get("title"),
+                        detail: serde_json::from_str(&detail)
+                            .map_err(|e| StoreError::Damaged(format!("event detail: {e}")))?,
+                        department: r.get("department"),
+                        batch_id: r.get("batch_id"),
+                        source_row: r.get("source_row"),
+                        publicity_until: r.get("publicity_until"),
+                        withdrawn: None,
+                        objection: r.get("objection"),
+                    },
+                ))
+            })
+            .collect()
     }
 }
 

@@ -205,6 +205,20 @@ impl Store {
     }
 
     /// Some entities' results in one run, by USCC.
+    /// Every entity's (code, facts JSON) in a run, in code order.
+    pub async fn run_facts(&self, run: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT uscc, facts FROM entity_evaluations WHERE run_id = $1 ORDER BY uscc",
+        )
+        .bind(run)
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("uscc"), r.get("facts")))
+            .collect())
+    }
+
     pub async fn evaluations_of(
         &self,
         run: i64,

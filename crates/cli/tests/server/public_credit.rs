@@ -320,3 +320,200 @@ async fn evaluations_and_credit_checks() {
         .unwrap();
     assert!(public.contains("市场监督管理严重违法失信名单") && public.contains("政府采购法"));
 }
+
+/// The public portal: the lists' members as the lake has them, filtered
+/// by district; open data that holds exactly what is published today (no
+/// withdrawn record), the same in its CSV file as in the API's pages, with
+/// the licence; and the public's rate limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_portal_lists_open_data_and_rate_limit() {
+    let Some(data) = fixture() else {
+        return;
+    };
+    let server = Server::start(data, &[]);
+    let public = client();
+    let home = get_text(&public, server.url("/public")).await;
+    assert!(
+        home.contains("红黑名单") && home.contains("/open-data"),
+        "{home}"
+    );
+
+    // The serious-violation list holds who the lake says, as of the run.
+    let lists = get_json(&public, server.url("/api/v1/public/lists")).await;
+    let as_of = lists["as_of"].as_str().unwrap().to_string();
+    let serious = lists["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "serious_violation")
+        .unwrap()
+        .clone();
+    let expected = listed(data, &as_of);
+    assert_eq!(
+        serious["members"].as_u64().unwrap() as usize,
+        expected.len()
+    );
+    let mut members = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = get_json(
+            &public,
+            server.url(&format!(
+                "/api/v1/public/lists/serious_violation?offset={offset}"
+            )),
+        )
+        .await;
+        let rows = page["members"].as_array().unwrap().clone();
+        if rows.is_empty() {
+            break;
+        }
+        offset += rows.len();
+        members.extend(rows.iter().map(|m| m["uscc"].as_str().unwrap().to_string()));
+    }
+    members.sort();
+    assert_eq!(members, expected);
+    // By district: every member in it, and the districts add up.
+    let mut by_district = 0;
+    for district in ["440604", "440605", "440606", "440607", "440608"] {
+        let page = get_json(
+            &public,
+            server.url(&format!(
+                "/api/v1/public/lists/serious_violation?division={district}"
+            )),
+        )
+        .await;
+        assert!(
+            page["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["division"].as_str().unwrap().starts_with(district))
+        );
+        by_district += page["total"].as_u64().unwrap() as usize;
+    }
+    assert_eq!(by_district, expected.len());
+    let page = get_text(
+        &public,
+        server.url("/public/lists/serious_violation?division=440604"),
+    )
+    .await;
+    assert!(
+        page.contains(r#"<option value="440604" selected>"#),
+        "{page}"
+    );
+    let refused = public
+        .get(server.url("/api/v1/public/lists/serious_violation?division=44x"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(refused, StatusCode::BAD_REQUEST);
+
+    // Open data: penalties published today, a page at a time, with the
+    // licence; the CSV file holds the same records.
+    let datasets = get_json(&public, server.url("/api/v1/open-data")).await;
+    assert!(
+        datasets
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["item"] == "admin_penalty")
+    );
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive()
+        .to_string();
+    let mut records = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = get_json(
+            &public,
+            server.url(&format!("/api/v1/open-data/admin_penalty?after={after}")),
+        )
+        .await;
+        assert!(page["licence_zh"].as_str().unwrap().contains("CC BY 4.0"));
+        for record in page["records"].as_array().unwrap() {
+            assert!(
+                record["publicity_until"].as_str().unwrap() >= today.as_str(),
+                "{record}"
+            );
+            records.push(record["record"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_i64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert!(!records.is_empty());
+    let response = public
+        .get(server.url("/open-data/admin_penalty.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["link"]
+            .to_str()
+            .unwrap()
+            .contains("creativecommons")
+    );
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    let mut reader = ::csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let at = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "record")
+        .unwrap();
+    let in_file: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[at].to_string())
+        .collect();
+    assert_eq!(in_file, records);
+    // The demo's repaired record and its corrected original are not in it;
+    // the corrected version is.
+    let centre = demo_user(&server, "centre").await;
+    let cases = get_json(&centre, server.url("/api/v1/credit/cases")).await;
+    for case in cases["cases"].as_array().unwrap() {
+        let record = case["record"].as_str().unwrap().to_string();
+        match (
+            case["kind"].as_str().unwrap(),
+            case["state"].as_str().unwrap(),
+        ) {
+            ("repair", "approved") | ("objection", "corrected") => {
+                assert!(!records.contains(&record), "{record} was withdrawn")
+            }
+            _ => {}
+        }
+        if let Some(batch) = case["correction_batch"].as_i64() {
+            assert!(records.contains(&format!("admin_penalty:{batch}:1")));
+        }
+    }
+
+    // The public is limited per address; a signed-in caller is not.
+    let mut limited = false;
+    for _ in 0..=server::http::throttle::MAX_PUBLIC_API_PER_MINUTE {
+        let status = public
+            .get(server.url("/api/v1/open-data"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert!(limited, "no rate limit");
+    let status = centre
+        .get(server.url("/api/v1/open-data"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    let guide = get_text(&centre, server.url("/public/api")).await;
+    assert!(guide.contains(&server::http::throttle::MAX_PUBLIC_API_PER_MINUTE.to_string()));
+}

@@ -18,7 +18,27 @@ use crate::access::{Action, Principal, Role, Via, allows};
 use crate::i18n::{Lang, messages};
 
 /// Every template, by name.
-pub const TEMPLATES: [(&str, &str); 62] = [
+pub const TEMPLATES: [(&str, &str); 67] = [
+    (
+        "public_portal.html",
+        include_str!("../../templates/public_portal.html"),
+    ),
+    (
+        "public_lists.html",
+        include_str!("../../templates/public_lists.html"),
+    ),
+    (
+        "public_list.html",
+        include_str!("../../templates/public_list.html"),
+    ),
+    (
+        "open_data.html",
+        include_str!("../../templates/open_data.html"),
+    ),
+    (
+        "public_api.html",
+        include_str!("../../templates/public_api.html"),
+    ),
     (
         "credit_case.html",
         include_str!("../../templates/credit_case.html"),

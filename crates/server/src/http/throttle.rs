@@ -21,6 +21,9 @@ pub const MAX_CONFIRMATIONS_PER_HOUR: u32 = 30;
 
 pub const MAX_ANONYMOUS_DENIALS_PER_MINUTE: u32 = 120;
 
+/// The public's calls to the public API and open-data files, per minute.
+pub const MAX_PUBLIC_API_PER_MINUTE: u32 = 120;
+
 /// What the per-address throttle counts, each with its own limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Attempt {
@@ -32,6 +35,8 @@ pub enum Attempt {
     Confirm,
     /// Requests by the public that were refused.
     AnonymousDenial,
+    /// The public's calls to the public API and open-data files.
+    PublicApi,
 }
 
 impl Attempt {
@@ -42,12 +47,15 @@ impl Attempt {
             Attempt::Register => MAX_REGISTRATIONS_PER_HOUR,
             Attempt::Confirm => MAX_CONFIRMATIONS_PER_HOUR,
             Attempt::AnonymousDenial => MAX_ANONYMOUS_DENIALS_PER_MINUTE,
+            Attempt::PublicApi => MAX_PUBLIC_API_PER_MINUTE,
         }
     }
 
     fn window(self) -> Duration {
         match self {
-            Attempt::SignIn | Attempt::AnonymousDenial => Duration::from_secs(60),
+            Attempt::SignIn | Attempt::AnonymousDenial | Attempt::PublicApi => {
+                Duration::from_secs(60)
+            }
             Attempt::Register | Attempt::Confirm => Duration::from_secs(3600),
         }
     }

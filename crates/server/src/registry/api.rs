@@ -44,13 +44,16 @@ async fn entity(
     Ok(Json(views::profile(&state, &who, &uscc).await?))
 }
 
-/// What may be published of an entity; no sign-in needed.
+/// What may be published of an entity; no sign-in needed; the public is
+/// rate-limited like the rest of the public API.
 #[utoipa::path(get, path = "/api/v1/public/entities/{uscc}", params(("uscc" = String, Path)),
-    responses((status = 200, body = views::PublicProfile), (status = 404, body = ErrorBody)), security(()))]
+    responses((status = 200, body = views::PublicProfile), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)), security(()))]
 async fn public_entity(
     State(state): State<Shared>,
+    who: Principal,
     Path(code): Path<String>,
 ) -> ApiResult<views::PublicProfile> {
+    crate::public_portal::service::rate_limit(&state, &who)?;
     let uscc = views::parse_uscc(&code)?;
     Ok(Json(
         views::public_profile(&state, &uscc, chrono::Utc::now()).await?,
