@@ -434,7 +434,7 @@ async fn public_portal_lists_open_data_and_rate_limit() {
         assert!(page["licence_zh"].as_str().unwrap().contains("CC BY 4.0"));
         for record in page["records"].as_array().unwrap() {
             assert!(
-                record["publicity_until"].as_str().unwrap() >= today.as_str(),
+                record["publicity_ends_on"].as_str().unwrap() > today.as_str(),
                 "{record}"
             );
             records.push(record["record"].as_str().unwrap().to_string());

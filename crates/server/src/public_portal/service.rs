@@ -373,13 +373,13 @@ pub async fn open_data_page(
     Ok((records, next))
 }
 
-/// The header of an open-data file: the item's fields, then the last day
-/// the platform publishes the record (named apart from any field the
-/// department sends), whether an objection to it is open, and its lineage.
+/// The header of an open-data file: the item's fields, then the first
+/// day the platform no longer publishes the record (named apart from any
+/// field the department sends), whether an objection to it is open, and its lineage.
 pub fn open_data_header(item: &Item) -> Vec<String> {
     item.fields
         .iter()
         .map(|f| f.name.clone())
-        .chain(["published_until", "under_objection", "record"].map(String::from))
+        .chain(["publicity_ends_on", "under_objection", "record"].map(String::from))
         .collect()
 }

@@ -238,8 +238,10 @@ pub fn published(item: &Item, event: &EventRow, today: &str) -> bool {
 pub fn published_until(item: &Item, until: Option<&str>, today: &str) -> bool {
     match &item.publicity {
         Publicity::Public => true,
-        // No end date: the decision was not to be published at all.
-        Publicity::PenaltyPeriod { .. } => until.is_some_and(|until| until >= today),
+        // `until` is the first day it is no longer published
+        // (`PublicityPeriod::Published`); no end date: the decision was not
+        // to be published at all.
+        Publicity::PenaltyPeriod { .. } => until.is_some_and(|until| until > today),
         // No end date: still listed.
         Publicity::WhileListed { .. } => until.is_none_or(|until| until >= today),
         Publicity::Consent | Publicity::Internal => false,
@@ -614,4 +616,42 @@ pub(crate) async fn ingest_locked(
         Ok(BatchResult::AlreadyIngested(_)) => {}
     }
     result.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use domain::publicity::{PenaltyFacts, PublicityPolicy, PublicityStatus, Severity};
+
+    /// The public pages agree with `domain::publicity` day by day: a
+    /// penalty is shown from its decision to the day before its period
+    /// ends, as the stored end (the first day it is no longer published)
+    /// says.
+    #[test]
+    fn a_penalty_is_public_exactly_within_its_period() {
+        let catalog = domain::Catalog::default_catalog();
+        let item = catalog.item("admin_penalty").unwrap();
+        let policy = PublicityPolicy::default();
+        let decided: chrono::NaiveDate = "2025-01-31".parse().unwrap();
+        for severity in [Severity::General, Severity::Serious] {
+            let period = policy.penalty_period(&PenaltyFacts {
+                severity,
+                simple_procedure: false,
+                warning_only: false,
+                decision_date: decided,
+            });
+            let domain::publicity::PublicityPeriod::Published { until, .. } = period else {
+                panic!("a {severity:?} penalty is published");
+            };
+            let stored = until.to_string();
+            for offset in 0..1200 {
+                let day = decided + chrono::Days::new(offset);
+                let shown = published_until(item, Some(&stored), &day.to_string());
+                let public = period.status_on(day, None) == PublicityStatus::Published;
+                assert_eq!(shown, public, "{severity:?} on {day}");
+            }
+        }
+        assert!(!published_until(item, None, "2025-02-01"));
+    }
 }
