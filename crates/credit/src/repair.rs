@@ -139,6 +139,14 @@ pub fn check(from: State, to: State, by: Party, reasons: &str) -> Result<(), Mov
     Ok(())
 }
 
+/// The states `by` may move an application in `from` to.
+pub fn next_states(from: State, by: Party) -> Vec<State> {
+    State::ALL
+        .into_iter()
+        .filter(|to| mover(from, *to) == Some(by))
+        .collect()
+}
+
 /// Why a record cannot be repaired on a day.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "refusal", rename_all = "snake_case")]

@@ -56,4 +56,48 @@ proptest! {
     fn parsing_never_panics(text in "\\PC{0,400}") {
         let _ = Scheme::parse(&text, "any.toml");
     }
+
+    /// A penalty may be repaired from the end of its minimum period to
+    /// the day before its maximum ends, and on no other day; nothing else
+    /// is repaired.
+    #[test]
+    fn repair_opens_exactly_between_the_minimum_and_the_maximum(
+        severity in 0usize..3,
+        simple in any::<bool>(),
+        decided in 0u64..3000,
+        offset in 0u64..1500,
+    ) {
+        use credit::repair::{Refusal, eligible};
+        use domain::catalog::Publicity;
+        use domain::publicity::{PenaltyFacts, PublicityPeriod, PublicityPolicy, Severity};
+        let base = chrono::NaiveDate::from_ymd_opt(2018, 1, 1).unwrap_or_default();
+        let decision_date = base + chrono::Days::new(decided);
+        let day = decision_date + chrono::Days::new(offset);
+        let severity = [Severity::Minor, Severity::General, Severity::Serious][severity];
+        let period = PublicityPolicy::default().penalty_period(&PenaltyFacts {
+            severity,
+            simple_procedure: simple,
+            warning_only: false,
+            decision_date,
+        });
+        let penalty = Publicity::PenaltyPeriod {
+            date_field: "decided_on".into(),
+            severity_field: "severity".into(),
+        };
+        let answer = eligible(&penalty, period, day);
+        match period {
+            PublicityPeriod::NotPublished => prop_assert_eq!(answer, Err(Refusal::NeverPublished)),
+            PublicityPeriod::Published { repair_from, until, .. } => {
+                prop_assert_eq!(answer.is_ok(), repair_from <= day && day < until);
+                prop_assert_eq!(answer.is_ok(), period.repair_allowed_on(day));
+                if day < repair_from {
+                    prop_assert_eq!(answer.clone(), Err(Refusal::TooEarly { repair_from }));
+                }
+                if day >= until {
+                    prop_assert_eq!(answer, Err(Refusal::Expired { until }));
+                }
+            }
+        }
+        prop_assert_eq!(eligible(&Publicity::Public, period, day), Err(Refusal::NotRepairable));
+    }
 }

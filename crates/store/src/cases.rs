@@ -386,7 +386,7 @@ impl Store {
     ) -> Result<Vec<(i64, String, EventRow)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT e.id, e.uscc, e.item, e.event_date, e.title, e.detail, e.department,
-               e.batch_id, e.source_row, e.publicity_until, c.id AS objection
+               e.batch_id, e.source_row, e.publicity_until, CAST(NULL AS TEXT) AS withdrawn, c.id AS objection
              FROM events e
              LEFT JOIN credit_cases c ON c.kind = 'objection' AND c.open = 1 AND c.item = e.item
                AND c.batch_id = e.batch_id AND c.source_row = e.source_row
@@ -400,26 +400,7 @@ impl Store {
         .fetch_all(&self.reads)
         .await?;
         rows.iter()
-            .map(|r| {
-                let detail: String = r.get("detail");
-                Ok((
-                    r.get("id"),
-                    r.get("uscc"),
-                    EventRow {
-                        item: r.get("item"),
-                        event_date: r.get("event_date"),
-                        title: r.get("title"),
-                        detail: serde_json::from_str(&detail)
-                            .map_err(|e| StoreError::Damaged(format!("event detail: {e}")))?,
-                        department: r.get("department"),
-                        batch_id: r.get("batch_id"),
-                        source_row: r.get("source_row"),
-                        publicity_until: r.get("publicity_until"),
-                        withdrawn: None,
-                        objection: r.get("objection"),
-                    },
-                ))
-            })
+            .map(|r| Ok((r.get("id"), r.get("uscc"), crate::event_row(r)?)))
             .collect()
     }
 }

@@ -540,24 +540,7 @@ impl Store {
         .bind(uscc)
         .fetch_all(&self.reads)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let detail: String = r.get("detail");
-                Ok(EventRow {
-                    item: r.get("item"),
-                    event_date: r.get("event_date"),
-                    title: r.get("title"),
-                    detail: serde_json::from_str(&detail)
-                        .map_err(|e| StoreError::Damaged(format!("event detail: {e}")))?,
-                    department: r.get("department"),
-                    batch_id: r.get("batch_id"),
-                    source_row: r.get("source_row"),
-                    publicity_until: r.get("publicity_until"),
-                    withdrawn: r.get("withdrawn"),
-                    objection: r.get("objection"),
-                })
-            })
-            .collect()
+        rows.iter().map(event_row).collect()
     }
 
     /// Entities whose name contains `text`, in name order. `%` and `_` in
@@ -814,6 +797,25 @@ fn batch_row(r: &sqlx::any::AnyRow) -> Result<BatchRow, StoreError> {
             .map_err(|e| StoreError::Damaged(format!("batch report: {e}")))?,
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),
+    })
+}
+
+/// An event as read with its withdrawal (`withdrawn`, or NULL) and its
+/// open objection (`objection`, or NULL).
+fn event_row(r: &sqlx::any::AnyRow) -> Result<EventRow, StoreError> {
+    let detail: String = r.get("detail");
+    Ok(EventRow {
+        item: r.get("item"),
+        event_date: r.get("event_date"),
+        title: r.get("title"),
+        detail: serde_json::from_str(&detail)
+            .map_err(|e| StoreError::Damaged(format!("event detail: {e}")))?,
+        department: r.get("department"),
+        batch_id: r.get("batch_id"),
+        source_row: r.get("source_row"),
+        publicity_until: r.get("publicity_until"),
+        withdrawn: r.get("withdrawn"),
+        objection: r.get("objection"),
     })
 }
 

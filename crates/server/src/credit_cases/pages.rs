@@ -15,7 +15,7 @@ use crate::access::{Principal, enterprise_of};
 use crate::http::cookies::{CheckedForm, check_csrf};
 use crate::http::forms::{field, read_upload};
 use crate::http::render::page;
-use crate::http::{Failure, PageResult};
+use crate::http::{Failure, PageResult, paging};
 
 use super::service::{
     self as views, CaseInput, Invalid, Kind, ListQuery, MoveInput, Moved, Opened, PAGE_ROWS, Upload,
@@ -198,18 +198,6 @@ async fn list_page(
     uri: axum::http::Uri,
 ) -> PageResult {
     let listing = views::list(&state, &who, &query, chrono::Utc::now()).await?;
-    let offset = listing.offset;
-    let link = |at: i64| {
-        let mut parts: Vec<String> = uri
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("offset="))
-            .map(str::to_string)
-            .collect();
-        parts.push(format!("offset={at}"));
-        format!("/credit/cases?{}", parts.join("&"))
-    };
     let states: Vec<Value> = credit::objection::State::ALL
         .iter()
         .map(|s| context! { key => s.as_str(), zh => s.name_zh(), en => s.name_en() })
@@ -233,12 +221,7 @@ async fn list_page(
                 state => query.state.unwrap_or_default(),
                 overdue => query.overdue.as_deref() == Some("1"),
             },
-            paging => context! {
-                previous => (offset > 0).then(|| link((offset - PAGE_ROWS).max(0))),
-                next => (offset + PAGE_ROWS < listing.total).then(|| link(offset + PAGE_ROWS)),
-                from => if listing.total == 0 { 0 } else { offset + 1 },
-                to => (offset + PAGE_ROWS).min(listing.total),
-            },
+            paging => paging("/credit/cases", uri.query().unwrap_or(""), listing.offset, listing.total, PAGE_ROWS),
         },
     )
 }

@@ -677,9 +677,8 @@ fn moves_for(kind: Kind, row: &CaseRow, standing: &Standing) -> Vec<MoveOption> 
             let Some(from) = repair::State::parse(&row.state) else {
                 return Vec::new();
             };
-            repair::State::ALL
+            repair::next_states(from, party)
                 .into_iter()
-                .filter(|to| repair::mover(from, *to) == Some(party))
                 .map(|s| MoveOption {
                     to: s.as_str().into(),
                     name_zh: s.name_zh().into(),

@@ -203,6 +203,27 @@ impl IntoResponse for ApiFailure {
 
 pub type ApiResult<T> = Result<Json<T>, ApiFailure>;
 
+/// The links to the pages before and after a page of `rows` rows at
+/// `offset` of `total`, keeping the query's filters, and the rows shown.
+pub fn paging(path: &str, query: &str, offset: i64, total: i64, rows: i64) -> minijinja::Value {
+    let link = |at: i64| {
+        let mut parts: Vec<String> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("offset="))
+            .map(str::to_string)
+            .collect();
+        parts.push(format!("offset={at}"));
+        format!("{path}?{}", parts.join("&"))
+    };
+    minijinja::context! {
+        previous => (offset > 0).then(|| link((offset - rows).max(0))),
+        next => (offset + rows < total).then(|| link(offset + rows)),
+        from => if total == 0 { 0 } else { offset + 1 },
+        to => (offset + rows).min(total),
+        total,
+    }
+}
+
 /// A CSV file to download: the header, then the rows, every cell
 /// spreadsheet-safe; with a byte-order mark when `bom` (Excel then reads
 /// it as UTF-8).

@@ -506,7 +506,7 @@ pub async fn record_result(
     let lock = crate::registry::service::lake_lock(state)
         .await
         .map_err(Failure::BadRequest)?;
-    let (seen, known) = crate::registry::service::fresh_known(state, &mut guard)
+    let (_, known) = crate::registry::service::fresh_known(state, &mut guard)
         .await
         .map_err(Failure::Internal)?;
     let recorded = supervision::results::record(
@@ -521,11 +521,7 @@ pub async fn record_result(
     )
     .await;
     match &recorded {
-        Ok(r) => {
-            if let Some(batch) = r.batches.last() {
-                *seen = batch.id;
-            }
-        }
+        Ok(r) => crate::registry::service::keep_if_fresh(state, &mut guard, r.batches.len()).await,
         Err(_) => *guard = None,
     }
     // The result's audit entry was written with it (`record`).
@@ -548,7 +544,7 @@ pub(crate) async fn send_unsent_results(
         return Ok(());
     }
     let mut guard = state.ingest.lock().await;
-    let (seen, known) = crate::registry::service::fresh_known(state, &mut guard).await?;
+    let (_, known) = crate::registry::service::fresh_known(state, &mut guard).await?;
     let sent = supervision::results::send_to_lake(
         &state.store,
         lock,
@@ -560,9 +556,7 @@ pub(crate) async fn send_unsent_results(
     .await;
     match &sent {
         Ok(batches) => {
-            if let Some(batch) = batches.last() {
-                *seen = batch.id;
-            }
+            crate::registry::service::keep_if_fresh(state, &mut guard, batches.len()).await
         }
         Err(_) => *guard = None,
     }

@@ -12,7 +12,7 @@ use minijinja::{Value, context};
 use crate::Shared;
 use crate::access::Principal;
 use crate::http::render::page;
-use crate::http::{Failure, PageResult};
+use crate::http::{Failure, PageResult, paging};
 
 use super::service::{self as views, MemberQuery};
 
@@ -55,22 +55,9 @@ async fn list_page(
     who: Principal,
     Path(id): Path<String>,
     Query(query): Query<MemberQuery>,
+    uri: axum::http::Uri,
 ) -> PageResult {
     let listing = views::list_page(&state, &id, &query).await?;
-    let link = |at: usize| {
-        let mut parts = vec![format!("offset={at}")];
-        if let Some(division) = query.division.as_deref().filter(|d| !d.is_empty()) {
-            parts.push(format!("division={division}"));
-        }
-        if let Some(q) = query.q.as_deref().filter(|q| !q.is_empty()) {
-            parts.push(format!(
-                "q={}",
-                percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
-            ));
-        }
-        format!("/public/lists/{id}?{}", parts.join("&"))
-    };
-    let offset = listing.offset;
     let districts: Vec<Value> = domain::division::districts()
         .map(|d| context! { code => d.code, zh => d.name_zh, en => d.name_en })
         .collect();
@@ -85,12 +72,13 @@ async fn list_page(
                 division => query.division.clone().unwrap_or_default(),
                 q => query.q.clone().unwrap_or_default(),
             },
-            paging => context! {
-                previous => (offset > 0).then(|| link(offset.saturating_sub(views::PAGE_ROWS))),
-                next => (offset + views::PAGE_ROWS < listing.total).then(|| link(offset + views::PAGE_ROWS)),
-                from => if listing.total == 0 { 0 } else { offset + 1 },
-                to => (offset + views::PAGE_ROWS).min(listing.total),
-            },
+            paging => paging(
+                &format!("/public/lists/{id}"),
+                uri.query().unwrap_or(""),
+                listing.offset as i64,
+                listing.total as i64,
+                views::PAGE_ROWS as i64,
+            ),
         },
     )
 }

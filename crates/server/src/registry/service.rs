@@ -593,13 +593,35 @@ pub(crate) async fn fresh_known<'a>(
         .ok_or_else(|| "no registry snapshot".to_string())
 }
 
+/// After this process committed `committed` batches through the shared
+/// snapshot, which holds them: it stays, marked fresh, if the change mark
+/// moved by exactly those (no one else ingested meanwhile); otherwise it is
+/// reloaded next time.
+pub(crate) async fn keep_if_fresh(
+    state: &AppState,
+    guard: &mut Option<(i64, Known)>,
+    committed: usize,
+) {
+    let Some(seen) = guard.as_ref().map(|(seen, _)| *seen) else {
+        return;
+    };
+    match state.store.batch_mark().await {
+        Ok(mark) if mark == seen + committed as i64 => {
+            if let Some(held) = guard.as_mut() {
+                held.0 = mark;
+            }
+        }
+        _ => *guard = None,
+    }
+}
+
 pub(crate) async fn ingest_locked(
     state: &AppState,
     request: BatchRequest,
 ) -> Result<BatchResult, String> {
     let mut guard = state.ingest.lock().await;
     let lock = lake_lock(state).await?;
-    let (seen, known) = fresh_known(state, &mut guard).await?;
+    let (_, known) = fresh_known(state, &mut guard).await?;
     let result = ingest::batch::ingest(
         &state.store,
         &state.lake,
@@ -610,7 +632,7 @@ pub(crate) async fn ingest_locked(
     )
     .await;
     match &result {
-        Ok(BatchResult::Committed(b)) => *seen = b.id,
+        Ok(BatchResult::Committed(_)) => keep_if_fresh(state, &mut guard, 1).await,
         // The snapshot may be ahead of or behind the store now: reload next time.
         Err(_) => *guard = None,
         Ok(BatchResult::AlreadyIngested(_)) => {}

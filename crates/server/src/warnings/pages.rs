@@ -12,10 +12,10 @@ use serde::Deserialize;
 use crate::Shared;
 use crate::access::{Action, Principal, allows};
 use crate::charts;
-use crate::http::PageResult;
 use crate::http::cookies::{CheckedForm, CsrfForm};
 use crate::http::forms::field;
 use crate::http::render::page;
+use crate::http::{PageResult, paging};
 use crate::i18n::{Lang, messages};
 
 use super::service::{
@@ -48,26 +48,6 @@ struct Paged {
     offset: Option<i64>,
 }
 
-/// The links to the pages before and after, keeping the filters.
-fn paging(path: &str, query: &str, offset: i64, total: i64) -> Value {
-    let link = |at: i64| {
-        let mut parts: Vec<String> = query
-            .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("offset="))
-            .map(str::to_string)
-            .collect();
-        parts.push(format!("offset={at}"));
-        format!("{path}?{}", parts.join("&"))
-    };
-    context! {
-        previous => (offset > 0).then(|| link((offset - PAGE_ROWS).max(0))),
-        next => (offset + PAGE_ROWS < total).then(|| link(offset + PAGE_ROWS)),
-        from => if total == 0 { 0 } else { offset + 1 },
-        to => (offset + PAGE_ROWS).min(total),
-        total,
-    }
-}
-
 async fn queue_page(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -89,7 +69,7 @@ async fn queue_page(
         &who,
         context! {
             rows => Value::from_serialize(&listing.rows),
-            paging => paging("/warnings", uri.query().unwrap_or(""), listing.offset, listing.total),
+            paging => paging("/warnings", uri.query().unwrap_or(""), listing.offset, listing.total, PAGE_ROWS),
             filter => context! { kind => filter.kind, state => filter.state, overdue => filter.overdue },
             kinds => kinds(),
             states => complaints::warning::State::ALL.iter().map(|s| context! { key => s.as_str(), zh => s.name_zh() }).collect::<Vec<_>>(),
@@ -116,7 +96,7 @@ async fn signals_page(
         &who,
         context! {
             rows => Value::from_serialize(&listing.rows),
-            paging => paging("/warnings/signals", uri.query().unwrap_or(""), listing.offset, listing.total),
+            paging => paging("/warnings/signals", uri.query().unwrap_or(""), listing.offset, listing.total, PAGE_ROWS),
             q => context! {
                 detector => query.detector, category => query.category, level => query.level,
                 from => query.from, to => query.to, undrafted => query.undrafted,
@@ -329,7 +309,7 @@ async fn alerts_page(
         &who,
         context! {
             rows => Value::from_serialize(&listing.rows),
-            paging => paging("/alerts", "", listing.offset, listing.total),
+            paging => paging("/alerts", "", listing.offset, listing.total, PAGE_ROWS),
         },
     )
 }
