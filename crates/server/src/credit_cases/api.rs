@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::Shared;
-use crate::access::{Principal, enterprise_of};
+use crate::access::Principal;
 use crate::http::cookies::CheckedHeader;
 use crate::http::forms::ApiJson;
-use crate::http::{ApiFailure, ErrorBody, Failure};
+use crate::http::{ApiFailure, ErrorBody};
 
 use super::service::{
     self as views, CaseDetail, CaseInput, CaseList, Invalid, Kind, ListQuery, MoveInput, Moved,
@@ -51,17 +51,7 @@ async fn open(
     multipart: Multipart,
 ) -> Result<Response, ApiFailure> {
     let input: CaseInput = super::pages::read_case_form(&state, &who, multipart, false).await?;
-    let uscc = enterprise_of(&who).unwrap_or_default().to_string();
-    let Ok(code) = uscc.parse::<domain::Uscc>() else {
-        crate::service::require(
-            &state,
-            &who,
-            crate::access::Action::ContestRecord { uscc: &uscc },
-            &uscc,
-        )
-        .await?;
-        return Err(Failure::Forbidden.into());
-    };
+    let code = views::contesting(&state, &who).await?;
     Ok(
         match views::open(&state, &who, &code, kind, &input, chrono::Utc::now()).await? {
             Opened::Case(id) => (StatusCode::CREATED, Json(OpenedCase { id })).into_response(),

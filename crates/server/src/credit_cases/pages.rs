@@ -11,7 +11,7 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use crate::Shared;
-use crate::access::{Principal, enterprise_of};
+use crate::access::Principal;
 use crate::http::cookies::{CheckedForm, check_csrf};
 use crate::http::forms::{field, read_upload};
 use crate::http::render::page;
@@ -85,14 +85,7 @@ async fn new_form(
     kind: Kind,
     record: Option<String>,
 ) -> PageResult {
-    let uscc = enterprise_of(who).unwrap_or_default().to_string();
-    crate::service::require(
-        state,
-        who,
-        crate::access::Action::ContestRecord { uscc: &uscc },
-        &uscc,
-    )
-    .await?;
+    views::contesting(state, who).await?;
     let input = CaseInput {
         record: record.unwrap_or_default(),
         ..CaseInput::default()
@@ -155,17 +148,7 @@ async fn submit(
     multipart: Multipart,
 ) -> PageResult {
     let input = read_case_form(&state, &who, multipart, true).await?;
-    let uscc = enterprise_of(&who).unwrap_or_default().to_string();
-    let Ok(code) = uscc.parse::<domain::Uscc>() else {
-        crate::service::require(
-            &state,
-            &who,
-            crate::access::Action::ContestRecord { uscc: &uscc },
-            &uscc,
-        )
-        .await?;
-        return Err(Failure::Forbidden.into());
-    };
+    let code = views::contesting(&state, &who).await?;
     match views::open(&state, &who, &code, kind, &input, chrono::Utc::now()).await? {
         Opened::Case(id) => Ok(Redirect::to(&format!("/credit/cases/{id}")).into_response()),
         Opened::Invalid(invalid) => form_page(&headers, &who, kind, &input, Some(&invalid)),

@@ -502,6 +502,15 @@ fn check_documents(invalid: &mut Invalid, sent: &[Upload], needed: bool) {
     }
 }
 
+/// The enterprise the asker contests records for, or the refusal.
+pub async fn contesting(state: &AppState, who: &Principal) -> Result<Uscc, Failure> {
+    let uscc = crate::access::enterprise_of(who).unwrap_or("");
+    require(state, who, Action::ContestRecord { uscc }, uscc).await?;
+    // Grants are checked when they are made: a bad one is damage.
+    uscc.parse()
+        .map_err(|e| Failure::Internal(format!("grant enterprise:{uscc}: {e}")))
+}
+
 /// Opens an objection or a repair application for one of the asker's
 /// records.
 pub async fn open(
