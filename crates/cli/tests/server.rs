@@ -530,6 +530,23 @@ async fn authorisation_matrix() {
         ("/batches".into(), vec!["centre", "tax"]),
         (format!("/batches/{tax_batch}"), vec!["centre", "tax"]),
         (format!("/batches/{samr_batch}"), vec!["centre"]),
+        (
+            format!("/batches/{tax_batch}/refused.csv"),
+            vec!["centre", "tax"],
+        ),
+        (
+            format!("/batches/{tax_batch}/refused.xlsx"),
+            vec!["centre", "tax"],
+        ),
+        (format!("/batches/{samr_batch}/refused.csv"), vec!["centre"]),
+        (
+            format!("/api/v1/batches/{tax_batch}/refused"),
+            vec!["centre", "tax"],
+        ),
+        (
+            format!("/api/v1/batches/{samr_batch}/refused"),
+            vec!["centre"],
+        ),
         ("/quality".into(), vec!["centre", "tax"]),
         ("/quality?department=samr".into(), vec!["centre"]),
         ("/upload".into(), vec!["centre", "tax"]),
@@ -2035,6 +2052,170 @@ fn tax_csv(uscc: &str, year: u32) -> String {
         ));
     }
     text
+}
+
+/// A department reads the rows its batch refused, with the rule each
+/// broke, page by page; downloads them as CSV and XLSX (the item's columns
+/// only) and sends the file back as it is. No one else reads them. On a
+/// demo of its own, since it stores a batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_reads_its_refused_rows_and_sends_them_back() {
+    let Some(data) = private_demo("refused-rows") else {
+        return;
+    };
+    let server = Server::start(&data, &[]);
+    let tax = demo_user(&server, "tax").await;
+    let batches = get_json(&tax, server.url("/api/v1/batches")).await;
+    let batch = batches
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["department"] == "tax")
+        .max_by_key(|b| b["quarantined"].as_i64().unwrap())
+        .unwrap()
+        .clone();
+    let (id, item) = (
+        batch["id"].as_i64().unwrap(),
+        batch["item"].as_str().unwrap().to_string(),
+    );
+    let quarantined = batch["quarantined"].as_i64().unwrap();
+    assert!(
+        quarantined > 0,
+        "the demo's dirty data refused nothing of tax's"
+    );
+    let refused = get_json(&tax, server.url(&format!("/api/v1/batches/{id}/refused"))).await;
+    assert_eq!(refused["total"], quarantined);
+    let fields: Vec<String> = serde_json::from_value(refused["fields"].clone()).unwrap();
+    let rows = refused["rows"].as_array().unwrap();
+    assert_eq!(rows.len() as i64, quarantined.min(50));
+    for row in rows {
+        assert_eq!(
+            row["original"].as_array().unwrap().len(),
+            fields.len(),
+            "{row}"
+        );
+        assert!(!row["reason_zh"].as_str().unwrap().is_empty());
+        assert_ne!(
+            row["reason_zh"], row["reason"],
+            "a reason without its name: {row}"
+        );
+    }
+    let rows_in_order: Vec<i64> = rows.iter().map(|r| r["row"].as_i64().unwrap()).collect();
+    assert!(rows_in_order.windows(2).all(|w| w[0] < w[1]));
+    let page = get_text(&tax, server.url(&format!("/batches/{id}"))).await;
+    assert!(
+        page.contains(r#"id="refused""#) && page.contains(rows[0]["reason_zh"].as_str().unwrap())
+    );
+    if quarantined > 50 {
+        let next = get_json(
+            &tax,
+            server.url(&format!("/api/v1/batches/{id}/refused?offset=50")),
+        )
+        .await;
+        assert!(next["rows"][0]["row"].as_i64().unwrap() > *rows_in_order.last().unwrap());
+    }
+
+    // The files: the item's columns, every refused row.
+    let csv = get_text(&tax, server.url(&format!("/batches/{id}/refused.csv"))).await;
+    assert!(csv.starts_with('\u{feff}'));
+    let mut reader = ::csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header, fields);
+    assert_eq!(reader.records().count() as i64, quarantined);
+    let xlsx = tax
+        .get(server.url(&format!("/batches/{id}/refused.xlsx")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let sheet = book.worksheet_range("refused").unwrap();
+    assert_eq!(sheet.rows().count() as i64, quarantined + 1);
+    let first: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(first, fields);
+
+    // Sent back as it is, the file is read whole (its rows refused again
+    // for what they still break, or taken).
+    let csrf = session_csrf(&server, &tax).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("item", format!("tax/{item}"))
+        .part(
+            "file",
+            reqwest::multipart::Part::text(csv).file_name("refused.csv"),
+        );
+    let response = tax
+        .post(server.url("/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let again: i64 = location
+        .trim_start_matches("/batches/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let resent = get_json(&tax, server.url(&format!("/api/v1/batches/{again}"))).await;
+    assert_eq!(resent["rows_in"], quarantined, "{resent}");
+
+    // Another department, a bank, an enterprise and the public read none.
+    xinyong(&data)
+        .args([
+            "user",
+            "add",
+            "refused-samr",
+            "--role",
+            "department:samr",
+            "--password",
+            "Refused-test-2026",
+        ])
+        .assert()
+        .success();
+    let (samr, _) = sign_in(&server, "refused-samr", "Refused-test-2026").await;
+    let bank = demo_user(&server, "bank").await;
+    let enterprise = demo_user(&server, "enterprise").await;
+    for path in [
+        format!("/api/v1/batches/{id}/refused"),
+        format!("/batches/{id}/refused.csv"),
+        format!("/batches/{id}/refused.xlsx"),
+    ] {
+        for (who, name) in [
+            (&samr, "samr"),
+            (&bank, "bank"),
+            (&enterprise, "enterprise"),
+        ] {
+            let status = who.get(server.url(&path)).send().await.unwrap().status();
+            assert_eq!(status, StatusCode::FORBIDDEN, "{name} GET {path}");
+        }
+        let status = client()
+            .get(server.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::SEE_OTHER,
+            "GET {path}: {status}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,54 @@ impl Reason {
         }
     }
 
+    pub const ALL: [Reason; 15] = [
+        Reason::InvalidSubject,
+        Reason::UnknownEntity,
+        Reason::LegacyUnmapped,
+        Reason::LegacyNotAccepted,
+        Reason::MissingRequired,
+        Reason::InvalidDate,
+        Reason::NotANumber,
+        Reason::OutOfRange,
+        Reason::NotInList,
+        Reason::Pattern,
+        Reason::Length,
+        Reason::InvalidBoolean,
+        Reason::InvalidCode,
+        Reason::Duplicate,
+        Reason::DuplicateConflict,
+    ];
+
+    pub fn parse(text: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// The names people read, Chinese and English.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Reason::InvalidSubject => ("主体代码无效", "invalid subject code"),
+            Reason::UnknownEntity => ("主体未登记", "entity not registered"),
+            Reason::LegacyUnmapped => (
+                "旧代码无法对应统一社会信用代码",
+                "legacy code maps to no USCC",
+            ),
+            Reason::LegacyNotAccepted => {
+                ("该类信息须填统一社会信用代码", "this item needs the USCC")
+            }
+            Reason::MissingRequired => ("必填项缺失", "required field missing"),
+            Reason::InvalidDate => ("日期无效", "invalid date"),
+            Reason::NotANumber => ("不是数字", "not a number"),
+            Reason::OutOfRange => ("超出取值范围", "out of range"),
+            Reason::NotInList => ("不在代码表中", "not in the list of values"),
+            Reason::Pattern => ("格式不符", "does not match the format"),
+            Reason::Length => ("长度不符", "wrong length"),
+            Reason::InvalidBoolean => ("是否值无效", "invalid yes/no value"),
+            Reason::InvalidCode => ("代码无效", "invalid code"),
+            Reason::Duplicate => ("重复记录", "duplicate"),
+            Reason::DuplicateConflict => ("同一记录内容不一致", "same record, other values"),
+        }
+    }
+
     fn of(error: &FieldError, field_type: FieldType) -> Reason {
         match error {
             FieldError::Missing => Reason::MissingRequired,

@@ -27,6 +27,7 @@
 //! every [`QUARANTINE_ROWS_PER_WRITE`] rows or [`BYTES_PER_FLUSH`] bytes.
 
 pub mod keys;
+pub mod quarantine;
 pub mod sql;
 
 use std::collections::BTreeMap;

@@ -60,6 +60,35 @@ async fn public_entity(
     ))
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct RefusedQuery {
+    /// Where the page starts (50 rows a page).
+    pub offset: Option<usize>,
+}
+
+/// A batch's refused rows, 50 a page: each row's number, the rule broken
+/// with its names, the field, and the row as sent (the department that
+/// sent it, and the credit centre).
+#[utoipa::path(get, path = "/api/v1/batches/{id}/refused", params(("id" = i64, Path), RefusedQuery),
+    responses((status = 200, body = views::RefusedRows), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn refused(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Query(query): Query<RefusedQuery>,
+) -> ApiResult<views::RefusedRows> {
+    let batch = views::batch(&state, &who, id).await?;
+    Ok(Json(
+        views::refused_rows(
+            &state,
+            &batch,
+            query.offset.unwrap_or(0),
+            Some(views::REFUSED_PAGE),
+        )
+        .await?,
+    ))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CatalogItem {
     pub id: String,
@@ -198,6 +227,7 @@ crate::http::routes! {
     "/api/v1/catalog" => get(catalog),
     "/api/v1/batches" => get(batches),
     "/api/v1/batches/{id}" => get(batch),
+    "/api/v1/batches/{id}/refused" => get(refused),
     "/api/v1/quality" => get(quality),
 }
 

@@ -169,6 +169,8 @@ async fn batches_page(
 struct BatchQuery {
     uploaded: Option<String>,
     already: Option<String>,
+    /// Where the page of refused rows starts.
+    offset: Option<usize>,
 }
 
 async fn batch_page(
@@ -194,12 +196,113 @@ async fn batch_page(
         Some(context! { key, rows })
     })
     .collect();
+    let refused = views::refused_rows(
+        &state,
+        &batch,
+        q.offset.unwrap_or(0),
+        Some(views::REFUSED_PAGE),
+    )
+    .await?;
+    let paging = crate::http::paging(
+        &format!("/batches/{id}"),
+        "",
+        refused.offset as i64,
+        refused.total,
+        views::REFUSED_PAGE as i64,
+    );
     page(
         "batch.html",
         &headers,
         &who,
-        context! { b => Value::from_serialize(&batch), sections, uploaded => q.uploaded.is_some(), already => q.already.is_some() },
+        context! {
+            b => Value::from_serialize(&batch),
+            sections,
+            uploaded => q.uploaded.is_some(),
+            already => q.already.is_some(),
+            refused => Value::from_serialize(&refused),
+            paging,
+        },
     )
+}
+
+/// A batch's refused rows as sent, to fix and resend: the item's columns
+/// only (so the file goes back as it is), with a BOM for Excel.
+async fn refused_csv(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let batch = views::batch(&state, &who, id).await?;
+    let refused = views::refused_rows(&state, &batch, 0, None).await?;
+    let rows: Vec<Vec<String>> = refused.rows.into_iter().map(|r| r.original).collect();
+    Ok(crate::http::csv_file(
+        &format!("batch-{id}-refused.csv"),
+        &refused.fields,
+        &rows,
+        true,
+    )?)
+}
+
+/// The same as a workbook: every value as text, each refused cell marked
+/// in red with the reason in its note, so the sheet can be fixed where it
+/// is marked and sent back as it is.
+async fn refused_xlsx(
+    State(state): State<Shared>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> PageResult {
+    use axum::http::header;
+    let batch = views::batch(&state, &who, id).await?;
+    let refused = views::refused_rows(&state, &batch, 0, None).await?;
+    let bytes = refused_workbook(&refused).map_err(|e| Failure::Internal(format!("xlsx: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"batch-{id}-refused.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn refused_workbook(refused: &views::RefusedRows) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Color, Format, Note, Workbook};
+    let mut book = Workbook::new();
+    let text = Format::new().set_quote_prefix();
+    let marked = Format::new()
+        .set_quote_prefix()
+        .set_background_color(Color::RGB(0xFFC7CE));
+    let sheet = book.add_worksheet();
+    sheet.set_name("refused")?;
+    for (column, name) in refused.fields.iter().enumerate() {
+        sheet.write_string(0, column as u16, name)?;
+    }
+    for (r, row) in refused.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        // The field that broke a rule, or the first (a duplicate, an
+        // unknown entity) when the whole row is at fault.
+        let at = row
+            .field
+            .as_deref()
+            .and_then(|f| refused.fields.iter().position(|name| name == f))
+            .unwrap_or(0);
+        for (column, value) in row.original.iter().enumerate() {
+            let format = if column == at { &marked } else { &text };
+            sheet.write_string_with_format(r, column as u16, value, format)?;
+        }
+        let note = format!(
+            "第 {} 行：{}（{}）\n{}",
+            row.row, row.reason_zh, row.reason_en, row.message
+        );
+        sheet.insert_note(r, at as u16, &Note::new(note).set_author("信用平台"))?;
+    }
+    book.save_to_buffer()
 }
 
 #[derive(Deserialize)]
@@ -332,6 +435,8 @@ crate::http::routes! {
     "/catalog" => get(catalog_page),
     "/batches" => get(batches_page),
     "/batches/{id}" => get(batch_page),
+    "/batches/{id}/refused.csv" => get(refused_csv),
+    "/batches/{id}/refused.xlsx" => get(refused_xlsx),
     "/quality" => get(quality_page),
 }
 

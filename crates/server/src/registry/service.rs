@@ -443,6 +443,95 @@ pub async fn batch(state: &AppState, who: &Principal, id: i64) -> Result<BatchRo
     Ok(batch)
 }
 
+/// Refused rows on a page of a batch's report.
+pub const REFUSED_PAGE: usize = 50;
+
+/// One row a batch refused, named for the department that sent it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RefusedRow {
+    /// The row's number in the file sent.
+    pub row: i64,
+    pub reason: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub field: Option<String>,
+    pub field_zh: Option<String>,
+    pub message: String,
+    /// The row as sent, in the item's field order.
+    pub original: Vec<String>,
+}
+
+/// A page of a batch's refused rows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefusedRows {
+    pub batch: i64,
+    pub item: String,
+    /// The item's fields, the columns of `original`.
+    pub fields: Vec<String>,
+    pub rows: Vec<RefusedRow>,
+    pub total: i64,
+    pub offset: usize,
+}
+
+/// The refused rows of a batch `who` may see (checked and audited by
+/// [`batch`]), from `offset`, at most `limit` (all when `None`).
+pub async fn refused_rows(
+    state: &Arc<AppState>,
+    batch: &BatchRow,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<RefusedRows, Failure> {
+    let item = state.catalog.item(&batch.item);
+    let name_of = move |field: &str| item.and_then(|i| i.field(field)).map(|f| f.name_zh.clone());
+    let end = limit.map_or(usize::MAX, |l| offset.saturating_add(l));
+    let reader = Arc::clone(state);
+    let (item_id, id) = (batch.item.clone(), batch.id);
+    let read = tokio::task::spawn_blocking(move || {
+        let mut rows = Vec::new();
+        let mut at = 0;
+        reader
+            .lake
+            .for_each_quarantined(&item_id, id, &mut |row| {
+                if at >= offset {
+                    rows.push(row);
+                }
+                at += 1;
+                at < end
+            })
+            .map(|()| rows)
+    })
+    .await
+    .map_err(|e| Failure::Internal(e.to_string()))?
+    .map_err(|e| Failure::Internal(e.to_string()))?;
+    let rows = read
+        .into_iter()
+        .map(|row| {
+            let (reason_zh, reason_en) = ingest::Reason::parse(&row.reason)
+                .map_or((row.reason.as_str(), row.reason.as_str()), |r| r.names());
+            RefusedRow {
+                reason_zh: reason_zh.to_string(),
+                reason_en: reason_en.to_string(),
+                field_zh: row.field.as_deref().and_then(name_of),
+                row: row.row,
+                reason: row.reason,
+                field: row.field,
+                message: row.message,
+                original: row.original,
+            }
+        })
+        .collect();
+    Ok(RefusedRows {
+        batch: batch.id,
+        item: batch.item.clone(),
+        fields: item.map_or(Vec::new(), |i| {
+            i.fields.iter().map(|f| f.name.clone()).collect()
+        }),
+        rows,
+        total: batch.quarantined,
+        offset,
+    })
+}
+
 /// Quality per item, of one department or (for the credit centre) all.
 pub async fn quality(
     state: &AppState,
